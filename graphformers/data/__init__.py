@@ -1,0 +1,6 @@
+"""Datasets (registered by name), their task descriptions and the shared DataModule."""
+from graphformers.data.datamodule import GraphDataModule, data_root, load_split_dataset
+from graphformers.data.relay import relay
+from graphformers.data.task import SplitDataset, TaskInfo
+
+__all__ = ["GraphDataModule", "data_root", "load_split_dataset", "relay", "SplitDataset", "TaskInfo"]

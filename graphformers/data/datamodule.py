@@ -1,0 +1,85 @@
+"""One Lightning DataModule for every registered dataset."""
+from __future__ import annotations
+
+import inspect
+import os
+from pathlib import Path
+from typing import Sequence
+
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DistributedSampler
+from torch_geometric.data import Data
+from torch_geometric.loader import DataLoader
+from torch_geometric.transforms import BaseTransform, Compose
+
+from graphformers.data.task import SplitDataset, TaskInfo
+from graphformers.recipe import DataConfig
+from graphformers.registry import DATASETS
+
+DATA_ROOT_VARIABLE = "GRAPHFORMERS_DATA"
+
+
+def data_root(config: DataConfig) -> Path:
+    """``data.root`` if set, else ``$GRAPHFORMERS_DATA``, else ``./datasets``."""
+    return Path(config.root or os.environ.get(DATA_ROOT_VARIABLE) or "datasets")
+
+
+def load_split_dataset(config: DataConfig) -> SplitDataset:
+    """Build the registered dataset ``config.name`` with its options (and the data root if it takes one)."""
+    builder = DATASETS.get(config.name)
+    options = dict(config.options)
+    if "root" in inspect.signature(builder).parameters:
+        options["root"] = str(data_root(config))
+    return builder(**options)
+
+
+class GraphDataModule(pl.LightningDataModule):
+    """Loads a dataset's splits eagerly (so its :class:`TaskInfo` can shape the model), then
+    applies the model's precompute transforms once to every graph before training."""
+
+    def __init__(self, config: DataConfig, seed: int = 0) -> None:
+        super().__init__()
+        self.config = config
+        self.seed = seed
+        self.splits = load_split_dataset(config)
+        self.precompute: list[BaseTransform] = []
+        self._prepared: dict[str, Sequence[Data]] = {}
+
+    @property
+    def info(self) -> TaskInfo:
+        return self.splits.info
+
+    def set_precompute(self, transforms: list[BaseTransform]) -> None:
+        """Transforms applied once to each graph (positional encodings, ...)."""
+        self.precompute = list(transforms)
+        self._prepared.clear()
+
+    def split(self, name: str) -> Sequence[Data]:
+        """The ``train`` / ``val`` / ``test`` graphs with precompute transforms applied (memoised)."""
+        if name not in self._prepared:
+            graphs = getattr(self.splits, name)
+            transform = Compose(self.precompute)
+            self._prepared[name] = [transform(graph.clone()) for graph in graphs] if self.precompute else graphs
+        return self._prepared[name]
+
+    def _loader(self, graphs: Sequence[Data], **kwargs) -> DataLoader:
+        workers = self.config.num_workers
+        return DataLoader(graphs, batch_size=self.config.batch_size, num_workers=workers,
+                          persistent_workers=workers > 0, **kwargs)
+
+    def train_dataloader(self) -> DataLoader:
+        """Shuffled by a sampler seeded with ``(seed, epoch)`` and split across ranks, so epoch
+        ``e``'s order is the same whether or not the run was resumed; the loader's own
+        generator keeps iterator creation from consuming the global RNG that dropout uses."""
+        graphs = self.split("train")
+        trainer = self.trainer
+        sampler = DistributedSampler(graphs, num_replicas=trainer.world_size if trainer else 1,
+                                     rank=trainer.global_rank if trainer else 0, shuffle=True, seed=self.seed)
+        return self._loader(graphs, sampler=sampler, generator=torch.Generator().manual_seed(self.seed))
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.split("val"))
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.split("test"))

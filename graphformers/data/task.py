@@ -1,0 +1,40 @@
+"""What a dataset asks of a model: prediction level, task type, sizes and metric."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Optional, Sequence
+
+from torch_geometric.data import Data
+
+Level = Literal["graph", "node"]
+TaskType = Literal["multiclass", "binary", "multilabel", "regression"]
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """Describes a dataset's prediction task and input features.
+
+    ``num_outputs`` is the number of classes (multiclass) or of targets/tasks (others).
+    ``node_encoder`` / ``edge_encoder`` name the registered feature encoders that fit
+    the raw features, ``node_in`` / ``edge_in`` their input size (feature width, or the
+    number of categories for ``embedding``); ``edge_encoder=None`` means no edge features.
+    """
+
+    level: Level
+    task: TaskType
+    num_outputs: int
+    metric: str
+    node_encoder: str
+    node_in: int
+    edge_encoder: Optional[str] = None
+    edge_in: int = 0
+
+
+@dataclass
+class SplitDataset:
+    """A dataset's official train/validation/test split and its task."""
+
+    train: Sequence[Data]
+    val: Sequence[Data]
+    test: Sequence[Data]
+    info: TaskInfo

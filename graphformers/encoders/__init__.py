@@ -1,0 +1,11 @@
+"""Input encoders: raw-feature encoders (``linear``, ``embedding``, ``atom``, ``bond``) and
+positional/structural encoders (``lap``, ``rwse``). See :mod:`graphformers.encoders.base`."""
+from graphformers.encoders.base import FeatureEncoder, PositionalEncoder
+from graphformers.encoders.features import CategoryEncoder, LinearEncoder, OGBAtomEncoder, OGBBondEncoder
+from graphformers.encoders.laplacian import LapPE, LaplacianEigenvectors
+from graphformers.encoders.random_walk import RWSE, RandomWalkLandingProbabilities
+
+__all__ = [
+    "FeatureEncoder", "PositionalEncoder", "LinearEncoder", "CategoryEncoder", "OGBAtomEncoder",
+    "OGBBondEncoder", "LapPE", "LaplacianEigenvectors", "RWSE", "RandomWalkLandingProbabilities",
+]

@@ -1,0 +1,57 @@
+"""Feature encoders for raw node/edge inputs: dense floats, categories, OGB molecules."""
+from __future__ import annotations
+
+from ogb.graphproppred.mol_encoder import AtomEncoder, BondEncoder
+from torch import Tensor, nn
+
+from graphformers.encoders.base import FeatureEncoder
+from graphformers.registry import register_encoder
+
+
+@register_encoder("linear")
+class LinearEncoder(FeatureEncoder):
+    """Linear projection of float features."""
+
+    def __init__(self, in_dim: int, out_dim: int) -> None:
+        super().__init__(in_dim, out_dim)
+        self.linear = nn.Linear(in_dim, out_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.linear(x.float())
+
+
+@register_encoder("embedding")
+class CategoryEncoder(FeatureEncoder):
+    """Embedding of one integer category per row (``in_dim`` = number of categories)."""
+
+    def __init__(self, in_dim: int, out_dim: int) -> None:
+        super().__init__(in_dim, out_dim)
+        self.embedding = nn.Embedding(in_dim, out_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.embedding(x.view(-1).long())
+
+
+@register_encoder("atom")
+class OGBAtomEncoder(FeatureEncoder):
+    """OGB's AtomEncoder: sum of embeddings of the 9 categorical atom features of ``smiles2graph``."""
+
+    def __init__(self, in_dim: int, out_dim: int) -> None:
+        super().__init__(in_dim, out_dim)
+        self.encoder = AtomEncoder(out_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.encoder(x.long())
+
+
+@register_encoder("bond")
+class OGBBondEncoder(FeatureEncoder):
+    """OGB's BondEncoder: sum of embeddings of the 3 categorical bond features of ``smiles2graph``."""
+
+    def __init__(self, in_dim: int, out_dim: int) -> None:
+        super().__init__(in_dim, out_dim)
+        self.encoder = BondEncoder(out_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.encoder(x.long())
+

@@ -1,0 +1,28 @@
+"""Dense graph matrices for small graphs, shared by the spectral and random-walk encodings."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def dense_symmetric_adjacency(edge_index: Tensor, num_nodes: int) -> Tensor:
+    """``[N, N]`` float64 0/1 adjacency of the undirected graph, without self loops."""
+    adjacency = torch.zeros(num_nodes, num_nodes, dtype=torch.float64)
+    adjacency[edge_index[0], edge_index[1]] = 1.0
+    adjacency = torch.maximum(adjacency, adjacency.T)
+    adjacency.fill_diagonal_(0.0)
+    return adjacency
+
+
+def symmetric_normalized_laplacian(adjacency: Tensor) -> Tensor:
+    """``I - D^-1/2 A D^-1/2``; isolated nodes get ``L_ii = 1`` (PyG's ``get_laplacian`` convention)."""
+    degree = adjacency.sum(dim=1)
+    inv_sqrt = torch.where(degree > 0, degree.clamp(min=1e-12).rsqrt(), torch.zeros_like(degree))
+    identity = torch.eye(adjacency.size(0), dtype=adjacency.dtype)
+    return identity - inv_sqrt[:, None] * adjacency * inv_sqrt[None, :]
+
+
+def random_walk_matrix(adjacency: Tensor) -> Tensor:
+    """``D^-1 A``; rows of isolated nodes stay zero."""
+    degree = adjacency.sum(dim=1, keepdim=True)
+    return torch.where(degree > 0, adjacency / degree.clamp(min=1.0), torch.zeros_like(adjacency))

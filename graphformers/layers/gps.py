@@ -1,0 +1,69 @@
+"""The GPS layer (Rampasek et al. 2022): a local message-passing block and a global mixer in parallel."""
+from __future__ import annotations
+
+from typing import Optional
+
+from torch import Tensor, nn
+from torch_geometric.data import Batch
+
+from graphformers.recipe import NO_PART, PartSpec
+from graphformers.registry import LOCAL_BLOCKS, MIXERS
+
+
+def make_norm(kind: str, hidden: int) -> nn.Module:
+    """``batch`` -> BatchNorm1d over nodes, ``layer`` -> LayerNorm per node, ``none`` -> identity."""
+    norms = {"batch": lambda: nn.BatchNorm1d(hidden), "layer": lambda: nn.LayerNorm(hidden), "none": nn.Identity}
+    if kind not in norms:
+        raise ValueError(f"Unknown norm {kind!r}; choose one of {', '.join(norms)}.")
+    return norms[kind]()
+
+
+class GPSLayer(nn.Module):
+    """``x -> norm(h_local + h_global) + FFN``, each branch with dropout, residual and norm.
+
+    ``h_local = norm(x + dropout(local(x, edges)))`` and ``h_global = norm(x + dropout(mixer(x)))``
+    as in GraphGPS and PyG's ``GPSConv``; either branch may be ``None`` (pure transformer or
+    pure MPNN). Blocks that update edge features (GatedGCN) pass them on to the next layer.
+    """
+
+    def __init__(
+        self,
+        hidden: int,
+        local: Optional[PartSpec],
+        mixer: Optional[PartSpec],
+        heads: int = 4,
+        dropout: float = 0.0,
+        attn_dropout: float = 0.0,
+        norm: str = "batch",
+        ffn_ratio: int = 2,
+    ) -> None:
+        super().__init__()
+        self.local = None if _absent(local) else LOCAL_BLOCKS.get(local.name)(hidden, **local.options)
+        self.mixer = None if _absent(mixer) else MIXERS.get(mixer.name)(hidden, heads, attn_dropout, **mixer.options)
+        if self.local is None and self.mixer is None:
+            raise ValueError("A GPS layer needs a local block, a mixer or both; both are 'none'.")
+        self.local_norm = make_norm(norm, hidden)
+        self.mixer_norm = make_norm(norm, hidden)
+        self.dropout = nn.Dropout(dropout)
+        self.ffn = nn.Sequential(
+            nn.Linear(hidden, ffn_ratio * hidden), nn.ReLU(), nn.Dropout(dropout),
+            nn.Linear(ffn_ratio * hidden, hidden), nn.Dropout(dropout),
+        )
+        self.ffn_norm = make_norm(norm, hidden)
+
+    def forward(self, x: Tensor, edge_attr: Tensor, data: Batch) -> tuple[Tensor, Tensor]:
+        """``x [N, hidden]``, ``edge_attr [E, hidden]`` -> updated ``(x, edge_attr)``."""
+        branches = []
+        if self.local is not None:
+            local_out = self.local(x, data.edge_index, edge_attr)
+            if isinstance(local_out, tuple):
+                local_out, edge_attr = local_out
+            branches.append(self.local_norm(x + self.dropout(local_out)))
+        if self.mixer is not None:
+            branches.append(self.mixer_norm(x + self.dropout(self.mixer(x, data.batch, data))))
+        h = sum(branches)
+        return self.ffn_norm(h + self.ffn(h)), edge_attr
+
+
+def _absent(spec: Optional[PartSpec]) -> bool:
+    return spec is None or spec.name == NO_PART

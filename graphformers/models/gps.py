@@ -1,0 +1,85 @@
+"""The GPS graph transformer (Rampasek et al. 2022) for graph- and node-level prediction."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Batch
+from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
+from torch_geometric.transforms import BaseTransform
+
+from graphformers.data.task import TaskInfo
+from graphformers.encoders.base import FeatureEncoder, PositionalEncoder
+from graphformers.layers.gps import GPSLayer
+from graphformers.recipe import ModelConfig
+from graphformers.registry import ENCODERS, register_model
+
+POOLS = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_pool}
+
+
+@register_model("gps")
+class GPSModel(nn.Module):
+    """Encoders -> ``layers`` x GPS layer -> per-node head, or pooling + head for graph-level tasks.
+
+    Node features are embedded to ``hidden - sum(pe dims)`` channels and concatenated with
+    the positional encodings (GraphGPS's scheme), so the width stays ``hidden`` throughout.
+    """
+
+    def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
+        super().__init__()
+        self.level = info.level
+        self.positional = nn.ModuleList(_build_positional(spec.name, spec.options) for spec in config.encoders)
+        feature_dim = config.hidden - sum(encoder.dim for encoder in self.positional)
+        if feature_dim < 1:
+            raise ValueError(
+                f"model.hidden ({config.hidden}) must exceed the sum of the positional encoders' dims "
+                f"({config.hidden - feature_dim}); raise model.hidden or lower the encoders' dim."
+            )
+        self.node_encoder = _build_features(config.node_encoder or info.node_encoder, info.node_in, feature_dim)
+        edge_encoder = config.edge_encoder or info.edge_encoder
+        if edge_encoder is None:
+            self.edge_encoder = None
+            self.edge_vector = nn.Parameter(torch.zeros(config.hidden))
+        else:
+            self.edge_encoder = _build_features(edge_encoder, info.edge_in, config.hidden)
+        self.layers = nn.ModuleList(
+            GPSLayer(config.hidden, config.local, config.mixer, config.heads, config.dropout,
+                     config.attn_dropout, config.norm, config.ffn_ratio)
+            for _ in range(config.layers)
+        )
+        self.pool = POOLS[config.pool]
+        self.head = nn.Sequential(
+            nn.Linear(config.hidden, config.hidden), nn.ReLU(), nn.Linear(config.hidden, info.num_outputs)
+        )
+
+    def precompute_transforms(self) -> list[BaseTransform]:
+        """Transforms that store each positional encoder's input on every graph."""
+        return [encoder.precompute() for encoder in self.positional]
+
+    def forward(self, data: Batch) -> Tensor:
+        """Returns ``[num_graphs, num_outputs]`` for graph-level or ``[N, num_outputs]`` for node-level tasks."""
+        if data.batch is None:
+            data.batch = torch.zeros(data.num_nodes, dtype=torch.long, device=data.x.device)
+        x = torch.cat([self.node_encoder(data.x)] + [encoder(data) for encoder in self.positional], dim=-1)
+        if self.edge_encoder is None:
+            edge_attr = self.edge_vector.expand(data.edge_index.size(1), -1)
+        else:
+            edge_attr = self.edge_encoder(data.edge_attr)
+        for layer in self.layers:
+            x, edge_attr = layer(x, edge_attr, data)
+        if self.level == "graph":
+            x = self.pool(x, data.batch, size=data.num_graphs)
+        return self.head(x)
+
+
+def _build_positional(name: str, options: dict) -> PositionalEncoder:
+    part = ENCODERS.get(name)
+    if not (isinstance(part, type) and issubclass(part, PositionalEncoder)):
+        raise ValueError(f"model.encoders: {name!r} is a feature encoder, not a positional encoder.")
+    return part(**options)
+
+
+def _build_features(name: str, in_dim: int, out_dim: int) -> FeatureEncoder:
+    part = ENCODERS.get(name)
+    if not (isinstance(part, type) and issubclass(part, FeatureEncoder)):
+        raise ValueError(f"{name!r} is a positional encoder; node_encoder/edge_encoder need a feature encoder.")
+    return part(in_dim, out_dim)

@@ -1,0 +1,362 @@
+"""The recipe schema: typed ``model`` / ``data`` / ``train`` sections loaded from YAML.
+
+A recipe file may name a base with ``extends: base.yaml`` (resolved next to the file);
+its keys override the base's, nested mappings merge and lists replace. Dotted
+overrides (``model.layers=6``) are applied last. Every value is checked against the
+schema below: an unknown key gets a did-you-mean, a wrong type names the expected
+type, and both name the file (or command-line override) the value came from.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import inspect
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Mapping, Optional, Union
+
+import yaml
+
+from graphformers.registry import ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS, DATASETS, Registry, RegistryError
+
+
+class RecipeError(ValueError):
+    """A recipe that cannot be used, with the file and key at fault."""
+
+
+@dataclass
+class PartSpec:
+    """A registered part by name plus its own options; YAML ``gine`` or ``{name: gat, heads: 2}``."""
+
+    name: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ModelConfig:
+    """Architecture of the graph transformer."""
+
+    name: str = "gps"
+    hidden: int = 64
+    layers: int = 3
+    heads: int = 4
+    local: Optional[PartSpec] = field(default_factory=lambda: PartSpec("gine"))
+    mixer: Optional[PartSpec] = field(default_factory=lambda: PartSpec("full"))
+    encoders: list[PartSpec] = field(default_factory=list)
+    node_encoder: Optional[str] = None
+    edge_encoder: Optional[str] = None
+    dropout: float = 0.0
+    attn_dropout: float = 0.0
+    norm: Literal["batch", "layer", "none"] = "batch"
+    ffn_ratio: int = 2
+    pool: Literal["mean", "sum", "max"] = "mean"
+
+
+@dataclass
+class DataConfig:
+    """Which registered dataset, where it lives and how it is batched."""
+
+    name: str = "relay"
+    root: Optional[str] = None
+    batch_size: int = 64
+    num_workers: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainConfig:
+    """Optimisation and run settings."""
+
+    max_epochs: int = 30
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    scheduler: Literal["cosine", "none"] = "cosine"
+    warmup_epochs: int = 0
+    gradient_clip: Optional[float] = 1.0
+    seed: int = 0
+    accelerator: str = "auto"
+    devices: int = 1
+    precision: str = "32-true"
+    out_dir: Optional[str] = None
+    progress_bar: bool = True
+
+
+@dataclass
+class Recipe:
+    """A whole recipe: what to build, on which data, trained how."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    imports: list[str] = field(default_factory=list)
+    name: str = "recipe"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form in recipe syntax (YAML-able, checkpoint-safe); inverse of :func:`recipe_from_dict`."""
+        return _plain(self)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, PartSpec):
+        return {"name": value.name, **value.options}
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+# Parts named in a recipe and the constructor arguments the toolkit passes itself.
+_PART_FIELDS: dict[str, tuple[Registry, frozenset[str]]] = {
+    "model.local": (LOCAL_BLOCKS, frozenset({"hidden"})),
+    "model.mixer": (MIXERS, frozenset({"hidden", "heads", "dropout"})),
+    "model.encoders": (ENCODERS, frozenset()),
+}
+NO_PART = "none"
+
+
+def load_recipe(path: str | Path, overrides: list[str] = ()) -> Recipe:
+    """Read ``path`` (following ``extends``), apply ``key=value`` overrides and validate."""
+    origins: dict[str, str] = {}
+    raw = _read_with_bases(Path(path), origins, chain=())
+    for override in overrides:
+        _apply_override(raw, override, origins)
+    recipe = _build(Recipe, raw, "", origins)
+    if "name" not in raw:
+        recipe.name = Path(path).stem
+    _import_user_modules(recipe.imports)
+    _check_parts(recipe, origins)
+    return recipe
+
+
+def recipe_from_dict(raw: dict[str, Any]) -> Recipe:
+    """A recipe from its :meth:`Recipe.to_dict` form (e.g. a checkpoint's hyperparameters)."""
+    return _build(Recipe, raw, "", {})
+
+
+def _read_with_bases(path: Path, origins: dict[str, str], chain: tuple[Path, ...]) -> dict[str, Any]:
+    if not path.is_file():
+        wanted_by = f"{chain[-1]}: extends" if chain else "Recipe file"
+        raise RecipeError(f"{wanted_by} {str(path)!r} not found (looked for {path.resolve()}).")
+    if path.resolve() in chain:
+        raise RecipeError(f"{path}: 'extends' forms a cycle: {' -> '.join(map(str, chain + (path,)))}.")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise RecipeError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{path}: a recipe must be a mapping of sections, got {type(raw).__name__}.")
+    base_name = raw.pop("extends", None)
+    merged: dict[str, Any] = {}
+    if base_name is not None:
+        if not isinstance(base_name, str):
+            raise RecipeError(f"{path}: 'extends' must be a file name, got {base_name!r}.")
+        merged = _read_with_bases(path.parent / base_name, origins, chain + (path.resolve(),))
+    _record_origins(raw, "", str(path), origins)
+    return _deep_merge(merged, raw)
+
+
+def _record_origins(raw: Mapping[str, Any], prefix: str, source: str, origins: dict[str, str]) -> None:
+    for key, value in raw.items():
+        dotted = f"{prefix}{key}"
+        origins[dotted] = source
+        if isinstance(value, dict) and dotted.count(".") < 1:
+            _record_origins(value, dotted + ".", source, origins)
+
+
+def _deep_merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _apply_override(raw: dict[str, Any], override: str, origins: dict[str, str]) -> None:
+    key, sep, text = override.partition("=")
+    if not sep or not key:
+        raise RecipeError(f"Override {override!r} must look like section.key=value (e.g. model.layers=6).")
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise RecipeError(f"Override {override!r}: value is not valid YAML: {error}") from None
+    *parents, leaf = key.split(".")
+    node = raw
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise RecipeError(f"Override {override!r}: {part!r} is not a section.")
+    node[leaf] = value
+    origins[key] = f"command-line override {override!r}"
+
+
+def _source(origins: Mapping[str, str], dotted: str) -> str:
+    """The file (or override) that set ``dotted`` or its closest enclosing key."""
+    while dotted:
+        if dotted in origins:
+            return origins[dotted]
+        dotted = dotted.rpartition(".")[0]
+    return "recipe defaults"
+
+
+def _build(cls: type, raw: Any, prefix: str, origins: Mapping[str, str]) -> Any:
+    where = prefix.rstrip(".") or "recipe"
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{_source(origins, where)}: {where!r} must be a mapping, got {raw!r}.")
+    hints = typing.get_type_hints(cls)
+    known = [f.name for f in dataclasses.fields(cls)]
+    values = {}
+    for key, value in raw.items():
+        dotted = f"{prefix}{key}"
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f" Did you mean {prefix}{close[0]!r}?" if close else ""
+            raise RecipeError(
+                f"{_source(origins, dotted)}: unknown key {dotted!r}.{hint} Known keys in {where!r}: {', '.join(known)}."
+            )
+        values[key] = _convert(hints[key], value, dotted, origins)
+    return cls(**values)
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return " | ".join(repr(choice) for choice in typing.get_args(annotation))
+    if origin is Union:
+        return " or ".join(_type_name(arg) for arg in typing.get_args(annotation))
+    if annotation is type(None):
+        return "null"
+    if annotation is PartSpec:
+        return "a part name or {name: ..., <options>}"
+    if origin is not None:
+        return str(annotation).replace("typing.", "")
+    return annotation.__name__
+
+
+def _convert(annotation: Any, value: Any, dotted: str, origins: Mapping[str, str]) -> Any:
+    """``value`` checked (and, where lossless, converted) against ``annotation``."""
+    origin = typing.get_origin(annotation)
+
+    def wrong() -> RecipeError:
+        return RecipeError(
+            f"{_source(origins, dotted)}: {dotted!r} must be {_type_name(annotation)}, "
+            f"got {type(value).__name__} {value!r}."
+        )
+
+    if origin is Union:
+        args = typing.get_args(annotation)
+        if value is None and type(None) in args:
+            return None
+        inner = [arg for arg in args if arg is not type(None)]
+        for arg in inner:
+            try:
+                return _convert(arg, value, dotted, origins)
+            except RecipeError:
+                continue
+        raise wrong()
+    if origin is Literal:
+        choices = typing.get_args(annotation)
+        if value in choices:
+            return value
+        close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise RecipeError(f"{wrong()}{hint}")
+    if origin is list:
+        if not isinstance(value, list):
+            raise wrong()
+        (item_type,) = typing.get_args(annotation)
+        return [_convert(item_type, item, f"{dotted}[{i}]", origins) for i, item in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise wrong()
+        return dict(value)
+    if annotation is PartSpec:
+        if isinstance(value, str):
+            return PartSpec(value)
+        if isinstance(value, dict) and isinstance(value.get("name"), str):
+            options = {k: v for k, v in value.items() if k != "name"}
+            return PartSpec(value["name"], options)
+        raise wrong()
+    if dataclasses.is_dataclass(annotation):
+        return _build(annotation, value, dotted + ".", origins)
+    if annotation is bool:
+        if isinstance(value, bool):
+            return value
+        raise wrong()
+    if annotation is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise wrong()
+    if annotation is float:
+        # YAML 1.1 reads "1e-3" as a string; accept any numeral.
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value)
+            except ValueError:
+                raise wrong() from None
+        raise wrong()
+    if annotation is str:
+        if isinstance(value, str):
+            return value
+        raise wrong()
+    raise TypeError(f"recipe schema uses an unsupported annotation {annotation!r}")
+
+
+def _import_user_modules(modules: list[str]) -> None:
+    import importlib
+
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError as error:
+            raise RecipeError(f"imports: cannot import {module!r}: {error}. Is it installed or on PYTHONPATH?") from None
+
+
+def _check_parts(recipe: Recipe, origins: Mapping[str, str]) -> None:
+    """Every named part exists and every option is one its constructor takes."""
+    for registry, dotted in ((MODELS, "model.name"), (DATASETS, "data.name")):
+        name = _get_dotted(recipe, dotted)
+        try:
+            registry.get(name)
+        except RegistryError as error:
+            raise RecipeError(f"{_source(origins, dotted)}: {dotted}: {error}") from None
+    for dotted, (registry, supplied) in _PART_FIELDS.items():
+        value = _get_dotted(recipe, dotted)
+        specs = value if isinstance(value, list) else [value]
+        for spec in specs:
+            if spec is None or spec.name == NO_PART:
+                continue
+            try:
+                part = registry.get(spec.name)
+            except RegistryError as error:
+                raise RecipeError(f"{_source(origins, dotted)}: {dotted}: {error}") from None
+            check_options(part, spec.options, supplied, f"{dotted} ({spec.name})", _source(origins, dotted))
+    check_options(DATASETS.get(recipe.data.name), recipe.data.options, frozenset({"root"}),
+                  f"data.options ({recipe.data.name})", _source(origins, "data.options"))
+
+
+def check_options(part: Any, options: Mapping[str, Any], supplied: frozenset[str], where: str, source: str) -> None:
+    """Raise if ``options`` holds a keyword that ``part``'s constructor does not accept."""
+    parameters = inspect.signature(part).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    accepted = [name for name in parameters if name not in supplied]
+    for option in options:
+        if option not in accepted:
+            close = difflib.get_close_matches(option, accepted, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise RecipeError(
+                f"{source}: {where} has no option {option!r}.{hint} Options: {', '.join(accepted) or 'none'}."
+            )
+
+
+def _get_dotted(recipe: Recipe, dotted: str) -> Any:
+    node: Any = recipe
+    for part in dotted.split("."):
+        node = getattr(node, part)
+    return node

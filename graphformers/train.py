@@ -1,0 +1,38 @@
+"""``python -m graphformers.train RECIPE.yaml [section.key=value ...] [--resume [CKPT]]``"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+from graphformers.recipe import RecipeError, load_recipe
+from graphformers.registry import RegistryError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m graphformers.train", description="Train a recipe.")
+    parser.add_argument("recipe", help="path to a recipe YAML file")
+    parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. model.layers=6 train.max_epochs=3")
+    parser.add_argument("--resume", nargs="?", const="last", metavar="CKPT",
+                        help="continue the newest run of this recipe from its last.ckpt, or from CKPT")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    from graphformers.training.runner import ResumeError, run
+
+    try:
+        recipe = load_recipe(args.recipe, args.overrides)
+        result = run(recipe, resume=args.resume)
+    except (RecipeError, RegistryError, ResumeError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"test {result.metric}: {result.test_value:.4f} (best checkpoint on validation)")
+    print(f"checkpoints: {result.best_checkpoint}  {result.last_checkpoint}")
+    print(f"logs: {result.metrics_csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

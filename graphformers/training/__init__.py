@@ -1,0 +1,1 @@
+"""Training: the LightningModule, objectives, checkpointing and the recipe runner."""

@@ -1,0 +1,57 @@
+"""Atomic checkpoint files and per-epoch seeding, so an interrupted run resumes exactly."""
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.plugins.io import TorchCheckpointIO
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Writes each checkpoint to a temporary file in its own directory, fsyncs, then renames.
+
+    Lightning's own "atomic" save stages the file under ``/tmp`` and moves it, which is a
+    copy (not atomic) when ``/tmp`` is another filesystem; a rename in place cannot leave
+    a truncated checkpoint behind. Loads with ``weights_only=True``.
+    """
+
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Optional[Any] = None) -> None:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                torch.save(checkpoint, file)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def load_checkpoint(self, path: Any, map_location: Optional[Callable] = lambda storage, loc: storage,
+                        weights_only: Optional[bool] = None) -> dict[str, Any]:
+        return torch.load(path, map_location=map_location, weights_only=True)
+
+
+class EpochSeeder(pl.Callback):
+    """Reseeds torch, numpy and ``random`` from ``(seed, epoch)`` at the start of every epoch.
+
+    Shuffling, dropout and sign flips of epoch ``e`` then depend only on the seed and ``e``,
+    so a run resumed from the end of epoch ``e - 1`` replays epoch ``e`` exactly.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        epoch_seed = (self.seed * 1_000_003 + trainer.current_epoch) % 2**32
+        random.seed(epoch_seed)
+        np.random.seed(epoch_seed)
+        torch.manual_seed(epoch_seed)

@@ -1,0 +1,72 @@
+"""The LightningModule that trains any registered model on any registered dataset."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch_geometric.data import Batch
+
+from graphformers.data.task import TaskInfo
+from graphformers.recipe import Recipe, recipe_from_dict
+from graphformers.registry import MODELS
+from graphformers.training.objectives import metric_inputs, objective_for
+
+
+class GraphTask(pl.LightningModule):
+    """Model + loss + metric + optimiser of one recipe.
+
+    Hyperparameters are the plain-data recipe and task info, so a checkpoint alone
+    rebuilds the model: ``GraphTask.load_from_checkpoint(path)``.
+    """
+
+    def __init__(self, recipe: dict[str, Any], info: dict[str, Any]) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.recipe: Recipe = recipe_from_dict(recipe)
+        self.info = TaskInfo(**info)
+        self.model = MODELS.get(self.recipe.model.name)(self.recipe.model, self.info)
+        self.objective = objective_for(self.info)
+        self.val_metric = self.objective.make_metric()
+        self.test_metric = self.objective.make_metric()
+
+    @property
+    def monitor(self) -> str:
+        """Logged name of the validation metric that picks the best checkpoint."""
+        return f"val/{self.info.metric}"
+
+    def forward(self, batch: Batch) -> torch.Tensor:
+        return self.model(batch)
+
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        loss = self.objective.loss(self(batch), batch.y)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=batch.num_graphs)
+        return loss
+
+    def validation_step(self, batch: Batch, batch_idx: int) -> None:
+        self._evaluate(batch, self.val_metric, "val")
+
+    def test_step(self, batch: Batch, batch_idx: int) -> None:
+        self._evaluate(batch, self.test_metric, "test")
+
+    def _evaluate(self, batch: Batch, metric: Any, stage: str) -> None:
+        output = self(batch)
+        self.log(f"{stage}/loss", self.objective.loss(output, batch.y), batch_size=batch.num_graphs)
+        metric.update(*metric_inputs(self.info.task, output, batch.y))
+        self.log(f"{stage}/{self.info.metric}", metric, prog_bar=True, batch_size=batch.num_graphs)
+
+    def configure_optimizers(self) -> Any:
+        train = self.recipe.train
+        optimizer = torch.optim.AdamW(self.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+        if train.scheduler == "none":
+            return optimizer
+        decay_epochs = max(train.max_epochs - train.warmup_epochs, 1)
+        cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=decay_epochs)
+        if train.warmup_epochs > 0:
+            warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=0.1, total_iters=train.warmup_epochs)
+            scheduler = torch.optim.lr_scheduler.SequentialLR(
+                optimizer, [warmup, cosine], milestones=[train.warmup_epochs]
+            )
+        else:
+            scheduler = cosine
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}

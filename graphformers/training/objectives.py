@@ -1,0 +1,68 @@
+"""Loss and metric for each task type (torchmetrics for the metrics)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+import torchmetrics
+from torch import Tensor
+
+from graphformers.data.task import TaskInfo
+
+
+@dataclass(frozen=True)
+class Objective:
+    """How to score predictions of one task: loss, metric factory, and whether higher is better."""
+
+    loss: Callable[[Tensor, Tensor], Tensor]
+    make_metric: Callable[[], torchmetrics.Metric]
+    higher_is_better: bool
+
+
+def _multiclass_loss(logits: Tensor, target: Tensor) -> Tensor:
+    return F.cross_entropy(logits, target.view(-1).long())
+
+
+def _binary_loss(logits: Tensor, target: Tensor) -> Tensor:
+    return F.binary_cross_entropy_with_logits(logits.view(-1), target.view(-1).float())
+
+
+def _multilabel_loss(logits: Tensor, target: Tensor) -> Tensor:
+    """BCE over labelled entries only (OGB/LRGB mark missing labels with NaN)."""
+    target = target.view(logits.shape).float()
+    labelled = ~torch.isnan(target)
+    return F.binary_cross_entropy_with_logits(logits[labelled], target[labelled])
+
+
+def _regression_loss(prediction: Tensor, target: Tensor) -> Tensor:
+    return F.l1_loss(prediction, target.view(prediction.shape).float())
+
+
+def objective_for(info: TaskInfo) -> Objective:
+    """The loss and metric for ``info.task`` / ``info.metric``."""
+    n = info.num_outputs
+    metrics: dict[tuple[str, str], Callable[[], torchmetrics.Metric]] = {
+        ("multiclass", "accuracy"): lambda: torchmetrics.classification.MulticlassAccuracy(n, average="micro"),
+        ("binary", "auroc"): torchmetrics.classification.BinaryAUROC,
+        ("multilabel", "ap"): lambda: torchmetrics.classification.MultilabelAveragePrecision(n, average="macro"),
+        ("regression", "mae"): torchmetrics.MeanAbsoluteError,
+    }
+    losses = {"multiclass": _multiclass_loss, "binary": _binary_loss,
+              "multilabel": _multilabel_loss, "regression": _regression_loss}
+    key = (info.task, info.metric)
+    if key not in metrics:
+        raise ValueError(f"No metric {info.metric!r} for task {info.task!r}; supported: {sorted(metrics)}.")
+    return Objective(losses[info.task], metrics[key], higher_is_better=info.metric != "mae")
+
+
+def metric_inputs(task: str, output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """Reshape ``(output, target)`` to what the task's torchmetrics metric expects."""
+    if task == "multiclass":
+        return output, target.view(-1).long()
+    if task == "binary":
+        return output.view(-1), target.view(-1).long()
+    if task == "multilabel":
+        return output, target.view(output.shape).long()
+    return output, target.view(output.shape).float()

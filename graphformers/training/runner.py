@@ -1,0 +1,94 @@
+"""Assemble data, model and Lightning trainer from a recipe; fit, test and report."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import pytorch_lightning as pl
+from pytorch_lightning.callbacks import ModelCheckpoint
+
+from graphformers.data.datamodule import GraphDataModule
+from graphformers.recipe import Recipe
+from graphformers.training.checkpointing import AtomicCheckpointIO, EpochSeeder
+from graphformers.training.logging import ResumableCSVLogger
+from graphformers.training.module import GraphTask
+
+LAST = "last.ckpt"
+
+
+class ResumeError(FileNotFoundError):
+    """``--resume`` found nothing to resume."""
+
+
+@dataclass
+class RunResult:
+    """Where a run wrote its files and the test metric of its best checkpoint."""
+
+    run_dir: Path
+    best_checkpoint: Path
+    last_checkpoint: Path
+    metrics_csv: Path
+    metric: str
+    test_value: float
+
+
+def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Callback] = ()) -> RunResult:
+    """Train ``recipe`` and test its best checkpoint.
+
+    A fresh run writes to ``<out_dir>/version_<n>`` (the next free ``n``; nothing is
+    overwritten). ``resume="last"`` continues the newest version from its ``last.ckpt``;
+    any other value is a checkpoint path whose run directory is reused. ``callbacks`` are
+    extra Lightning callbacks (early stopping, custom logging, ...).
+    """
+    out_dir = Path(recipe.train.out_dir or Path("runs") / recipe.name)
+    checkpoint = _resume_checkpoint(out_dir, resume) if resume else None
+    run_dir = checkpoint.parent.parent if checkpoint else _next_version(out_dir)
+
+    pl.seed_everything(recipe.train.seed, workers=True, verbose=False)
+    datamodule = GraphDataModule(recipe.data, seed=recipe.train.seed)
+    task = GraphTask(recipe.to_dict(), dataclasses.asdict(datamodule.info))
+    datamodule.set_precompute(task.model.precompute_transforms())
+
+    checkpoints = run_dir / "checkpoints"
+    best = ModelCheckpoint(dirpath=checkpoints, filename="best", monitor=task.monitor,
+                           mode="max" if task.objective.higher_is_better else "min", enable_version_counter=False)
+    # Lightning >= 2.5 refreshes save_last only when a top-k checkpoint is saved, which
+    # leaves last.ckpt stale after epochs that did not improve; a second, unmonitored
+    # checkpoint callback rewrites it every epoch.
+    last = ModelCheckpoint(dirpath=checkpoints, filename=LAST.removesuffix(".ckpt"), enable_version_counter=False)
+    train = recipe.train
+    trainer = pl.Trainer(
+        max_epochs=train.max_epochs, accelerator=train.accelerator, devices=train.devices,
+        precision=train.precision, gradient_clip_val=train.gradient_clip, deterministic=True,
+        logger=ResumableCSVLogger(save_dir=str(run_dir.parent), name="", version=run_dir.name),
+        callbacks=[best, last, EpochSeeder(train.seed), *callbacks], plugins=[AtomicCheckpointIO()],
+        enable_progress_bar=train.progress_bar, enable_model_summary=train.progress_bar,
+        num_sanity_val_steps=0, log_every_n_steps=1,
+    )
+    trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
+    (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
+    return RunResult(run_dir, Path(best.best_model_path), checkpoints / LAST,
+                     run_dir / "metrics.csv", task.info.metric, tested[f"test/{task.info.metric}"])
+
+
+def _next_version(out_dir: Path) -> Path:
+    taken = [int(m.group(1)) for p in out_dir.glob("version_*") if (m := re.fullmatch(r"version_(\d+)", p.name))]
+    return out_dir / f"version_{max(taken, default=-1) + 1}"
+
+
+def _resume_checkpoint(out_dir: Path, resume: str) -> Path:
+    if resume != "last":
+        path = Path(resume)
+        if not path.is_file():
+            raise ResumeError(f"--resume {resume}: no such checkpoint file ({path.resolve()}).")
+        return path
+    candidates = sorted(out_dir.glob(f"version_*/checkpoints/{LAST}"), key=lambda p: p.stat().st_mtime)
+    if not candidates:
+        raise ResumeError(
+            f"--resume: no {LAST} under {out_dir.resolve()}/version_*/checkpoints/. "
+            f"Start without --resume, or pass --resume PATH/TO/checkpoint.ckpt."
+        )
+    return candidates[-1]

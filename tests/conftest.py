@@ -1,0 +1,45 @@
+"""Shared helpers: random graphs of different sizes and their batches."""
+from __future__ import annotations
+
+import torch
+from torch_geometric.data import Batch, Data
+from torch_geometric.utils import erdos_renyi_graph
+
+from graphformers.data.task import TaskInfo
+
+NODE_FEATURES = 5
+EDGE_FEATURES = 3
+
+
+def random_graph(num_nodes: int, edge_prob: float = 0.3, seed: int = 0) -> Data:
+    """An undirected Erdos-Renyi graph with float node and edge features."""
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    edge_index = erdos_renyi_graph(num_nodes, edge_prob)
+    return Data(
+        x=torch.randn(num_nodes, NODE_FEATURES, generator=generator),
+        edge_index=edge_index,
+        edge_attr=torch.randn(edge_index.size(1), EDGE_FEATURES, generator=generator),
+        num_nodes=num_nodes,
+    )
+
+
+def random_batch(sizes: tuple[int, ...] = (7, 12, 4, 9), seed: int = 0) -> Batch:
+    return Batch.from_data_list([random_graph(n, seed=seed + i) for i, n in enumerate(sizes)])
+
+
+def permute_graph(data: Data, perm: torch.Tensor) -> Data:
+    """``data`` with node ``perm[i]`` moved to position ``i`` (edges relabelled, their order shuffled too)."""
+    inverse = torch.empty_like(perm)
+    inverse[perm] = torch.arange(perm.numel())
+    edge_order = torch.randperm(data.edge_index.size(1))
+    permuted = data.clone()
+    permuted.x = data.x[perm]
+    permuted.edge_index = inverse[data.edge_index[:, edge_order]]
+    permuted.edge_attr = data.edge_attr[edge_order]
+    return permuted
+
+
+def task_info(level: str = "node", outputs: int = 3) -> TaskInfo:
+    return TaskInfo(level=level, task="multiclass", num_outputs=outputs, metric="accuracy",
+                    node_encoder="linear", node_in=NODE_FEATURES, edge_encoder="linear", edge_in=EDGE_FEATURES)

@@ -1,0 +1,92 @@
+"""GPS layers and models are permutation-equivariant (node level) / invariant (graph level)."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch_geometric.data import Batch
+
+from conftest import permute_graph, random_graph, task_info
+from graphformers.layers import GPSLayer
+from graphformers.models import GPSModel
+from graphformers.recipe import ModelConfig, PartSpec
+from graphformers.registry import LOCAL_BLOCKS, MIXERS
+
+SIZES = (6, 11, 3, 8)
+
+
+def _graphs_and_permuted(transforms=()):
+    torch.manual_seed(1)
+    graphs = [random_graph(n, seed=10 + i) for i, n in enumerate(SIZES)]
+    perms = [torch.randperm(n) for n in SIZES]
+    permuted = [permute_graph(g, p) for g, p in zip(graphs, perms)]
+    for transform in transforms:
+        graphs = [transform(g) for g in graphs]
+        permuted = [transform(g) for g in permuted]
+    return Batch.from_data_list(graphs), Batch.from_data_list(permuted), perms
+
+
+def _batch_permutation(perms) -> torch.Tensor:
+    offsets = torch.cumsum(torch.tensor((0,) + SIZES[:-1]), 0)
+    return torch.cat([p + o for p, o in zip(perms, offsets)])
+
+
+def _architectures():
+    for local in LOCAL_BLOCKS.names():
+        for mixer in MIXERS.names() + ["none"]:
+            yield local, mixer
+    for mixer in MIXERS.names():
+        yield "none", mixer
+
+
+@pytest.mark.parametrize("local,mixer", list(_architectures()))
+def test_gps_layer_is_permutation_equivariant(local, mixer):
+    torch.manual_seed(0)
+    hidden = 16
+    layer = GPSLayer(hidden, PartSpec(local), PartSpec(mixer), heads=4).eval()
+    batch, permuted, perms = _graphs_and_permuted()
+    embed = torch.nn.Linear(batch.x.size(1), hidden)
+    edge_embed = torch.nn.Linear(batch.edge_attr.size(1), hidden)
+    with torch.no_grad():
+        out, _ = layer(embed(batch.x), edge_embed(batch.edge_attr), batch)
+        out_permuted, _ = layer(embed(permuted.x), edge_embed(permuted.edge_attr), permuted)
+    assert out.shape == (sum(SIZES), hidden)
+    torch.testing.assert_close(out[_batch_permutation(perms)], out_permuted, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("local", LOCAL_BLOCKS.names())
+@pytest.mark.parametrize("level", ["node", "graph"])
+def test_gps_model_is_permutation_equivariant_or_invariant(local, level):
+    torch.manual_seed(0)
+    config = ModelConfig(hidden=24, layers=2, heads=4, local=PartSpec(local), mixer=PartSpec("full"),
+                         encoders=[PartSpec("rwse", {"dim": 8, "steps": 5})])
+    model = GPSModel(config, task_info(level)).eval()
+    batch, permuted, perms = _graphs_and_permuted(model.precompute_transforms())
+    with torch.no_grad():
+        out, out_permuted = model(batch), model(permuted)
+    if level == "node":
+        assert out.shape == (sum(SIZES), 3)
+        torch.testing.assert_close(out[_batch_permutation(perms)], out_permuted, atol=1e-5, rtol=1e-4)
+    else:
+        assert out.shape == (len(SIZES), 3)
+        torch.testing.assert_close(out, out_permuted, atol=1e-5, rtol=1e-4)
+
+
+def test_layer_rejects_no_local_and_no_mixer():
+    with pytest.raises(ValueError, match="both are 'none'"):
+        GPSLayer(16, PartSpec("none"), None)
+
+
+def test_model_rejects_encoders_wider_than_hidden():
+    config = ModelConfig(hidden=16, encoders=[PartSpec("rwse", {"dim": 16})])
+    with pytest.raises(ValueError, match="must exceed the sum of the positional encoders' dims"):
+        GPSModel(config, task_info())
+
+
+def test_gatedgcn_updates_edge_features():
+    torch.manual_seed(0)
+    layer = GPSLayer(16, PartSpec("gatedgcn"), None).eval()
+    batch, _, _ = _graphs_and_permuted()
+    edge_attr = torch.randn(batch.edge_index.size(1), 16)
+    _, edge_out = layer(torch.randn(batch.num_nodes, 16), edge_attr, batch)
+    assert edge_out.shape == edge_attr.shape
+    assert not torch.allclose(edge_out, edge_attr)

@@ -1,0 +1,106 @@
+"""Training end to end: the CLI, checkpoints, exact resumption, and what the mixer buys."""
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+
+from graphformers.recipe import load_recipe
+from graphformers.training.runner import run
+
+REPO = Path(__file__).resolve().parent.parent
+QUICKSTART = REPO / "recipes" / "quickstart.yaml"
+SMALL_DATA = ["data.options.num_train=300", "data.options.num_val=100", "data.options.num_test=100"]
+
+
+def train_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "graphformers.train", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+
+
+def epoch_values(metrics_csv: Path, column: str) -> dict[int, float]:
+    with metrics_csv.open() as file:
+        return {int(row["epoch"]): float(row[column]) for row in csv.DictReader(file) if row.get(column)}
+
+
+def test_quickstart_cli_trains_checkpoints_and_resumes(tmp_path):
+    common = [str(QUICKSTART), *SMALL_DATA, f"train.out_dir={tmp_path}", "train.progress_bar=false"]
+    first = train_cli(*common, "train.max_epochs=3")
+    assert first.returncode == 0, first.stderr
+    run_dir = tmp_path / "version_0"
+    assert f"logs: {run_dir / 'metrics.csv'}" in first.stdout
+    assert "test accuracy: " in first.stdout
+    losses = epoch_values(run_dir / "metrics.csv", "train/loss")
+    assert sorted(losses) == [0, 1, 2]
+    assert losses[2] < losses[0]
+    last = run_dir / "checkpoints" / "last.ckpt"
+    assert last.is_file() and (run_dir / "checkpoints" / "best.ckpt").is_file()
+    steps_per_epoch = 300 // 32 + 1
+    assert torch.load(last, weights_only=True)["global_step"] == 3 * steps_per_epoch
+
+    resumed = train_cli(*common, "train.max_epochs=5", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert not (tmp_path / "version_1").exists()
+    assert sorted(epoch_values(run_dir / "metrics.csv", "train/loss")) == [0, 1, 2, 3, 4]
+    assert torch.load(last, weights_only=True)["global_step"] == 5 * steps_per_epoch
+
+
+def test_fresh_runs_never_overwrite_earlier_ones(tmp_path):
+    recipe = load_recipe(QUICKSTART, [*SMALL_DATA, "data.options.num_train=32", f"train.out_dir={tmp_path}",
+                                      "train.max_epochs=1", "train.progress_bar=false", "model.layers=1"])
+    first, second = run(recipe), run(recipe)
+    assert (first.run_dir.name, second.run_dir.name) == ("version_0", "version_1")
+
+
+def test_cli_reports_bad_recipes_without_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  mixer: performr\n")
+    result = train_cli(str(bad))
+    assert result.returncode == 2
+    assert "error:" in result.stderr and "Unknown mixer 'performr'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_resume_without_a_run_says_what_to_do(tmp_path):
+    result = train_cli(str(QUICKSTART), f"train.out_dir={tmp_path}", "--resume")
+    assert result.returncode == 2
+    assert "no last.ckpt under" in result.stderr and "Start without --resume" in result.stderr
+
+
+class StopAfterFirstEpoch(pl.Callback):
+    """Simulates an interruption right after the first epoch's checkpoint."""
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        trainer.should_stop = True
+
+
+def test_resumed_training_equals_uninterrupted_training(tmp_path):
+    overrides = [*SMALL_DATA, "data.options.num_train=64", "data.batch_size=16", "train.max_epochs=3",
+                 "train.warmup_epochs=1", "model.hidden=32", "model.layers=2", "model.dropout=0.2",
+                 "model.encoders=[{name: lap, k: 4, dim: 8}]", "train.progress_bar=false"]
+    straight = run(load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'straight'}"]))
+    interrupted_recipe = load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'interrupted'}"])
+    interrupted = run(interrupted_recipe, callbacks=[StopAfterFirstEpoch()])
+    assert torch.load(interrupted.last_checkpoint, weights_only=True)["epoch"] == 0
+    resumed = run(interrupted_recipe, resume="last")
+    expected = torch.load(straight.last_checkpoint, weights_only=True)
+    actual = torch.load(resumed.last_checkpoint, weights_only=True)
+    assert actual["epoch"] == expected["epoch"] == 2
+    for name, tensor in expected["state_dict"].items():
+        torch.testing.assert_close(actual["state_dict"][name], tensor, rtol=0, atol=0, msg=name)
+    assert resumed.test_value == straight.test_value
+
+
+def test_global_mixer_beats_pure_mpnn_on_relay(tmp_path):
+    """The quickstart's claim: full attention solves relay, 3 GINE layers cannot (chance = 0.25).
+    Seeds 0, 1, 2 of this schedule gave GPS 0.986 / 0.997 / 0.998."""
+    overrides = ["data.options.num_train=1000", "data.options.num_val=200", "data.options.num_test=200",
+                 "train.max_epochs=8", "train.scheduler=none", "train.lr=3e-3", "train.progress_bar=false"]
+    gps = run(load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'gps'}"]))
+    mpnn = run(load_recipe(REPO / "recipes" / "quickstart_mpnn.yaml", [*overrides, f"train.out_dir={tmp_path / 'mpnn'}"]))
+    assert gps.test_value > 0.9
+    assert mpnn.test_value < 0.5
