@@ -104,3 +104,17 @@ def test_global_mixer_beats_pure_mpnn_on_relay(tmp_path):
     mpnn = run(load_recipe(REPO / "recipes" / "quickstart_mpnn.yaml", [*overrides, f"train.out_dir={tmp_path / 'mpnn'}"]))
     assert gps.test_value > 0.9
     assert mpnn.test_value < 0.5
+
+
+def test_graph_level_task_from_a_user_module_trains(tmp_path):
+    recipe_file = tmp_path / "toy.yaml"
+    recipe_file.write_text(
+        "imports: [toy_parts]\n"
+        "model: {hidden: 32, layers: 2, pool: sum, local: gatedgcn, encoders: [{name: lap, k: 4, dim: 8}]}\n"
+        "data: {name: toy-size, batch_size: 32}\n"
+        f"train: {{max_epochs: 4, lr: 0.005, out_dir: {tmp_path / 'runs'}, progress_bar: false}}\n"
+    )
+    result = run(load_recipe(recipe_file))
+    losses = epoch_values(result.metrics_csv, "train/loss")
+    assert losses[3] < losses[0]
+    assert result.metric == "auroc" and result.test_value > 0.8

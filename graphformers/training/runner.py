@@ -16,7 +16,7 @@ from graphformers.training.checkpointing import AtomicCheckpointIO, EpochSeeder
 from graphformers.training.logging import ResumableCSVLogger
 from graphformers.training.module import GraphTask
 
-LAST = "last.ckpt"
+BEST, LAST = "best.ckpt", "last.ckpt"
 
 
 class ResumeError(FileNotFoundError):
@@ -53,7 +53,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     datamodule.set_precompute(task.model.precompute_transforms())
 
     checkpoints = run_dir / "checkpoints"
-    best = ModelCheckpoint(dirpath=checkpoints, filename="best", monitor=task.monitor,
+    best = ModelCheckpoint(dirpath=checkpoints, filename=BEST.removesuffix(".ckpt"), monitor=task.monitor,
                            mode="max" if task.objective.higher_is_better else "min", enable_version_counter=False)
     # Lightning >= 2.5 refreshes save_last only when a top-k checkpoint is saved, which
     # leaves last.ckpt stale after epochs that did not improve; a second, unmonitored
@@ -70,7 +70,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     )
     trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
     (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
-    return RunResult(run_dir, Path(best.best_model_path), checkpoints / LAST,
+    return RunResult(run_dir, checkpoints / BEST, checkpoints / LAST,
                      run_dir / "metrics.csv", task.info.metric, tested[f"test/{task.info.metric}"])
 
 

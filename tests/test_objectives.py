@@ -1,0 +1,61 @@
+"""Losses and metrics of each task type against scikit-learn / hand-written references."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from graphformers.data.task import TaskInfo
+from graphformers.training.objectives import metric_inputs, objective_for
+
+
+def _score(task: str, metric: str, outputs: int, prediction: torch.Tensor, target: torch.Tensor) -> float:
+    info = TaskInfo(level="graph", task=task, num_outputs=outputs, metric=metric, node_encoder="linear", node_in=1)
+    objective = objective_for(info)
+    scorer = objective.make_metric()
+    scorer.update(*metric_inputs(task, prediction, target))
+    return float(scorer.compute())
+
+
+def test_multiclass_accuracy():
+    torch.manual_seed(0)
+    logits, target = torch.randn(50, 4), torch.randint(0, 4, (50,))
+    expected = (logits.argmax(-1) == target).float().mean().item()
+    assert _score("multiclass", "accuracy", 4, logits, target) == pytest.approx(expected)
+
+
+def test_binary_auroc_matches_sklearn():
+    torch.manual_seed(0)
+    logits, target = torch.randn(80, 1), torch.randint(0, 2, (80, 1))
+    expected = roc_auc_score(target.numpy().ravel(), logits.numpy().ravel())
+    assert _score("binary", "auroc", 1, logits, target) == pytest.approx(expected, abs=1e-6)
+
+
+def test_multilabel_ap_is_the_mean_of_per_task_sklearn_ap():
+    torch.manual_seed(0)
+    logits, target = torch.randn(100, 5), torch.randint(0, 2, (100, 5))
+    expected = np.mean([average_precision_score(target[:, i], logits[:, i]) for i in range(5)])
+    assert _score("multilabel", "ap", 5, logits, target) == pytest.approx(expected, abs=1e-6)
+
+
+def test_regression_mae():
+    torch.manual_seed(0)
+    prediction, target = torch.randn(30, 2), torch.randn(30, 2)
+    assert _score("regression", "mae", 2, prediction, target) == pytest.approx((prediction - target).abs().mean().item())
+
+
+def test_multilabel_loss_ignores_missing_labels():
+    info = TaskInfo(level="graph", task="multilabel", num_outputs=2, metric="ap", node_encoder="linear", node_in=1)
+    loss = objective_for(info).loss
+    logits = torch.tensor([[0.3, -1.0], [2.0, 0.5]])
+    target = torch.tensor([[1.0, float("nan")], [0.0, 1.0]])
+    labelled = torch.nn.functional.binary_cross_entropy_with_logits(
+        torch.tensor([0.3, 2.0, 0.5]), torch.tensor([1.0, 0.0, 1.0]))
+    assert loss(logits, target).item() == pytest.approx(labelled.item())
+
+
+def test_unknown_metric_for_task():
+    info = TaskInfo(level="graph", task="regression", num_outputs=1, metric="accuracy", node_encoder="linear", node_in=1)
+    with pytest.raises(ValueError, match="No metric 'accuracy' for task 'regression'"):
+        objective_for(info)

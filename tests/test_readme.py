@@ -1,0 +1,34 @@
+"""The README's commands are the ones CI runs and the ones that exist."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+README = (REPO / "README.md").read_text()
+
+
+def _readme_command(marker: str) -> str:
+    """The single shell line in the fenced block that follows ``<!-- marker -->``."""
+    match = re.search(rf"<!-- {marker} -->\s*```(?:bash|sh)?\n(.+?)\n```", README)
+    assert match, f"README has no command block after <!-- {marker} -->"
+    return match.group(1)
+
+
+def test_ci_runs_the_readme_test_command_verbatim():
+    command = _readme_command("test-command")
+    assert "pytest" in command and "torch==2.13.0" in command
+    ci_lines = (REPO / ".ci" / "run").read_text().splitlines()
+    assert command in ci_lines
+
+
+def test_quickstart_command_trains_the_shipped_quickstart_recipe():
+    command = _readme_command("quickstart-command")
+    assert "torch==2.13.0" in command
+    assert command.endswith("python -m graphformers.train recipes/quickstart.yaml")
+    assert (REPO / "recipes" / "quickstart.yaml").is_file()
+
+
+def test_every_recipe_named_in_the_readme_exists():
+    for name in set(re.findall(r"recipes/[\w./-]+\.yaml", README)):
+        assert (REPO / name).is_file(), name
