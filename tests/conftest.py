@@ -1,6 +1,8 @@
 """Shared helpers: random graphs of different sizes and their batches."""
 from __future__ import annotations
 
+import math
+
 import torch
 from torch_geometric.data import Batch, Data
 from torch_geometric.utils import erdos_renyi_graph
@@ -29,13 +31,18 @@ def random_batch(sizes: tuple[int, ...] = (7, 12, 4, 9), seed: int = 0) -> Batch
 
 
 def permute_graph(data: Data, perm: torch.Tensor) -> Data:
-    """``data`` with node ``perm[i]`` moved to position ``i`` (edges relabelled, their order shuffled too)."""
+    """``data`` with node ``perm[i]`` moved to position ``i``: node attributes reordered, every
+    ``*edge_index`` relabelled, input edges (with ``edge_attr``) also shuffled."""
     inverse = torch.empty_like(perm)
     inverse[perm] = torch.arange(perm.numel())
     edge_order = torch.randperm(data.edge_index.size(1))
     permuted = data.clone()
-    permuted.x = data.x[perm]
-    permuted.edge_index = inverse[data.edge_index[:, edge_order]]
+    for key, value in data.items():
+        if key.endswith("edge_index"):
+            permuted[key] = inverse[value]
+        elif data.is_node_attr(key):
+            permuted[key] = value[perm]
+    permuted.edge_index = permuted.edge_index[:, edge_order]
     permuted.edge_attr = data.edge_attr[edge_order]
     return permuted
 
@@ -43,3 +50,15 @@ def permute_graph(data: Data, perm: torch.Tensor) -> Data:
 def task_info(level: str = "node", outputs: int = 3) -> TaskInfo:
     return TaskInfo(level=level, task="multiclass", num_outputs=outputs, metric="accuracy",
                     node_encoder="linear", node_in=NODE_FEATURES, edge_encoder="linear", edge_in=EDGE_FEATURES)
+
+
+def naive_attention(mixer, x: torch.Tensor) -> torch.Tensor:
+    """Exact multi-head softmax attention over one graph's nodes ``x [n, hidden]``, written out,
+    with the fused ``qkv`` / ``out`` projections of ``mixer`` (full or performer)."""
+    heads, head_dim = mixer.heads, mixer.hidden // mixer.heads
+    q, k, v = mixer.qkv(x).view(x.size(0), 3, heads, head_dim).unbind(1)
+    outputs = []
+    for h in range(heads):
+        scores = q[:, h] @ k[:, h].T / math.sqrt(head_dim)
+        outputs.append(torch.softmax(scores, dim=-1) @ v[:, h])
+    return mixer.out(torch.cat(outputs, dim=-1))

@@ -1,23 +1,10 @@
 """The ``full`` mixer is exact softmax attention inside each graph of a batch."""
 from __future__ import annotations
 
-import math
-
 import torch
 
-from conftest import random_batch
+from conftest import naive_attention, random_batch
 from graphformers.mixers import FullAttention
-
-
-def naive_attention(mixer: FullAttention, x: torch.Tensor) -> torch.Tensor:
-    """Multi-head softmax attention over one graph's nodes ``x [n, hidden]``, written out."""
-    heads, head_dim = mixer.heads, mixer.hidden // mixer.heads
-    q, k, v = mixer.qkv(x).view(x.size(0), 3, heads, head_dim).unbind(1)
-    outputs = []
-    for h in range(heads):
-        scores = q[:, h] @ k[:, h].T / math.sqrt(head_dim)
-        outputs.append(torch.softmax(scores, dim=-1) @ v[:, h])
-    return mixer.out(torch.cat(outputs, dim=-1))
 
 
 def test_full_attention_equals_naive_per_graph_attention():

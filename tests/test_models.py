@@ -15,13 +15,14 @@ SIZES = (6, 11, 3, 8)
 
 
 def _graphs_and_permuted(transforms=()):
+    """A batch, the same batch with every graph permuted, and the permutations. Transforms
+    (encodings, expander graphs) run before permuting, so their output is permuted too."""
     torch.manual_seed(1)
     graphs = [random_graph(n, seed=10 + i) for i, n in enumerate(SIZES)]
-    perms = [torch.randperm(n) for n in SIZES]
-    permuted = [permute_graph(g, p) for g, p in zip(graphs, perms)]
     for transform in transforms:
         graphs = [transform(g) for g in graphs]
-        permuted = [transform(g) for g in permuted]
+    perms = [torch.randperm(n) for n in SIZES]
+    permuted = [permute_graph(g, p) for g, p in zip(graphs, perms)]
     return Batch.from_data_list(graphs), Batch.from_data_list(permuted), perms
 
 
@@ -43,7 +44,8 @@ def test_gps_layer_is_permutation_equivariant(local, mixer):
     torch.manual_seed(0)
     hidden = 16
     layer = GPSLayer(hidden, PartSpec(local), PartSpec(mixer), heads=4).eval()
-    batch, permuted, perms = _graphs_and_permuted()
+    mixer_transform = layer.mixer.precompute() if layer.mixer is not None else None
+    batch, permuted, perms = _graphs_and_permuted([mixer_transform] if mixer_transform else [])
     embed = torch.nn.Linear(batch.x.size(1), hidden)
     edge_embed = torch.nn.Linear(batch.edge_attr.size(1), hidden)
     with torch.no_grad():
@@ -53,11 +55,12 @@ def test_gps_layer_is_permutation_equivariant(local, mixer):
     torch.testing.assert_close(out[_batch_permutation(perms)], out_permuted, atol=1e-5, rtol=1e-4)
 
 
-@pytest.mark.parametrize("local", LOCAL_BLOCKS.names())
+@pytest.mark.parametrize("local,mixer", [(local, "full") for local in LOCAL_BLOCKS.names()]
+                         + [("gine", mixer) for mixer in MIXERS.names()])
 @pytest.mark.parametrize("level", ["node", "graph"])
-def test_gps_model_is_permutation_equivariant_or_invariant(local, level):
+def test_gps_model_is_permutation_equivariant_or_invariant(local, mixer, level):
     torch.manual_seed(0)
-    config = ModelConfig(hidden=24, layers=2, heads=4, local=PartSpec(local), mixer=PartSpec("full"),
+    config = ModelConfig(hidden=24, layers=2, heads=4, local=PartSpec(local), mixer=PartSpec(mixer),
                          encoders=[PartSpec("rwse", {"dim": 8, "steps": 5})])
     model = GPSModel(config, task_info(level)).eval()
     batch, permuted, perms = _graphs_and_permuted(model.precompute_transforms())

@@ -1,6 +1,10 @@
 """Global mixers: attention-like modules that mix information across all nodes of a graph.
 The interface is documented in :mod:`graphformers.mixers.base`."""
 from graphformers.mixers.base import GlobalMixer
+from graphformers.mixers.exphormer import Exphormer
+from graphformers.mixers.expander import ExpanderEdges
 from graphformers.mixers.full import FullAttention
+from graphformers.mixers.performer import Performer
+from graphformers.mixers.polynormer import PolynormerAttention
 
-__all__ = ["GlobalMixer", "FullAttention"]
+__all__ = ["GlobalMixer", "FullAttention", "Performer", "PolynormerAttention", "Exphormer", "ExpanderEdges"]

@@ -4,13 +4,17 @@ A mixer is constructed as ``Mixer(hidden, heads, dropout, **options)`` and calle
 ``forward(x [N, hidden], batch [N], data) -> [N, hidden]``: ``x`` holds the nodes of
 every graph in the mini-batch, ``batch`` maps each node to its graph (sorted, as PyG
 batches are) and ``data`` is the PyG ``Batch`` for mixers that need more structure
-(edges, precomputed expander graphs, ...). A mixer must never let information flow
+(edges, or structure its :meth:`GlobalMixer.precompute` transform stored once per
+graph before training, such as Exphormer's expander edges). A mixer must never let information flow
 between graphs of one batch. The GPS layer adds the residual, dropout and norm.
 """
 from __future__ import annotations
 
+from typing import Optional
+
 from torch import Tensor, nn
 from torch_geometric.data import Batch
+from torch_geometric.transforms import BaseTransform
 
 
 class GlobalMixer(nn.Module):
@@ -21,6 +25,10 @@ class GlobalMixer(nn.Module):
         if hidden % heads:
             raise ValueError(f"{type(self).__name__}: hidden ({hidden}) must be divisible by heads ({heads}).")
         self.hidden, self.heads, self.dropout = hidden, heads, dropout
+
+    def precompute(self) -> Optional[BaseTransform]:
+        """A transform storing per-graph structure this mixer reads from ``data`` (None: needs none)."""
+        return None
 
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
         raise NotImplementedError

@@ -52,8 +52,12 @@ class GPSModel(nn.Module):
         )
 
     def precompute_transforms(self) -> list[BaseTransform]:
-        """Transforms that store each positional encoder's input on every graph."""
-        return [encoder.precompute() for encoder in self.positional]
+        """Transforms that store what the positional encoders and the mixer read from each graph.
+        Every layer's mixer has the same configuration, so the first layer's transform serves all."""
+        transforms = [encoder.precompute() for encoder in self.positional]
+        mixer = self.layers[0].mixer
+        mixer_transform = mixer.precompute() if mixer is not None else None
+        return transforms + ([mixer_transform] if mixer_transform is not None else [])
 
     def forward(self, data: Batch) -> Tensor:
         """Returns ``[num_graphs, num_outputs]`` for graph-level or ``[N, num_outputs]`` for node-level tasks."""

@@ -1,0 +1,35 @@
+"""Polynormer's local block (Deng et al. 2024)."""
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.nn import GATConv, GCNConv
+
+from graphformers.registry import register_local
+
+
+@register_local("polynormer")
+class PolynormerLocal(nn.Module):
+    """Polynormer local block: ``x' = ReLU(BN(conv(x) + W x))``, out ``(1 - beta) LN(ReLU(W_h x) * x') + beta x'``.
+
+    ``conv`` is GCN, or GAT with ``heads`` heads when ``attention`` is true (Polynormer's
+    ``local_attn``), as in PyG's ``Polynormer`` model; the gate makes the block polynomial
+    in its input. Ignores edge features.
+    """
+
+    def __init__(self, hidden: int, beta: float = 0.9, attention: bool = False, heads: int = 1) -> None:
+        super().__init__()
+        if attention and hidden % heads:
+            raise ValueError(f"polynormer: hidden ({hidden}) must be divisible by heads ({heads}).")
+        self.beta = beta
+        self.conv = (GATConv(hidden, hidden // heads, heads=heads, add_self_loops=False, bias=False)
+                     if attention else GCNConv(hidden, hidden))
+        self.gate = nn.Linear(hidden, hidden)
+        self.skip = nn.Linear(hidden, hidden)
+        self.batch_norm = nn.BatchNorm1d(hidden)
+        self.layer_norm = nn.LayerNorm(hidden)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
+        gate = F.relu(self.gate(x))
+        h = F.relu(self.batch_norm(self.conv(x, edge_index) + self.skip(x)))
+        return (1 - self.beta) * self.layer_norm(gate * h) + self.beta * h

@@ -1,0 +1,92 @@
+"""Exphormer (Shirzad et al. 2023): sparse attention over input edges, an expander graph and virtual nodes."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch_geometric.data import Batch
+from torch_geometric.transforms import BaseTransform
+from torch_geometric.utils import scatter, softmax
+
+from graphformers.mixers.base import GlobalMixer
+from graphformers.mixers.expander import ExpanderEdges
+from graphformers.registry import register_mixer
+
+INPUT_EDGE, EXPANDER_EDGE, VIRTUAL_EDGE = 0, 1, 2
+
+
+def edge_softmax_attention(query: Tensor, key: Tensor, value: Tensor, source: Tensor, target: Tensor,
+                           num_targets: int, bias: Tensor, dropout: float = 0.0, training: bool = False) -> Tensor:
+    """Each target attends over its incoming edges: ``softmax_j(q_i . k_j / sqrt(d) + bias_ij) v_j``.
+
+    ``query [T, heads, d]``, ``key`` / ``value [S, heads, d]``, ``source`` / ``target [E]``,
+    ``bias [E, heads]`` -> ``[T, heads, d]``; a target without edges gets zeros. O(E d).
+    """
+    scores = (query[target] * key[source]).sum(dim=-1) / math.sqrt(query.size(-1)) + bias
+    weights = F.dropout(softmax(scores, target, num_nodes=num_targets), p=dropout, training=training)
+    return scatter(weights.unsqueeze(-1) * value[source], target, 0, dim_size=num_targets, reduce="sum")
+
+
+@register_mixer("exphormer")
+class Exphormer(GlobalMixer):
+    """Exphormer attention: each node attends over its input edges, a random ``degree``-regular expander
+    and ``virtual_nodes`` virtual nodes of its graph; O(N + E).
+
+    Virtual nodes: each layer, ``virtual_nodes`` learned embeddings per graph first attend to
+    all nodes of their graph (Exphormer's node -> virtual edges); nodes then attend over
+    input, expander and virtual -> node edges. In the original, virtual nodes are extra
+    graph nodes whose state persists and reaches other nodes one layer later; the mixer
+    interface carries no extra nodes between layers, so both hops happen within the layer.
+    Edge kinds (input / expander / virtual) get a learned per-head score bias. The expander
+    is precomputed once per graph by :class:`ExpanderEdges` (see :meth:`precompute`).
+    """
+
+    def __init__(self, hidden: int, heads: int, dropout: float, degree: int = 3, virtual_nodes: int = 1,
+                 seed: int = 0) -> None:
+        super().__init__(hidden, heads, dropout)
+        self.degree, self.seed, self.virtual_nodes = degree, seed, virtual_nodes
+        self.head_dim = hidden // heads
+        self.qkv = nn.Linear(hidden, 3 * hidden)
+        self.out = nn.Linear(hidden, hidden)
+        self.edge_kind_bias = nn.Parameter(torch.zeros(3, heads))
+        self.virtual_embedding = nn.Parameter(torch.randn(virtual_nodes, hidden) * hidden ** -0.5)
+
+    def precompute(self) -> BaseTransform:
+        return ExpanderEdges(self.degree, self.seed)
+
+    def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
+        q, k, v = self._project(x)
+        sources = [data.edge_index[0], data.expander_edge_index[0]]
+        targets = [data.edge_index[1], data.expander_edge_index[1]]
+        kinds = [torch.full_like(sources[0], INPUT_EDGE), torch.full_like(sources[1], EXPANDER_EDGE)]
+        if self.virtual_nodes:
+            virtual_k, virtual_v, virtual_source, virtual_target = self._virtual_nodes(k, v, batch, data.num_graphs)
+            k, v = torch.cat([k, virtual_k]), torch.cat([v, virtual_v])
+            sources.append(virtual_source + x.size(0))
+            targets.append(virtual_target)
+            kinds.append(torch.full_like(virtual_source, VIRTUAL_EDGE))
+        kind = torch.cat(kinds)
+        attended = edge_softmax_attention(q, k, v, torch.cat(sources), torch.cat(targets), x.size(0),
+                                          self.edge_kind_bias[kind], self.dropout, self.training)
+        return self.out(attended.reshape(x.size(0), self.hidden))
+
+    def _project(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        return self.qkv(x).view(x.size(0), 3, self.heads, self.head_dim).unbind(1)
+
+    def _virtual_nodes(self, k: Tensor, v: Tensor, batch: Tensor, num_graphs: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Virtual node states after attending to their graph; returns their keys, values and the
+        virtual -> node edges (virtual node ``g * virtual_nodes + j`` belongs to graph ``g``)."""
+        count = self.virtual_nodes
+        node = torch.arange(batch.numel(), device=batch.device).repeat_interleave(count)
+        slot = torch.arange(count, device=batch.device).repeat(batch.numel())
+        virtual = batch.repeat_interleave(count) * count + slot
+        embeddings = self.virtual_embedding.repeat(num_graphs, 1)
+        virtual_q, _, _ = self._project(embeddings)
+        bias = self.edge_kind_bias[VIRTUAL_EDGE].expand(node.numel(), -1)
+        gathered = edge_softmax_attention(virtual_q, k, v, node, virtual, num_graphs * count, bias,
+                                          self.dropout, self.training)
+        states = embeddings + self.out(gathered.reshape(-1, self.hidden))
+        _, virtual_k, virtual_v = self._project(states)
+        return virtual_k, virtual_v, virtual, node

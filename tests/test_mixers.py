@@ -1,0 +1,203 @@
+"""Global mixers: isolation between graphs, exactness against dense references, and PyG agreement."""
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import pytest
+import torch
+from torch_geometric.data import Batch
+from torch_geometric.nn.attention import PolynormerAttention as PyGPolynormerAttention
+from torch_geometric.utils import to_networkx
+
+from conftest import naive_attention, random_graph
+from graphformers.mixers import Exphormer, ExpanderEdges, Performer, PolynormerAttention
+from graphformers.mixers.kernel_attention import per_graph_linear_attention
+from graphformers.registry import MIXERS
+
+
+def _prepared_batch(mixer, sizes, seed=0) -> Batch:
+    graphs = [random_graph(n, seed=seed + i) for i, n in enumerate(sizes)]
+    transform = mixer.precompute()
+    return Batch.from_data_list([transform(g) for g in graphs] if transform else graphs)
+
+
+@pytest.mark.parametrize("name", MIXERS.names())
+def test_mixer_does_not_leak_across_graphs(name):
+    torch.manual_seed(0)
+    mixer = MIXERS.get(name)(16, 4, 0.0).eval()
+    first = _prepared_batch(mixer, (6, 9))
+    second = _prepared_batch(mixer, (6, 14), seed=0)  # graph 0 identical, graph 1 larger and different
+    x_first = torch.randn(first.num_nodes, 16)
+    x_second = torch.cat([x_first[:6], torch.randn(14, 16)])
+    with torch.no_grad():
+        out_first = mixer(x_first, first.batch, first)[:6]
+        out_second = mixer(x_second, second.batch, second)[:6]
+    torch.testing.assert_close(out_first, out_second, atol=1e-6, rtol=1e-5)
+
+
+def test_per_graph_linear_attention_batched_equals_each_graph_alone():
+    torch.manual_seed(0)
+    sizes = (5, 11, 1, 7)
+    batch = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+    q, k = torch.rand(sum(sizes), 2, 6), torch.rand(sum(sizes), 2, 6)
+    v = torch.randn(sum(sizes), 2, 3)
+    batched = per_graph_linear_attention(q, k, v, batch, len(sizes))
+    alone = torch.cat([per_graph_linear_attention(q[batch == g], k[batch == g], v[batch == g],
+                                                  torch.zeros(n, dtype=torch.long), 1)
+                       for g, n in enumerate(sizes)])
+    torch.testing.assert_close(batched, alone)
+
+
+# ---------------------------------------------------------------- performer
+
+def _performer_error(features: int, x: torch.Tensor, batch: Batch, draws: int = 5) -> float:
+    """Mean absolute error of Performer against exact softmax attention with the same weights.
+    Query/key norms are kept moderate: the estimator's variance grows like exp(|q| |k| / sqrt(d))."""
+    errors = []
+    for draw in range(draws):
+        torch.manual_seed(draw)
+        mixer = Performer(16, 2, 0.0, features=features)
+        torch.manual_seed(100)
+        torch.nn.init.normal_(mixer.qkv.weight, std=0.1)
+        with torch.no_grad():
+            exact = naive_attention(mixer, x)
+            errors.append((mixer.eval()(x, batch.batch, batch) - exact).abs().mean().item())
+    return sum(errors) / draws
+
+
+def test_performer_converges_to_softmax_attention_as_features_grow():
+    torch.manual_seed(0)
+    batch = Batch.from_data_list([random_graph(20)])
+    x = torch.randn(20, 16)
+    coarse, fine = _performer_error(16, x, batch), _performer_error(4096, x, batch)
+    assert fine < coarse / 5, (coarse, fine)
+
+
+def test_performer_attention_rows_sum_to_one():
+    """With every value equal to 1 the normalised attention returns exactly 1 (rows of D^-1 A sum to 1)."""
+    torch.manual_seed(0)
+    sizes = (4, 9)
+    batch = torch.repeat_interleave(torch.arange(2), torch.tensor(sizes))
+    features = torch.rand(13, 2, 32) + 0.01
+    out = per_graph_linear_attention(features, torch.rand(13, 2, 32) + 0.01, torch.ones(13, 2, 1), batch, 2, eps=0.0)
+    torch.testing.assert_close(out, torch.ones_like(out))
+
+
+def test_performer_redraws_features_during_training_only():
+    mixer = Performer(16, 2, 0.0, features=8, redraw_interval=2)
+    batch = Batch.from_data_list([random_graph(5)])
+    x = torch.randn(5, 16)
+    initial = mixer.projection.clone()
+    mixer.eval()(x, batch.batch, batch)
+    mixer.eval()(x, batch.batch, batch)
+    mixer.eval()(x, batch.batch, batch)
+    assert torch.equal(mixer.projection, initial)
+    mixer.train()
+    mixer(x, batch.batch, batch)
+    mixer(x, batch.batch, batch)
+    assert torch.equal(mixer.projection, initial)
+    mixer(x, batch.batch, batch)
+    assert not torch.equal(mixer.projection, initial)
+
+
+# ---------------------------------------------------------------- polynormer
+
+def _copy_into_pyg(ours: PolynormerAttention, hidden: int) -> PyGPolynormerAttention:
+    pyg = PyGPolynormerAttention(hidden, heads=1, head_channels=hidden, qkv_bias=True, qk_shared=True)
+    pyg.h_lins.load_state_dict(ours.gate.state_dict())
+    pyg.k.load_state_dict(ours.key.state_dict())
+    pyg.v.load_state_dict(ours.value.state_dict())
+    pyg.lns.load_state_dict(ours.norm.state_dict())
+    pyg.lin_out.load_state_dict(ours.out.state_dict())
+    return pyg.eval()
+
+
+def test_polynormer_equals_pyg_on_each_graph_and_is_not_polluted_by_padding():
+    torch.manual_seed(0)
+    hidden = 8
+    ours = PolynormerAttention(hidden, 1, 0.0).eval()
+    pyg = _copy_into_pyg(ours, hidden)
+    sizes = (4, 10)
+    batch = Batch.from_data_list([random_graph(n, seed=i) for i, n in enumerate(sizes)])
+    x = torch.randn(sum(sizes), hidden)
+    with torch.no_grad():
+        out = ours(x, batch.batch, batch)
+        per_graph = torch.cat([pyg(x[batch.batch == g].unsqueeze(0)).squeeze(0) for g in range(2)])
+        padded_x = torch.zeros(2, 10, hidden)
+        padded_x[0, :4], padded_x[1] = x[:4], x[4:]
+        mask = torch.zeros(2, 10, dtype=torch.bool)
+        mask[0, :4], mask[1] = True, True
+        pyg_padded = pyg(padded_x, mask)[mask]
+    torch.testing.assert_close(out, per_graph, atol=1e-5, rtol=1e-4)
+    assert (pyg_padded[:4] - per_graph[:4]).abs().max() > 1e-3  # PyG's padded keys leak into graph 0
+
+
+# ---------------------------------------------------------------- exphormer
+
+def test_expander_is_regular_connected_and_reproducible():
+    for n in (10, 31, 200):
+        data = ExpanderEdges(degree=3, seed=7)(random_graph(n, seed=n))
+        edges = data.expander_edge_index
+        out_degree = torch.bincount(edges[0], minlength=n)
+        in_degree = torch.bincount(edges[1], minlength=n)
+        expected = torch.full((n,), 3)
+        if n * 3 % 2:
+            assert (out_degree == expected).sum() == n - 1 and out_degree.min() == 2
+        else:
+            assert torch.equal(out_degree, expected)
+        assert torch.equal(in_degree, out_degree)
+        graph = nx.MultiGraph(edges.T.tolist())
+        graph.add_nodes_from(range(n))
+        assert nx.is_connected(graph)
+        again = ExpanderEdges(degree=3, seed=7)(random_graph(n, seed=n)).expander_edge_index
+        assert torch.equal(edges, again)
+        other_seed = ExpanderEdges(degree=3, seed=8)(random_graph(n, seed=n)).expander_edge_index
+        assert not torch.equal(edges, other_seed)
+
+
+def _dense_exphormer(mixer: Exphormer, x: torch.Tensor, data) -> torch.Tensor:
+    """Exphormer on one graph as dense masked softmax attention: virtual nodes attend to all nodes, then
+    each node attends over the multiset of its in-neighbours (input + expander + virtual)."""
+    n, heads, head_dim, count = x.size(0), mixer.heads, mixer.head_dim, mixer.virtual_nodes
+    q, k, v = mixer.qkv(x).view(n, 3, heads, head_dim).unbind(1)
+    bias = mixer.edge_kind_bias
+    virtual_q, _, _ = mixer.qkv(mixer.virtual_embedding).view(count, 3, heads, head_dim).unbind(1)
+    gathered = torch.softmax(torch.einsum("vhd,nhd->hvn", virtual_q, k) / math.sqrt(head_dim), dim=-1)
+    states = mixer.virtual_embedding + mixer.out(torch.einsum("hvn,nhd->vhd", gathered, v).reshape(count, -1))
+    _, virtual_k, virtual_v = mixer.qkv(states).view(count, 3, heads, head_dim).unbind(1)
+    keys, values = torch.cat([k, virtual_k]), torch.cat([v, virtual_v])
+    # multiplicity-weighted mask: weight[h, i, j] = sum over edges j -> i of exp(bias of the edge's kind)
+    weight = torch.zeros(heads, n, n + count)
+    for kind, edges in ((0, data.edge_index), (1, data.expander_edge_index)):
+        for j, i in edges.T.tolist():
+            weight[:, i, j] += bias[kind].exp()
+    weight[:, :, n:] += bias[2].exp()[:, None, None]
+    scores = torch.einsum("nhd,mhd->hnm", q, keys) / math.sqrt(head_dim) + weight.log()
+    attended = torch.einsum("hnm,mhd->nhd", torch.softmax(scores, dim=-1), values)
+    return mixer.out(attended.reshape(n, -1))
+
+
+@pytest.mark.parametrize("virtual_nodes", [1, 2])
+def test_exphormer_equals_dense_attention_masked_to_the_interaction_graph(virtual_nodes):
+    torch.manual_seed(0)
+    mixer = Exphormer(16, 4, 0.0, degree=3, virtual_nodes=virtual_nodes).eval()
+    torch.nn.init.normal_(mixer.edge_kind_bias)
+    sizes = (7, 12)
+    batch = _prepared_batch(mixer, sizes)
+    x = torch.randn(batch.num_nodes, 16)
+    with torch.no_grad():
+        out = mixer(x, batch.batch, batch)
+        expected = torch.cat([_dense_exphormer(mixer, x[batch.batch == g], batch.get_example(g)) for g in range(2)])
+    assert (out - expected).abs().max() < 1e-5
+
+
+def test_exphormer_reaches_every_node_in_one_layer_through_virtual_nodes():
+    torch.manual_seed(0)
+    mixer = Exphormer(16, 2, 0.0, degree=1, virtual_nodes=1).eval()
+    graph = random_graph(12, edge_prob=0.0)
+    batch = _prepared_batch(mixer, (12,))
+    x = torch.randn(12, 16, requires_grad=True)
+    mixer(x, batch.batch, batch)[0].sum().backward()
+    assert (x.grad.abs().sum(dim=1) > 0).all()
+    assert graph.edge_index.numel() == 0
