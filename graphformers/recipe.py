@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import inspect
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,16 +124,21 @@ def load_recipe(path: str | Path, overrides: list[str] = ()) -> Recipe:
     for override in overrides:
         _apply_override(raw, override, origins)
     recipe = _build(Recipe, raw, "", origins)
-    if "name" not in raw:
-        recipe.name = Path(path).stem
+    name_source = _source(origins, "name")
+    if name_source != str(path) and not name_source.startswith("command-line"):
+        recipe.name = Path(path).stem  # a base recipe's name is not inherited
     _import_user_modules(recipe.imports)
     _check_parts(recipe, origins)
+    _check_ranges(recipe, origins)
     return recipe
 
 
 def recipe_from_dict(raw: dict[str, Any]) -> Recipe:
-    """A recipe from its :meth:`Recipe.to_dict` form (e.g. a checkpoint's hyperparameters)."""
-    return _build(Recipe, raw, "", {})
+    """A recipe from its :meth:`Recipe.to_dict` form (e.g. a checkpoint's hyperparameters);
+    imports its ``imports`` so that plugin parts resolve."""
+    recipe = _build(Recipe, raw, "", {})
+    _import_user_modules(recipe.imports)
+    return recipe
 
 
 def _read_with_bases(path: Path, origins: dict[str, str], chain: tuple[Path, ...]) -> dict[str, Any]:
@@ -195,6 +201,7 @@ def _apply_override(raw: dict[str, Any], override: str, origins: dict[str, str])
 
 def _source(origins: Mapping[str, str], dotted: str) -> str:
     """The file (or override) that set ``dotted`` or its closest enclosing key."""
+    dotted = dotted.split("[", 1)[0]
     while dotted:
         if dotted in origins:
             return origins[dotted]
@@ -213,7 +220,7 @@ def _build(cls: type, raw: Any, prefix: str, origins: Mapping[str, str]) -> Any:
         dotted = f"{prefix}{key}"
         if key not in known:
             close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f" Did you mean {prefix}{close[0]!r}?" if close else ""
+            hint = f" Did you mean '{prefix}{close[0]}'?" if close else ""
             raise RecipeError(
                 f"{_source(origins, dotted)}: unknown key {dotted!r}.{hint} Known keys in {where!r}: {', '.join(known)}."
             )
@@ -231,6 +238,8 @@ def _type_name(annotation: Any) -> str:
         return "null"
     if annotation is PartSpec:
         return "a part name or {name: ..., <options>}"
+    if origin is list:
+        return f"a list of ({_type_name(typing.get_args(annotation)[0])})"
     if origin is not None:
         return str(annotation).replace("typing.", "")
     return annotation.__name__
@@ -329,7 +338,7 @@ def _check_parts(recipe: Recipe, origins: Mapping[str, str]) -> None:
         value = _get_dotted(recipe, dotted)
         specs = value if isinstance(value, list) else [value]
         for spec in specs:
-            if spec is None or spec.name == NO_PART:
+            if is_absent(spec):
                 continue
             try:
                 part = registry.get(spec.name)
@@ -360,3 +369,50 @@ def _get_dotted(recipe: Recipe, dotted: str) -> Any:
     for part in dotted.split("."):
         node = getattr(node, part)
     return node
+
+
+_RANGES: dict[str, tuple[Any, str]] = {
+    "model.hidden": (lambda v: v >= 1, ">= 1"),
+    "model.layers": (lambda v: v >= 1, ">= 1"),
+    "model.heads": (lambda v: v >= 1, ">= 1"),
+    "model.ffn_ratio": (lambda v: v >= 1, ">= 1"),
+    "model.dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "model.attn_dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "data.batch_size": (lambda v: v >= 1, ">= 1"),
+    "data.num_workers": (lambda v: v >= 0, ">= 0"),
+    "train.max_epochs": (lambda v: v >= 1, ">= 1"),
+    "train.lr": (lambda v: math.isfinite(v) and v > 0, "a finite number > 0"),
+    "train.weight_decay": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
+    "train.warmup_epochs": (lambda v: v >= 0, ">= 0"),
+    "train.gradient_clip": (lambda v: v is None or (math.isfinite(v) and v > 0), "null or a number > 0"),
+    "train.devices": (lambda v: v >= 1, ">= 1"),
+}
+
+
+def _check_ranges(recipe: Recipe, origins: Mapping[str, str]) -> None:
+    """Values of the right type but outside their sensible range, and combinations that cannot work."""
+    for dotted, (accepts, wanted) in _RANGES.items():
+        value = _get_dotted(recipe, dotted)
+        if not accepts(value):
+            raise RecipeError(f"{_source(origins, dotted)}: {dotted!r} must be {wanted}, got {value!r}.")
+    model = recipe.model
+    if is_absent(model.local) and is_absent(model.mixer):
+        raise RecipeError(f"{_source(origins, 'model.mixer')}: model.local and model.mixer are both none; "
+                          f"a layer needs at least one of them.")
+    if not is_absent(model.mixer) and model.hidden % model.heads:
+        raise RecipeError(f"{_source(origins, 'model.heads')}: model.hidden ({model.hidden}) must be divisible "
+                          f"by model.heads ({model.heads}).")
+    pe_dims = sum(spec.options.get("dim", _default(ENCODERS.get(spec.name), "dim")) for spec in model.encoders)
+    if pe_dims >= model.hidden:
+        raise RecipeError(f"{_source(origins, 'model.encoders')}: the positional encoders' dims add up to {pe_dims}, "
+                          f"which leaves no room in model.hidden ({model.hidden}) for the node features; "
+                          f"raise model.hidden or lower their dim.")
+
+
+def is_absent(spec: Optional[PartSpec]) -> bool:
+    """Whether a local/mixer slot is empty (``null`` or ``none``)."""
+    return spec is None or spec.name == NO_PART
+
+
+def _default(part: Any, parameter: str) -> Any:
+    return inspect.signature(part).parameters[parameter].default

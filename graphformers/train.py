@@ -25,7 +25,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         recipe = load_recipe(args.recipe, args.overrides)
         result = run(recipe, resume=args.resume)
-    except (RecipeError, RegistryError, ResumeError, ValueError) as error:
+    except (RecipeError, RegistryError, ResumeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"test {result.metric}: {result.test_value:.4f} (best checkpoint on validation)")

@@ -93,3 +93,32 @@ def test_gatedgcn_updates_edge_features():
     _, edge_out = layer(torch.randn(batch.num_nodes, 16), edge_attr, batch)
     assert edge_out.shape == edge_attr.shape
     assert not torch.allclose(edge_out, edge_attr)
+
+
+def test_gatedgcn_matches_its_formula():
+    """Node i: ReLU(BN(A x_i + sum_j s_ij B x_j / (sum_j s_ij + eps))) with s_ij = sigmoid(D x_i + E x_j + C e_ij)."""
+    torch.manual_seed(0)
+    block = LOCAL_BLOCKS.get("gatedgcn")(8).eval()
+    x, edge_index, edge_attr = torch.randn(5, 8), torch.tensor([[0, 1, 2, 3, 4, 0], [1, 0, 1, 1, 0, 4]]), torch.randn(6, 8)
+    nodes, edges = block(x, edge_index, edge_attr)
+    for i in range(5):
+        incoming = (edge_index[1] == i).nonzero().flatten().tolist()
+        logits = {e: block.gate_target(x[i]) + block.gate_source(x[edge_index[0, e]]) + block.gate_edge(edge_attr[e])
+                  for e in incoming}
+        total = sum((torch.sigmoid(logits[e]) * block.node_neighbour(x[edge_index[0, e]]) for e in incoming),
+                    torch.zeros(8))
+        norm = sum((torch.sigmoid(logits[e]) for e in incoming), torch.zeros(8))
+        pre = block.node_self(x[i]) + total / (norm + 1e-6)
+        expected = torch.relu(block.node_norm(pre.unsqueeze(0))).squeeze(0)
+        torch.testing.assert_close(nodes[i], expected, atol=1e-5, rtol=1e-4)
+        for e in incoming:
+            torch.testing.assert_close(edges[e], edge_attr[e] + torch.relu(block.edge_norm(logits[e].unsqueeze(0))[0]),
+                                       atol=1e-5, rtol=1e-4)
+
+
+def test_model_accepts_a_single_graph():
+    torch.manual_seed(0)
+    config = ModelConfig(hidden=16, layers=1, heads=4, encoders=[PartSpec("lap", {"dim": 4, "k": 3})])
+    model = GPSModel(config, task_info("graph")).eval()
+    graph = model.precompute_transforms()[0](random_graph(6))
+    assert model(graph).shape == (1, 3)

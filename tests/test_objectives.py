@@ -59,3 +59,20 @@ def test_unknown_metric_for_task():
     info = TaskInfo(level="graph", task="regression", num_outputs=1, metric="accuracy", node_encoder="linear", node_in=1)
     with pytest.raises(ValueError, match="No metric 'accuracy' for task 'regression'"):
         objective_for(info)
+
+
+def test_multilabel_ap_ignores_missing_labels():
+    torch.manual_seed(0)
+    logits, target = torch.randn(60, 3), torch.randint(0, 2, (60, 3)).float()
+    target[::4, 1] = float("nan")
+    expected = np.mean([average_precision_score(target[~target[:, i].isnan(), i], logits[~target[:, i].isnan(), i])
+                        for i in range(3)])
+    assert _score("multilabel", "ap", 3, logits, target) == pytest.approx(expected, abs=1e-6)
+
+
+def test_multilabel_loss_of_an_unlabelled_batch_is_zero_not_nan():
+    info = TaskInfo(level="graph", task="multilabel", num_outputs=2, metric="ap", node_encoder="linear", node_in=1)
+    logits = torch.randn(3, 2, requires_grad=True)
+    loss = objective_for(info).loss(logits, torch.full((3, 2), float("nan")))
+    loss.backward()
+    assert loss.item() == 0.0 and torch.equal(logits.grad, torch.zeros(3, 2))

@@ -46,7 +46,7 @@ def test_unknown_key_names_key_file_and_suggestion(tmp_path):
     with pytest.raises(RecipeError) as error:
         load_recipe(path)
     message = str(error.value)
-    assert str(path) in message and "'model.hiden'" in message and "Did you mean model.'hidden'" in message
+    assert str(path) in message and "'model.hiden'" in message and "Did you mean 'model.hidden'" in message
 
 
 def test_unknown_key_in_base_file_names_the_base(tmp_path):
@@ -70,7 +70,7 @@ def test_unknown_section(tmp_path):
         ("train:\n  lr: fast\n", "'train.lr' must be float, got str 'fast'"),
         ("train:\n  progress_bar: 1\n", "'train.progress_bar' must be bool"),
         ("model:\n  norm: btach\n", "'model.norm' must be 'batch' | 'layer' | 'none'.*Did you mean 'batch'"),
-        ("model:\n  encoders: rwse\n", "'model.encoders' must be list"),
+        ("model:\n  encoders: rwse\n", "'model.encoders' must be a list of \\(a part name"),
         ("model: 3\n", "'model' must be a mapping"),
     ],
 )
@@ -109,7 +109,7 @@ def test_extends_cycle(tmp_path):
 
 def test_unknown_mixer_lists_known_and_suggests(tmp_path):
     path = write(tmp_path, "bad.yaml", "model:\n  mixer: ful\n")
-    with pytest.raises(RecipeError, match=r"model.mixer: Unknown mixer 'ful'. Did you mean 'full'\? Known mixers: full"):
+    with pytest.raises(RecipeError, match=r"model.mixer: Unknown mixer 'ful'. Did you mean 'full'\? Known mixers: exphormer, full, performer, polynormer"):
         load_recipe(path)
 
 
@@ -131,5 +131,39 @@ def test_invalid_yaml(tmp_path):
         load_recipe(path)
 
 
-def test_defaults_are_a_valid_recipe():
-    assert recipe_from_dict({}) == Recipe()
+def test_an_empty_recipe_is_all_defaults(tmp_path):
+    recipe = load_recipe(write(tmp_path, "empty.yaml", ""))
+    assert recipe == Recipe(name="empty")
+
+
+def test_a_child_recipe_does_not_inherit_its_base_name(tmp_path):
+    write(tmp_path, "base.yaml", "name: shared-base\n")
+    assert load_recipe(write(tmp_path, "child.yaml", "extends: base.yaml\n")).name == "child"
+    assert load_recipe(tmp_path / "base.yaml").name == "shared-base"
+    assert load_recipe(tmp_path / "child.yaml", ["name=mine"]).name == "mine"
+
+
+@pytest.mark.parametrize(
+    "override,expected",
+    [
+        ("model.layers=0", "'model.layers' must be >= 1, got 0"),
+        ("model.heads=0", "'model.heads' must be >= 1"),
+        ("model.dropout=1.5", "'model.dropout' must be in \\[0, 1\\)"),
+        ("train.lr=.nan", "'train.lr' must be a finite number > 0"),
+        ("train.max_epochs=0", "'train.max_epochs' must be >= 1"),
+        ("data.batch_size=0", "'data.batch_size' must be >= 1"),
+        ("model.heads=5", "model.hidden \\(64\\) must be divisible by model.heads \\(5\\)"),
+        ("model.mixer=none", "model.local and model.mixer are both none"),
+        ("model.encoders=[{name: lap, dim: 64}]", "dims add up to 64, which leaves no room"),
+    ],
+)
+def test_out_of_range_values_are_recipe_errors(tmp_path, override, expected):
+    path = write(tmp_path, "ok.yaml", "model: {local: none}\n" if "both none" in expected else "{}\n")
+    with pytest.raises(RecipeError, match=expected):
+        load_recipe(path, [override])
+
+
+def test_errors_in_list_items_name_the_override(tmp_path):
+    path = write(tmp_path, "ok.yaml", "model:\n  encoders: [{name: rwse}]\n")
+    with pytest.raises(RecipeError, match="command-line override"):
+        load_recipe(path, ["model.encoders=[{name: rwse, dim: wide}, 3]"])

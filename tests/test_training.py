@@ -6,10 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import pytorch_lightning as pl
 import torch
 
 from graphformers.recipe import load_recipe
+from graphformers.registry import MIXERS
 from graphformers.training.runner import run
 
 REPO = Path(__file__).resolve().parent.parent
@@ -118,3 +120,11 @@ def test_graph_level_task_from_a_user_module_trains(tmp_path):
     losses = epoch_values(result.metrics_csv, "train/loss")
     assert losses[3] < losses[0]
     assert result.metric == "auroc" and result.test_value > 0.8
+
+
+@pytest.mark.parametrize("mixer", MIXERS.names())
+def test_each_mixer_trains_on_the_quickstart_task(tmp_path, mixer):
+    recipe = load_recipe(QUICKSTART, [*SMALL_DATA, f"model.mixer={mixer}", "train.max_epochs=3",
+                                      f"train.out_dir={tmp_path}", "train.progress_bar=false"])
+    losses = epoch_values(run(recipe).metrics_csv, "train/loss")
+    assert losses[2] < losses[0]

@@ -31,8 +31,8 @@ class LaplacianEigenvectors(BaseTransform):
         laplacian = symmetric_normalized_laplacian(dense_symmetric_adjacency(data.edge_index, num_nodes))
         eigvals, eigvecs = torch.linalg.eigh(laplacian)
         kept = min(self.k, num_nodes - 1)
-        vectors = torch.zeros(num_nodes, self.k)
-        values = torch.zeros(self.k)
+        vectors = torch.zeros(num_nodes, self.k, device=eigvecs.device)
+        values = torch.zeros(self.k, device=eigvecs.device)
         vectors[:, :kept] = eigvecs[:, 1 : kept + 1].float()
         values[:kept] = eigvals[1 : kept + 1].float()
         data.lap_eigvec = vectors

@@ -7,7 +7,7 @@ from torch import Tensor
 
 def dense_symmetric_adjacency(edge_index: Tensor, num_nodes: int) -> Tensor:
     """``[N, N]`` float64 0/1 adjacency of the undirected graph, without self loops."""
-    adjacency = torch.zeros(num_nodes, num_nodes, dtype=torch.float64)
+    adjacency = torch.zeros(num_nodes, num_nodes, dtype=torch.float64, device=edge_index.device)
     adjacency[edge_index[0], edge_index[1]] = 1.0
     adjacency = torch.maximum(adjacency, adjacency.T)
     adjacency.fill_diagonal_(0.0)
@@ -18,7 +18,7 @@ def symmetric_normalized_laplacian(adjacency: Tensor) -> Tensor:
     """``I - D^-1/2 A D^-1/2``; isolated nodes get ``L_ii = 1`` (PyG's ``get_laplacian`` convention)."""
     degree = adjacency.sum(dim=1)
     inv_sqrt = torch.where(degree > 0, degree.clamp(min=1e-12).rsqrt(), torch.zeros_like(degree))
-    identity = torch.eye(adjacency.size(0), dtype=adjacency.dtype)
+    identity = torch.eye(adjacency.size(0), dtype=adjacency.dtype, device=adjacency.device)
     return identity - inv_sqrt[:, None] * adjacency * inv_sqrt[None, :]
 
 

@@ -6,7 +6,7 @@ from typing import Optional
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
-from graphformers.recipe import NO_PART, PartSpec
+from graphformers.recipe import PartSpec, is_absent
 from graphformers.registry import LOCAL_BLOCKS, MIXERS
 
 
@@ -38,8 +38,8 @@ class GPSLayer(nn.Module):
         ffn_ratio: int = 2,
     ) -> None:
         super().__init__()
-        self.local = None if _absent(local) else LOCAL_BLOCKS.get(local.name)(hidden, **local.options)
-        self.mixer = None if _absent(mixer) else MIXERS.get(mixer.name)(hidden, heads, attn_dropout, **mixer.options)
+        self.local = None if is_absent(local) else LOCAL_BLOCKS.get(local.name)(hidden, **local.options)
+        self.mixer = None if is_absent(mixer) else MIXERS.get(mixer.name)(hidden, heads, attn_dropout, **mixer.options)
         if self.local is None and self.mixer is None:
             raise ValueError("A GPS layer needs a local block, a mixer or both; both are 'none'.")
         self.local_norm = make_norm(norm, hidden)
@@ -64,6 +64,3 @@ class GPSLayer(nn.Module):
         h = sum(branches)
         return self.ffn_norm(h + self.ffn(h)), edge_attr
 
-
-def _absent(spec: Optional[PartSpec]) -> bool:
-    return spec is None or spec.name == NO_PART

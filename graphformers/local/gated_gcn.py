@@ -1,4 +1,4 @@
-"""GatedGCN with an edge stream (Bresson & Laurent 2017), as used by GraphGPS and LRGB.
+"""GatedGCN with an edge stream (Bresson & Laurent 2017), after GraphGPS's ``GatedGCNLayer``.
 
 PyG's ``ResGatedGraphConv`` gates messages but neither normalises the gates nor
 updates edge features; GraphGPS's GatedGCN does both, so it is written here.
@@ -6,6 +6,7 @@ updates edge features; GraphGPS's GatedGCN does both, so it is written here.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.utils import scatter
 
@@ -17,11 +18,14 @@ class GatedGCN(nn.Module):
     """GatedGCN: edge-gated mean of neighbour messages; edges updated with residual, BatchNorm and ReLU.
 
     ``e_ij' = D x_i + E x_j + C e_ij``, ``x_i' = A x_i + sum_j s(e_ij') B x_j / (sum_j s(e_ij') + eps)``.
-    Returns ``(x' [N, hidden], e_ij + ReLU(BN(e_ij')) [E, hidden])``.
+    Returns ``(ReLU(BN(x')) [N, hidden], e_ij + dropout(ReLU(BN(e_ij'))) [E, hidden])``; as in
+    GraphGPS, the node output's dropout and residual come from the GPS layer around it.
     """
 
-    def __init__(self, hidden: int) -> None:
+    def __init__(self, hidden: int, dropout: float = 0.0) -> None:
         super().__init__()
+        self.dropout = dropout
+        self.node_norm = nn.BatchNorm1d(hidden)
         self.node_self, self.node_neighbour, self.gate_target, self.gate_source = (
             nn.Linear(hidden, hidden) for _ in range(4)
         )
@@ -34,6 +38,6 @@ class GatedGCN(nn.Module):
         gates = torch.sigmoid(gate_logits)
         weighted = scatter(gates * self.node_neighbour(x)[source], target, 0, dim_size=x.size(0), reduce="sum")
         normaliser = scatter(gates, target, 0, dim_size=x.size(0), reduce="sum")
-        x_out = self.node_self(x) + weighted / (normaliser + 1e-6)
-        edge_out = edge_attr + torch.relu(self.edge_norm(gate_logits))
-        return x_out, edge_out
+        x_out = torch.relu(self.node_norm(self.node_self(x) + weighted / (normaliser + 1e-6)))
+        edge_update = F.dropout(torch.relu(self.edge_norm(gate_logits)), p=self.dropout, training=self.training)
+        return x_out, edge_attr + edge_update

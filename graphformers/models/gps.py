@@ -60,9 +60,10 @@ class GPSModel(nn.Module):
         return transforms + ([mixer_transform] if mixer_transform is not None else [])
 
     def forward(self, data: Batch) -> Tensor:
-        """Returns ``[num_graphs, num_outputs]`` for graph-level or ``[N, num_outputs]`` for node-level tasks."""
-        if data.batch is None:
-            data.batch = torch.zeros(data.num_nodes, dtype=torch.long, device=data.x.device)
+        """Returns ``[num_graphs, num_outputs]`` for graph-level or ``[N, num_outputs]`` for node-level tasks.
+        ``data`` is a PyG ``Batch``; a single ``Data`` is treated as a batch of one."""
+        if not isinstance(data, Batch):
+            data = Batch.from_data_list([data])
         x = torch.cat([self.node_encoder(data.x)] + [encoder(data) for encoder in self.positional], dim=-1)
         if self.edge_encoder is None:
             edge_attr = self.edge_vector.expand(data.edge_index.size(1), -1)

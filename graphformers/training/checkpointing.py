@@ -30,6 +30,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
                 torch.save(checkpoint, file)
                 file.flush()
                 os.fsync(file.fileno())
+            os.chmod(temporary, 0o644)  # mkstemp creates 0600; checkpoints are ordinary files
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -41,17 +42,18 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
 
 class EpochSeeder(pl.Callback):
-    """Reseeds torch, numpy and ``random`` from ``(seed, epoch)`` at the start of every epoch.
+    """Reseeds torch, numpy and ``random`` from ``(seed, epoch, rank)`` at the start of every epoch.
 
-    Shuffling, dropout and sign flips of epoch ``e`` then depend only on the seed and ``e``,
-    so a run resumed from the end of epoch ``e - 1`` replays epoch ``e`` exactly.
+    Dropout and sign flips of epoch ``e`` then depend only on the seed, ``e`` and the process
+    rank (ranks draw differently), so a run resumed from the end of epoch ``e - 1`` replays
+    epoch ``e`` exactly.
     """
 
     def __init__(self, seed: int) -> None:
         self.seed = seed
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        epoch_seed = (self.seed * 1_000_003 + trainer.current_epoch) % 2**32
+        epoch_seed = hash((self.seed, trainer.current_epoch, trainer.global_rank)) % 2**32
         random.seed(epoch_seed)
         np.random.seed(epoch_seed)
         torch.manual_seed(epoch_seed)

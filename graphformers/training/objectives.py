@@ -11,6 +11,8 @@ from torch import Tensor
 
 from graphformers.data.task import TaskInfo
 
+MISSING_LABEL = -1  # multilabel targets: NaN (OGB/LRGB's "not measured") becomes this and is ignored
+
 
 @dataclass(frozen=True)
 class Objective:
@@ -33,6 +35,8 @@ def _multilabel_loss(logits: Tensor, target: Tensor) -> Tensor:
     """BCE over labelled entries only (OGB/LRGB mark missing labels with NaN)."""
     target = target.view(logits.shape).float()
     labelled = ~torch.isnan(target)
+    if not labelled.any():
+        return logits.sum() * 0.0  # keeps the graph connected for DDP and gradient accumulation
     return F.binary_cross_entropy_with_logits(logits[labelled], target[labelled])
 
 
@@ -46,7 +50,8 @@ def objective_for(info: TaskInfo) -> Objective:
     metrics: dict[tuple[str, str], Callable[[], torchmetrics.Metric]] = {
         ("multiclass", "accuracy"): lambda: torchmetrics.classification.MulticlassAccuracy(n, average="micro"),
         ("binary", "auroc"): torchmetrics.classification.BinaryAUROC,
-        ("multilabel", "ap"): lambda: torchmetrics.classification.MultilabelAveragePrecision(n, average="macro"),
+        ("multilabel", "ap"): lambda: torchmetrics.classification.MultilabelAveragePrecision(
+            n, average="macro", ignore_index=MISSING_LABEL),
         ("regression", "mae"): torchmetrics.MeanAbsoluteError,
     }
     losses = {"multiclass": _multiclass_loss, "binary": _binary_loss,
@@ -64,5 +69,6 @@ def metric_inputs(task: str, output: Tensor, target: Tensor) -> tuple[Tensor, Te
     if task == "binary":
         return output.view(-1), target.view(-1).long()
     if task == "multilabel":
-        return output, target.view(output.shape).long()
+        target = target.view(output.shape)
+        return output, torch.nan_to_num(target, nan=MISSING_LABEL).long()
     return output, target.view(output.shape).float()
