@@ -1,0 +1,101 @@
+"""The ``scaling`` suite: one GPS layer's forward + backward per mixer on single graphs of growing size."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from graphformers.benchmarks.environment import environment
+from graphformers.benchmarks.scaling_worker import HEADS
+
+COLUMNS = ["suite", "mixer", "nodes", "edges", "seconds", "peak_mib", "status",
+           "device", "torch", "pyg", "threads", "commit"]
+FIT_FROM_NODES = 10_000  # fit exponents above fixed overheads
+
+
+def full_attention_gib(num_nodes: int, heads: int = HEADS) -> float:
+    """Memory of exact attention's dense scores: ``heads x N x N`` float32 scores, probabilities and
+    their gradients (three such tensors at the peak of the backward pass)."""
+    return 3 * heads * num_nodes**2 * 4 / 2**30
+
+
+def run_scaling(mixers: Sequence[str], sizes: Sequence[int], memory_gib: float, repeats: int,
+                timeout_s: float) -> list[dict]:
+    """One row per (mixer, size); a mixer stops at its first size that cannot run."""
+    env, rows = environment(), []
+    with tqdm(total=len(mixers) * len(sizes), desc="scaling", unit="run") as progress:
+        for mixer in mixers:
+            blocked = ""
+            for nodes in sizes:
+                progress.set_postfix_str(f"{mixer} N={nodes:,}")
+                row = {"suite": "scaling", "mixer": mixer, "nodes": nodes, **env}
+                if not blocked and mixer == "full" and full_attention_gib(nodes) > memory_gib:
+                    blocked = (f"too large for full attention: needs {full_attention_gib(nodes):,.1f} GiB "
+                               f"(budget {memory_gib:g} GiB)")
+                if blocked:
+                    row["status"] = blocked
+                else:
+                    row.update(_measure(mixer, nodes, memory_gib, repeats, timeout_s))
+                    if row["status"] != "ok":
+                        blocked = f"skipped: smaller size {row['status']}"
+                rows.append(row)
+                progress.update()
+    return rows
+
+
+def _measure(mixer: str, nodes: int, memory_gib: float, repeats: int, timeout_s: float) -> dict:
+    command = [sys.executable, "-m", "graphformers.benchmarks.scaling_worker", mixer, str(nodes),
+               "--repeats", str(repeats), "--memory-gib", str(memory_gib)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return {"status": f"timed out after {timeout_s:g} s"}
+    if done.returncode != 0:
+        out_of_memory = any(text in done.stderr for text in ("MemoryError", "DefaultCPUAllocator", "out of memory"))
+        reason = f"out of memory (budget {memory_gib:g} GiB)" if out_of_memory else done.stderr.strip().splitlines()[-1]
+        return {"status": reason}
+    return {**json.loads(done.stdout.strip().splitlines()[-1]), "status": "ok"}
+
+
+def fitted_exponent(rows: Sequence[dict], mixer: str, column: str) -> float:
+    """Least-squares slope of log(column) against log(nodes) over this mixer's ok rows with N >= 10^4
+    (all ok rows when fewer than two are that large); NaN when fewer than two points."""
+    points = [(r["nodes"], r[column]) for r in rows if r["mixer"] == mixer and r["status"] == "ok"]
+    large = [p for p in points if p[0] >= FIT_FROM_NODES]
+    points = large if len(large) >= 2 else points
+    if len(points) < 2:
+        return math.nan
+    nodes, values = np.log([p[0] for p in points]), np.log([max(p[1], 1e-9) for p in points])
+    return float(np.polyfit(nodes, values, 1)[0])
+
+
+def write_csv(rows: Sequence[dict], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows({column: row.get(column, "") for column in COLUMNS} for row in rows)
+
+
+def markdown_table(rows: Sequence[dict]) -> str:
+    """Seconds / peak MiB per mixer and size, with the fitted exponents."""
+    sizes = sorted({r["nodes"] for r in rows})
+    mixers = list(dict.fromkeys(r["mixer"] for r in rows))
+    header = ["mixer", *(f"N={n:,}" for n in sizes), "time exponent", "memory exponent"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for mixer in mixers:
+        cells = []
+        for n in sizes:
+            row = next(r for r in rows if r["mixer"] == mixer and r["nodes"] == n)
+            cells.append(f"{row['seconds']:.3g} s / {row['peak_mib']:,.0f} MiB" if row["status"] == "ok"
+                         else row["status"])
+        exponents = [fitted_exponent(rows, mixer, c) for c in ("seconds", "peak_mib")]
+        lines.append("| " + " | ".join([mixer, *cells, *(f"{e:.2f}" for e in exponents)]) + " |")
+    return "\n".join(lines)

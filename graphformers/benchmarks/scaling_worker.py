@@ -1,0 +1,93 @@
+"""One scaling measurement in its own process: ``python -m graphformers.benchmarks.scaling_worker MIXER N``.
+
+Builds one synthetic graph (N nodes, ~5N directed edges), one GPS layer (GINE + MIXER,
+hidden 64, 4 heads), runs the mixer's precompute, then times forward + backward and
+measures the peak resident memory they add. Prints one JSON line. Run as a separate
+process so that the peak is this measurement's alone and an out-of-memory stays contained
+(the address space is capped at ``--memory-gib``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import time
+
+import torch
+from torch_geometric.data import Batch, Data
+from torch_geometric.utils import to_undirected
+
+from graphformers.layers import GPSLayer
+from graphformers.recipe import PartSpec
+
+HIDDEN, HEADS, EDGES_PER_NODE = 64, 4, 5
+
+
+def synthetic_graph(num_nodes: int, seed: int = 0) -> Data:
+    """Random graph with ``num_nodes`` nodes and about ``5 * num_nodes`` directed (2.5N undirected) edges."""
+    generator = torch.Generator().manual_seed(seed)
+    pairs = torch.randint(0, num_nodes, (2, EDGES_PER_NODE * num_nodes // 2), generator=generator)
+    return Data(x=torch.randn(num_nodes, HIDDEN, generator=generator), edge_index=to_undirected(pairs, num_nodes=num_nodes),
+                num_nodes=num_nodes)
+
+
+def _resident_mib() -> float:
+    with open("/proc/self/status") as status:
+        fields = dict(line.split(":", 1) for line in status)
+    return int(fields["VmRSS"].split()[0]) / 1024
+
+
+def _peak_mib() -> float:
+    with open("/proc/self/status") as status:
+        fields = dict(line.split(":", 1) for line in status)
+    return int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _reset_peak() -> None:
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")
+
+
+def measure(mixer: str, num_nodes: int, repeats: int) -> dict[str, float]:
+    """Median seconds and peak added MiB of one forward + backward pass."""
+    torch.manual_seed(0)
+    layer = GPSLayer(HIDDEN, PartSpec("gine"), PartSpec(mixer), heads=HEADS)
+    graph = synthetic_graph(num_nodes)
+    transform = layer.mixer.precompute()
+    batch = Batch.from_data_list([transform(graph) if transform else graph])
+    edge_attr = torch.zeros(batch.edge_index.size(1), HIDDEN)
+    x = batch.x.requires_grad_()
+
+    def step() -> None:
+        out, _ = layer(x, edge_attr, batch)
+        out.sum().backward()
+
+    step()  # warm-up
+    times, peaks = [], []
+    for _ in range(repeats):
+        layer.zero_grad(set_to_none=True)
+        x.grad = None
+        baseline = _resident_mib()
+        _reset_peak()
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+        peaks.append(_peak_mib() - baseline)
+    return {"seconds": statistics.median(times), "peak_mib": max(peaks), "edges": int(batch.edge_index.size(1))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mixer")
+    parser.add_argument("nodes", type=int)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory-gib", type=float, default=16.0)
+    args = parser.parse_args()
+    limit = int(args.memory_gib * 2**30)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    print(json.dumps(measure(args.mixer, args.nodes, args.repeats)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,45 @@
+"""The benchmark harness: a quick scaling run writes a well-formed CSV; its bookkeeping is right."""
+from __future__ import annotations
+
+import csv
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graphformers.benchmarks.scaling import COLUMNS, fitted_exponent, full_attention_gib, run_scaling
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_quick_scaling_run_writes_positive_finite_measurements(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "graphformers.bench", "scaling", "--quick", "--out", str(tmp_path)],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    with (tmp_path / "scaling.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    assert list(rows[0]) == COLUMNS
+    assert {row["mixer"] for row in rows} == {"performer", "exphormer", "polynormer", "full"}
+    for row in rows:
+        assert row["status"] == "ok", row
+        assert float(row["seconds"]) > 0 and math.isfinite(float(row["seconds"]))
+        assert float(row["peak_mib"]) >= 0 and int(row["edges"]) > 0
+    assert "| mixer | N=200 | N=2,000 | time exponent | memory exponent |" in done.stdout
+
+
+def test_full_attention_stops_with_the_memory_it_would_need():
+    rows = run_scaling(["full"], [100_000, 1_000_000], memory_gib=16, repeats=1, timeout_s=60)
+    needed = full_attention_gib(100_000)
+    assert needed > 16
+    assert rows[0]["status"] == f"too large for full attention: needs {needed:,.1f} GiB (budget 16 GiB)"
+    assert rows[1]["status"].startswith("too large for full attention")
+
+
+def test_fitted_exponent_recovers_a_power_law():
+    rows = [{"mixer": "m", "nodes": n, "status": "ok", "seconds": 3e-6 * n**1.1, "peak_mib": 0.01 * n}
+            for n in (1_000, 10_000, 100_000, 1_000_000)]
+    assert fitted_exponent(rows, "m", "seconds") == pytest.approx(1.1)
+    assert fitted_exponent(rows, "m", "peak_mib") == pytest.approx(1.0)
+    assert math.isnan(fitted_exponent(rows[:1], "m", "seconds"))
