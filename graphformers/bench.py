@@ -19,9 +19,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="comma-separated registered mixers (default: %(default)s)")
     scaling.add_argument("--sizes", default="1000,10000,100000,1000000",
                          help="comma-separated node counts (default: %(default)s)")
-    scaling.add_argument("--memory-gib", type=float, default=16.0, help="memory budget per run (default: %(default)s)")
+    scaling.add_argument("--memory-gib", type=float, default=20.0, help="memory budget per run (default: %(default)s)")
     scaling.add_argument("--repeats", type=int, default=2, help="timed runs after one warm-up (default: %(default)s)")
-    scaling.add_argument("--timeout", type=float, default=900.0, help="seconds per run (default: %(default)s)")
+    scaling.add_argument("--timeout", type=float, default=300.0,
+                         help="longest step allowed, measured or projected (default: %(default)s)")
     scaling.add_argument("--quick", action="store_true", help="tiny sizes, one repeat: a smoke test")
     scaling.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
     return parser

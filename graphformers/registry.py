@@ -76,6 +76,7 @@ class Registry:
         return [self._entries[name] for name in sorted(self._entries)]
 
     def names(self) -> list[str]:
+        """All registered names, sorted."""
         return [entry.name for entry in self.entries()]
 
 

@@ -10,6 +10,7 @@ from graphformers.registry import RegistryError
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The command line: a recipe, dotted overrides and ``--resume``."""
     parser = argparse.ArgumentParser(prog="python -m graphformers.train", description="Train a recipe.")
     parser.add_argument("recipe", help="path to a recipe YAML file")
     parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. model.layers=6 train.max_epochs=3")
@@ -19,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Train, test and report; recipe and resume problems print one ``error:`` line and exit 2."""
     args = build_parser().parse_args(argv)
     from graphformers.training.runner import ResumeError, run
 

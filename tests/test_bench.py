@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from graphformers.benchmarks.scaling import COLUMNS, fitted_exponent, full_attention_gib, run_scaling
+from graphformers.benchmarks.scaling import COLUMNS, fitted_exponent, projected_seconds, run_scaling
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -29,12 +29,13 @@ def test_quick_scaling_run_writes_positive_finite_measurements(tmp_path):
     assert "| mixer | N=200 | N=2,000 | time exponent | memory exponent |" in done.stdout
 
 
-def test_full_attention_stops_with_the_memory_it_would_need():
-    rows = run_scaling(["full"], [100_000, 1_000_000], memory_gib=16, repeats=1, timeout_s=60)
-    needed = full_attention_gib(100_000)
-    assert needed > 16
-    assert rows[0]["status"] == f"too large for full attention: needs {needed:,.1f} GiB (budget 16 GiB)"
-    assert rows[1]["status"].startswith("too large for full attention")
+def test_full_attention_stops_when_its_quadratic_projection_exceeds_the_limit():
+    rows = run_scaling(["full"], [500, 500_000, 5_000_000], memory_gib=16, repeats=1, timeout_s=30)
+    assert rows[0]["status"] == "ok"
+    projected = projected_seconds("full", rows[0], 500_000)
+    assert projected == pytest.approx(rows[0]["seconds"] * 1000**2) and projected > 30
+    assert rows[1]["status"] == f"too large for full attention: ~{projected:,.0f} s per step projected (limit 30 s)"
+    assert rows[2]["status"] == rows[1]["status"]
 
 
 def test_fitted_exponent_recovers_a_power_law():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,48 +14,62 @@ import numpy as np
 from tqdm import tqdm
 
 from graphformers.benchmarks.environment import environment
-from graphformers.benchmarks.scaling_worker import HEADS
 
 COLUMNS = ["suite", "mixer", "nodes", "edges", "seconds", "peak_mib", "status",
            "device", "torch", "pyg", "threads", "commit"]
-FIT_FROM_NODES = 10_000  # fit exponents above fixed overheads
-
-
-def full_attention_gib(num_nodes: int, heads: int = HEADS) -> float:
-    """Memory of exact attention's dense scores: ``heads x N x N`` float32 scores, probabilities and
-    their gradients (three such tensors at the peak of the backward pass)."""
-    return 3 * heads * num_nodes**2 * 4 / 2**30
+FIT_FROM_NODES = 10_000  # fit exponents above fixed overheads and cache effects
+# glibc returns large freed blocks to the OS and every step then page-faults gigabytes of fresh
+# memory (measured: Polynormer's layer at N=10^6 took 14.3 s per step that way, 6.4 s with these);
+# keeping freed memory is what a long-running training process wants.
+STEADY_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(2**35), "MALLOC_TRIM_THRESHOLD_": str(2**35)}
+# Exact attention's cost grows with N^2 (PyTorch's CPU flash kernel keeps its memory linear, so
+# time is its wall); linear mixers are projected with a margin above 1.
+PROJECTION_EXPONENT = {"full": 2.0}
+DEFAULT_PROJECTION_EXPONENT = 1.3
 
 
 def run_scaling(mixers: Sequence[str], sizes: Sequence[int], memory_gib: float, repeats: int,
                 timeout_s: float) -> list[dict]:
-    """One row per (mixer, size); a mixer stops at its first size that cannot run."""
+    """One row per (mixer, size). A mixer stops at its first size that fails, or whose step time,
+    projected from its previous size, exceeds ``timeout_s``."""
     env, rows = environment(), []
     with tqdm(total=len(mixers) * len(sizes), desc="scaling", unit="run") as progress:
         for mixer in mixers:
-            blocked = ""
-            for nodes in sizes:
+            blocked, previous = "", None
+            for nodes in sorted(sizes):
                 progress.set_postfix_str(f"{mixer} N={nodes:,}")
                 row = {"suite": "scaling", "mixer": mixer, "nodes": nodes, **env}
-                if not blocked and mixer == "full" and full_attention_gib(nodes) > memory_gib:
-                    blocked = (f"too large for full attention: needs {full_attention_gib(nodes):,.1f} GiB "
-                               f"(budget {memory_gib:g} GiB)")
+                projected = projected_seconds(mixer, previous, nodes)
+                if not blocked and projected > timeout_s:
+                    kind = "full attention" if mixer == "full" else mixer
+                    blocked = f"too large for {kind}: ~{projected:,.0f} s per step projected (limit {timeout_s:g} s)"
                 if blocked:
                     row["status"] = blocked
                 else:
                     row.update(_measure(mixer, nodes, memory_gib, repeats, timeout_s))
-                    if row["status"] != "ok":
+                    if row["status"] == "ok":
+                        previous = row
+                    else:
                         blocked = f"skipped: smaller size {row['status']}"
                 rows.append(row)
                 progress.update()
     return rows
 
 
+def projected_seconds(mixer: str, previous: dict | None, nodes: int) -> float:
+    """Step time at ``nodes`` extrapolated from the previous measurement (0 when there is none)."""
+    if previous is None:
+        return 0.0
+    exponent = PROJECTION_EXPONENT.get(mixer, DEFAULT_PROJECTION_EXPONENT)
+    return previous["seconds"] * (nodes / previous["nodes"]) ** exponent
+
+
 def _measure(mixer: str, nodes: int, memory_gib: float, repeats: int, timeout_s: float) -> dict:
     command = [sys.executable, "-m", "graphformers.benchmarks.scaling_worker", mixer, str(nodes),
                "--repeats", str(repeats), "--memory-gib", str(memory_gib)]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s * (repeats + 2),
+                              env={**os.environ, **STEADY_MALLOC})
     except subprocess.TimeoutExpired:
         return {"status": f"timed out after {timeout_s:g} s"}
     if done.returncode != 0:

@@ -48,6 +48,7 @@ class GraphDataModule(pl.LightningDataModule):
 
     @property
     def info(self) -> TaskInfo:
+        """The dataset's task: level, type, sizes, metric and feature encoders."""
         return self.splits.info
 
     def set_precompute(self, transforms: list[BaseTransform]) -> None:
@@ -79,7 +80,9 @@ class GraphDataModule(pl.LightningDataModule):
         return self._loader(graphs, sampler=sampler, generator=torch.Generator().manual_seed(self.seed))
 
     def val_dataloader(self) -> DataLoader:
+        """Validation graphs in fixed order."""
         return self._loader(self.split("val"))
 
     def test_dataloader(self) -> DataLoader:
+        """Test graphs in fixed order."""
         return self._loader(self.split("test"))
