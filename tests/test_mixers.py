@@ -201,3 +201,23 @@ def test_exphormer_reaches_every_node_in_one_layer_through_virtual_nodes():
     mixer(x, batch.batch, batch)[0].sum().backward()
     assert (x.grad.abs().sum(dim=1) > 0).all()
     assert graph.edge_index.numel() == 0
+
+
+def test_edge_attention_gradients_match_autograd_of_the_plain_formula():
+    from torch_geometric.utils import scatter, softmax
+
+    from graphformers.mixers.edge_attention import edge_softmax_attention
+
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(n, 2, 3, dtype=torch.float64, requires_grad=True) for n in (4, 6, 6))
+    source, target = torch.randint(0, 6, (15,)), torch.randint(0, 4, (15,))
+    bias = torch.randn(15, 2, dtype=torch.float64)
+    ours = edge_softmax_attention(q, k, v, source, target, 4, bias)
+    scores = (q[target] * k[source]).sum(-1) / math.sqrt(3) + bias
+    plain = scatter(softmax(scores, target, num_nodes=4).unsqueeze(-1) * v[source], target, 0, dim_size=4)
+    torch.testing.assert_close(ours, plain)
+    upstream = torch.randn_like(ours)
+    grads = torch.autograd.grad((ours * upstream).sum(), (q, k, v))
+    expected = torch.autograd.grad((plain * upstream).sum(), (q, k, v))
+    for got, want in zip(grads, expected):
+        torch.testing.assert_close(got, want)

@@ -1,32 +1,17 @@
 """Exphormer (Shirzad et al. 2023): sparse attention over input edges, an expander graph and virtual nodes."""
 from __future__ import annotations
 
-import math
-
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
-from torch_geometric.utils import scatter, softmax
 
 from graphformers.mixers.base import GlobalMixer
+from graphformers.mixers.edge_attention import edge_softmax_attention
 from graphformers.mixers.expander import ExpanderEdges
 from graphformers.registry import register_mixer
 
 INPUT_EDGE, EXPANDER_EDGE, VIRTUAL_EDGE = 0, 1, 2
-
-
-def edge_softmax_attention(query: Tensor, key: Tensor, value: Tensor, source: Tensor, target: Tensor,
-                           num_targets: int, bias: Tensor, dropout: float = 0.0, training: bool = False) -> Tensor:
-    """Each target attends over its incoming edges: ``softmax_j(q_i . k_j / sqrt(d) + bias_ij) v_j``.
-
-    ``query [T, heads, d]``, ``key`` / ``value [S, heads, d]``, ``source`` / ``target [E]``,
-    ``bias [E, heads]`` -> ``[T, heads, d]``; a target without edges gets zeros. O(E d).
-    """
-    scores = (query[target] * key[source]).sum(dim=-1) / math.sqrt(query.size(-1)) + bias
-    weights = F.dropout(softmax(scores, target, num_nodes=num_targets), p=dropout, training=training)
-    return scatter(weights.unsqueeze(-1) * value[source], target, 0, dim_size=num_targets, reduce="sum")
 
 
 @register_mixer("exphormer")
