@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import resource
 import statistics
 import time
@@ -51,7 +52,7 @@ def _reset_peak() -> None:
 
 
 def measure(mixer: str, num_nodes: int, repeats: int) -> dict[str, float]:
-    """Median seconds and peak added MiB of one forward + backward pass."""
+    """Median seconds (NaN when ``repeats`` is 0) and peak added MiB of one forward + backward pass."""
     torch.manual_seed(0)
     layer = GPSLayer(HIDDEN, PartSpec("gine"), PartSpec(mixer), heads=HEADS)
     graph = synthetic_graph(num_nodes)
@@ -75,7 +76,8 @@ def measure(mixer: str, num_nodes: int, repeats: int) -> dict[str, float]:
         start = time.perf_counter()
         step()
         times.append(time.perf_counter() - start)
-    return {"seconds": statistics.median(times), "peak_mib": peak, "edges": int(batch.edge_index.size(1))}
+    seconds = statistics.median(times) if times else math.nan
+    return {"seconds": seconds, "peak_mib": peak, "edges": int(batch.edge_index.size(1))}
 
 
 def main() -> None:
