@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     scaling.add_argument("--repeats", type=int, default=2, help="timed runs after one warm-up (default: %(default)s)")
     scaling.add_argument("--timeout", type=float, default=300.0,
                          help="longest step allowed, measured or projected (default: %(default)s)")
-    scaling.add_argument("--quick", action="store_true", help="tiny sizes, one repeat: a smoke test")
+    scaling.add_argument("--quick", action="store_true",
+                         help="tiny sizes, one repeat, one process per point: a smoke test")
     scaling.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
     return parser
 
@@ -35,7 +36,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for mixer in mixers:
         MIXERS.get(mixer)
     sizes = [200, 2000] if args.quick else [int(float(size)) for size in args.sizes.split(",")]
-    rows = run_scaling(mixers, sizes, args.memory_gib, 1 if args.quick else args.repeats, args.timeout)
+    rows = run_scaling(mixers, sizes, args.memory_gib, 1 if args.quick else args.repeats, args.timeout,
+                       steady_timing=not args.quick)
     write_csv(rows, args.out / "scaling.csv")
     print(markdown_table(rows))
     print(f"\nCSV: {args.out / 'scaling.csv'}")

@@ -15,12 +15,13 @@ from tqdm import tqdm
 
 from graphformers.benchmarks.environment import environment
 
-COLUMNS = ["suite", "mixer", "nodes", "edges", "seconds", "peak_mib", "status",
+COLUMNS = ["suite", "mixer", "nodes", "edges", "seconds", "steady_seconds", "peak_mib", "status",
            "device", "torch", "pyg", "threads", "commit"]
 FIT_FROM_NODES = 10_000  # fit exponents above fixed overheads and cache effects
 # glibc returns large freed blocks to the OS and every step then page-faults gigabytes of fresh
-# memory (measured: Polynormer's layer at N=10^6 took 14.3 s per step that way, 6.4 s with these);
-# keeping freed memory is what a long-running training process wants.
+# memory (measured: Polynormer's mixer alone at N=10^6 took 14.3 s per step that way, 6.4 s with
+# these settings, which keep freed memory). Both timings are reported: "seconds" with the default
+# allocator, "steady_seconds" with these (blank when the kept, fragmented memory exceeds the budget).
 STEADY_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(2**35), "MALLOC_TRIM_THRESHOLD_": str(2**35)}
 # Exact attention's cost grows with N^2 (PyTorch's CPU flash kernel keeps its memory linear, so
 # time is its wall); linear mixers are projected with a margin above 1.
@@ -29,9 +30,10 @@ DEFAULT_PROJECTION_EXPONENT = 1.3
 
 
 def run_scaling(mixers: Sequence[str], sizes: Sequence[int], memory_gib: float, repeats: int,
-                timeout_s: float) -> list[dict]:
+                timeout_s: float, steady_timing: bool = True) -> list[dict]:
     """One row per (mixer, size). A mixer stops at its first size that fails, or whose step time,
-    projected from its previous size, exceeds ``timeout_s``."""
+    projected from its previous size, exceeds ``timeout_s``. ``steady_timing=False`` times in the
+    memory run itself (one process per point instead of two: for smoke tests)."""
     env, rows = environment(), []
     with tqdm(total=len(mixers) * len(sizes), desc="scaling", unit="run") as progress:
         for mixer in mixers:
@@ -46,7 +48,8 @@ def run_scaling(mixers: Sequence[str], sizes: Sequence[int], memory_gib: float, 
                 if blocked:
                     row["status"] = blocked
                 else:
-                    row.update(_measure(mixer, nodes, memory_gib, repeats, timeout_s))
+                    row.update(_measure(mixer, nodes, memory_gib, repeats, timeout_s) if steady_timing
+                               else _run_worker(mixer, nodes, memory_gib, repeats, timeout_s, {}))
                     if row["status"] == "ok":
                         previous = row
                     else:
@@ -65,13 +68,13 @@ def projected_seconds(mixer: str, previous: dict | None, nodes: int) -> float:
 
 
 def _measure(mixer: str, nodes: int, memory_gib: float, repeats: int, timeout_s: float) -> dict:
-    """Peak memory from a run with the default allocator (one step), then step time from a run with
-    ``STEADY_MALLOC`` (which would inflate the peak: it keeps freed, fragmented memory)."""
-    memory = _run_worker(mixer, nodes, memory_gib, 0, timeout_s, {})
-    if memory["status"] != "ok":
-        return memory
-    timing = _run_worker(mixer, nodes, memory_gib, repeats, timeout_s, STEADY_MALLOC)
-    return {**timing, "peak_mib": memory["peak_mib"]}
+    """Time and peak memory with the default allocator, then time again with ``STEADY_MALLOC``
+    (its peak is not used: kept, fragmented memory inflates it)."""
+    default = _run_worker(mixer, nodes, memory_gib, repeats, timeout_s, {})
+    if default["status"] != "ok":
+        return default
+    steady = _run_worker(mixer, nodes, memory_gib, repeats, timeout_s, STEADY_MALLOC)
+    return {**default, "steady_seconds": steady["seconds"] if steady["status"] == "ok" else ""}
 
 
 def _run_worker(mixer: str, nodes: int, memory_gib: float, repeats: int, timeout_s: float,
@@ -93,7 +96,8 @@ def _run_worker(mixer: str, nodes: int, memory_gib: float, repeats: int, timeout
 def fitted_exponent(rows: Sequence[dict], mixer: str, column: str) -> float:
     """Least-squares slope of log(column) against log(nodes) over this mixer's ok rows with N >= 10^4
     (all ok rows when fewer than two are that large); NaN when fewer than two points."""
-    points = [(r["nodes"], r[column]) for r in rows if r["mixer"] == mixer and r["status"] == "ok"]
+    points = [(r["nodes"], r[column]) for r in rows
+              if r["mixer"] == mixer and r["status"] == "ok" and r.get(column) not in (None, "")]
     large = [p for p in points if p[0] >= FIT_FROM_NODES]
     points = large if len(large) >= 2 else points
     if len(points) < 2:
@@ -114,14 +118,15 @@ def markdown_table(rows: Sequence[dict]) -> str:
     """Seconds / peak MiB per mixer and size, with the fitted exponents."""
     sizes = sorted({r["nodes"] for r in rows})
     mixers = list(dict.fromkeys(r["mixer"] for r in rows))
-    header = ["mixer", *(f"N={n:,}" for n in sizes), "time exponent", "memory exponent"]
+    header = ["mixer", *(f"N={n:,}" for n in sizes), "time exponent", "steady time exponent", "memory exponent"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for mixer in mixers:
         cells = []
         for n in sizes:
             row = next(r for r in rows if r["mixer"] == mixer and r["nodes"] == n)
-            cells.append(f"{row['seconds']:.3g} s / {row['peak_mib']:,.0f} MiB" if row["status"] == "ok"
+            steady = f" ({row['steady_seconds']:.3g} s steady)" if row.get("steady_seconds") not in (None, "") else ""
+            cells.append(f"{row['seconds']:.3g} s{steady} / {row['peak_mib']:,.0f} MiB" if row["status"] == "ok"
                          else row["status"])
-        exponents = [fitted_exponent(rows, mixer, c) for c in ("seconds", "peak_mib")]
+        exponents = [fitted_exponent(rows, mixer, c) for c in ("seconds", "steady_seconds", "peak_mib")]
         lines.append("| " + " | ".join([mixer, *cells, *(f"{e:.2f}" for e in exponents)]) + " |")
     return "\n".join(lines)
