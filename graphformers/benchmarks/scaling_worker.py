@@ -34,16 +34,11 @@ def synthetic_graph(num_nodes: int, seed: int = 0) -> Data:
                 num_nodes=num_nodes)
 
 
-def _resident_mib() -> float:
+def _status_mib(field: str) -> float:
+    """A memory field of ``/proc/self/status`` (``VmRSS``: resident now, ``VmHWM``: peak) in MiB."""
     with open("/proc/self/status") as status:
         fields = dict(line.split(":", 1) for line in status)
-    return int(fields["VmRSS"].split()[0]) / 1024
-
-
-def _peak_mib() -> float:
-    with open("/proc/self/status") as status:
-        fields = dict(line.split(":", 1) for line in status)
-    return int(fields["VmHWM"].split()[0]) / 1024
+    return int(fields[field].split()[0]) / 1024
 
 
 def _reset_peak() -> None:
@@ -65,10 +60,10 @@ def measure(mixer: str, num_nodes: int, repeats: int) -> dict[str, float]:
         out, _ = layer(x, edge_attr, batch)
         out.sum().backward()
 
-    baseline = _resident_mib()
+    baseline = _status_mib("VmRSS")
     _reset_peak()
     step()  # warm-up; the memory it adds is the peak of one step (later steps reuse freed memory)
-    peak = _peak_mib() - baseline
+    peak = _status_mib("VmHWM") - baseline
     times = []
     for _ in range(repeats):
         layer.zero_grad(set_to_none=True)
