@@ -8,7 +8,6 @@ import pytest
 import torch
 from torch_geometric.data import Batch
 from torch_geometric.nn.attention import PolynormerAttention as PyGPolynormerAttention
-from torch_geometric.utils import to_networkx
 
 from conftest import naive_attention, random_graph
 from graphformers.mixers import Exphormer, ExpanderEdges, Performer, PolynormerAttention
@@ -221,3 +220,10 @@ def test_edge_attention_gradients_match_autograd_of_the_plain_formula():
     expected = torch.autograd.grad((plain * upstream).sum(), (q, k, v))
     for got, want in zip(grads, expected):
         torch.testing.assert_close(got, want)
+
+
+def test_exphormer_without_its_expander_says_what_to_do():
+    mixer = Exphormer(16, 2, 0.0)
+    batch = Batch.from_data_list([random_graph(5)])
+    with pytest.raises(ValueError, match="apply this mixer's precompute\\(\\) transform"):
+        mixer(torch.randn(5, 16), batch.batch, batch)

@@ -42,6 +42,9 @@ class Exphormer(GlobalMixer):
         return ExpanderEdges(self.degree, self.seed)
 
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
+        if "expander_edge_index" not in data:
+            raise ValueError("exphormer needs data.expander_edge_index: apply this mixer's precompute() "
+                             "transform to every graph first (training from a recipe does this).")
         q, k, v = self._project(x)
         sources = [data.edge_index[0], data.expander_edge_index[0]]
         targets = [data.edge_index[1], data.expander_edge_index[1]]
