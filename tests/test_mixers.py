@@ -227,3 +227,18 @@ def test_exphormer_without_its_expander_says_what_to_do():
     batch = Batch.from_data_list([random_graph(5)])
     with pytest.raises(ValueError, match="apply this mixer's precompute\\(\\) transform"):
         mixer(torch.randn(5, 16), batch.batch, batch)
+
+
+def test_performer_redraw_does_not_depend_on_the_global_rng():
+    """DDP ranks reseed their global RNGs differently; their redrawn projections must still agree."""
+    torch.manual_seed(0)
+    first = Performer(16, 2, 0.0, features=8)
+    second = Performer(16, 2, 0.0, features=8)
+    second.load_state_dict(first.state_dict())
+    torch.manual_seed(1)
+    first.redraw_features()
+    torch.manual_seed(2)
+    second.redraw_features()
+    assert torch.equal(first.projection, second.projection)
+    first.redraw_features()
+    assert not torch.equal(first.projection, second.projection)

@@ -14,19 +14,19 @@ from graphformers.mixers.kernel_attention import per_graph_linear_attention
 from graphformers.registry import register_mixer
 
 
-def gaussian_orthogonal_random_matrix(rows: int, cols: int, device: torch.device | None = None) -> Tensor:
-    """``[rows, cols]`` random projection: orthogonal blocks of ``cols`` rows, each row rescaled to the
-    norm of an independent Gaussian vector, so rows are marginally Gaussian (FAVOR+'s ORF)."""
-    blocks = [_haar_orthogonal(cols, device) for _ in range(math.ceil(rows / cols))]
-    norms = torch.randn(rows, cols, device=device).norm(dim=1, keepdim=True)
+def gaussian_orthogonal_random_matrix(rows: int, cols: int, generator: torch.Generator | None = None) -> Tensor:
+    """``[rows, cols]`` random projection (on the CPU): orthogonal blocks of ``cols`` rows, each row
+    rescaled to the norm of an independent Gaussian vector, so rows are marginally Gaussian (FAVOR+'s ORF)."""
+    blocks = [_haar_orthogonal(cols, generator) for _ in range(math.ceil(rows / cols))]
+    norms = torch.randn(rows, cols, generator=generator).norm(dim=1, keepdim=True)
     return norms * torch.cat(blocks)[:rows]
 
 
-def _haar_orthogonal(size: int, device: torch.device | None) -> Tensor:
+def _haar_orthogonal(size: int, generator: torch.Generator | None) -> Tensor:
     """A uniformly (Haar) distributed orthogonal matrix. LAPACK's QR fixes the signs of ``R``'s
     diagonal, which biases the signs of ``Q``'s columns (the Performer reference code and PyG
     keep that bias, which makes the softmax estimator biased); rescaling by them removes it."""
-    q, r = torch.linalg.qr(torch.randn(size, size, device=device))
+    q, r = torch.linalg.qr(torch.randn(size, size, generator=generator))
     return (q * torch.sign(torch.diagonal(r))).T
 
 
@@ -64,11 +64,17 @@ class Performer(GlobalMixer):
         self.out = nn.Linear(hidden, hidden)
         self.register_buffer("projection", gaussian_orthogonal_random_matrix(features, self.head_dim))
         self.register_buffer("steps_since_redraw", torch.zeros((), dtype=torch.long))
+        # Redraws use their own seed sequence, not the global RNG, so every DDP rank (whose global
+        # RNGs differ) draws the same projection, and a resumed run redraws what it would have.
+        self.register_buffer("redraw_seed", torch.randint(0, 2**62, (), dtype=torch.long))
+        self.register_buffer("redraws", torch.zeros((), dtype=torch.long))
 
     @torch.no_grad()
     def redraw_features(self) -> None:
         """Draw a fresh random projection (FAVOR+ periodic redraw)."""
-        self.projection.copy_(gaussian_orthogonal_random_matrix(*self.projection.shape, device=self.projection.device))
+        self.redraws += 1
+        generator = torch.Generator().manual_seed(hash((int(self.redraw_seed), int(self.redraws))) % 2**63)
+        self.projection.copy_(gaussian_orthogonal_random_matrix(*self.projection.shape, generator))
         self.steps_since_redraw.zero_()
 
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
