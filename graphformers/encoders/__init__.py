@@ -1,11 +1,12 @@
 """Input encoders: raw-feature encoders (``linear``, ``embedding``, ``atom``, ``bond``) and
-positional/structural encoders (``lap``, ``rwse``). See :mod:`graphformers.encoders.base`."""
+positional/structural encoders (``lap``, ``maglap``, ``rwse``). See :mod:`graphformers.encoders.base`."""
 from graphformers.encoders.base import FeatureEncoder, PositionalEncoder
 from graphformers.encoders.features import CategoryEncoder, LinearEncoder, OGBAtomEncoder, OGBBondEncoder
 from graphformers.encoders.laplacian import LapPE, LaplacianEigenvectors
+from graphformers.encoders.magnetic_laplacian import MagLapPE, MagneticLaplacianEigenvectors
 from graphformers.encoders.random_walk import RWSE, RandomWalkLandingProbabilities
 
 __all__ = [
     "FeatureEncoder", "PositionalEncoder", "LinearEncoder", "CategoryEncoder", "OGBAtomEncoder",
-    "OGBBondEncoder", "LapPE", "LaplacianEigenvectors", "RWSE", "RandomWalkLandingProbabilities",
+    "OGBBondEncoder", "LapPE", "LaplacianEigenvectors", "MagLapPE", "MagneticLaplacianEigenvectors", "RWSE", "RandomWalkLandingProbabilities",
 ]

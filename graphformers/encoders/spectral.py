@@ -1,6 +1,8 @@
 """Dense graph matrices for small graphs, shared by the spectral and random-walk encodings."""
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import Tensor
 
@@ -26,3 +28,22 @@ def random_walk_matrix(adjacency: Tensor) -> Tensor:
     """``D^-1 A``; rows of isolated nodes stay zero."""
     degree = adjacency.sum(dim=1, keepdim=True)
     return torch.where(degree > 0, adjacency / degree.clamp(min=1.0), torch.zeros_like(adjacency))
+
+
+def magnetic_laplacian(edge_index: Tensor, num_nodes: int, q: float) -> Tensor:
+    """``[N, N]`` complex128 Hermitian ``I - D_s^-1/2 (A_s * exp(i Theta)) D_s^-1/2`` (Geisler et al. 2023).
+
+    ``A_s`` is the symmetrised 0/1 adjacency, ``D_s`` its degrees and
+    ``Theta_uv = 2 pi q (A_uv - A_vu)``: an edge's direction becomes a phase, so reversing every
+    edge conjugates the matrix. At ``q = 0`` this is the symmetric normalised Laplacian.
+    Isolated nodes get ``L_ii = 1`` as in :func:`symmetric_normalized_laplacian`.
+    """
+    directed = torch.zeros(num_nodes, num_nodes, dtype=torch.float64, device=edge_index.device)
+    directed[edge_index[0], edge_index[1]] = 1.0
+    directed.fill_diagonal_(0.0)
+    symmetric = torch.maximum(directed, directed.T)
+    phases = torch.polar(symmetric, 2 * math.pi * q * (directed - directed.T))
+    degree = symmetric.sum(dim=1)
+    inv_sqrt = torch.where(degree > 0, degree.clamp(min=1e-12).rsqrt(), torch.zeros_like(degree)).to(phases.dtype)
+    identity = torch.eye(num_nodes, dtype=phases.dtype, device=phases.device)
+    return identity - inv_sqrt[:, None] * phases * inv_sqrt[None, :]
