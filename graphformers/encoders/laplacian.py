@@ -7,7 +7,9 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.transforms import BaseTransform
 
 from graphformers.encoders.base import PositionalEncoder
-from graphformers.encoders.spectral import dense_symmetric_adjacency, symmetric_normalized_laplacian
+from graphformers.encoders.spectral import (
+    dense_symmetric_adjacency, padded_eigenpairs, symmetric_normalized_laplacian,
+)
 from graphformers.registry import register_encoder
 
 
@@ -30,13 +32,8 @@ class LaplacianEigenvectors(BaseTransform):
         num_nodes = data.num_nodes
         laplacian = symmetric_normalized_laplacian(dense_symmetric_adjacency(data.edge_index, num_nodes))
         eigvals, eigvecs = torch.linalg.eigh(laplacian)
-        kept = min(self.k, num_nodes - 1)
-        vectors = torch.zeros(num_nodes, self.k, device=eigvecs.device)
-        values = torch.zeros(self.k, device=eigvecs.device)
-        vectors[:, :kept] = eigvecs[:, 1 : kept + 1].float()
-        values[:kept] = eigvals[1 : kept + 1].float()
-        data.lap_eigvec = vectors
-        data.lap_eigval = values.expand(num_nodes, -1).clone()
+        vectors, values = padded_eigenpairs(eigvals, eigvecs, start=1, k=self.k)
+        data.lap_eigvec, data.lap_eigval = vectors.float(), values.float()
         return data
 
     def __repr__(self) -> str:

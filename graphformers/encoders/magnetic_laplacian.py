@@ -7,7 +7,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.transforms import BaseTransform
 
 from graphformers.encoders.base import PositionalEncoder
-from graphformers.encoders.spectral import magnetic_laplacian
+from graphformers.encoders.spectral import magnetic_laplacian, padded_eigenpairs
 from graphformers.registry import register_encoder
 
 
@@ -40,15 +40,10 @@ class MagneticLaplacianEigenvectors(BaseTransform):
         self.k, self.q = k, q
 
     def forward(self, data: Data) -> Data:
-        num_nodes = data.num_nodes
-        eigvals, eigvecs = torch.linalg.eigh(magnetic_laplacian(data.edge_index, num_nodes, self.q))
-        kept = min(self.k, num_nodes)
-        vectors = torch.zeros(num_nodes, self.k, dtype=eigvecs.dtype, device=eigvecs.device)
-        values = torch.zeros(self.k, device=eigvals.device)
-        vectors[:, :kept] = fix_phase(eigvecs[:, :kept])
-        values[:kept] = eigvals[:kept].float()
+        eigvals, eigvecs = torch.linalg.eigh(magnetic_laplacian(data.edge_index, data.num_nodes, self.q))
+        vectors, values = padded_eigenpairs(eigvals, fix_phase(eigvecs[:, : self.k]), start=0, k=self.k)
         data.maglap_real, data.maglap_imag = vectors.real.float(), vectors.imag.float()
-        data.maglap_eigval = values.expand(num_nodes, -1).clone()
+        data.maglap_eigval = values.float()
         return data
 
     def __repr__(self) -> str:

@@ -47,3 +47,15 @@ def magnetic_laplacian(edge_index: Tensor, num_nodes: int, q: float) -> Tensor:
     inv_sqrt = torch.where(degree > 0, degree.clamp(min=1e-12).rsqrt(), torch.zeros_like(degree)).to(phases.dtype)
     identity = torch.eye(num_nodes, dtype=phases.dtype, device=phases.device)
     return identity - inv_sqrt[:, None] * phases * inv_sqrt[None, :]
+
+
+def padded_eigenpairs(eigvals: Tensor, eigvecs: Tensor, start: int, k: int) -> tuple[Tensor, Tensor]:
+    """Eigenpairs ``start .. start + k - 1`` as ``(vectors [N, k], values [N, k])``, zero-padded when
+    the graph has fewer; eigenvalues are repeated on every node so they batch like node features."""
+    num_nodes = eigvecs.size(0)
+    kept = max(0, min(k, num_nodes - start))
+    vectors = eigvecs.new_zeros(num_nodes, k)
+    values = eigvals.new_zeros(k)
+    vectors[:, :kept] = eigvecs[:, start : start + kept]
+    values[:kept] = eigvals[start : start + kept]
+    return vectors, values.expand(num_nodes, -1).clone()
