@@ -25,9 +25,10 @@ def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, val
         numerator = torch.einsum("nhm,hmd->nhd", query_features, kv)
         denominator = torch.einsum("nhm,hm->nh", query_features, key_features.sum(dim=0))
         return numerator / (denominator.unsqueeze(-1) + eps)
-    dense_keys, mask = to_dense_batch(key_features, batch, batch_size=num_graphs)  # [B, M, heads, m], zero-padded
-    dense_values, _ = to_dense_batch(values, batch, batch_size=num_graphs)
-    dense_queries, _ = to_dense_batch(query_features, batch, batch_size=num_graphs)
+    m = key_features.size(-1)
+    packed = torch.cat([key_features, query_features, values], dim=-1)  # one padding pass for all three
+    dense, mask = to_dense_batch(packed, batch, batch_size=num_graphs)  # [B, M, heads, 2m + d], zero-padded
+    dense_keys, dense_queries, dense_values = dense.split([m, m, values.size(-1)], dim=-1)
     kv = torch.einsum("bnhm,bnhd->bhmd", dense_keys, dense_values)
     numerator = torch.einsum("bnhm,bhmd->bnhd", dense_queries, kv)
     denominator = torch.einsum("bnhm,bhm->bnh", dense_queries, dense_keys.sum(dim=1))
