@@ -1,61 +1,90 @@
 """Laplacian eigenvector positional encoding (Dwivedi et al. 2020; GraphGPS's ``LapPE``)."""
 from __future__ import annotations
 
+from typing import Literal
+
+import numpy as np
+import scipy.sparse.linalg as spla
 import torch
-from torch import Tensor, nn
-from torch_geometric.data import Batch, Data
+from torch import Tensor
+from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
 from graphformers.encoders.base import PositionalEncoder
+from graphformers.encoders.eigen_embedding import build_eigen_embedding, valid_eigenpairs
+from graphformers.encoders.precompute import NodeEncoding, dense_fallback
 from graphformers.encoders.spectral import (
-    dense_symmetric_adjacency, padded_eigenpairs, symmetric_normalized_laplacian,
+    Normalization, laplacian, padded_eigenpairs, random_walk_eigenvectors, sparse_adjacency, sparse_laplacian,
+    symmetrize,
 )
 from graphformers.registry import register_encoder
 
+NORMALIZATIONS = ("sym", "rw", "none")
 
-class LaplacianEigenvectors(BaseTransform):
-    """Stores the ``k`` smallest eigenpairs of ``I - D^-1/2 A D^-1/2`` after the first.
+
+class LaplacianEigenvectors(NodeEncoding):
+    """Stores the ``k`` smallest eigenpairs of the graph Laplacian after the first (trivial) one.
 
     Sets ``data.lap_eigvec`` ``[N, k]`` and ``data.lap_eigval`` ``[N, k]`` (the eigenvalues,
-    repeated on every node so they batch like node features). Unlike PyG's
-    ``AddLaplacianEigenvectorPE``, graphs with ``N <= k`` are zero-padded instead of
-    rejected, and a dense ``torch.linalg.eigh`` replaces ARPACK, which is faster on
-    molecule-sized graphs. The graph is treated as undirected.
+    repeated on every node so they batch like node features). ``normalization``: ``sym``
+    (``I - D^-1/2 A D^-1/2``), ``rw`` (``I - D^-1 A``, eigenvectors ``D^-1/2 u`` scaled to unit
+    norm) or ``none`` (``D - A``). Unlike PyG's ``AddLaplacianEigenvectorPE``, graphs with
+    ``N <= k`` are zero-padded instead of rejected. The graph is treated as undirected.
     """
 
-    def __init__(self, k: int) -> None:
+    def __init__(self, k: int, normalization: Normalization = "sym") -> None:
         if k < 1:
             raise ValueError(f"LaplacianEigenvectors: k must be >= 1, got {k}.")
-        self.k = k
+        if normalization not in NORMALIZATIONS:
+            raise ValueError(f"LaplacianEigenvectors: normalization must be one of {NORMALIZATIONS}, got {normalization!r}.")
+        self.k, self.normalization = k, normalization
 
-    def forward(self, data: Data) -> Data:
-        num_nodes = data.num_nodes
-        laplacian = symmetric_normalized_laplacian(dense_symmetric_adjacency(data.edge_index, num_nodes))
-        eigvals, eigvecs = torch.linalg.eigh(laplacian)
+    def dense(self, directed: Tensor) -> dict[str, Tensor]:
+        adjacency = symmetrize(directed)
+        eigvals, eigvecs = torch.linalg.eigh(laplacian(adjacency, self.normalization))
+        return self._encoding(eigvals, eigvecs, adjacency.sum(dim=-1))
+
+    def sparse(self, edge_index: Tensor, num_nodes: int) -> dict[str, Tensor]:
+        if num_nodes <= self.k + 2:
+            return dense_fallback(self, edge_index, num_nodes)
+        _, adjacency = sparse_adjacency(edge_index, num_nodes)
+        start = np.random.default_rng(0).standard_normal(num_nodes)
+        eigvals, eigvecs = spla.eigsh(sparse_laplacian(adjacency, self.normalization), k=self.k + 1, which="SA", v0=start)
+        order = np.argsort(eigvals)
+        degree = torch.from_numpy(np.asarray(adjacency.sum(axis=1)).ravel())
+        return self._encoding(torch.from_numpy(eigvals[order]), torch.from_numpy(eigvecs[:, order]), degree)
+
+    def _encoding(self, eigvals: Tensor, eigvecs: Tensor, degree: Tensor) -> dict[str, Tensor]:
+        if self.normalization == "rw":
+            eigvecs = random_walk_eigenvectors(eigvecs, degree)
         vectors, values = padded_eigenpairs(eigvals, eigvecs, start=1, k=self.k)
-        data.lap_eigvec, data.lap_eigval = vectors.float(), values.float()
-        return data
+        return {"lap_eigvec": vectors.float(), "lap_eigval": values.float()}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(k={self.k})"
+        return f"{type(self).__name__}(k={self.k}, normalization={self.normalization!r})"
 
 
 @register_encoder("lap")
 class LapPE(PositionalEncoder):
-    """Laplacian eigenvectors and eigenvalues, linearly embedded; eigenvector signs flipped at random in training."""
+    """Laplacian eigenvectors (and eigenvalues) embedded by ``linear``, ``deepset`` or ``signnet``.
 
-    def __init__(self, dim: int = 16, k: int = 8) -> None:
+    Embeddings that are not sign-invariant see each eigenvector's sign flipped at random
+    in training (one draw per graph and eigenvector), since the sign is arbitrary.
+    """
+
+    def __init__(self, dim: int = 16, k: int = 8, normalization: Normalization = "sym",
+                 embedding: Literal["linear", "deepset", "signnet"] = "linear", eigval: bool = True) -> None:
         super().__init__(dim)
-        self.k = k
-        self.linear = nn.Linear(2 * k, dim)
+        self.k, self.normalization = k, normalization
+        self.embedding = build_eigen_embedding(embedding, k, 1, dim, eigval)
 
     def precompute(self) -> BaseTransform:
-        return LaplacianEigenvectors(self.k)
+        return LaplacianEigenvectors(self.k, self.normalization)
 
     def forward(self, data: Batch) -> Tensor:
         eigvec = data.lap_eigvec
-        if self.training:
-            # An eigenvector's sign is arbitrary: train on both (one draw per graph and eigenvector).
+        if self.training and not self.embedding.sign_invariant:
             signs = torch.randint(0, 2, (data.num_graphs, self.k), device=eigvec.device) * 2 - 1
             eigvec = eigvec * signs[data.batch]
-        return self.linear(torch.cat([eigvec, data.lap_eigval], dim=-1))
+        valid = valid_eigenpairs(data.batch, data.num_graphs, self.k, skipped=1)
+        return self.embedding(eigvec[..., None], data.lap_eigval, valid, data.edge_index)

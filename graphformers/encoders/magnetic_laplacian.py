@@ -1,66 +1,98 @@
 """Magnetic Laplacian positional encoding for directed graphs (Geisler et al. 2023, "Transformers Meet Directed Graphs")."""
 from __future__ import annotations
 
+from typing import Literal
+
+import numpy as np
+import scipy.sparse.linalg as spla
 import torch
-from torch import Tensor, nn
-from torch_geometric.data import Batch, Data
+from torch import Tensor
+from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
 from graphformers.encoders.base import PositionalEncoder
-from graphformers.encoders.spectral import magnetic_laplacian, padded_eigenpairs
+from graphformers.encoders.eigen_embedding import build_eigen_embedding, valid_eigenpairs
+from graphformers.encoders.precompute import NodeEncoding, dense_fallback
+from graphformers.encoders.spectral import (
+    magnetic_laplacian, padded_eigenpairs, relative_potential, sparse_adjacency, sparse_magnetic_laplacian,
+)
 from graphformers.registry import register_encoder
 
 
 def fix_phase(eigvecs: Tensor) -> Tensor:
-    """Rotate each eigenvector (column) so that its largest-magnitude entry is real and positive.
+    """Rotate each eigenvector (column of ``[..., n, k]``) so its largest-magnitude entry is real and positive.
 
     An eigenvector of a Hermitian matrix is defined up to a unit phase ``e^{i phi}``; this picks
     one deterministically (the first entry of largest magnitude, within 1e-6, decides), which
     also makes the encoding of a graph with all edges reversed the complex conjugate.
     """
     magnitude = eigvecs.abs()
-    near_max = magnitude >= magnitude.max(dim=0, keepdim=True).values - 1e-6
-    anchor = near_max.to(torch.int64).argmax(dim=0)
-    anchor_value = eigvecs.gather(0, anchor[None, :])
+    near_max = magnitude >= magnitude.max(dim=-2, keepdim=True).values - 1e-6
+    anchor = near_max.to(torch.int64).argmax(dim=-2, keepdim=True)
+    anchor_value = eigvecs.gather(-2, anchor)
     return eigvecs * (anchor_value.conj() / anchor_value.abs().clamp(min=1e-12))
 
 
-class MagneticLaplacianEigenvectors(BaseTransform):
+class MagneticLaplacianEigenvectors(NodeEncoding):
     """Stores the ``k`` smallest eigenpairs of the magnetic Laplacian with potential ``q``.
 
     Sets ``data.maglap_real``, ``data.maglap_imag`` (``[N, k]``, phase-fixed eigenvectors) and
     ``data.maglap_eigval`` (``[N, k]``, eigenvalues repeated per node); graphs with fewer than
-    ``k`` nodes are zero-padded. Unlike the undirected Laplacian PE, the first eigenvector is kept:
+    ``k`` nodes are zero-padded. With ``relative=True``, ``q`` is the relative potential ``q'``
+    and each graph uses ``q' / max(min(m, n), 1)`` (``m`` one-way edges, ``n`` nodes; the
+    paper's default). Unlike the undirected Laplacian PE the first eigenvector is kept:
     for ``q > 0`` it is not constant and carries direction.
     """
 
-    def __init__(self, k: int, q: float = 0.25) -> None:
+    def __init__(self, k: int, q: float = 0.25, relative: bool = False) -> None:
         if k < 1:
             raise ValueError(f"MagneticLaplacianEigenvectors: k must be >= 1, got {k}.")
-        self.k, self.q = k, q
+        self.k, self.q, self.relative = k, q, relative
 
-    def forward(self, data: Data) -> Data:
-        eigvals, eigvecs = torch.linalg.eigh(magnetic_laplacian(data.edge_index, data.num_nodes, self.q))
-        vectors, values = padded_eigenpairs(eigvals, fix_phase(eigvecs[:, : self.k]), start=0, k=self.k)
-        data.maglap_real, data.maglap_imag = vectors.real.float(), vectors.imag.float()
-        data.maglap_eigval = values.float()
-        return data
+    def dense(self, directed: Tensor) -> dict[str, Tensor]:
+        q = relative_potential(directed, self.q) if self.relative else self.q
+        eigvals, eigvecs = torch.linalg.eigh(magnetic_laplacian(directed, q))
+        return self._encoding(eigvals, eigvecs)
+
+    def sparse(self, edge_index: Tensor, num_nodes: int) -> dict[str, Tensor]:
+        if num_nodes <= self.k + 1:
+            return dense_fallback(self, edge_index, num_nodes)
+        directed, symmetric = sparse_adjacency(edge_index, num_nodes)
+        q = self.q
+        if self.relative:
+            one_way = directed.nnz - directed.multiply(directed.T).nnz
+            q = self.q / max(min(one_way, num_nodes), 1)
+        start = np.random.default_rng(0).standard_normal(num_nodes).astype(np.complex128)
+        eigvals, eigvecs = spla.eigsh(sparse_magnetic_laplacian(directed, symmetric, q), k=self.k, which="SA", v0=start)
+        order = np.argsort(eigvals)
+        return self._encoding(torch.from_numpy(eigvals[order]), torch.from_numpy(eigvecs[:, order]))
+
+    def _encoding(self, eigvals: Tensor, eigvecs: Tensor) -> dict[str, Tensor]:
+        vectors, values = padded_eigenpairs(eigvals, fix_phase(eigvecs[..., : self.k]), start=0, k=self.k)
+        return {"maglap_real": vectors.real.float(), "maglap_imag": vectors.imag.float(), "maglap_eigval": values.float()}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(k={self.k}, q={self.q})"
+        return f"{type(self).__name__}(k={self.k}, q={self.q}, relative={self.relative})"
 
 
 @register_encoder("maglap")
 class MagLapPE(PositionalEncoder):
-    """Magnetic Laplacian eigenvectors (real and imaginary parts) and eigenvalues, linearly embedded."""
+    """Magnetic Laplacian eigenvectors (real and imaginary parts) and eigenvalues, embedded by ``linear`` or ``signnet``.
 
-    def __init__(self, dim: int = 16, k: int = 8, q: float = 0.25) -> None:
+    The phase is fixed at precompute (:func:`fix_phase`); ``signnet`` additionally makes the
+    encoder invariant to the sign of each eigenvector, as the paper's MagLapNet does.
+    """
+
+    def __init__(self, dim: int = 16, k: int = 8, q: float = 0.25, relative: bool = False,
+                 embedding: Literal["linear", "deepset", "signnet"] = "linear", eigval: bool = True) -> None:
         super().__init__(dim)
-        self.k, self.q = k, q
-        self.linear = nn.Linear(3 * k, dim)
+        self.k, self.q, self.relative = k, q, relative
+        self.embedding = build_eigen_embedding(embedding, k, 2, dim, eigval)
 
     def precompute(self) -> BaseTransform:
-        return MagneticLaplacianEigenvectors(self.k, self.q)
+        return MagneticLaplacianEigenvectors(self.k, self.q, self.relative)
 
     def forward(self, data: Batch) -> Tensor:
-        return self.linear(torch.cat([data.maglap_real, data.maglap_imag, data.maglap_eigval], dim=-1))
+        vectors = torch.stack([data.maglap_real, data.maglap_imag], dim=-1)
+        valid = valid_eigenpairs(data.batch, data.num_graphs, self.k, skipped=0)
+        return self.embedding(vectors, data.maglap_eigval, valid, data.edge_index)

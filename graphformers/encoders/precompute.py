@@ -1,0 +1,146 @@
+"""Precompute node encodings for many graphs at once.
+
+Graphs of equal size are stacked and share one batched dense call (``torch.linalg.eigh`` on
+``[B, n, n]``): on molecule-sized graphs the per-graph overhead of one LAPACK/ARPACK call per
+graph, not the arithmetic, is what makes PyG's per-graph transforms slow. Graphs above
+``dense_limit`` nodes go through each encoding's sparse path (scipy ``eigsh``, sparse products).
+The work splits into independent tasks that ``workers`` processes can share.
+"""
+from __future__ import annotations
+
+import multiprocessing
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+from torch_geometric.transforms import BaseTransform
+
+from graphformers.encoders.spectral import dense_directed_adjacency
+
+DENSE_LIMIT = 1024
+"""Graphs with more nodes than this use the sparse path (dense eigh costs O(n^3) time, O(n^2) memory)."""
+
+_CHUNK_ELEMENTS = 1 << 21
+"""Most matrix entries one dense task stacks (``B * n * n``): bounds memory, leaves work to share."""
+
+
+class NodeEncoding(BaseTransform):
+    """A precompute transform whose output is node-level tensors, ``{attribute: [N, c]}`` per graph.
+
+    Subclasses implement :meth:`dense` for a stack of same-size graphs and :meth:`sparse` for
+    one large graph; :func:`encode_graphs` picks between them. ``repr`` must name every option
+    that changes the output: it keys the on-disk cache.
+    """
+
+    def dense(self, directed: Tensor) -> dict[str, Tensor]:
+        """``[B, n, n]`` float64 0/1 directed adjacencies -> ``{attribute: [B, n, c]}`` float32."""
+        raise NotImplementedError
+
+    def sparse(self, edge_index: Tensor, num_nodes: int) -> dict[str, Tensor]:
+        """One graph's ``[2, E]`` edges -> ``{attribute: [num_nodes, c]}`` float32."""
+        raise NotImplementedError
+
+    def forward(self, data: Data) -> Data:
+        encode_graphs([data], [self])
+        return data
+
+
+@dataclass
+class _Task:
+    """Same-size graphs computed together (dense), or one large graph (sparse)."""
+
+    edge_index: np.ndarray
+    graph: np.ndarray
+    num_graphs: int
+    num_nodes: int
+    sparse: bool
+
+
+def encode_graphs(graphs: Sequence[Data], encodings: Sequence[NodeEncoding], dense_limit: int = DENSE_LIMIT,
+                  workers: int = 0) -> None:
+    """Compute every encoding for every graph and store it on the graphs (in place)."""
+    attach_node_encodings(graphs, compute_node_encodings(graphs, encodings, dense_limit, workers))
+
+
+def compute_node_encodings(graphs: Sequence[Data], encodings: Sequence[NodeEncoding], dense_limit: int = DENSE_LIMIT,
+                           workers: int = 0) -> dict[str, Tensor]:
+    """``{attribute: [sum N, c]}``: every encoding of every graph, graphs concatenated in order.
+
+    ``workers > 1`` spreads the tasks over that many forked processes (one thread each).
+    """
+    sizes = torch.tensor([graph.num_nodes for graph in graphs], dtype=torch.long)
+    node_ptr = torch.cat([sizes.new_zeros(1), sizes.cumsum(0)])
+    tasks, rows = _plan(graphs, sizes, node_ptr, dense_limit)
+    results = _run(tasks, list(encodings), workers)
+    encoded: dict[str, Tensor] = {}
+    for task_rows, result in zip(rows, results):
+        for name, values in result.items():
+            values = torch.from_numpy(values)
+            if name not in encoded:
+                encoded[name] = values.new_zeros(int(node_ptr[-1]), values.size(-1))
+            encoded[name][task_rows] = values.reshape(-1, values.size(-1))
+    return encoded
+
+
+def attach_node_encodings(graphs: Sequence[Data], encoded: dict[str, Tensor]) -> None:
+    """Store ``{attribute: [sum N, c]}`` on the graphs, each getting its own rows."""
+    sizes = [graph.num_nodes for graph in graphs]
+    for name, values in encoded.items():
+        for graph, rows in zip(graphs, values.split(sizes)):
+            setattr(graph, name, rows)
+
+
+def _plan(graphs: Sequence[Data], sizes: Tensor, node_ptr: Tensor, dense_limit: int) -> tuple[list[_Task], list[Tensor]]:
+    """Tasks over graphs sorted by size, and the output rows each task fills."""
+    edge_counts = torch.tensor([graph.edge_index.size(1) for graph in graphs], dtype=torch.long)
+    order = torch.argsort(sizes, stable=True)
+    edge_index = torch.cat([graphs[i].edge_index for i in order.tolist()], dim=1) if len(graphs) else torch.empty(2, 0)
+    edge_ptr = torch.cat([edge_counts.new_zeros(1), edge_counts[order].cumsum(0)])
+    edge_rank = torch.repeat_interleave(torch.arange(len(graphs)), edge_counts[order])
+    sorted_sizes = sizes[order]
+    tasks, rows = [], []
+    start = 0
+    while start < len(graphs):
+        n = int(sorted_sizes[start])
+        if n > dense_limit:
+            stop = start + 1
+        else:
+            limit = start + max(1, _CHUNK_ELEMENTS // max(n * n, 1))
+            stop = start + int((sorted_sizes[start:limit] == n).sum())
+        if n > 0:
+            members = order[start:stop]
+            edges = slice(int(edge_ptr[start]), int(edge_ptr[stop]))
+            tasks.append(_Task(edge_index[:, edges].numpy(), (edge_rank[edges] - start).numpy(), stop - start, n, n > dense_limit))
+            rows.append((node_ptr[members][:, None] + torch.arange(n)).reshape(-1))
+        start = stop
+    return tasks, rows
+
+
+def _run(tasks: list[_Task], encodings: list[NodeEncoding], workers: int) -> list[dict[str, np.ndarray]]:
+    if workers <= 1 or len(tasks) <= 1:
+        return [_run_task(task, encodings) for task in tasks]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(min(workers, len(tasks)), initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        return pool.starmap(_run_task, [(task, encodings) for task in tasks], chunksize=1)
+
+
+def _run_task(task: _Task, encodings: list[NodeEncoding]) -> dict[str, np.ndarray]:
+    edge_index = torch.from_numpy(task.edge_index)
+    result: dict[str, Tensor] = {}
+    if task.sparse:
+        for encoding in encodings:
+            result.update(encoding.sparse(edge_index, task.num_nodes))
+    else:
+        directed = dense_directed_adjacency(edge_index, torch.from_numpy(task.graph), task.num_graphs, task.num_nodes)
+        for encoding in encodings:
+            result.update(encoding.dense(directed))
+    return {name: values.numpy() for name, values in result.items()}
+
+
+def dense_fallback(encoding: NodeEncoding, edge_index: Tensor, num_nodes: int) -> dict[str, Tensor]:
+    """One graph through :meth:`NodeEncoding.dense`: for sparse calls on graphs too small for ARPACK."""
+    directed = dense_directed_adjacency(edge_index, torch.zeros(edge_index.size(1), dtype=torch.long), 1, num_nodes)
+    return {name: values[0] for name, values in encoding.dense(directed).items()}
