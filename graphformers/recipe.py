@@ -62,6 +62,8 @@ class DataConfig:
     root: Optional[str] = None
     batch_size: int = 64
     num_workers: int = 0
+    precompute_workers: int = 0
+    cache: bool = True
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -380,6 +382,7 @@ _RANGES: dict[str, tuple[Any, str]] = {
     "model.attn_dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "data.batch_size": (lambda v: v >= 1, ">= 1"),
     "data.num_workers": (lambda v: v >= 0, ">= 0"),
+    "data.precompute_workers": (lambda v: v >= 0, ">= 0"),
     "train.max_epochs": (lambda v: v >= 1, ">= 1"),
     "train.lr": (lambda v: math.isfinite(v) and v > 0, "a finite number > 0"),
     "train.weight_decay": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import inspect
+import logging
 import os
+import time
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 import pytorch_lightning as pl
 import torch
@@ -13,11 +15,14 @@ from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader
 from torch_geometric.transforms import BaseTransform, Compose
 
+from graphformers.data.encoding_cache import EncodingCache
 from graphformers.data.task import SplitDataset, TaskInfo
+from graphformers.encoders.precompute import NodeEncoding, attach_node_encodings, compute_node_encodings
 from graphformers.recipe import DataConfig
 from graphformers.registry import DATASETS
 
 DATA_ROOT_VARIABLE = "GRAPHFORMERS_DATA"
+log = logging.getLogger(__name__)
 
 
 def data_root(config: DataConfig) -> Path:
@@ -57,12 +62,44 @@ class GraphDataModule(pl.LightningDataModule):
         self._prepared.clear()
 
     def split(self, name: str) -> Sequence[Data]:
-        """The ``train`` / ``val`` / ``test`` graphs with precompute transforms applied (memoised)."""
+        """The ``train`` / ``val`` / ``test`` graphs with precompute transforms applied (memoised).
+
+        Node encodings (positional encoders) go through the batched precompute and the on-disk
+        cache; any other transform (a mixer's structure) is applied graph by graph.
+        """
         if name not in self._prepared:
             graphs = getattr(self.splits, name)
-            transform = Compose(self.precompute)
-            self._prepared[name] = [transform(graph.clone()) for graph in graphs] if self.precompute else graphs
+            if self.precompute:
+                graphs = [graph.clone() for graph in graphs]
+                encodings = [t for t in self.precompute if isinstance(t, NodeEncoding)]
+                if encodings:
+                    self._encode(name, graphs, encodings)
+                others = Compose([t for t in self.precompute if not isinstance(t, NodeEncoding)])
+                graphs = [others(graph) for graph in graphs]
+            self._prepared[name] = graphs
         return self._prepared[name]
+
+    def encoding_cache(self) -> Optional[EncodingCache]:
+        """``<data root>/<dataset>/encodings``, or None when ``data.cache`` is off."""
+        if not self.config.cache:
+            return None
+        directory = data_root(self.config) / self.config.name / "encodings"
+        return EncodingCache(directory, {"name": self.config.name, "options": self.config.options})
+
+    def _encode(self, split: str, graphs: list[Data], encodings: list[NodeEncoding]) -> None:
+        cache = self.encoding_cache()
+        path = cache.path(split, graphs, encodings) if cache else None
+        encoded = cache.load(path, graphs) if cache else None
+        if encoded is None:
+            started = time.perf_counter()
+            encoded = compute_node_encodings(graphs, encodings, workers=self.config.precompute_workers)
+            log.info("%s: computed %s for %d graphs in %.1f s", split, encodings, len(graphs),
+                     time.perf_counter() - started)
+            if cache:
+                cache.store(path, graphs, encoded)
+        else:
+            log.info("%s: loaded %s from %s", split, encodings, path)
+        attach_node_encodings(graphs, encoded)
 
     def _loader(self, graphs: Sequence[Data], **kwargs) -> DataLoader:
         workers = self.config.num_workers

@@ -1,10 +1,7 @@
 """Atomic checkpoint files and per-epoch seeding, so an interrupted run resumes exactly."""
 from __future__ import annotations
 
-import os
 import random
-import tempfile
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -12,29 +9,15 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 
+from graphformers.io import atomic_torch_save
+
 
 class AtomicCheckpointIO(TorchCheckpointIO):
-    """Writes each checkpoint to a temporary file in its own directory, fsyncs, then renames.
-
-    Lightning's own "atomic" save stages the file under ``/tmp`` and moves it, which is a
-    copy (not atomic) when ``/tmp`` is another filesystem; a rename in place cannot leave
-    a truncated checkpoint behind. Loads with ``weights_only=True``.
-    """
+    """Saves each checkpoint with :func:`atomic_torch_save` (a kill mid-save keeps the previous
+    file intact); loads with ``weights_only=True``."""
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Optional[Any] = None) -> None:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                torch.save(checkpoint, file)
-                file.flush()
-                os.fsync(file.fileno())
-            os.chmod(temporary, 0o644)  # mkstemp creates 0600; checkpoints are ordinary files
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        atomic_torch_save(checkpoint, path)
 
     def load_checkpoint(self, path: Any, map_location: Optional[Callable] = lambda storage, loc: storage,
                         weights_only: Optional[bool] = None) -> dict[str, Any]:

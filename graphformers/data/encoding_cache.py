@@ -1,0 +1,55 @@
+"""On-disk cache of precomputed node encodings, next to the dataset's own files.
+
+An entry is keyed by a SHA-256 of the dataset (name and options), the split, every
+encoding's ``repr`` (which names all of its options) and a fingerprint of the graphs'
+structure (node counts and edges): a second run with the same configuration loads the
+stored tensors instead of recomputing, a changed encoder option or changed data misses and
+recomputes. Entries are written atomically and loaded with ``weights_only=True``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Mapping, Optional, Sequence
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from graphformers.encoders.precompute import NodeEncoding
+from graphformers.io import atomic_torch_save
+
+
+class EncodingCache:
+    """Cache entries under ``directory`` for one dataset, described by ``dataset`` (name and options)."""
+
+    def __init__(self, directory: str | Path, dataset: Mapping[str, Any]) -> None:
+        self.directory = Path(directory)
+        self.dataset = json.dumps(dataset, sort_keys=True, default=str)
+
+    def path(self, split: str, graphs: Sequence[Data], encodings: Sequence[NodeEncoding]) -> Path:
+        """The entry file for these graphs and encodings: ``<directory>/<split>-<key>.pt``."""
+        digest = hashlib.sha256()
+        digest.update(self.dataset.encode())
+        digest.update(split.encode())
+        digest.update(repr(list(encodings)).encode())
+        for graph in graphs:
+            digest.update(int(graph.num_nodes).to_bytes(8, "little"))
+            digest.update(graph.edge_index.to(torch.int64).contiguous().numpy().tobytes())
+        return self.directory / f"{split}-{digest.hexdigest()[:20]}.pt"
+
+    def load(self, path: Path, graphs: Sequence[Data]) -> Optional[dict[str, Tensor]]:
+        """The stored ``{attribute: [sum N, c]}``, or None when absent or not matching the graphs."""
+        if not path.is_file():
+            return None
+        stored = torch.load(path, weights_only=True)
+        sizes = torch.tensor([graph.num_nodes for graph in graphs], dtype=torch.long)
+        if not torch.equal(stored.get("num_nodes", torch.empty(0)), sizes):
+            return None
+        return stored["encodings"]
+
+    def store(self, path: Path, graphs: Sequence[Data], encoded: Mapping[str, Tensor]) -> None:
+        """Write an entry atomically."""
+        sizes = torch.tensor([graph.num_nodes for graph in graphs], dtype=torch.long)
+        atomic_torch_save({"num_nodes": sizes, "encodings": dict(encoded)}, path)
