@@ -3,14 +3,25 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 from torch_geometric.data import Batch, Data
 from torch_geometric.utils import erdos_renyi_graph
 
+from graphformers.data.datamodule import DATA_ROOT_VARIABLE
 from graphformers.data.task import TaskInfo
 
 NODE_FEATURES = 5
 EDGE_FEATURES = 3
+
+
+@pytest.fixture(autouse=True, scope="session")
+def data_root_outside_the_checkout(tmp_path_factory):
+    """Tests that do not set ``data.root`` write (encoding caches, ...) to a temporary data root."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv(DATA_ROOT_VARIABLE, str(tmp_path_factory.mktemp("data-root")))
+    yield
+    patch.undo()
 
 
 def random_graph(num_nodes: int, edge_prob: float = 0.3, seed: int = 0) -> Data:

@@ -14,8 +14,8 @@ from graphformers.encoders.base import PositionalEncoder
 from graphformers.encoders.eigen_embedding import build_eigen_embedding, valid_eigenpairs
 from graphformers.encoders.precompute import NodeEncoding, dense_fallback
 from graphformers.encoders.spectral import (
-    Normalization, laplacian, padded_eigenpairs, random_walk_eigenvectors, sparse_adjacency, sparse_laplacian,
-    symmetrize,
+    ARPACK_TOL, Normalization, laplacian, padded_eigenpairs, random_walk_eigenvectors, sparse_adjacency,
+    sparse_laplacian, symmetrize,
 )
 from graphformers.registry import register_encoder
 
@@ -49,7 +49,8 @@ class LaplacianEigenvectors(NodeEncoding):
             return dense_fallback(self, edge_index, num_nodes)
         _, adjacency = sparse_adjacency(edge_index, num_nodes)
         start = np.random.default_rng(0).standard_normal(num_nodes)
-        eigvals, eigvecs = spla.eigsh(sparse_laplacian(adjacency, self.normalization), k=self.k + 1, which="SA", v0=start)
+        eigvals, eigvecs = spla.eigsh(sparse_laplacian(adjacency, self.normalization), k=self.k + 1, which="SA",
+                                     v0=start, tol=ARPACK_TOL)
         order = np.argsort(eigvals)
         degree = torch.from_numpy(np.asarray(adjacency.sum(axis=1)).ravel())
         return self._encoding(torch.from_numpy(eigvals[order]), torch.from_numpy(eigvecs[:, order]), degree)

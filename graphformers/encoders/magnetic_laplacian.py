@@ -14,7 +14,8 @@ from graphformers.encoders.base import PositionalEncoder
 from graphformers.encoders.eigen_embedding import build_eigen_embedding, valid_eigenpairs
 from graphformers.encoders.precompute import NodeEncoding, dense_fallback
 from graphformers.encoders.spectral import (
-    magnetic_laplacian, padded_eigenpairs, relative_potential, sparse_adjacency, sparse_magnetic_laplacian,
+    ARPACK_TOL, magnetic_laplacian, padded_eigenpairs, relative_potential, sparse_adjacency,
+    sparse_magnetic_laplacian,
 )
 from graphformers.registry import register_encoder
 
@@ -63,7 +64,8 @@ class MagneticLaplacianEigenvectors(NodeEncoding):
             one_way = directed.nnz - directed.multiply(directed.T).nnz
             q = self.q / max(min(one_way, num_nodes), 1)
         start = np.random.default_rng(0).standard_normal(num_nodes).astype(np.complex128)
-        eigvals, eigvecs = spla.eigsh(sparse_magnetic_laplacian(directed, symmetric, q), k=self.k, which="SA", v0=start)
+        eigvals, eigvecs = spla.eigsh(sparse_magnetic_laplacian(directed, symmetric, q), k=self.k, which="SA",
+                                     v0=start, tol=ARPACK_TOL)
         order = np.argsort(eigvals)
         return self._encoding(torch.from_numpy(eigvals[order]), torch.from_numpy(eigvecs[:, order]))
 

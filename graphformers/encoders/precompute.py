@@ -4,12 +4,14 @@ Graphs of equal size are stacked and share one batched dense call (``torch.linal
 ``[B, n, n]``): on molecule-sized graphs the per-graph overhead of one LAPACK/ARPACK call per
 graph, not the arithmetic, is what makes PyG's per-graph transforms slow. Graphs above
 ``dense_limit`` nodes go through each encoding's sparse path (scipy ``eigsh``, sparse products).
-The work splits into independent tasks that ``workers`` processes can share.
+The work splits into independent tasks that ``workers`` threads or processes share.
 """
 from __future__ import annotations
 
 import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Sequence
 
 import numpy as np
@@ -69,7 +71,7 @@ def compute_node_encodings(graphs: Sequence[Data], encodings: Sequence[NodeEncod
                            workers: int = 0) -> dict[str, Tensor]:
     """``{attribute: [sum N, c]}``: every encoding of every graph, graphs concatenated in order.
 
-    ``workers > 1`` spreads the tasks over that many forked processes (one thread each).
+    ``workers > 1`` shares the work: same-size stacks over threads, large graphs over processes.
     """
     sizes = torch.tensor([graph.num_nodes for graph in graphs], dtype=torch.long)
     node_ptr = torch.cat([sizes.new_zeros(1), sizes.cumsum(0)])
@@ -120,11 +122,28 @@ def _plan(graphs: Sequence[Data], sizes: Tensor, node_ptr: Tensor, dense_limit: 
 
 
 def _run(tasks: list[_Task], encodings: list[NodeEncoding], workers: int) -> list[dict[str, np.ndarray]]:
-    if workers <= 1 or len(tasks) <= 1:
-        return [_run_task(task, encodings) for task in tasks]
-    context = multiprocessing.get_context("fork")
-    with context.Pool(min(workers, len(tasks)), initializer=torch.set_num_threads, initargs=(1,)) as pool:
-        return pool.starmap(_run_task, [(task, encodings) for task in tasks], chunksize=1)
+    """Dense tasks on ``workers`` threads (batched LAPACK/BLAS releases the GIL, and threads copy
+    nothing); sparse tasks on ``workers`` forked processes (ARPACK's iteration is driven from
+    Python and holds the GIL)."""
+    results: list[dict[str, np.ndarray]] = [{} for _ in tasks]
+    dense = [i for i, task in enumerate(tasks) if not task.sparse]
+    sparse = [i for i, task in enumerate(tasks) if task.sparse]
+    if workers > 1 and len(dense) > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            for i, result in zip(dense, pool.map(_run_task, [tasks[i] for i in dense], repeat(encodings))):
+                results[i] = result
+    else:
+        for i in dense:
+            results[i] = _run_task(tasks[i], encodings)
+    if workers > 1 and len(sparse) > 1:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(workers, len(sparse)), initializer=torch.set_num_threads, initargs=(1,)) as pool:
+            for i, result in zip(sparse, pool.starmap(_run_task, [(tasks[i], encodings) for i in sparse], chunksize=1)):
+                results[i] = result
+    else:
+        for i in sparse:
+            results[i] = _run_task(tasks[i], encodings)
+    return results
 
 
 def _run_task(task: _Task, encodings: list[NodeEncoding]) -> dict[str, np.ndarray]:

@@ -10,7 +10,7 @@ from torch_geometric.transforms import BaseTransform
 
 from graphformers.encoders.base import PositionalEncoder
 from graphformers.encoders.precompute import NodeEncoding
-from graphformers.encoders.spectral import random_walk_matrix, sparse_adjacency, symmetrize
+from graphformers.encoders.spectral import inverse_sqrt_degree, sparse_adjacency, symmetrize
 from graphformers.registry import register_encoder
 
 _BLOCK_ELEMENTS = 1 << 24
@@ -30,13 +30,16 @@ class RandomWalkLandingProbabilities(NodeEncoding):
         self.steps = steps
 
     def dense(self, directed: Tensor) -> dict[str, Tensor]:
-        transition = random_walk_matrix(symmetrize(directed))
-        power = transition
-        diagonals = []
-        for _ in range(self.steps):
-            diagonals.append(power.diagonal(dim1=-2, dim2=-1))
-            power = power @ transition
-        return {"rwse": torch.stack(diagonals, dim=-1).float()}
+        """``P^t_jj = S^t_jj = sum_i S^a_ij S^b_ij`` (``a + b = t``, ``S = D^-1/2 A D^-1/2`` symmetric):
+        powers up to ``ceil(steps / 2)`` suffice, half the matrix products of ``P, P^2, ..., P^steps``."""
+        adjacency = symmetrize(directed)
+        inv_sqrt = inverse_sqrt_degree(adjacency)
+        symmetric = inv_sqrt[..., :, None] * adjacency * inv_sqrt[..., None, :]
+        powers = [torch.eye(adjacency.size(-1), dtype=adjacency.dtype).expand_as(adjacency), symmetric]
+        while len(powers) <= (self.steps + 1) // 2:
+            powers.append(powers[-1] @ symmetric)
+        landing = [(powers[(t + 1) // 2] * powers[t // 2]).sum(dim=-2) for t in range(1, self.steps + 1)]
+        return {"rwse": torch.stack(landing, dim=-1).float()}
 
     def sparse(self, edge_index: Tensor, num_nodes: int) -> dict[str, Tensor]:
         """Exact ``diag(P^t)`` without forming ``P^t`` (which fills in): ``P^t = D^-1/2 S^t D^1/2``
