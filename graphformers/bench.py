@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from graphformers.benchmarks.scaling import markdown_table, run_scaling, write_csv
+from graphformers.benchmarks import encoders, scaling
+from graphformers.benchmarks.results import write_csv
 from graphformers.registry import MIXERS
 
 
@@ -26,22 +27,51 @@ def build_parser() -> argparse.ArgumentParser:
     scaling.add_argument("--quick", action="store_true",
                          help="tiny sizes, one repeat, one process per point: a smoke test")
     scaling.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
+    encoder_suite = suites.add_parser("encoders", help="positional-encoding precompute vs PyG's transforms")
+    encoder_suite.add_argument("--molecules", type=int, default=10_000,
+                               help="generated molecule-sized graphs (default: %(default)s)")
+    encoder_suite.add_argument("--large-sizes", default="10000,100000",
+                               help="comma-separated node counts of single large graphs (default: %(default)s)")
+    encoder_suite.add_argument("--k", type=int, default=8, help="Laplacian eigenvectors (default: %(default)s)")
+    encoder_suite.add_argument("--steps", type=int, default=16, help="random-walk steps (default: %(default)s)")
+    encoder_suite.add_argument("--repeats", type=int, default=3, help="timed runs per method (default: %(default)s)")
+    encoder_suite.add_argument("--workers", type=int, default=2,
+                               help="also time ours with this many workers when > 1 (default: %(default)s)")
+    encoder_suite.add_argument("--quick", action="store_true", help="200 molecules, one 1,500-node graph, one repeat")
+    encoder_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the chosen suite, write ``<out>/<suite>.csv`` and print its Markdown table."""
     args = build_parser().parse_args(argv)
+    if args.suite == "scaling":
+        rows, columns = _scaling(args), scaling.COLUMNS
+        table = scaling.markdown_table(rows)
+    else:
+        rows, columns = _encoders(args), encoders.COLUMNS
+        table = encoders.markdown_table(rows)
+    path = args.out / f"{args.suite}.csv"
+    write_csv(rows, columns, path)
+    print(table)
+    print(f"\nCSV: {path}")
+    return 0
+
+
+def _scaling(args: argparse.Namespace) -> list[dict]:
     mixers = [name.strip() for name in args.mixers.split(",") if name.strip()]
     for mixer in mixers:
         MIXERS.get(mixer)
     sizes = [200, 2000] if args.quick else [int(float(size)) for size in args.sizes.split(",")]
-    rows = run_scaling(mixers, sizes, args.memory_gib, 1 if args.quick else args.repeats, args.timeout,
-                       steady_timing=not args.quick)
-    write_csv(rows, args.out / "scaling.csv")
-    print(markdown_table(rows))
-    print(f"\nCSV: {args.out / 'scaling.csv'}")
-    return 0
+    return scaling.run_scaling(mixers, sizes, args.memory_gib, 1 if args.quick else args.repeats, args.timeout,
+                               steady_timing=not args.quick)
+
+
+def _encoders(args: argparse.Namespace) -> list[dict]:
+    if args.quick:
+        return encoders.run_encoders(200, [1500], args.k, args.steps, 1, args.workers)
+    sizes = [int(float(size)) for size in args.large_sizes.split(",") if size.strip()]
+    return encoders.run_encoders(args.molecules, sizes, args.k, args.steps, args.repeats, args.workers)
 
 
 if __name__ == "__main__":

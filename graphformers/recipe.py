@@ -364,6 +364,23 @@ def check_options(part: Any, options: Mapping[str, Any], supplied: frozenset[str
             raise RecipeError(
                 f"{source}: {where} has no option {option!r}.{hint} Options: {', '.join(accepted) or 'none'}."
             )
+    hints = _type_hints(part)
+    for option, value in options.items():
+        if option in hints:
+            try:
+                _convert(hints[option], value, f"{where}.{option}", {})
+            except RecipeError as error:
+                raise RecipeError(f"{source}: {str(error).split(': ', 1)[1]}") from None
+            except TypeError:
+                continue
+
+
+def _type_hints(part: Any) -> dict[str, Any]:
+    """A part's constructor annotations, resolved; empty where they cannot be."""
+    try:
+        return typing.get_type_hints(part.__init__ if isinstance(part, type) else part)
+    except (NameError, TypeError):
+        return {}
 
 
 def _get_dotted(recipe: Recipe, dotted: str) -> Any:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from graphformers.benchmarks.encoders import COLUMNS as ENCODER_COLUMNS
 from graphformers.benchmarks.scaling import COLUMNS, fitted_exponent, projected_seconds, run_scaling
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,3 +45,22 @@ def test_fitted_exponent_recovers_a_power_law():
     assert fitted_exponent(rows, "m", "seconds") == pytest.approx(1.1)
     assert fitted_exponent(rows, "m", "peak_mib") == pytest.approx(1.0)
     assert math.isnan(fitted_exponent(rows[:1], "m", "seconds"))
+
+
+def test_quick_encoders_run_compares_with_pyg_and_agrees_on_rwse(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "graphformers.bench", "encoders", "--quick", "--out", str(tmp_path)],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    with (tmp_path / "encoders.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    assert list(rows[0]) == ENCODER_COLUMNS
+    assert {(row["graph_set"], row["method"]) for row in rows} == {
+        (graph_set, method) for graph_set in ("molecules", "one graph, N=1,500")
+        for method in ("pyg", "ours", "ours-workers2")}
+    for row in rows:
+        assert row["status"] == "ok", row
+        for column in ("seconds", "graphs_per_s", "speedup_vs_pyg"):
+            assert float(row[column]) > 0 and math.isfinite(float(row[column]))
+        if row["encoding"].startswith("rwse") and row["method"] != "pyg":
+            assert float(row["max_abs_diff_vs_pyg"]) < 1e-5
+    assert "| encoding | graphs | method | seconds | graphs/s | speed-up vs PyG |" in done.stdout

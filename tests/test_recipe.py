@@ -119,6 +119,24 @@ def test_unknown_part_option(tmp_path):
         load_recipe(path)
 
 
+@pytest.mark.parametrize("item,expected", [
+    ("{name: lap, embedding: signet}", "'model.encoders \\(lap\\).embedding' must be 'linear' \\| 'deepset' \\| 'signnet', "
+                                       "got str 'signet'. Did you mean 'signnet'"),
+    ("{name: lap, normalization: random}", "'model.encoders \\(lap\\).normalization' must be 'sym' \\| 'rw' \\| 'none'"),
+    ("{name: rwse, steps: many}", "'model.encoders \\(rwse\\).steps' must be int, got str 'many'"),
+])
+def test_part_option_values_are_checked_against_their_annotation(tmp_path, item, expected):
+    path = write(tmp_path, "bad.yaml", f"model:\n  encoders:\n    - {item}\n")
+    with pytest.raises(RecipeError, match=f"bad.yaml: {expected}"):
+        load_recipe(path)
+
+
+def test_encoders_from_the_issue_example_load(tmp_path):
+    path = write(tmp_path, "ok.yaml", "model:\n  hidden: 96\n  encoders: [{name: maglap, k: 16, q: 0.25}, {name: rwse, steps: 20}]\n")
+    specs = load_recipe(path).model.encoders
+    assert [(spec.name, spec.options) for spec in specs] == [("maglap", {"k": 16, "q": 0.25}), ("rwse", {"steps": 20})]
+
+
 def test_unknown_dataset_option(tmp_path):
     path = write(tmp_path, "bad.yaml", "data:\n  options: {num_trains: 5}\n")
     with pytest.raises(RecipeError, match="data.options \\(relay\\) has no option 'num_trains'"):

@@ -1,13 +1,11 @@
 """The ``scaling`` suite: one GPS layer's forward + backward per mixer on single graphs of growing size."""
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
 import subprocess
 import sys
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -104,14 +102,6 @@ def fitted_exponent(rows: Sequence[dict], mixer: str, column: str) -> float:
         return math.nan
     nodes, values = np.log([p[0] for p in points]), np.log([max(p[1], 1e-9) for p in points])
     return float(np.polyfit(nodes, values, 1)[0])
-
-
-def write_csv(rows: Sequence[dict], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows({column: row.get(column, "") for column in COLUMNS} for row in rows)
 
 
 def markdown_table(rows: Sequence[dict]) -> str:
