@@ -122,3 +122,23 @@ def test_model_accepts_a_single_graph():
     model = GPSModel(config, task_info("graph")).eval()
     graph = model.precompute_transforms()[0](random_graph(6))
     assert model(graph).shape == (1, 3)
+
+
+@pytest.mark.parametrize("encoder", [
+    PartSpec("lap", {"dim": 8, "k": 4, "embedding": "signnet"}),
+    PartSpec("lap", {"dim": 8, "k": 4, "embedding": "signnet", "normalization": "rw"}),
+    PartSpec("maglap", {"dim": 8, "k": 4, "embedding": "signnet", "relative": True}),
+], ids=["lap-signnet", "lap-rw-signnet", "maglap-signnet"])
+def test_sign_invariant_encoders_keep_the_model_permutation_invariant(encoder):
+    """An eigensolver may return any sign for each eigenvector of a relabelled graph (here:
+    drawn at random); with a SignNet embedding the model's output must not change."""
+    torch.manual_seed(0)
+    config = ModelConfig(hidden=24, layers=2, heads=4, encoders=[encoder])
+    model = GPSModel(config, task_info("graph")).eval()
+    batch, permuted, _ = _graphs_and_permuted(model.precompute_transforms())
+    signs = (torch.randint(0, 2, (permuted.num_graphs, 4)) * 2 - 1).float()[permuted.batch]
+    for name in ("lap_eigvec", "maglap_real", "maglap_imag"):
+        if name in permuted:
+            permuted[name] = permuted[name] * signs
+    with torch.no_grad():
+        torch.testing.assert_close(model(batch), model(permuted), atol=1e-4, rtol=1e-4)
