@@ -1,4 +1,4 @@
-"""The benchmark harness: a quick scaling run writes a well-formed CSV; its bookkeeping is right."""
+"""The benchmark harness: quick runs of each suite write well-formed CSVs; their bookkeeping is right."""
 from __future__ import annotations
 
 import csv
@@ -15,12 +15,17 @@ from graphformers.benchmarks.scaling import COLUMNS, fitted_exponent, projected_
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_quick_scaling_run_writes_positive_finite_measurements(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "graphformers.bench", "scaling", "--quick", "--out", str(tmp_path)],
+def _quick_run(suite: str, out: Path) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """``python -m graphformers.bench SUITE --quick``: the finished process and its CSV rows."""
+    done = subprocess.run([sys.executable, "-m", "graphformers.bench", suite, "--quick", "--out", str(out)],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    with (tmp_path / "scaling.csv").open() as file:
-        rows = list(csv.DictReader(file))
+    with (out / f"{suite}.csv").open() as file:
+        return done, list(csv.DictReader(file))
+
+
+def test_quick_scaling_run_writes_positive_finite_measurements(tmp_path):
+    done, rows = _quick_run("scaling", tmp_path)
     assert list(rows[0]) == COLUMNS
     assert {row["mixer"] for row in rows} == {"performer", "exphormer", "polynormer", "full"}
     for row in rows:
@@ -48,11 +53,7 @@ def test_fitted_exponent_recovers_a_power_law():
 
 
 def test_quick_encoders_run_compares_with_pyg_and_agrees_on_rwse(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "graphformers.bench", "encoders", "--quick", "--out", str(tmp_path)],
-                          cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    with (tmp_path / "encoders.csv").open() as file:
-        rows = list(csv.DictReader(file))
+    done, rows = _quick_run("encoders", tmp_path)
     assert list(rows[0]) == ENCODER_COLUMNS
     assert {(row["graph_set"], row["method"]) for row in rows} == {
         (graph_set, method) for graph_set in ("molecules", "one graph, N=1,500")
