@@ -1,6 +1,9 @@
 """Datasets (registered by name), their task descriptions and the shared DataModule."""
 from graphformers.data.datamodule import GraphDataModule, data_root, load_split_dataset
+from graphformers.data.peptides import peptides_func, peptides_struct
+from graphformers.data.raw_files import MissingDataError
 from graphformers.data.relay import relay
 from graphformers.data.task import SplitDataset, TaskInfo
 
-__all__ = ["GraphDataModule", "data_root", "load_split_dataset", "relay", "SplitDataset", "TaskInfo"]
+__all__ = ["GraphDataModule", "data_root", "load_split_dataset", "MissingDataError", "peptides_func",
+           "peptides_struct", "relay", "SplitDataset", "TaskInfo"]

@@ -80,11 +80,12 @@ class GraphDataModule(pl.LightningDataModule):
         return self._prepared[name]
 
     def encoding_cache(self) -> Optional[EncodingCache]:
-        """``<data root>/<dataset>/encodings``, or None when ``data.cache`` is off."""
+        """``encodings/`` in the dataset's folder (``<data root>/<dataset name>`` for generated
+        datasets), or None when ``data.cache`` is off."""
         if not self.config.cache:
             return None
-        directory = data_root(self.config) / self.config.name / "encodings"
-        return EncodingCache(directory, {"name": self.config.name, "options": self.config.options})
+        directory = self.splits.directory or data_root(self.config) / self.config.name
+        return EncodingCache(directory / "encodings", {"name": self.config.name, "options": self.config.options})
 
     def _encode(self, split: str, graphs: list[Data], encodings: list[NodeEncoding]) -> None:
         cache = self.encoding_cache()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Optional, Sequence
 
 from torch_geometric.data import Data
@@ -32,9 +33,11 @@ class TaskInfo:
 
 @dataclass
 class SplitDataset:
-    """A dataset's official train/validation/test split and its task."""
+    """A dataset's official train/validation/test split and its task; ``directory`` is where its
+    files live (caches go next to them), None for generated datasets."""
 
     train: Sequence[Data]
     val: Sequence[Data]
     test: Sequence[Data]
     info: TaskInfo
+    directory: Optional[Path] = None

@@ -1,0 +1,35 @@
+"""``python -m graphformers.data place DATASET FOLDER [--root ROOT]``: put raw files you fetched yourself where loaders look."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from graphformers.data.datamodule import DATA_ROOT_VARIABLE
+from graphformers.data.raw_files import RAW_FILES, MissingDataError, place
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Copy the dataset's raw files found under FOLDER into the data root's layout; print what was written."""
+    parser = argparse.ArgumentParser(prog="python -m graphformers.data", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    placing = commands.add_parser("place", help="copy a dataset's raw files into the data root")
+    placing.add_argument("dataset", help=f"one of: {', '.join(sorted(RAW_FILES))}")
+    placing.add_argument("folder", type=Path, help="folder holding the files (searched recursively, by file name)")
+    placing.add_argument("--root", type=Path, default=None,
+                         help=f"data root (default: ${DATA_ROOT_VARIABLE}, else ./datasets)")
+    args = parser.parse_args(argv)
+    root = args.root or Path(os.environ.get(DATA_ROOT_VARIABLE) or "datasets")
+    try:
+        for path in place(args.dataset, args.folder, root):
+            print(path)
+    except MissingDataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The official raw files each dataset needs: where they go, where they come from, how to check them.
+
+A dataset declares its files once (:func:`declare`); loading calls :func:`ensure_raw_files`,
+which downloads what is missing and, when that fails (no network, a moved URL), raises a
+:class:`MissingDataError` listing every file's exact expected path and source, and the
+``python -m graphformers.data place`` command that copies files you fetched elsewhere.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+from torch_geometric.data import download_url
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One file: ``path`` relative to the data root, its source ``url`` and, where published, its MD5."""
+
+    path: str
+    url: Optional[str] = None
+    md5: Optional[str] = None
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+
+class MissingDataError(RuntimeError):
+    """A dataset's raw files are absent or not the official ones; the message says what to put where."""
+
+
+RAW_FILES: dict[str, tuple[RawFile, ...]] = {}
+"""Registered dataset name -> the raw files it needs."""
+
+
+def declare(dataset: str, files: Sequence[RawFile]) -> tuple[RawFile, ...]:
+    """Record ``dataset``'s raw files (for :func:`ensure_raw_files` and ``place``) and return them."""
+    RAW_FILES[dataset] = tuple(files)
+    return RAW_FILES[dataset]
+
+
+def md5sum(path: Path) -> str:
+    digest = hashlib.md5()
+    with path.open("rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ensure_raw_files(dataset: str, root: Path, download: bool = True) -> None:
+    """Make sure every raw file of ``dataset`` is under ``root`` with its published MD5.
+
+    Missing files are downloaded when ``download`` (and a URL is known); whatever is still
+    missing afterwards is reported, all at once, in a :class:`MissingDataError`.
+    """
+    files = RAW_FILES[dataset]
+    failures: dict[str, str] = {}
+    for file in files:
+        target = root / file.path
+        if not target.exists() and download and file.url:
+            try:
+                _download(file, target)
+            except Exception as error:  # noqa: BLE001 -- any network/IO failure is reported below
+                failures[file.path] = f"{type(error).__name__}: {error}"
+    missing = [file for file in files if not (root / file.path).exists()]
+    if missing:
+        lines = [f"  {root / file.path}" + (f"\n      from {file.url}" if file.url else "")
+                 + (f"\n      (download failed: {failures[file.path]})" if file.path in failures else "")
+                 for file in missing]
+        raise MissingDataError(
+            f"{dataset}: raw files missing under the data root {root}:\n" + "\n".join(lines)
+            + f"\nDownload them elsewhere, then run: python -m graphformers.data place {dataset} <folder with the files>"
+            + (f" --root {root}" if root != Path("datasets") else "")
+        )
+    for file in files:
+        if file.md5 and md5sum(root / file.path) != file.md5:
+            raise MissingDataError(
+                f"{dataset}: {root / file.path} has MD5 {md5sum(root / file.path)}, but the official file has "
+                f"{file.md5}. Replace it with the official file (source: {file.url or 'see the dataset docs'})."
+            )
+
+
+def _download(file: RawFile, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    downloaded = Path(download_url(file.url, str(target.parent), log=False))
+    if downloaded != target:
+        downloaded.replace(target)
+
+
+def place(dataset: str, source: Path, root: Path) -> list[Path]:
+    """Copy ``dataset``'s raw files found anywhere under ``source`` (by file name) into ``root``'s layout.
+
+    Returns the files written; raises :class:`MissingDataError` naming the files not found
+    (the others are still copied) and refuses targets that would land outside ``root``.
+    """
+    if dataset not in RAW_FILES:
+        raise MissingDataError(f"place: no raw files are declared for {dataset!r}; datasets with raw files: "
+                               f"{', '.join(sorted(RAW_FILES))}.")
+    root = root.resolve()
+    written, not_found = [], []
+    for file in RAW_FILES[dataset]:
+        target = (root / file.path).resolve()
+        if not target.is_relative_to(root):
+            raise MissingDataError(f"place: {file.path} would be written outside the data root {root}; refused.")
+        candidates = sorted(path for path in Path(source).rglob(file.name) if path.is_file())
+        if not candidates:
+            not_found.append(file)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(candidates[0], target)
+        written.append(target)
+    if not_found:
+        raise MissingDataError(f"place: not found under {source}: {', '.join(f.name for f in not_found)} "
+                               f"(copied {len(written)} other file(s)).")
+    return written
