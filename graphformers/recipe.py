@@ -83,6 +83,7 @@ class TrainConfig:
     precision: str = "32-true"
     out_dir: Optional[str] = None
     progress_bar: bool = True
+    limit_batches: Optional[int] = None
 
 
 @dataclass
@@ -406,6 +407,7 @@ _RANGES: dict[str, tuple[Any, str]] = {
     "train.warmup_epochs": (lambda v: v >= 0, ">= 0"),
     "train.gradient_clip": (lambda v: v is None or (math.isfinite(v) and v > 0), "null or a number > 0"),
     "train.devices": (lambda v: v >= 1, ">= 1"),
+    "train.limit_batches": (lambda v: v is None or v >= 1, "null or >= 1"),
 }
 
 

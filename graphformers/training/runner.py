@@ -67,6 +67,8 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
         callbacks=[best, last, EpochSeeder(train.seed), *callbacks], plugins=[AtomicCheckpointIO()],
         enable_progress_bar=train.progress_bar, enable_model_summary=train.progress_bar,
         num_sanity_val_steps=0, log_every_n_steps=1,
+        limit_train_batches=train.limit_batches, limit_val_batches=train.limit_batches,
+        limit_test_batches=train.limit_batches,
     )
     trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
     (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
