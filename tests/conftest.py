@@ -2,17 +2,37 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import torch
 from torch_geometric.data import Batch, Data
 from torch_geometric.utils import erdos_renyi_graph
 
+from graphformers.data.__main__ import main as data_main
 from graphformers.data.datamodule import DATA_ROOT_VARIABLE
 from graphformers.data.task import TaskInfo
 
 NODE_FEATURES = 5
 EDGE_FEATURES = 3
+
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real raw files (``../shared/data`` beside the checkout; CI provides it). Missing is a failure, not a skip."""
+    assert SHARED_DATA.is_dir(), f"the real raw files are expected at {SHARED_DATA} (CI places ../shared beside the clone)"
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def peptides_root(shared_data, tmp_path_factory) -> Path:
+    """A data root holding the real Peptides-func raw files, placed by ``python -m graphformers.data place``."""
+    root = tmp_path_factory.mktemp("peptides-root")
+    assert data_main(["place", "peptides-func", str(shared_data), "--root", str(root)]) == 0
+    return root
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -12,26 +12,13 @@ import torch
 
 import graphformers.data.raw_files as raw_files
 from graphformers.data.__main__ import main as data_main
+from graphformers.data.ogb_graphs import load_ogb_molecules
 from graphformers.data.peptides import STRUCT_TARGETS, peptides_func, peptides_struct
 from graphformers.data.raw_files import MissingDataError, RawFile, md5sum, place
+from graphformers.data.zinc import zinc
 
-SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 PEPTIDE_SMILES = ["CC(N)C(=O)NCC(=O)O", "NCC(=O)NC(CO)C(=O)O", "CC(C)CC(N)C(=O)O", "NC(CCC(N)=O)C(=O)O",
                   "CSCCC(N)C(=O)O", "NC(Cc1ccccc1)C(=O)O"]
-
-
-@pytest.fixture(scope="session")
-def shared_data() -> Path:
-    assert SHARED_DATA.is_dir(), f"the real raw files are expected at {SHARED_DATA} (CI places ../shared beside the clone)"
-    return SHARED_DATA
-
-
-@pytest.fixture(scope="session")
-def peptides_root(shared_data, tmp_path_factory) -> Path:
-    """A data root holding the real Peptides-func raw files, placed by the ``place`` command."""
-    root = tmp_path_factory.mktemp("peptides-root")
-    assert data_main(["place", "peptides-func", str(shared_data), "--root", str(root)]) == 0
-    return root
 
 
 def test_peptides_func_has_the_published_size_split_and_shapes(peptides_root):
@@ -113,3 +100,93 @@ def test_peptides_struct_loads_a_file_in_the_official_format(tmp_path, monkeypat
     assert splits.info.task == "regression" and splits.info.metric == "mae" and splits.info.num_outputs == 11
     torch.testing.assert_close(splits.test[0].y, torch.tensor(targets[5:6], dtype=torch.float), atol=1e-5, rtol=0)
     assert splits.train[0].x.shape == (10, 9)  # CC(N)C(=O)NCC(=O)O: 10 heavy atoms
+
+
+def _zinc_molecule(rng: np.random.Generator) -> dict:
+    """One molecule in ZINC's pickle format: atom types, a symmetric bond-type matrix, the target."""
+    n = int(rng.integers(4, 9))
+    bonds = torch.zeros(n, n, dtype=torch.long)
+    for child in range(1, n):
+        parent = int(rng.integers(0, child))
+        bonds[parent, child] = bonds[child, parent] = int(rng.integers(1, 4))
+    return {"atom_type": torch.from_numpy(rng.integers(0, 28, size=n)), "bond_type": bonds,
+            "logP_SA_cycle_normalized": torch.tensor([float(rng.normal())])}
+
+
+def test_zinc_index_files_in_shared_data_select_the_documented_12k_subset(shared_data, tmp_path):
+    with pytest.raises(MissingDataError, match="not found under .*train.pickle"):
+        place("zinc", shared_data, tmp_path)
+    counts = {split: len((tmp_path / "zinc/raw" / f"{split}.index").read_text()[:-1].split(","))
+              for split in ("train", "val", "test")}
+    assert counts == {"train": 10_000, "val": 1_000, "test": 1_000}
+
+
+def test_zinc_loads_pickles_in_the_official_format(tmp_path):
+    raw = tmp_path / "zinc" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    chosen = {"train": [0, 2, 3, 5, 7], "val": [1, 4], "test": [0, 3]}
+    for split, indices in chosen.items():
+        (raw / f"{split}.pickle").write_bytes(pickle.dumps([_zinc_molecule(rng) for _ in range(8)]))
+        (raw / f"{split}.index").write_text(",".join(map(str, indices)) + "\r\n")
+    data = zinc(str(tmp_path), download=False)
+    assert (len(data.train), len(data.val), len(data.test)) == (5, 2, 2)
+    graph = data.train[0]
+    assert graph.x.shape == (graph.num_nodes, 1) and graph.x.dtype == torch.long
+    assert graph.edge_attr.dtype == torch.long and set(graph.edge_attr.tolist()) <= {1, 2, 3}
+    assert graph.y.shape == (1,) and data.info.metric == "mae"
+
+
+def test_zinc_without_raw_files_says_where_molecules_zip_goes(tmp_path):
+    with pytest.raises(MissingDataError) as error:
+        zinc(str(tmp_path), download=False)
+    assert f"{tmp_path}/zinc/raw/train.pickle" in str(error.value) and "molecules.zip" in str(error.value)
+
+
+def _write_gzip_csv(path: Path, rows: list[list]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress("".join(",".join("" if v is None else str(v) for v in row) + "\n"
+                                           for row in rows).encode()))
+
+
+def _write_ogb_molecules(directory: Path, num_graphs: int, num_tasks: int, rng: np.random.Generator) -> dict:
+    """A small dataset in OGB's raw CSV format (trees; one direction per bond, as OGB stores them)."""
+    tables: dict[str, list] = {name: [] for name in ("edge", "edge-feat", "node-feat", "num-node-list",
+                                                     "num-edge-list", "graph-label")}
+    for _ in range(num_graphs):
+        n = int(rng.integers(3, 9))
+        bonds = [[int(rng.integers(0, child)), child] for child in range(1, n)]
+        tables["edge"] += bonds
+        tables["edge-feat"] += [[int(rng.integers(0, 4)), 0, int(rng.integers(0, 2))] for _ in bonds]
+        tables["node-feat"] += [[int(rng.integers(0, 30))] + [0] * 8 for _ in range(n)]
+        tables["num-node-list"].append([n])
+        tables["num-edge-list"].append([len(bonds)])
+        tables["graph-label"].append([None if num_tasks > 1 and rng.random() < 0.3 else int(rng.integers(0, 2))
+                                      for _ in range(num_tasks)])
+    for name, rows in tables.items():
+        _write_gzip_csv(directory / "raw" / f"{name}.csv.gz", rows)
+    order = rng.permutation(num_graphs)
+    parts = {"train": order[: num_graphs // 2], "valid": order[num_graphs // 2: 3 * num_graphs // 4],
+             "test": order[3 * num_graphs // 4:]}
+    for part, indices in parts.items():
+        _write_gzip_csv(directory / "split" / "scaffold" / f"{part}.csv.gz", [[int(i)] for i in sorted(indices)])
+    (directory / "RELEASE_v1.txt").write_text("")
+    return {"sizes": {part: len(indices) for part, indices in parts.items()}, "edges": tables["num-edge-list"]}
+
+
+@pytest.mark.parametrize("name,tasks", [("ogbg-molhiv", 1), ("ogbg-molpcba", 128)])
+def test_ogb_molecules_load_files_in_the_official_raw_format(tmp_path, name, tasks):
+    written = _write_ogb_molecules(tmp_path / name.replace("-", "_"), 24, tasks, np.random.default_rng(1))
+    splits = load_ogb_molecules(name, str(tmp_path), download=False)
+    assert (len(splits.train), len(splits.val), len(splits.test)) == tuple(written["sizes"].values())
+    graphs = list(splits.train) + list(splits.val) + list(splits.test)
+    assert all(g.x.shape[1] == 9 and g.edge_attr.shape[1] == 3 and g.y.shape == (1, tasks) for g in graphs)
+    assert sum(g.num_edges for g in graphs) == 2 * sum(count for (count,) in written["edges"])  # both directions
+    assert splits.info.evaluator == name
+
+
+def test_an_incomplete_ogb_folder_is_reported_instead_of_ogbs_stdin_prompt(tmp_path):
+    (tmp_path / "ogbg_molhiv" / "raw").mkdir(parents=True)
+    with pytest.raises(MissingDataError) as error:
+        load_ogb_molecules("ogbg-molhiv", str(tmp_path), download=True)
+    assert f"{tmp_path}/ogbg_molhiv/RELEASE_v1.txt" in str(error.value) and "hiv.zip" in str(error.value)

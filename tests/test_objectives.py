@@ -76,3 +76,22 @@ def test_multilabel_loss_of_an_unlabelled_batch_is_zero_not_nan():
     loss = objective_for(info).loss(logits, torch.full((3, 2), float("nan")))
     loss.backward()
     assert loss.item() == 0.0 and torch.equal(logits.grad, torch.zeros(3, 2))
+
+
+@pytest.mark.parametrize("dataset,task,outputs", [("ogbg-molhiv", "binary", 1), ("ogbg-molpcba", "multilabel", 128)])
+def test_ogb_metrics_equal_the_official_evaluator_over_several_batches(dataset, task, outputs):
+    from ogb.graphproppred import Evaluator
+
+    info = TaskInfo(level="graph", task=task, num_outputs=outputs, metric="x", node_encoder="atom", node_in=9,
+                    evaluator=dataset)
+    generator = torch.Generator().manual_seed(0)
+    scores = torch.randn(300, outputs, generator=generator)
+    target = torch.randint(0, 2, (300, outputs), generator=generator).float()
+    if outputs > 1:
+        target[torch.rand(300, outputs, generator=generator) < 0.3] = float("nan")
+    metric = objective_for(info).make_metric()
+    for rows in torch.arange(300).split(64):
+        metric.update(*metric_inputs(task, scores[rows].squeeze(-1) if outputs == 1 else scores[rows], target[rows]))
+    evaluator = Evaluator(dataset)
+    official = evaluator.eval({"y_true": target.numpy(), "y_pred": scores.numpy()})[evaluator.eval_metric]
+    assert float(metric.compute()) == pytest.approx(official, abs=1e-6)

@@ -18,11 +18,13 @@ from torch_geometric.data import download_url
 
 @dataclass(frozen=True)
 class RawFile:
-    """One file: ``path`` relative to the data root, its source ``url`` and, where published, its MD5."""
+    """One file: ``path`` relative to the data root, its direct-download ``url`` and, where published, its
+    MD5; ``source`` says where to get it when there is no direct URL (e.g. inside an archive)."""
 
     path: str
     url: Optional[str] = None
     md5: Optional[str] = None
+    source: Optional[str] = None
 
     @property
     def name(self) -> str:
@@ -68,7 +70,7 @@ def ensure_raw_files(dataset: str, root: Path, download: bool = True) -> None:
                 failures[file.path] = f"{type(error).__name__}: {error}"
     missing = [file for file in files if not (root / file.path).exists()]
     if missing:
-        lines = [f"  {root / file.path}" + (f"\n      from {file.url}" if file.url else "")
+        lines = [f"  {root / file.path}" + (f"\n      from {file.url or file.source}" if file.url or file.source else "")
                  + (f"\n      (download failed: {failures[file.path]})" if file.path in failures else "")
                  for file in missing]
         raise MissingDataError(

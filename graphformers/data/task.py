@@ -19,6 +19,7 @@ class TaskInfo:
     ``node_encoder`` / ``edge_encoder`` name the registered feature encoders that fit
     the raw features, ``node_in`` / ``edge_in`` their input size (feature width, or the
     number of categories for ``embedding``); ``edge_encoder=None`` means no edge features.
+    ``evaluator`` names an ``ogb`` dataset whose official ``Evaluator`` computes ``metric``.
     """
 
     level: Level
@@ -29,6 +30,7 @@ class TaskInfo:
     node_in: int
     edge_encoder: Optional[str] = None
     edge_in: int = 0
+    evaluator: Optional[str] = None
 
 
 @dataclass

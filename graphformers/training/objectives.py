@@ -44,8 +44,42 @@ def _regression_loss(prediction: Tensor, target: Tensor) -> Tensor:
     return F.l1_loss(prediction, target.view(prediction.shape).float())
 
 
+class OGBEvaluatorMetric(torchmetrics.Metric):
+    """``ogb``'s official ``Evaluator`` as a torchmetrics metric (predictions gathered across
+    batches and DDP ranks, scored once): OGB numbers exactly as the leaderboards compute them.
+
+    ``update(scores [N, tasks] or [N], target)`` with missing labels as NaN or :data:`MISSING_LABEL`.
+    """
+
+    full_state_update = False
+
+    def __init__(self, dataset: str) -> None:
+        super().__init__()
+        from ogb.graphproppred import Evaluator
+
+        self.evaluator = Evaluator(dataset)
+        self.add_state("scores", default=[], dist_reduce_fx="cat")
+        self.add_state("targets", default=[], dist_reduce_fx="cat")
+
+    def update(self, scores: Tensor, target: Tensor) -> None:
+        target = target.float().view(scores.size(0), -1)
+        self.scores.append(scores.detach().float().view(target.shape))
+        self.targets.append(torch.where(target == MISSING_LABEL, torch.nan, target))
+
+    def compute(self) -> Tensor:
+        scores = torchmetrics.utilities.dim_zero_cat(self.scores).cpu().numpy()
+        targets = torchmetrics.utilities.dim_zero_cat(self.targets).cpu().numpy()
+        result = self.evaluator.eval({"y_true": targets, "y_pred": scores})
+        return torch.tensor(result[self.evaluator.eval_metric], dtype=torch.float)
+
+
 def objective_for(info: TaskInfo) -> Objective:
-    """The loss and metric for ``info.task`` / ``info.metric``."""
+    """The loss and metric for ``info.task`` / ``info.metric`` (``ogb``'s Evaluator where ``info.evaluator``)."""
+    losses = {"multiclass": _multiclass_loss, "binary": _binary_loss,
+              "multilabel": _multilabel_loss, "regression": _regression_loss}
+    if info.evaluator is not None:
+        return Objective(losses[info.task], lambda: OGBEvaluatorMetric(info.evaluator),
+                         higher_is_better=info.metric not in ("mae", "rmse"))
     n = info.num_outputs
     metrics: dict[tuple[str, str], Callable[[], torchmetrics.Metric]] = {
         ("multiclass", "accuracy"): lambda: torchmetrics.classification.MulticlassAccuracy(n, average="micro"),
@@ -54,8 +88,6 @@ def objective_for(info: TaskInfo) -> Objective:
             n, average="macro", ignore_index=MISSING_LABEL),
         ("regression", "mae"): torchmetrics.MeanAbsoluteError,
     }
-    losses = {"multiclass": _multiclass_loss, "binary": _binary_loss,
-              "multilabel": _multilabel_loss, "regression": _regression_loss}
     key = (info.task, info.metric)
     if key not in metrics:
         raise ValueError(f"No metric {info.metric!r} for task {info.task!r}; supported: {sorted(metrics)}.")
