@@ -15,6 +15,7 @@ from graphformers.data.__main__ import main as data_main
 from graphformers.data.ogb_graphs import load_ogb_molecules
 from graphformers.data.peptides import STRUCT_TARGETS, peptides_func, peptides_struct
 from graphformers.data.raw_files import MissingDataError, RawFile, md5sum, place
+from graphformers.data.superpixels import load_superpixels
 from graphformers.data.zinc import zinc
 
 PEPTIDE_SMILES = ["CC(N)C(=O)NCC(=O)O", "NCC(=O)NC(CO)C(=O)O", "CC(C)CC(N)C(=O)O", "NC(CCC(N)=O)C(=O)O",
@@ -190,3 +191,27 @@ def test_an_incomplete_ogb_folder_is_reported_instead_of_ogbs_stdin_prompt(tmp_p
     with pytest.raises(MissingDataError) as error:
         load_ogb_molecules("ogbg-molhiv", str(tmp_path), download=True)
     assert f"{tmp_path}/ogbg_molhiv/RELEASE_v1.txt" in str(error.value) and "hiv.zip" in str(error.value)
+
+
+@pytest.mark.parametrize("name,classes", [("pascalvoc-sp", 21), ("coco-sp", 81)])
+def test_superpixel_datasets_load_pickles_in_the_official_format(tmp_path, name, classes):
+    """Each split pickle is a list of ``(x [N, 14], edge_attr [E, 2], edge_index [2, E], y [N])`` tuples;
+    COCO's labels use the original, non-contiguous COCO ids (up to 90) and are remapped."""
+    rng = np.random.default_rng(0)
+    label_ids = [0, 1, 13, 90] if name == "coco-sp" else [0, 5, 20]
+    for split, count in (("train", 4), ("val", 2), ("test", 3)):
+        graphs = []
+        for _ in range(count):
+            n = int(rng.integers(5, 12))
+            edge_index = torch.from_numpy(np.stack([rng.integers(0, n, 3 * n), rng.integers(0, n, 3 * n)]))
+            graphs.append((torch.rand(n, 14), torch.rand(3 * n, 2), edge_index, rng.choice(label_ids, n).tolist()))
+        path = tmp_path / name / "raw" / f"{split}.pickle"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pickle.dumps(graphs))
+    splits = load_superpixels(name, str(tmp_path), download=False)
+    assert (len(splits.train), len(splits.val), len(splits.test)) == (4, 2, 3)
+    labels = torch.cat([g.y for g in list(splits.train) + list(splits.val) + list(splits.test)])
+    assert labels.max() < classes and splits.info.num_outputs == classes and splits.info.metric == "f1"
+    if name == "coco-sp":
+        assert set(labels.tolist()) <= {0, 1, 12, 80}  # 13 -> 12, 90 -> 80
+    assert splits.train[0].x.shape[1] == 14 and splits.train[0].edge_attr.shape[1] == 2

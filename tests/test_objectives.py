@@ -95,3 +95,19 @@ def test_ogb_metrics_equal_the_official_evaluator_over_several_batches(dataset, 
     evaluator = Evaluator(dataset)
     official = evaluator.eval({"y_true": target.numpy(), "y_pred": scores.numpy()})[evaluator.eval_metric]
     assert float(metric.compute()) == pytest.approx(official, abs=1e-6)
+
+
+def test_macro_f1_is_sklearns_over_the_classes_that_occur():
+    """LRGB's PascalVOC-SP / COCO-SP score: sklearn ``f1_score(average="macro")`` over all nodes of a split."""
+    from sklearn.metrics import f1_score
+
+    info = TaskInfo(level="node", task="multiclass", num_outputs=21, metric="f1", node_encoder="linear", node_in=14)
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(500, 21, generator=generator)
+    logits[:, 17:] -= 100  # classes 17..20 never predicted
+    target = torch.randint(0, 19, (500,), generator=generator)  # classes 19, 20 never occur
+    metric = objective_for(info).make_metric()
+    for rows in torch.arange(500).split(128):
+        metric.update(*metric_inputs("multiclass", logits[rows], target[rows]))
+    expected = f1_score(target.numpy(), logits.argmax(-1).numpy(), average="macro")
+    assert float(metric.compute()) == pytest.approx(expected, abs=1e-6)

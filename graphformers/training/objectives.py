@@ -83,6 +83,7 @@ def objective_for(info: TaskInfo) -> Objective:
     n = info.num_outputs
     metrics: dict[tuple[str, str], Callable[[], torchmetrics.Metric]] = {
         ("multiclass", "accuracy"): lambda: torchmetrics.classification.MulticlassAccuracy(n, average="micro"),
+        ("multiclass", "f1"): lambda: torchmetrics.classification.MulticlassF1Score(n, average="macro"),
         ("binary", "auroc"): torchmetrics.classification.BinaryAUROC,
         ("multilabel", "ap"): lambda: torchmetrics.classification.MultilabelAveragePrecision(
             n, average="macro", ignore_index=MISSING_LABEL),

@@ -1,0 +1,50 @@
+"""LRGB PascalVOC-SP and COCO-SP (Dwivedi et al. 2022) via PyG's ``LRGBDataset``: node classification
+of SLIC superpixels, macro F1, official splits.
+
+Layout under the data root (PyG's): ``pascalvoc-sp/raw/{train,val,test}.pickle`` (from the
+``voc_superpixels_edge_wt_region_boundary`` archive), likewise ``coco-sp/raw``. Node features
+``x [N, 14]`` (RGB statistics and position), edge features ``[E, 2]``; 21 / 81 classes (COCO's
+labels remapped to be contiguous by PyG).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch_geometric.datasets import LRGBDataset
+
+from graphformers.data.raw_files import RawFile, declare, ensure_raw_files
+from graphformers.data.task import SplitDataset, TaskInfo
+from graphformers.registry import register_dataset
+
+SPLITS = ("train", "val", "test")
+CLASSES = {"pascalvoc-sp": 21, "coco-sp": 81}
+for _name in CLASSES:
+    _archive = f"{LRGBDataset.urls[_name]} (inside: {LRGBDataset.dwnld_file_name[_name]}/{{split}}.pickle)"
+    declare(_name, [RawFile(f"{_name}/raw/{split}.pickle", source=_archive.format(split=split)) for split in SPLITS])
+
+
+def load_superpixels(name: str, root: str, download: bool) -> SplitDataset:
+    """``name``'s three splits. PyG downloads only into an absent folder: its ``download`` first deletes
+    the raw folder, which would destroy files placed there by hand."""
+    if download and not (Path(root) / name).exists():
+        try:
+            LRGBDataset(root, name)
+        except Exception:  # noqa: BLE001 -- offline or moved: ensure_raw_files reports what is missing
+            pass
+    ensure_raw_files(name, Path(root), download=False)
+    train, val, test = (LRGBDataset(root, name, split=split) for split in SPLITS)
+    info = TaskInfo(level="node", task="multiclass", num_outputs=CLASSES[name], metric="f1",
+                    node_encoder="linear", node_in=14, edge_encoder="linear", edge_in=2)
+    return SplitDataset(train, val, test, info, directory=Path(root) / name)
+
+
+@register_dataset("pascalvoc-sp")
+def pascalvoc_sp(root: str = "datasets", download: bool = True) -> SplitDataset:
+    """LRGB PascalVOC-SP: 11,355 superpixel graphs, 21 classes (node classification, macro F1)."""
+    return load_superpixels("pascalvoc-sp", root, download)
+
+
+@register_dataset("coco-sp")
+def coco_sp(root: str = "datasets", download: bool = True) -> SplitDataset:
+    """LRGB COCO-SP: 123,286 superpixel graphs, 81 classes (node classification, macro F1)."""
+    return load_superpixels("coco-sp", root, download)
