@@ -17,8 +17,10 @@ from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.registry import register_dataset
 
 SPLITS = ("train", "val", "test")
-CLASSES = {"pascalvoc-sp": 21, "coco-sp": 81}
-for _name in CLASSES:
+INFO = {name: TaskInfo(level="node", task="multiclass", num_outputs=classes, metric="f1",
+                       node_encoder="linear", node_in=14, edge_encoder="linear", edge_in=2)
+        for name, classes in (("pascalvoc-sp", 21), ("coco-sp", 81))}
+for _name in INFO:
     _archive = f"{LRGBDataset.urls[_name]} (inside: {LRGBDataset.dwnld_file_name[_name]}/{{split}}.pickle)"
     declare(_name, [RawFile(f"{_name}/raw/{split}.pickle", source=_archive.format(split=split)) for split in SPLITS])
 
@@ -33,9 +35,7 @@ def load_superpixels(name: str, root: str, download: bool) -> SplitDataset:
             pass
     ensure_raw_files(name, Path(root), download=False)
     train, val, test = (LRGBDataset(root, name, split=split) for split in SPLITS)
-    info = TaskInfo(level="node", task="multiclass", num_outputs=CLASSES[name], metric="f1",
-                    node_encoder="linear", node_in=14, edge_encoder="linear", edge_in=2)
-    return SplitDataset(train, val, test, info, directory=Path(root) / name)
+    return SplitDataset(train, val, test, INFO[name], directory=Path(root) / name)
 
 
 @register_dataset("pascalvoc-sp")
