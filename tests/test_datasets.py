@@ -9,14 +9,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from torch_geometric.utils import is_undirected
 
 import graphformers.data.raw_files as raw_files
 from graphformers.data.__main__ import main as data_main
 from graphformers.data.ogb_graphs import load_ogb_molecules
+from graphformers.data.ogb_nodes import ogbn_arxiv
 from graphformers.data.peptides import STRUCT_TARGETS, peptides_func, peptides_struct
 from graphformers.data.raw_files import MissingDataError, RawFile, md5sum, place
 from graphformers.data.superpixels import load_superpixels
 from graphformers.data.zinc import zinc
+from graphformers.recipe import load_recipe
+from graphformers.training.runner import run
+
+REPO = Path(__file__).resolve().parent.parent
 
 PEPTIDE_SMILES = ["CC(N)C(=O)NCC(=O)O", "NCC(=O)NC(CO)C(=O)O", "CC(C)CC(N)C(=O)O", "NC(CCC(N)=O)C(=O)O",
                   "CSCCC(N)C(=O)O", "NC(Cc1ccccc1)C(=O)O"]
@@ -215,3 +221,41 @@ def test_superpixel_datasets_load_pickles_in_the_official_format(tmp_path, name,
     if name == "coco-sp":
         assert set(labels.tolist()) <= {0, 1, 12, 80}  # 13 -> 12, 90 -> 80
     assert splits.train[0].x.shape[1] == 14 and splits.train[0].edge_attr.shape[1] == 2
+
+
+def _write_ogb_arxiv(directory: Path, num_nodes: int, rng: np.random.Generator) -> dict:
+    """A small graph in ogbn-arxiv's raw CSV format (directed citations, 128 float features, time split)."""
+    edges = [[int(rng.integers(0, num_nodes)), int(rng.integers(0, num_nodes))] for _ in range(3 * num_nodes)]
+    tables = {"edge": edges, "num-node-list": [[num_nodes]], "num-edge-list": [[len(edges)]],
+              "node-feat": [[f"{v:.4f}" for v in rng.normal(size=128)] for _ in range(num_nodes)],
+              "node-label": [[int(rng.integers(0, 40))] for _ in range(num_nodes)],
+              "node_year": [[int(rng.integers(2010, 2020))] for _ in range(num_nodes)]}
+    for name, rows in tables.items():
+        _write_gzip_csv(directory / "raw" / f"{name}.csv.gz", rows)
+    order = rng.permutation(num_nodes)
+    parts = {"train": order[: num_nodes // 2], "valid": order[num_nodes // 2: 3 * num_nodes // 4],
+             "test": order[3 * num_nodes // 4:]}
+    for part, indices in parts.items():
+        _write_gzip_csv(directory / "split" / "time" / f"{part}.csv.gz", [[int(i)] for i in sorted(indices)])
+    (directory / "RELEASE_v1.txt").write_text("")
+    return parts
+
+
+def test_ogbn_arxiv_loads_the_official_raw_format_as_one_masked_undirected_graph(tmp_path):
+    parts = _write_ogb_arxiv(tmp_path / "ogbn_arxiv", 60, np.random.default_rng(2))
+    splits = ogbn_arxiv(str(tmp_path), download=False)
+    for name, split in (("train", splits.train), ("valid", splits.val), ("test", splits.test)):
+        (graph,) = split
+        assert graph.num_nodes == 60 and graph.x.shape == (60, 128)
+        assert sorted(graph.target_mask.nonzero().view(-1).tolist()) == sorted(parts[name].tolist())
+        assert is_undirected(graph.edge_index)
+    assert splits.info.evaluator == "ogbn-arxiv" and splits.info.level == "node"
+
+
+def test_masked_node_level_training_runs_on_arxiv_format_data(tmp_path):
+    _write_ogb_arxiv(tmp_path / "ogbn_arxiv", 80, np.random.default_rng(3))
+    recipe = load_recipe(REPO / "recipes" / "ogbn-arxiv-polynormer.yaml",
+                         [f"data.root={tmp_path}", "model.hidden=32", "model.layers=2", "train.max_epochs=2",
+                          "train.progress_bar=false", f"train.out_dir={tmp_path / 'runs'}"])
+    result = run(recipe)
+    assert result.metric == "acc" and 0.0 <= result.test_value <= 1.0

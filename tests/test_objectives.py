@@ -111,3 +111,17 @@ def test_macro_f1_is_sklearns_over_the_classes_that_occur():
         metric.update(*metric_inputs("multiclass", logits[rows], target[rows]))
     expected = f1_score(target.numpy(), logits.argmax(-1).numpy(), average="macro")
     assert float(metric.compute()) == pytest.approx(expected, abs=1e-6)
+
+
+def test_ogbn_accuracy_equals_the_official_node_evaluator():
+    from ogb.nodeproppred import Evaluator
+
+    info = TaskInfo(level="node", task="multiclass", num_outputs=40, metric="acc", node_encoder="linear",
+                    node_in=128, evaluator="ogbn-arxiv")
+    generator = torch.Generator().manual_seed(0)
+    scores, target = torch.randn(200, 40, generator=generator), torch.randint(0, 40, (200, 1), generator=generator)
+    metric = objective_for(info).make_metric()
+    for rows in torch.arange(200).split(70):
+        metric.update(*metric_inputs("multiclass", scores[rows], target[rows]))
+    official = Evaluator("ogbn-arxiv").eval({"y_true": target.numpy(), "y_pred": scores.argmax(-1, keepdim=True).numpy()})
+    assert float(metric.compute()) == pytest.approx(official["acc"], abs=1e-6)

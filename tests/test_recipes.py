@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from graphformers.data.datamodule import load_split_dataset
-from graphformers.data import ogb_graphs, superpixels, zinc
+from graphformers.data import ogb_graphs, ogb_nodes, superpixels, zinc
 from graphformers.data.peptides import FUNC, STRUCT
 from graphformers.models.gps import GPSModel
 from graphformers.recipe import load_recipe
@@ -19,7 +19,7 @@ RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
 RECIPES = sorted(path.name for path in RECIPES_DIR.glob("*.yaml"))
 OFFLINE = {"relay", "peptides-func"}
 """Datasets whose data CI has: generated, or real raw files in ../shared/data."""
-NO_OFFLINE_DATA = {"peptides-struct", "zinc", "ogbg-molhiv", "ogbg-molpcba", "pascalvoc-sp", "coco-sp"}
+NO_OFFLINE_DATA = {"peptides-struct", "zinc", "ogbg-molhiv", "ogbg-molpcba", "pascalvoc-sp", "coco-sp", "ogbn-arxiv"}
 """Datasets without offline raw files (recipes/README.md says so); their loaders are tested on format-true files."""
 
 
@@ -29,7 +29,7 @@ def _documented_parameters() -> dict[str, int]:
 
 
 def _task_info(recipe):
-    known = {"peptides-func": FUNC.info, "peptides-struct": STRUCT.info, "zinc": zinc.INFO,
+    known = {"peptides-func": FUNC.info, "peptides-struct": STRUCT.info, "zinc": zinc.INFO, "ogbn-arxiv": ogb_nodes.ARXIV,
              **{name: info for name, (info, _) in ogb_graphs.DATASETS.items()}, **superpixels.INFO}
     return known.get(recipe.data.name) or load_split_dataset(recipe.data).info
 

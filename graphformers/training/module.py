@@ -39,7 +39,7 @@ class GraphTask(pl.LightningModule):
         return self.model(batch)
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
-        loss = self.objective.loss(self(batch), batch.y)
+        loss = self.objective.loss(*_scored(self(batch), batch))
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=batch.num_graphs)
         return loss
 
@@ -50,9 +50,9 @@ class GraphTask(pl.LightningModule):
         self._evaluate(batch, self.test_metric, "test")
 
     def _evaluate(self, batch: Batch, metric: Any, stage: str) -> None:
-        output = self(batch)
-        self.log(f"{stage}/loss", self.objective.loss(output, batch.y), batch_size=batch.num_graphs)
-        metric.update(*metric_inputs(self.info.task, output, batch.y))
+        output, target = _scored(self(batch), batch)
+        self.log(f"{stage}/loss", self.objective.loss(output, target), batch_size=batch.num_graphs)
+        metric.update(*metric_inputs(self.info.task, output, target))
         self.log(f"{stage}/{self.info.metric}", metric, prog_bar=True, batch_size=batch.num_graphs)
 
     def configure_optimizers(self) -> Any:
@@ -70,3 +70,11 @@ class GraphTask(pl.LightningModule):
         else:
             scheduler = cosine
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def _scored(output: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(output, target)`` of the nodes a split scores: those in ``batch.target_mask`` when the
+    dataset marks them (one large graph shared by all splits), else everything."""
+    if "target_mask" in batch:
+        return output[batch.target_mask], batch.y[batch.target_mask]
+    return output, batch.y

@@ -48,20 +48,27 @@ class OGBEvaluatorMetric(torchmetrics.Metric):
     """``ogb``'s official ``Evaluator`` as a torchmetrics metric (predictions gathered across
     batches and DDP ranks, scored once): OGB numbers exactly as the leaderboards compute them.
 
-    ``update(scores [N, tasks] or [N], target)`` with missing labels as NaN or :data:`MISSING_LABEL`.
+    ``update(scores, target)``: graph datasets take scores ``[N, tasks]`` (or ``[N]``) with missing
+    labels as NaN or :data:`MISSING_LABEL`; node datasets (``ogbn-*``) take class scores ``[N, classes]``.
     """
 
     full_state_update = False
 
     def __init__(self, dataset: str) -> None:
         super().__init__()
-        from ogb.graphproppred import Evaluator
+        from ogb.graphproppred import Evaluator as GraphEvaluator
+        from ogb.nodeproppred import Evaluator as NodeEvaluator
 
-        self.evaluator = Evaluator(dataset)
+        self.node_level = dataset.startswith("ogbn-")
+        self.evaluator = (NodeEvaluator if self.node_level else GraphEvaluator)(dataset)
         self.add_state("scores", default=[], dist_reduce_fx="cat")
         self.add_state("targets", default=[], dist_reduce_fx="cat")
 
     def update(self, scores: Tensor, target: Tensor) -> None:
+        if self.node_level:
+            self.scores.append(scores.detach().argmax(dim=-1, keepdim=True))
+            self.targets.append(target.view(-1, 1))
+            return
         target = target.float().view(scores.size(0), -1)
         self.scores.append(scores.detach().float().view(target.shape))
         self.targets.append(torch.where(target == MISSING_LABEL, torch.nan, target))
