@@ -12,9 +12,11 @@ from graphformers.registry import DATASETS, ENCODERS, LOCAL_BLOCKS, MIXERS, MODE
 def list_parts() -> str:
     """Every registered part, by kind, with its origin and one-line description."""
     lines = []
-    for registry in (MODELS, LOCAL_BLOCKS, MIXERS, ENCODERS, DATASETS):
+    registries = (MODELS, LOCAL_BLOCKS, MIXERS, ENCODERS, DATASETS)
+    width = max(len(entry.name) for registry in registries for entry in registry.entries())
+    for registry in registries:
         lines.append(f"{registry.kind}s:")
-        lines += [f"  {e.name:<12} {e.description}  [{e.origin}]" for e in registry.entries()]
+        lines += [f"  {e.name:<{width}} {e.description}  [{e.origin}]" for e in registry.entries()]
     return "\n".join(lines)
 
 
