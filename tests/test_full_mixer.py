@@ -5,11 +5,12 @@ import torch
 
 from conftest import naive_attention, random_batch
 from graphformers.mixers import FullAttention
+from graphformers.mixers.full import size_groups
 
 
 def test_full_attention_equals_naive_per_graph_attention():
     torch.manual_seed(0)
-    sizes = (7, 12, 1, 4, 9)
+    sizes = (7, 12, 1, 4, 9, 9, 11, 30)  # several size groups, one of two equal-size graphs (no mask)
     batch = random_batch(sizes)
     mixer = FullAttention(hidden=16, heads=4, dropout=0.0).eval()
     x = torch.randn(batch.num_nodes, 16)
@@ -30,3 +31,13 @@ def test_full_attention_does_not_leak_across_graphs():
         first = mixer(x, batch.batch, batch)[batch.batch == 0]
         again = mixer(changed, batch.batch, batch)[batch.batch == 0]
     torch.testing.assert_close(first, again)
+
+
+def test_size_groups_cover_every_nonempty_graph_once_with_bounded_padding():
+    sizes = torch.tensor([444, 8, 151, 150, 0, 120, 121, 9, 444, 37])
+    groups = size_groups(sizes, ratio=1.25)
+    ids = torch.cat(groups)
+    assert sorted(ids.tolist()) == [i for i in range(len(sizes)) if sizes[i] > 0]
+    for group in groups:
+        assert sizes[group].max() <= 1.25 * sizes[group].min()
+    assert len(groups) < len(ids)  # similar sizes do share a block
