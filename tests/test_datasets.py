@@ -156,6 +156,20 @@ def _write_gzip_csv(path: Path, rows: list[list]) -> None:
                                            for row in rows).encode()))
 
 
+def _write_ogb_folder(directory: Path, tables: dict[str, list], count: int, split: str,
+                      rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """OGB's folder layout: ``raw/<table>.csv.gz``, a random half/quarter/quarter split of ``count``
+    items in ``split/<split>/``, and the release marker. Returns the split."""
+    for name, rows in tables.items():
+        _write_gzip_csv(directory / "raw" / f"{name}.csv.gz", rows)
+    order = rng.permutation(count)
+    parts = {"train": order[: count // 2], "valid": order[count // 2: 3 * count // 4], "test": order[3 * count // 4:]}
+    for part, indices in parts.items():
+        _write_gzip_csv(directory / "split" / split / f"{part}.csv.gz", [[int(i)] for i in sorted(indices)])
+    (directory / "RELEASE_v1.txt").write_text("")
+    return parts
+
+
 def _write_ogb_molecules(directory: Path, num_graphs: int, num_tasks: int, rng: np.random.Generator) -> dict:
     """A small dataset in OGB's raw CSV format (trees; one direction per bond, as OGB stores them)."""
     tables: dict[str, list] = {name: [] for name in ("edge", "edge-feat", "node-feat", "num-node-list",
@@ -170,14 +184,7 @@ def _write_ogb_molecules(directory: Path, num_graphs: int, num_tasks: int, rng: 
         tables["num-edge-list"].append([len(bonds)])
         tables["graph-label"].append([None if num_tasks > 1 and rng.random() < 0.3 else int(rng.integers(0, 2))
                                       for _ in range(num_tasks)])
-    for name, rows in tables.items():
-        _write_gzip_csv(directory / "raw" / f"{name}.csv.gz", rows)
-    order = rng.permutation(num_graphs)
-    parts = {"train": order[: num_graphs // 2], "valid": order[num_graphs // 2: 3 * num_graphs // 4],
-             "test": order[3 * num_graphs // 4:]}
-    for part, indices in parts.items():
-        _write_gzip_csv(directory / "split" / "scaffold" / f"{part}.csv.gz", [[int(i)] for i in sorted(indices)])
-    (directory / "RELEASE_v1.txt").write_text("")
+    parts = _write_ogb_folder(directory, tables, num_graphs, "scaffold", rng)
     return {"sizes": {part: len(indices) for part, indices in parts.items()}, "edges": tables["num-edge-list"]}
 
 
@@ -230,15 +237,7 @@ def _write_ogb_arxiv(directory: Path, num_nodes: int, rng: np.random.Generator) 
               "node-feat": [[f"{v:.4f}" for v in rng.normal(size=128)] for _ in range(num_nodes)],
               "node-label": [[int(rng.integers(0, 40))] for _ in range(num_nodes)],
               "node_year": [[int(rng.integers(2010, 2020))] for _ in range(num_nodes)]}
-    for name, rows in tables.items():
-        _write_gzip_csv(directory / "raw" / f"{name}.csv.gz", rows)
-    order = rng.permutation(num_nodes)
-    parts = {"train": order[: num_nodes // 2], "valid": order[num_nodes // 2: 3 * num_nodes // 4],
-             "test": order[3 * num_nodes // 4:]}
-    for part, indices in parts.items():
-        _write_gzip_csv(directory / "split" / "time" / f"{part}.csv.gz", [[int(i)] for i in sorted(indices)])
-    (directory / "RELEASE_v1.txt").write_text("")
-    return parts
+    return _write_ogb_folder(directory, tables, num_nodes, "time", rng)
 
 
 def test_ogbn_arxiv_loads_the_official_raw_format_as_one_masked_undirected_graph(tmp_path):
