@@ -15,7 +15,7 @@ from ogb.graphproppred import PygGraphPropPredDataset
 from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
 from torch_geometric.data.storage import GlobalStorage
 
-from graphformers.data.raw_files import RawFile, declare, ensure_raw_files
+from graphformers.data.raw_files import RawFile, declare, ensure_via_library
 from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.registry import register_dataset
 
@@ -47,12 +47,7 @@ def load_ogb_molecules(name: str, root: str, download: bool) -> SplitDataset:
     info, _ = DATASETS[name]
     directory = Path(root) / name.replace("-", "_")
     with torch.serialization.safe_globals(PYG_SAFE_GLOBALS):
-        if download and not directory.exists():
-            try:
-                PygGraphPropPredDataset(name, root)
-            except Exception:  # noqa: BLE001 -- offline or moved: ensure_raw_files reports what is missing
-                pass
-        ensure_raw_files(name, Path(root), download=False)
+        ensure_via_library(name, Path(root), directory, lambda: PygGraphPropPredDataset(name, root), download)
         dataset = PygGraphPropPredDataset(name, root)
         split = dataset.get_idx_split()
     return SplitDataset(dataset[split["train"]], dataset[split["valid"]], dataset[split["test"]], info,

@@ -18,7 +18,7 @@ from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
 from graphformers.data.ogb_graphs import PYG_SAFE_GLOBALS
-from graphformers.data.raw_files import RawFile, declare, ensure_raw_files
+from graphformers.data.raw_files import RawFile, declare, ensure_via_library
 from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.registry import register_dataset
 
@@ -38,12 +38,8 @@ def ogbn_arxiv(root: str = "datasets", download: bool = True) -> SplitDataset:
     """OGB ogbn-arxiv: 169,343 papers, 40 classes (node classification, accuracy, time split)."""
     directory = Path(root) / "ogbn_arxiv"
     with torch.serialization.safe_globals(PYG_SAFE_GLOBALS):
-        if download and not directory.exists():
-            try:
-                PygNodePropPredDataset("ogbn-arxiv", root)
-            except Exception:  # noqa: BLE001 -- offline or moved: ensure_raw_files reports what is missing
-                pass
-        ensure_raw_files("ogbn-arxiv", Path(root), download=False)
+        ensure_via_library("ogbn-arxiv", Path(root), directory, lambda: PygNodePropPredDataset("ogbn-arxiv", root),
+                           download)
         dataset = PygNodePropPredDataset("ogbn-arxiv", root)
         split = dataset.get_idx_split()
     graph = dataset[0]

@@ -11,7 +11,7 @@ import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from torch_geometric.data import download_url
 
@@ -84,6 +84,21 @@ def ensure_raw_files(dataset: str, root: Path, download: bool = True) -> None:
                 f"{dataset}: {root / file.path} has MD5 {md5sum(root / file.path)}, but the official file has "
                 f"{file.md5}. Replace it with the official file (source: {file.url or 'see the dataset docs'})."
             )
+
+
+def ensure_via_library(dataset: str, root: Path, folder: Path, fetch: Callable[[], object], download: bool) -> None:
+    """Let a library's own downloader (``fetch``) create ``folder``, then check ``dataset``'s raw files.
+
+    ``fetch`` runs only when ``download`` and ``folder`` is absent: the libraries' downloaders
+    delete or prompt about an existing folder, which would destroy or hang on files placed by
+    hand. Whatever is still missing afterwards raises :class:`MissingDataError`.
+    """
+    if download and not folder.exists():
+        try:
+            fetch()
+        except Exception:  # noqa: BLE001 -- offline or moved: the check below reports what is missing
+            pass
+    ensure_raw_files(dataset, root, download=False)
 
 
 def _download(file: RawFile, target: Path) -> None:

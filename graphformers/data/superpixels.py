@@ -12,7 +12,7 @@ from pathlib import Path
 
 from torch_geometric.datasets import LRGBDataset
 
-from graphformers.data.raw_files import RawFile, declare, ensure_raw_files
+from graphformers.data.raw_files import RawFile, declare, ensure_via_library
 from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.registry import register_dataset
 
@@ -28,12 +28,7 @@ for _name in INFO:
 def load_superpixels(name: str, root: str, download: bool) -> SplitDataset:
     """``name``'s three splits. PyG downloads only into an absent folder: its ``download`` first deletes
     the raw folder, which would destroy files placed there by hand."""
-    if download and not (Path(root) / name).exists():
-        try:
-            LRGBDataset(root, name)
-        except Exception:  # noqa: BLE001 -- offline or moved: ensure_raw_files reports what is missing
-            pass
-    ensure_raw_files(name, Path(root), download=False)
+    ensure_via_library(name, Path(root), Path(root) / name, lambda: LRGBDataset(root, name), download)
     train, val, test = (LRGBDataset(root, name, split=split) for split in SPLITS)
     return SplitDataset(train, val, test, INFO[name], directory=Path(root) / name)
 
