@@ -64,6 +64,7 @@ class DataConfig:
     num_workers: int = 0
     precompute_workers: int = 0
     cache: bool = True
+    node_parts: Optional[int] = None
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -401,6 +402,7 @@ _RANGES: dict[str, tuple[Any, str]] = {
     "data.batch_size": (lambda v: v >= 1, ">= 1"),
     "data.num_workers": (lambda v: v >= 0, ">= 0"),
     "data.precompute_workers": (lambda v: v >= 0, ">= 0"),
+    "data.node_parts": (lambda v: v is None or v >= 1, "null or >= 1"),
     "train.max_epochs": (lambda v: v >= 1, ">= 1"),
     "train.lr": (lambda v: math.isfinite(v) and v > 0, "a finite number > 0"),
     "train.weight_decay": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),

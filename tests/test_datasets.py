@@ -14,7 +14,7 @@ from torch_geometric.utils import is_undirected
 import graphformers.data.raw_files as raw_files
 from graphformers.data.__main__ import main as data_main
 from graphformers.data.ogb_graphs import load_ogb_molecules
-from graphformers.data.ogb_nodes import ogbn_arxiv
+from graphformers.data.ogb_nodes import load_ogb_nodes
 from graphformers.data.peptides import STRUCT_TARGETS, peptides_func, peptides_struct
 from graphformers.data.raw_files import MissingDataError, RawFile, md5sum, place
 from graphformers.data.superpixels import load_superpixels
@@ -230,31 +230,49 @@ def test_superpixel_datasets_load_pickles_in_the_official_format(tmp_path, name,
     assert splits.train[0].x.shape[1] == 14 and splits.train[0].edge_attr.shape[1] == 2
 
 
-def _write_ogb_arxiv(directory: Path, num_nodes: int, rng: np.random.Generator) -> dict:
-    """A small graph in ogbn-arxiv's raw CSV format (directed citations, 128 float features, time split)."""
+OGB_NODE_SETS = {"ogbn-arxiv": (128, 40, "time"), "ogbn-products": (100, 47, "sales_ranking")}
+
+
+def _write_ogb_node_graph(root: Path, name: str, num_nodes: int, rng: np.random.Generator) -> dict:
+    """A small graph in ``name``'s raw CSV format: one direction per edge (arxiv's citations; products
+    stores each edge once and OGB adds the inverse), float features, class labels, the official split
+    folder; arxiv also has ``node_year``."""
+    features, classes, split = OGB_NODE_SETS[name]
     edges = [[int(rng.integers(0, num_nodes)), int(rng.integers(0, num_nodes))] for _ in range(3 * num_nodes)]
     tables = {"edge": edges, "num-node-list": [[num_nodes]], "num-edge-list": [[len(edges)]],
-              "node-feat": [[f"{v:.4f}" for v in rng.normal(size=128)] for _ in range(num_nodes)],
-              "node-label": [[int(rng.integers(0, 40))] for _ in range(num_nodes)],
-              "node_year": [[int(rng.integers(2010, 2020))] for _ in range(num_nodes)]}
-    return _write_ogb_folder(directory, tables, num_nodes, "time", rng)
+              "node-feat": [[f"{v:.4f}" for v in rng.normal(size=features)] for _ in range(num_nodes)],
+              "node-label": [[int(rng.integers(0, classes))] for _ in range(num_nodes)]}
+    if name == "ogbn-arxiv":
+        tables["node_year"] = [[int(rng.integers(2010, 2020))] for _ in range(num_nodes)]
+    return _write_ogb_folder(root / name.replace("-", "_"), tables, num_nodes, split, rng)
 
 
-def test_ogbn_arxiv_loads_the_official_raw_format_as_one_masked_undirected_graph(tmp_path):
-    parts = _write_ogb_arxiv(tmp_path / "ogbn_arxiv", 60, np.random.default_rng(2))
-    splits = ogbn_arxiv(str(tmp_path), download=False)
-    for name, split in (("train", splits.train), ("valid", splits.val), ("test", splits.test)):
+@pytest.mark.parametrize("name", sorted(OGB_NODE_SETS))
+def test_ogb_node_sets_load_the_official_raw_format_as_one_masked_undirected_graph(tmp_path, name):
+    parts = _write_ogb_node_graph(tmp_path, name, 60, np.random.default_rng(2))
+    splits = load_ogb_nodes(name, str(tmp_path), download=False)
+    features, classes, _ = OGB_NODE_SETS[name]
+    for part, split in (("train", splits.train), ("valid", splits.val), ("test", splits.test)):
         (graph,) = split
-        assert graph.num_nodes == 60 and graph.x.shape == (60, 128)
-        assert sorted(graph.target_mask.nonzero().view(-1).tolist()) == sorted(parts[name].tolist())
+        assert graph.num_nodes == 60 and graph.x.shape == (60, features)
+        assert sorted(graph.target_mask.nonzero().view(-1).tolist()) == sorted(parts[part].tolist())
         assert is_undirected(graph.edge_index)
-    assert splits.info.evaluator == "ogbn-arxiv" and splits.info.level == "node"
+    assert splits.info.evaluator == name and splits.info.level == "node" and splits.info.num_outputs == classes
 
 
 def test_masked_node_level_training_runs_on_arxiv_format_data(tmp_path):
-    _write_ogb_arxiv(tmp_path / "ogbn_arxiv", 80, np.random.default_rng(3))
+    _write_ogb_node_graph(tmp_path, "ogbn-arxiv", 80, np.random.default_rng(3))
     recipe = load_recipe(REPO / "recipes" / "ogbn-arxiv-polynormer.yaml",
                          [f"data.root={tmp_path}", "model.hidden=32", "model.layers=2", "train.max_epochs=2",
                           "train.progress_bar=false", f"train.out_dir={tmp_path / 'runs'}"])
+    result = run(recipe)
+    assert result.metric == "acc" and 0.0 <= result.test_value <= 1.0
+
+
+def test_products_recipe_trains_on_random_node_partitions(tmp_path):
+    _write_ogb_node_graph(tmp_path, "ogbn-products", 300, np.random.default_rng(4))
+    recipe = load_recipe(REPO / "recipes" / "ogbn-products-polynormer.yaml",
+                         [f"data.root={tmp_path}", "model.hidden=32", "model.layers=2", "train.max_epochs=2",
+                          "data.node_parts=4", "train.progress_bar=false", f"train.out_dir={tmp_path / 'runs'}"])
     result = run(recipe)
     assert result.metric == "acc" and 0.0 <= result.test_value <= 1.0

@@ -19,7 +19,8 @@ RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
 RECIPES = sorted(path.name for path in RECIPES_DIR.glob("*.yaml"))
 OFFLINE = {"relay", "peptides-func"}
 """Datasets whose data CI has: generated, or real raw files in ../shared/data."""
-NO_OFFLINE_DATA = {"peptides-struct", "zinc", "ogbg-molhiv", "ogbg-molpcba", "pascalvoc-sp", "coco-sp", "ogbn-arxiv"}
+NO_OFFLINE_DATA = {"peptides-struct", "zinc", "ogbg-molhiv", "ogbg-molpcba", "pascalvoc-sp", "coco-sp", "ogbn-arxiv",
+                   "ogbn-products"}
 """Datasets without offline raw files (recipes/README.md says so); their loaders are tested on format-true files."""
 
 
@@ -29,8 +30,9 @@ def _documented_parameters() -> dict[str, int]:
 
 
 def _task_info(recipe):
-    known = {"peptides-func": FUNC.info, "peptides-struct": STRUCT.info, "zinc": zinc.INFO, "ogbn-arxiv": ogb_nodes.ARXIV,
-             **{name: info for name, (info, _) in ogb_graphs.DATASETS.items()}, **superpixels.INFO}
+    known = {"peptides-func": FUNC.info, "peptides-struct": STRUCT.info, "zinc": zinc.INFO, **superpixels.INFO,
+             **{name: info for name, (info, _, _) in ogb_nodes.DATASETS.items()},
+             **{name: info for name, (info, _) in ogb_graphs.DATASETS.items()}}
     return known.get(recipe.data.name) or load_split_dataset(recipe.data).info
 
 

@@ -11,8 +11,8 @@ from typing import Optional, Sequence
 import pytorch_lightning as pl
 import torch
 from torch.utils.data import DistributedSampler
-from torch_geometric.data import Data
-from torch_geometric.loader import DataLoader
+from torch_geometric.data import Batch, Data
+from torch_geometric.loader import DataLoader, RandomNodeLoader
 from torch_geometric.transforms import BaseTransform, Compose
 
 from graphformers.data.encoding_cache import EncodingCache
@@ -102,25 +102,59 @@ class GraphDataModule(pl.LightningDataModule):
             log.info("%s: loaded %s from %s", split, encodings, path)
         attach_node_encodings(graphs, encoded)
 
-    def _loader(self, graphs: Sequence[Data], **kwargs) -> DataLoader:
+    def _loader(self, graphs: Sequence[Data], shuffle: bool) -> torch.utils.data.DataLoader:
+        """Graph mini-batches, or (``data.node_parts``) random node partitions of the one graph."""
         workers = self.config.num_workers
-        return DataLoader(graphs, batch_size=self.config.batch_size, num_workers=workers,
-                          persistent_workers=workers > 0, **kwargs)
+        common = dict(num_workers=workers, persistent_workers=workers > 0,
+                      generator=torch.Generator().manual_seed(self.seed))
+        if self.config.node_parts is not None:
+            if len(graphs) != 1:
+                raise ValueError(f"data.node_parts splits one large graph, but {self.config.name!r} has "
+                                 f"{len(graphs)} graphs per split; remove data.node_parts (use data.batch_size).")
+            (graph,) = graphs
+            return NodePartitionLoader(graph, self.config.node_parts, sampler=self._sampler(range(graph.num_nodes),
+                                                                                              shuffle), **common)
+        return DataLoader(graphs, batch_size=self.config.batch_size, sampler=self._sampler(graphs, shuffle), **common)
 
-    def train_dataloader(self) -> DataLoader:
-        """Shuffled by a sampler seeded with ``(seed, epoch)`` and split across ranks, so epoch
-        ``e``'s order is the same whether or not the run was resumed; the loader's own
-        generator keeps iterator creation from consuming the global RNG that dropout uses."""
-        graphs = self.split("train")
+    def _sampler(self, items: Sequence, shuffle: bool) -> DistributedSampler:
+        """Split across ranks; shuffled by ``(seed, epoch)`` for training, so epoch ``e``'s order is the
+        same whether or not the run was resumed. Node partitions for evaluation are one random draw
+        from the seed, the same every epoch; graph batches for evaluation keep the dataset's order."""
         trainer = self.trainer
-        sampler = DistributedSampler(graphs, num_replicas=trainer.world_size if trainer else 1,
-                                     rank=trainer.global_rank if trainer else 0, shuffle=True, seed=self.seed)
-        return self._loader(graphs, sampler=sampler, generator=torch.Generator().manual_seed(self.seed))
+        ranks = dict(num_replicas=trainer.world_size if trainer else 1, rank=trainer.global_rank if trainer else 0)
+        if shuffle:
+            return DistributedSampler(items, shuffle=True, seed=self.seed, **ranks)
+        if self.config.node_parts is not None:
+            return FixedDrawSampler(items, shuffle=True, seed=self.seed, **ranks)
+        return DistributedSampler(items, shuffle=False, **ranks)
 
-    def val_dataloader(self) -> DataLoader:
-        """Validation graphs in fixed order."""
-        return self._loader(self.split("val"))
+    def train_dataloader(self) -> torch.utils.data.DataLoader:
+        """Shuffled training batches; the loader's own generator keeps iterator creation from
+        consuming the global RNG that dropout uses."""
+        return self._loader(self.split("train"), shuffle=True)
 
-    def test_dataloader(self) -> DataLoader:
-        """Test graphs in fixed order."""
-        return self._loader(self.split("test"))
+    def val_dataloader(self) -> torch.utils.data.DataLoader:
+        """Validation batches in fixed order."""
+        return self._loader(self.split("val"), shuffle=False)
+
+    def test_dataloader(self) -> torch.utils.data.DataLoader:
+        """Test batches in fixed order."""
+        return self._loader(self.split("test"), shuffle=False)
+
+
+class FixedDrawSampler(DistributedSampler):
+    """A shuffled ``DistributedSampler`` that ignores ``set_epoch`` (Lightning calls it on evaluation
+    loaders too): evaluation partitions stay the same across epochs, so validation scores compare."""
+
+    def set_epoch(self, epoch: int) -> None:
+        pass
+
+
+class NodePartitionLoader(RandomNodeLoader):
+    """PyG's ``RandomNodeLoader`` (random node partitions of one graph, each batch the induced
+    subgraph with all node attributes sliced, ``target_mask`` included) yielding a one-graph
+    ``Batch``, the shape the models and training step read. Polynormer's mini-batching for
+    ogbn-products."""
+
+    def collate_fn(self, index: list[int]) -> Batch:
+        return Batch.from_data_list([super().collate_fn(index)])

@@ -1,12 +1,15 @@
-"""OGB node-property prediction on one large graph: ``ogbn-arxiv`` (40 subject areas, accuracy by
-``ogb``'s Evaluator, official time split), via ``ogb``'s ``PygNodePropPredDataset``.
+"""OGB node-property prediction on one large graph, via ``ogb``'s ``PygNodePropPredDataset``:
+``ogbn-arxiv`` (169,343 papers, 40 subject areas, time split) and ``ogbn-products`` (2,449,029
+products, 47 categories, sales-ranking split); accuracy by ``ogb``'s Evaluator.
 
-The citation graph is made undirected (as GraphGPS, Polynormer and most baselines use it).
-Each split is the whole graph with a ``target_mask [N]`` marking the nodes that split scores,
-so training sees all nodes' features and structure but only train labels.
+Graphs are used undirected (arxiv's citations are made so, as GraphGPS, Polynormer and most
+baselines use them; OGB stores products with both directions already). Each split is the whole
+graph with a ``target_mask [N]`` marking the nodes that split scores, so training sees all nodes'
+features and structure but only train labels. ogbn-products does not fit one step on most
+machines: its recipe trains on random node partitions (``data.node_parts``).
 
-Layout under the data root (OGB's): ``ogbn_arxiv/raw/*.csv.gz``,
-``ogbn_arxiv/split/time/{train,valid,test}.csv.gz``, ``ogbn_arxiv/RELEASE_v1.txt``.
+Layout under the data root (OGB's): ``ogbn_<name>/raw/*.csv.gz``,
+``ogbn_<name>/split/<split>/{train,valid,test}.csv.gz``, ``ogbn_<name>/RELEASE_v1.txt``.
 """
 from __future__ import annotations
 
@@ -15,39 +18,61 @@ from pathlib import Path
 import torch
 from ogb.nodeproppred import PygNodePropPredDataset
 from torch_geometric.data import Data
-from torch_geometric.utils import to_undirected
+from torch_geometric.utils import is_undirected, to_undirected
 
 from graphformers.data.ogb_graphs import PYG_SAFE_GLOBALS
 from graphformers.data.raw_files import RawFile, declare, ensure_via_library
 from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.registry import register_dataset
 
-ARXIV_ZIP = "http://snap.stanford.edu/ogb/data/nodeproppred/arxiv.zip"
-declare("ogbn-arxiv",
-        [RawFile(f"ogbn_arxiv/raw/{table}.csv.gz", source=f"{ARXIV_ZIP} (inside: raw/{table}.csv.gz)")
-         for table in ("edge", "node-feat", "node-label", "num-node-list", "num-edge-list", "node_year")]
-        + [RawFile(f"ogbn_arxiv/split/time/{part}.csv.gz", source=f"{ARXIV_ZIP} (inside: split/time/)")
-           for part in ("train", "valid", "test")]
-        + [RawFile("ogbn_arxiv/RELEASE_v1.txt", source=f"{ARXIV_ZIP} (inside)")])
-ARXIV = TaskInfo(level="node", task="multiclass", num_outputs=40, metric="acc", node_encoder="linear", node_in=128,
-                 evaluator="ogbn-arxiv")
+BASE_TABLES = ("edge", "node-feat", "node-label", "num-node-list", "num-edge-list")
+DATASETS = {
+    # name: (task, split folder, extra raw tables)
+    "ogbn-arxiv": (TaskInfo(level="node", task="multiclass", num_outputs=40, metric="acc",
+                            node_encoder="linear", node_in=128, evaluator="ogbn-arxiv"), "time", ("node_year",)),
+    "ogbn-products": (TaskInfo(level="node", task="multiclass", num_outputs=47, metric="acc",
+                               node_encoder="linear", node_in=100, evaluator="ogbn-products"), "sales_ranking", ()),
+}
+for _name, (_, _split, _extra) in DATASETS.items():
+    _directory = _name.replace("-", "_")
+    _zip = f"http://snap.stanford.edu/ogb/data/nodeproppred/{_name.split('-')[1]}.zip"
+    declare(_name,
+            [RawFile(f"{_directory}/raw/{table}.csv.gz", source=f"{_zip} (inside: raw/{table}.csv.gz)")
+             for table in BASE_TABLES + _extra]
+            + [RawFile(f"{_directory}/split/{_split}/{part}.csv.gz", source=f"{_zip} (inside: split/{_split}/)")
+               for part in ("train", "valid", "test")]
+            + [RawFile(f"{_directory}/RELEASE_v1.txt", source=f"{_zip} (inside)")])
 
 
-@register_dataset("ogbn-arxiv")
-def ogbn_arxiv(root: str = "datasets", download: bool = True) -> SplitDataset:
-    """OGB ogbn-arxiv: 169,343 papers, 40 classes (node classification, accuracy, time split)."""
-    directory = Path(root) / "ogbn_arxiv"
+def load_ogb_nodes(name: str, root: str, download: bool) -> SplitDataset:
+    """``name``'s graph, undirected, once per split with that split's ``target_mask``; downloads
+    through ``ogb`` only into an absent folder (``ogb`` asks on stdin about an incomplete one)."""
+    info, _, _ = DATASETS[name]
+    directory = Path(root) / name.replace("-", "_")
     with torch.serialization.safe_globals(PYG_SAFE_GLOBALS):
-        ensure_via_library("ogbn-arxiv", Path(root), directory, lambda: PygNodePropPredDataset("ogbn-arxiv", root),
-                           download)
-        dataset = PygNodePropPredDataset("ogbn-arxiv", root)
+        ensure_via_library(name, Path(root), directory, lambda: PygNodePropPredDataset(name, root), download)
+        dataset = PygNodePropPredDataset(name, root)
         split = dataset.get_idx_split()
     graph = dataset[0]
-    edge_index = to_undirected(graph.edge_index, num_nodes=graph.num_nodes)
+    edge_index = graph.edge_index
+    if not is_undirected(edge_index, num_nodes=graph.num_nodes):
+        edge_index = to_undirected(edge_index, num_nodes=graph.num_nodes)
 
     def masked(part: str) -> Data:
         mask = torch.zeros(graph.num_nodes, dtype=torch.bool)
         mask[split[part]] = True
         return Data(x=graph.x, edge_index=edge_index, y=graph.y, target_mask=mask, num_nodes=graph.num_nodes)
 
-    return SplitDataset([masked("train")], [masked("valid")], [masked("test")], ARXIV, directory=directory)
+    return SplitDataset([masked("train")], [masked("valid")], [masked("test")], info, directory=directory)
+
+
+@register_dataset("ogbn-arxiv")
+def ogbn_arxiv(root: str = "datasets", download: bool = True) -> SplitDataset:
+    """OGB ogbn-arxiv: 169,343 papers, 40 classes (node classification, accuracy, time split)."""
+    return load_ogb_nodes("ogbn-arxiv", root, download)
+
+
+@register_dataset("ogbn-products")
+def ogbn_products(root: str = "datasets", download: bool = True) -> SplitDataset:
+    """OGB ogbn-products: 2,449,029 products, 47 classes (node classification, accuracy, sales-ranking split)."""
+    return load_ogb_nodes("ogbn-products", root, download)
