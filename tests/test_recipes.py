@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from graphformers.data.datamodule import load_split_dataset
-from graphformers.data import ogb_graphs, ogb_nodes, superpixels, zinc
+from graphformers.data import ogb_graphs, ogb_nodes, pcqm_contact, superpixels, zinc
 from graphformers.data.peptides import FUNC, STRUCT
 from graphformers.models.gps import GPSModel
 from graphformers.recipe import load_recipe
@@ -20,7 +20,7 @@ RECIPES = sorted(path.name for path in RECIPES_DIR.glob("*.yaml"))
 OFFLINE = {"relay", "peptides-func"}
 """Datasets whose data CI has: generated, or real raw files in ../shared/data."""
 NO_OFFLINE_DATA = {"peptides-struct", "zinc", "ogbg-molhiv", "ogbg-molpcba", "pascalvoc-sp", "coco-sp", "ogbn-arxiv",
-                   "ogbn-products"}
+                   "ogbn-products", "pcqm-contact"}
 """Datasets without offline raw files (recipes/README.md says so); their loaders are tested on format-true files."""
 
 
@@ -30,7 +30,8 @@ def _documented_parameters() -> dict[str, int]:
 
 
 def _task_info(recipe):
-    known = {"peptides-func": FUNC.info, "peptides-struct": STRUCT.info, "zinc": zinc.INFO, **superpixels.INFO,
+    known = {"peptides-func": FUNC.info, "peptides-struct": STRUCT.info, "zinc": zinc.INFO, "pcqm-contact": pcqm_contact.INFO,
+             **superpixels.INFO,
              **{name: info for name, (info, _, _) in ogb_nodes.DATASETS.items()},
              **{name: info for name, (info, _) in ogb_graphs.DATASETS.items()}}
     return known.get(recipe.data.name) or load_split_dataset(recipe.data).info

@@ -7,13 +7,16 @@ from typing import Literal, Optional, Sequence
 
 from torch_geometric.data import Data
 
-Level = Literal["graph", "node"]
+Level = Literal["graph", "node", "link"]
 TaskType = Literal["multiclass", "binary", "multilabel", "regression"]
 
 
 @dataclass(frozen=True)
 class TaskInfo:
     """Describes a dataset's prediction task and input features.
+
+    ``level="link"``: pairs of nodes inside each graph are scored (``task="binary"``, ``metric``
+    ``"mrr"`` or ``"mrr_filtered"``; see :mod:`graphformers.training.link_prediction`).
 
     ``num_outputs`` is the number of classes (multiclass) or of targets/tasks (others).
     ``node_encoder`` / ``edge_encoder`` name the registered feature encoders that fit

@@ -18,7 +18,8 @@ POOLS = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_poo
 
 @register_model("gps")
 class GPSModel(nn.Module):
-    """Encoders -> ``layers`` x GPS layer -> per-node head, or pooling + head for graph-level tasks.
+    """Encoders -> ``layers`` x GPS layer -> per-node head, or pooling + head for graph-level tasks
+    (for link-level tasks, a linear map to node embeddings whose dot products score pairs).
 
     Node features are embedded to ``hidden - sum(pe dims)`` channels and concatenated with
     the positional encodings (GraphGPS's scheme), so the width stays ``hidden`` throughout.
@@ -47,9 +48,12 @@ class GPSModel(nn.Module):
             for _ in range(config.layers)
         )
         self.pool = POOLS[config.pool]
-        self.head = nn.Sequential(
-            nn.Linear(config.hidden, config.hidden), nn.ReLU(), nn.Linear(config.hidden, info.num_outputs)
-        )
+        if info.level == "link":  # node embeddings whose dot products score pairs (GraphGPS's inductive_edge head)
+            self.head = nn.Linear(config.hidden, config.hidden)
+        else:
+            self.head = nn.Sequential(
+                nn.Linear(config.hidden, config.hidden), nn.ReLU(), nn.Linear(config.hidden, info.num_outputs)
+            )
 
     def precompute_transforms(self) -> list[BaseTransform]:
         """Transforms that store what the positional encoders and the mixer read from each graph.
@@ -60,7 +64,8 @@ class GPSModel(nn.Module):
         return transforms + ([mixer_transform] if mixer_transform is not None else [])
 
     def forward(self, data: Batch) -> Tensor:
-        """Returns ``[num_graphs, num_outputs]`` for graph-level or ``[N, num_outputs]`` for node-level tasks.
+        """Returns ``[num_graphs, num_outputs]`` for graph-level, ``[N, num_outputs]`` for node-level and
+        ``[N, hidden]`` node embeddings for link-level tasks.
         ``data`` is a PyG ``Batch``; a single ``Data`` is treated as a batch of one."""
         if not isinstance(data, Batch):
             data = Batch.from_data_list([data])

@@ -10,6 +10,7 @@ from torch_geometric.data import Batch
 from graphformers.data.task import TaskInfo
 from graphformers.recipe import Recipe, recipe_from_dict
 from graphformers.registry import MODELS
+from graphformers.training.link_prediction import pair_scores, reciprocal_ranks_per_graph, training_pairs
 from graphformers.training.objectives import metric_inputs, objective_for
 
 
@@ -39,7 +40,7 @@ class GraphTask(pl.LightningModule):
         return self.model(batch)
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
-        loss = self.objective.loss(*_scored(self(batch), batch))
+        loss = self.objective.loss(*self._predicted(self(batch), batch))
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=batch.num_graphs)
         return loss
 
@@ -50,10 +51,22 @@ class GraphTask(pl.LightningModule):
         self._evaluate(batch, self.test_metric, "test")
 
     def _evaluate(self, batch: Batch, metric: Any, stage: str) -> None:
-        output, target = _scored(self(batch), batch)
+        model_output = self(batch)
+        output, target = self._predicted(model_output, batch)
         self.log(f"{stage}/loss", self.objective.loss(output, target), batch_size=batch.num_graphs)
-        metric.update(*metric_inputs(self.info.task, output, target))
+        if self.info.level == "link":
+            metric.update(reciprocal_ranks_per_graph(model_output, batch, filtered=self.info.metric == "mrr_filtered"))
+        else:
+            metric.update(*metric_inputs(self.info.task, output, target))
         self.log(f"{stage}/{self.info.metric}", metric, prog_bar=True, batch_size=batch.num_graphs)
+
+    def _predicted(self, model_output: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(prediction, target)`` the loss compares: scored nodes or graphs, or for link-level
+        tasks the scores of the positive pairs and of freshly sampled negatives."""
+        if self.info.level == "link":
+            pairs, labels = training_pairs(batch)
+            return pair_scores(model_output, pairs), labels
+        return _scored(model_output, batch)
 
     def configure_optimizers(self) -> Any:
         train = self.recipe.train

@@ -95,6 +95,9 @@ def objective_for(info: TaskInfo) -> Objective:
         ("multilabel", "ap"): lambda: torchmetrics.classification.MultilabelAveragePrecision(
             n, average="macro", ignore_index=MISSING_LABEL),
         ("regression", "mae"): torchmetrics.MeanAbsoluteError,
+        # link level: the mean over graphs of per-graph reciprocal ranks (link_prediction.py)
+        ("binary", "mrr"): torchmetrics.MeanMetric,
+        ("binary", "mrr_filtered"): torchmetrics.MeanMetric,
     }
     key = (info.task, info.metric)
     if key not in metrics:
