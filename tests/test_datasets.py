@@ -21,6 +21,7 @@ from graphformers.data.superpixels import load_superpixels
 from graphformers.data.zinc import zinc
 from graphformers.recipe import load_recipe
 from graphformers.training.runner import run
+from ogb_files import write_ogb_folder
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -150,26 +151,6 @@ def test_zinc_without_raw_files_says_where_molecules_zip_goes(tmp_path):
     assert f"{tmp_path}/zinc/raw/train.pickle" in str(error.value) and "molecules.zip" in str(error.value)
 
 
-def _write_gzip_csv(path: Path, rows: list[list]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress("".join(",".join("" if v is None else str(v) for v in row) + "\n"
-                                           for row in rows).encode()))
-
-
-def _write_ogb_folder(directory: Path, tables: dict[str, list], count: int, split: str,
-                      rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """OGB's folder layout: ``raw/<table>.csv.gz``, a random half/quarter/quarter split of ``count``
-    items in ``split/<split>/``, and the release marker. Returns the split."""
-    for name, rows in tables.items():
-        _write_gzip_csv(directory / "raw" / f"{name}.csv.gz", rows)
-    order = rng.permutation(count)
-    parts = {"train": order[: count // 2], "valid": order[count // 2: 3 * count // 4], "test": order[3 * count // 4:]}
-    for part, indices in parts.items():
-        _write_gzip_csv(directory / "split" / split / f"{part}.csv.gz", [[int(i)] for i in sorted(indices)])
-    (directory / "RELEASE_v1.txt").write_text("")
-    return parts
-
-
 def _write_ogb_molecules(directory: Path, num_graphs: int, num_tasks: int, rng: np.random.Generator) -> dict:
     """A small dataset in OGB's raw CSV format (trees; one direction per bond, as OGB stores them)."""
     tables: dict[str, list] = {name: [] for name in ("edge", "edge-feat", "node-feat", "num-node-list",
@@ -184,7 +165,7 @@ def _write_ogb_molecules(directory: Path, num_graphs: int, num_tasks: int, rng: 
         tables["num-edge-list"].append([len(bonds)])
         tables["graph-label"].append([None if num_tasks > 1 and rng.random() < 0.3 else int(rng.integers(0, 2))
                                       for _ in range(num_tasks)])
-    parts = _write_ogb_folder(directory, tables, num_graphs, "scaffold", rng)
+    parts = write_ogb_folder(directory, tables, num_graphs, "scaffold", rng)
     return {"sizes": {part: len(indices) for part, indices in parts.items()}, "edges": tables["num-edge-list"]}
 
 
@@ -244,7 +225,7 @@ def _write_ogb_node_graph(root: Path, name: str, num_nodes: int, rng: np.random.
               "node-label": [[int(rng.integers(0, classes))] for _ in range(num_nodes)]}
     if name == "ogbn-arxiv":
         tables["node_year"] = [[int(rng.integers(2010, 2020))] for _ in range(num_nodes)]
-    return _write_ogb_folder(root / name.replace("-", "_"), tables, num_nodes, split, rng)
+    return write_ogb_folder(root / name.replace("-", "_"), tables, num_nodes, split, rng)
 
 
 @pytest.mark.parametrize("name", sorted(OGB_NODE_SETS))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from graphformers.data.datamodule import load_split_dataset
-from graphformers.data import ogb_graphs, ogb_nodes, pcqm_contact, superpixels, zinc
+from graphformers.data import ogb_code2, ogb_graphs, ogb_nodes, pcqm_contact, superpixels, zinc
 from graphformers.data.peptides import FUNC, STRUCT
 from graphformers.models.gps import GPSModel
 from graphformers.recipe import load_recipe
@@ -20,7 +20,8 @@ RECIPES = sorted(path.name for path in RECIPES_DIR.glob("*.yaml"))
 OFFLINE = {"relay", "peptides-func"}
 """Datasets whose data CI has: generated, or real raw files in ../shared/data."""
 NO_OFFLINE_DATA = {"peptides-struct", "zinc", "ogbg-molhiv", "ogbg-molpcba", "pascalvoc-sp", "coco-sp", "ogbn-arxiv",
-                   "ogbn-products", "pcqm-contact"}
+                   "ogbn-products", "pcqm-contact",
+                   "ogbg-code2"}
 """Datasets without offline raw files (recipes/README.md says so); their loaders are tested on format-true files."""
 
 
@@ -31,6 +32,7 @@ def _documented_parameters() -> dict[str, int]:
 
 def _task_info(recipe):
     known = {"peptides-func": FUNC.info, "peptides-struct": STRUCT.info, "zinc": zinc.INFO, "pcqm-contact": pcqm_contact.INFO,
+             "ogbg-code2": ogb_code2.INFO,
              **superpixels.INFO,
              **{name: info for name, (info, _, _) in ogb_nodes.DATASETS.items()},
              **{name: info for name, (info, _) in ogb_graphs.DATASETS.items()}}

@@ -1,9 +1,9 @@
 """Datasets (registered by name), their task descriptions, raw-file handling and the shared DataModule.
 
 Each dataset lives in its own module (``relay``, ``peptides``, ``zinc``, ``ogb_graphs``,
-``ogb_nodes``, ``superpixels``, ``pcqm_contact``); importing this package registers them all.
+``ogb_nodes``, ``ogb_code2``, ``superpixels``, ``pcqm_contact``); importing this package registers them all.
 """
-from graphformers.data import ogb_graphs, ogb_nodes, pcqm_contact, peptides, relay, superpixels, zinc  # noqa: F401
+from graphformers.data import ogb_code2, ogb_graphs, ogb_nodes, pcqm_contact, peptides, relay, superpixels, zinc  # noqa: F401
 from graphformers.data.datamodule import GraphDataModule, data_root, load_split_dataset
 from graphformers.data.raw_files import MissingDataError
 from graphformers.data.task import SplitDataset, TaskInfo

@@ -2,7 +2,7 @@
 
 An entry is keyed by a SHA-256 of the dataset (name and options), the split, every
 encoding's ``repr`` (which names all of its options) and a fingerprint of the graphs'
-structure (node counts and edges): a second run with the same configuration loads the
+structure (node counts and every edge set an encoding reads): a second run with the same configuration loads the
 stored tensors instead of recomputing, a changed encoder option or changed data misses and
 recomputes. Entries are written atomically and loaded with ``weights_only=True``.
 """
@@ -34,9 +34,11 @@ class EncodingCache:
         digest.update(self.dataset.encode())
         digest.update(split.encode())
         digest.update(repr(list(encodings)).encode())
+        edge_sets = list(dict.fromkeys(["edge_index"] + [encoding.edges for encoding in encodings]))
         for graph in graphs:
             digest.update(int(graph.num_nodes).to_bytes(8, "little"))
-            digest.update(graph.edge_index.to(torch.int64).contiguous().numpy().tobytes())
+            for edges in edge_sets:
+                digest.update(graph[edges].to(torch.int64).contiguous().numpy().tobytes())
         return self.directory / f"{split}-{digest.hexdigest()[:20]}.pt"
 
     def load(self, path: Path, graphs: Sequence[Data]) -> Optional[dict[str, Tensor]]:

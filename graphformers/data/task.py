@@ -8,7 +8,7 @@ from typing import Literal, Optional, Sequence
 from torch_geometric.data import Data
 
 Level = Literal["graph", "node", "link"]
-TaskType = Literal["multiclass", "binary", "multilabel", "regression"]
+TaskType = Literal["multiclass", "binary", "multilabel", "regression", "sequence"]
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,9 @@ class TaskInfo:
     ``level="link"``: pairs of nodes inside each graph are scored (``task="binary"``, ``metric``
     ``"mrr"`` or ``"mrr_filtered"``; see :mod:`graphformers.training.link_prediction`).
 
-    ``num_outputs`` is the number of classes (multiclass) or of targets/tasks (others).
+    ``num_outputs`` is the number of classes (multiclass) or of targets/tasks (others); for
+    ``task="sequence"`` it is the vocabulary size and ``sequence_length`` the number of positions
+    predicted (a graph-level output of ``sequence_length * num_outputs`` scores).
     ``node_encoder`` / ``edge_encoder`` name the registered feature encoders that fit
     the raw features, ``node_in`` / ``edge_in`` their input size (feature width, or the
     number of categories for ``embedding``); ``edge_encoder=None`` means no edge features.
@@ -34,6 +36,7 @@ class TaskInfo:
     edge_encoder: Optional[str] = None
     edge_in: int = 0
     evaluator: Optional[str] = None
+    sequence_length: int = 1
 
 
 @dataclass

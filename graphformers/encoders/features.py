@@ -55,3 +55,35 @@ class OGBBondEncoder(FeatureEncoder):
     def forward(self, x: Tensor) -> Tensor:
         return self.encoder(x.long())
 
+
+
+@register_encoder("ast")
+class ASTNodeEncoder(FeatureEncoder):
+    """OGB's ASTNodeEncoder for ogbg-code2: embeddings of node type (98), attribute (10,030) and
+    depth (capped at 20), summed; input ``x [N, 3]`` as the ogbg-code2 loader stores it."""
+
+    NODE_TYPES, ATTRIBUTES, MAX_DEPTH = 98, 10030, 20
+
+    def __init__(self, in_dim: int, out_dim: int) -> None:
+        super().__init__(in_dim, out_dim)
+        self.types = nn.Embedding(self.NODE_TYPES, out_dim)
+        self.attributes = nn.Embedding(self.ATTRIBUTES, out_dim)
+        self.depths = nn.Embedding(self.MAX_DEPTH + 1, out_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x.long()
+        return self.types(x[:, 0]) + self.attributes(x[:, 1]) + self.depths(x[:, 2].clamp(max=self.MAX_DEPTH))
+
+
+@register_encoder("ast_edge")
+class ASTEdgeEncoder(FeatureEncoder):
+    """GraphGPS's ASTEdgeEncoder: embeddings of edge kind (AST / next token) and direction, summed."""
+
+    def __init__(self, in_dim: int, out_dim: int) -> None:
+        super().__init__(in_dim, out_dim)
+        self.kinds = nn.Embedding(2, out_dim)
+        self.directions = nn.Embedding(2, out_dim)
+
+    def forward(self, edge_attr: Tensor) -> Tensor:
+        edge_attr = edge_attr.long()
+        return self.kinds(edge_attr[:, 0]) + self.directions(edge_attr[:, 1])

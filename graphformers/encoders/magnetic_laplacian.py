@@ -45,10 +45,10 @@ class MagneticLaplacianEigenvectors(NodeEncoding):
     for ``q > 0`` it is not constant and carries direction.
     """
 
-    def __init__(self, k: int, q: float = 0.25, relative: bool = False) -> None:
+    def __init__(self, k: int, q: float = 0.25, relative: bool = False, edges: str = "edge_index") -> None:
         if k < 1:
             raise ValueError(f"MagneticLaplacianEigenvectors: k must be >= 1, got {k}.")
-        self.k, self.q, self.relative = k, q, relative
+        self.k, self.q, self.relative, self.edges = k, q, relative, edges
 
     def dense(self, directed: Tensor) -> dict[str, Tensor]:
         q = relative_potential(directed, self.q) if self.relative else self.q
@@ -74,7 +74,8 @@ class MagneticLaplacianEigenvectors(NodeEncoding):
         return {"maglap_real": vectors.real.float(), "maglap_imag": vectors.imag.float(), "maglap_eigval": values.float()}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(k={self.k}, q={self.q}, relative={self.relative})"
+        edges = f", edges={self.edges!r}" if self.edges != "edge_index" else ""
+        return f"{type(self).__name__}(k={self.k}, q={self.q}, relative={self.relative}{edges})"
 
 
 @register_encoder("maglap")
@@ -82,17 +83,20 @@ class MagLapPE(PositionalEncoder):
     """Magnetic Laplacian eigenvectors (real and imaginary parts) and eigenvalues, embedded by ``linear`` or ``signnet``.
 
     The phase is fixed at precompute (:func:`fix_phase`); ``signnet`` additionally makes the
-    encoder invariant to the sign of each eigenvector, as the paper's MagLapNet does.
+    encoder invariant to the sign of each eigenvector, as the paper's MagLapNet does. ``edges``
+    names the graph attribute with the directed edges (default ``edge_index``; e.g. ogbg-code2's
+    ``directed_edge_index``, whose message-passing ``edge_index`` also holds the reversed edges).
     """
 
     def __init__(self, dim: int = 16, k: int = 8, q: float = 0.25, relative: bool = False,
-                 embedding: Literal["linear", "deepset", "signnet"] = "linear", eigval: bool = True) -> None:
+                 embedding: Literal["linear", "deepset", "signnet"] = "linear", eigval: bool = True,
+                 edges: str = "edge_index") -> None:
         super().__init__(dim)
-        self.k, self.q, self.relative = k, q, relative
+        self.k, self.q, self.relative, self.edges = k, q, relative, edges
         self.embedding = build_eigen_embedding(embedding, k, 2, dim, eigval)
 
     def precompute(self) -> BaseTransform:
-        return MagneticLaplacianEigenvectors(self.k, self.q, self.relative)
+        return MagneticLaplacianEigenvectors(self.k, self.q, self.relative, self.edges)
 
     def forward(self, data: Batch) -> Tensor:
         vectors = torch.stack([data.maglap_real, data.maglap_imag], dim=-1)

@@ -34,8 +34,12 @@ class NodeEncoding(BaseTransform):
 
     Subclasses implement :meth:`dense` for a stack of same-size graphs and :meth:`sparse` for
     one large graph; :func:`encode_graphs` picks between them. ``repr`` must name every option
-    that changes the output: it keys the on-disk cache.
+    that changes the output: it keys the on-disk cache. ``edges`` names the graph attribute holding
+    the edges it reads (``edge_index``; e.g. a one-way edge set for a directed encoding of a graph
+    whose message passing uses both directions).
     """
+
+    edges: str = "edge_index"
 
     def dense(self, directed: Tensor) -> dict[str, Tensor]:
         """``[B, n, n]`` float64 0/1 directed adjacencies -> ``{attribute: [B, n, c]}`` float32."""
@@ -75,15 +79,16 @@ def compute_node_encodings(graphs: Sequence[Data], encodings: Sequence[NodeEncod
     """
     sizes = torch.tensor([graph.num_nodes for graph in graphs], dtype=torch.long)
     node_ptr = torch.cat([sizes.new_zeros(1), sizes.cumsum(0)])
-    tasks, rows = _plan(graphs, sizes, node_ptr, dense_limit)
-    results = _run(tasks, list(encodings), workers)
     encoded: dict[str, Tensor] = {}
-    for task_rows, result in zip(rows, results):
-        for name, values in result.items():
-            values = torch.from_numpy(values)
-            if name not in encoded:
-                encoded[name] = values.new_zeros(int(node_ptr[-1]), values.size(-1))
-            encoded[name][task_rows] = values.reshape(-1, values.size(-1))
+    for edges in dict.fromkeys(encoding.edges for encoding in encodings):
+        tasks, rows = _plan([graph[edges] for graph in graphs], sizes, node_ptr, dense_limit)
+        results = _run(tasks, [encoding for encoding in encodings if encoding.edges == edges], workers)
+        for task_rows, result in zip(rows, results):
+            for name, values in result.items():
+                values = torch.from_numpy(values)
+                if name not in encoded:
+                    encoded[name] = values.new_zeros(int(node_ptr[-1]), values.size(-1))
+                encoded[name][task_rows] = values.reshape(-1, values.size(-1))
     return encoded
 
 
@@ -95,17 +100,17 @@ def attach_node_encodings(graphs: Sequence[Data], encoded: dict[str, Tensor]) ->
             setattr(graph, name, rows)
 
 
-def _plan(graphs: Sequence[Data], sizes: Tensor, node_ptr: Tensor, dense_limit: int) -> tuple[list[_Task], list[Tensor]]:
-    """Tasks over graphs sorted by size, and the output rows each task fills."""
-    edge_counts = torch.tensor([graph.edge_index.size(1) for graph in graphs], dtype=torch.long)
+def _plan(edge_sets: Sequence[Tensor], sizes: Tensor, node_ptr: Tensor, dense_limit: int) -> tuple[list[_Task], list[Tensor]]:
+    """Tasks over graphs (given by their ``[2, E]`` edges and sizes) sorted by size, and the output rows each fills."""
+    edge_counts = torch.tensor([edges.size(1) for edges in edge_sets], dtype=torch.long)
     order = torch.argsort(sizes, stable=True)
-    edge_index = torch.cat([graphs[i].edge_index for i in order.tolist()], dim=1) if len(graphs) else torch.empty(2, 0)
+    edge_index = torch.cat([edge_sets[i] for i in order.tolist()], dim=1) if len(edge_sets) else torch.empty(2, 0)
     edge_ptr = torch.cat([edge_counts.new_zeros(1), edge_counts[order].cumsum(0)])
-    edge_rank = torch.repeat_interleave(torch.arange(len(graphs)), edge_counts[order])
+    edge_rank = torch.repeat_interleave(torch.arange(len(edge_sets)), edge_counts[order])
     sorted_sizes = sizes[order]
     tasks, rows = [], []
     start = 0
-    while start < len(graphs):
+    while start < len(edge_sets):
         n = int(sorted_sizes[start])
         if n > dense_limit:
             stop = start + 1

@@ -52,7 +52,8 @@ class GPSModel(nn.Module):
             self.head = nn.Linear(config.hidden, config.hidden)
         else:
             self.head = nn.Sequential(
-                nn.Linear(config.hidden, config.hidden), nn.ReLU(), nn.Linear(config.hidden, info.num_outputs)
+                nn.Linear(config.hidden, config.hidden), nn.ReLU(),
+                nn.Linear(config.hidden, info.num_outputs * info.sequence_length)
             )
 
     def precompute_transforms(self) -> list[BaseTransform]:
@@ -64,7 +65,8 @@ class GPSModel(nn.Module):
         return transforms + ([mixer_transform] if mixer_transform is not None else [])
 
     def forward(self, data: Batch) -> Tensor:
-        """Returns ``[num_graphs, num_outputs]`` for graph-level, ``[N, num_outputs]`` for node-level and
+        """Returns ``[num_graphs, num_outputs]`` for graph-level (``[num_graphs, sequence_length * num_outputs]``
+        for sequence tasks), ``[N, num_outputs]`` for node-level and
         ``[N, hidden]`` node embeddings for link-level tasks.
         ``data`` is a PyG ``Batch``; a single ``Data`` is treated as a batch of one."""
         if not isinstance(data, Batch):

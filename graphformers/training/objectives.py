@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import torch
@@ -44,6 +45,54 @@ def _regression_loss(prediction: Tensor, target: Tensor) -> Tensor:
     return F.l1_loss(prediction, target.view(prediction.shape).float())
 
 
+def sequence_targets(names: Tensor, vocabulary: int, length: int) -> Tensor:
+    """``[B, length]`` class per position from ``[B, L]`` subtoken ids padded with -1 (OGB's
+    ``encode_y_to_arr``): ids outside the first ``vocabulary - 2`` become ``__UNK__``
+    (``vocabulary - 2``), positions past the end ``__EOS__`` (``vocabulary - 1``)."""
+    unknown, end = vocabulary - 2, vocabulary - 1
+    names = names[:, :length]
+    if names.size(1) < length:
+        names = F.pad(names, (0, length - names.size(1)), value=-1)
+    return torch.where(names < 0, end, torch.where(names >= unknown, unknown, names))
+
+
+def _sequence_loss(logits: Tensor, names: Tensor, vocabulary: int) -> Tensor:
+    """Mean cross entropy over the predicted positions (OGB's and GraphGPS's code2 loss);
+    ``logits [B, length * vocabulary]``, ``names [B, L]`` padded subtoken ids."""
+    scores = logits.view(logits.size(0), -1, vocabulary)
+    return F.cross_entropy(scores.transpose(1, 2), sequence_targets(names, vocabulary, scores.size(1)))
+
+
+class SubtokenF1(torchmetrics.Metric):
+    """``ogb``'s ogbg-code2 Evaluator (per-graph F1 of predicted vs true subtoken sets, averaged) as a
+    torchmetrics metric. Predictions are the argmax per position up to the first ``__EOS__``
+    (OGB's ``decode_arr_to_seq``; a predicted ``__UNK__`` stays and counts as a false positive);
+    references are the full true names (``[B, L]`` ids padded with -1)."""
+
+    full_state_update = False
+
+    def __init__(self, vocabulary: int) -> None:
+        super().__init__()
+        from ogb.graphproppred import Evaluator
+
+        self.vocabulary = vocabulary
+        self.evaluator = Evaluator("ogbg-code2")
+        self.add_state("predicted", default=[], dist_reduce_fx="cat")
+        self.add_state("names", default=[], dist_reduce_fx="cat")
+
+    def update(self, logits: Tensor, names: Tensor) -> None:
+        self.predicted.append(logits.detach().view(logits.size(0), -1, self.vocabulary).argmax(dim=-1))
+        self.names.append(names)
+
+    def compute(self) -> Tensor:
+        predicted = torchmetrics.utilities.dim_zero_cat(self.predicted).tolist()
+        names = torchmetrics.utilities.dim_zero_cat(self.names).tolist()
+        end = self.vocabulary - 1
+        seq_pred = [[str(i) for i in row[: row.index(end) if end in row else len(row)]] for row in predicted]
+        seq_ref = [[str(i) for i in row if i >= 0] for row in names]
+        return torch.tensor(self.evaluator.eval({"seq_ref": seq_ref, "seq_pred": seq_pred})["F1"], dtype=torch.float)
+
+
 class OGBEvaluatorMetric(torchmetrics.Metric):
     """``ogb``'s official ``Evaluator`` as a torchmetrics metric (predictions gathered across
     batches and DDP ranks, scored once): OGB numbers exactly as the leaderboards compute them.
@@ -82,8 +131,10 @@ class OGBEvaluatorMetric(torchmetrics.Metric):
 
 def objective_for(info: TaskInfo) -> Objective:
     """The loss and metric for ``info.task`` / ``info.metric`` (``ogb``'s Evaluator where ``info.evaluator``)."""
-    losses = {"multiclass": _multiclass_loss, "binary": _binary_loss,
-              "multilabel": _multilabel_loss, "regression": _regression_loss}
+    losses = {"multiclass": _multiclass_loss, "binary": _binary_loss, "multilabel": _multilabel_loss,
+              "regression": _regression_loss, "sequence": partial(_sequence_loss, vocabulary=info.num_outputs)}
+    if info.task == "sequence":
+        return Objective(losses["sequence"], partial(SubtokenF1, info.num_outputs), higher_is_better=True)
     if info.evaluator is not None:
         return Objective(losses[info.task], lambda: OGBEvaluatorMetric(info.evaluator),
                          higher_is_better=info.metric not in ("mae", "rmse"))
@@ -114,4 +165,6 @@ def metric_inputs(task: str, output: Tensor, target: Tensor) -> tuple[Tensor, Te
     if task == "multilabel":
         target = target.view(output.shape)
         return output, torch.nan_to_num(target, nan=MISSING_LABEL).long()
+    if task == "sequence":
+        return output, target.long()
     return output, target.view(output.shape).float()
