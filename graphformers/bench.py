@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from graphformers.benchmarks import encoders, scaling
+from graphformers.benchmarks import encoders, model, plots, scaling
 from graphformers.benchmarks.results import write_csv
 from graphformers.registry import MIXERS
 
@@ -24,9 +24,27 @@ def build_parser() -> argparse.ArgumentParser:
     scaling.add_argument("--repeats", type=int, default=2, help="timed runs after one warm-up (default: %(default)s)")
     scaling.add_argument("--timeout", type=float, default=300.0,
                          help="longest step allowed, measured or projected (default: %(default)s)")
+    scaling.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
     scaling.add_argument("--quick", action="store_true",
                          help="tiny sizes, one repeat, one process per point: a smoke test")
     scaling.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
+    model_suite = suites.add_parser("model", help="GPS training throughput and memory vs PyG's GPSConv")
+    model_suite.add_argument("--batches", default="peptides-func,zinc,generated",
+                             help="comma-separated batch sets; real ones are skipped when their data is absent "
+                                  "(default: %(default)s)")
+    model_suite.add_argument("--mixers", default="full,performer", help="full and/or performer (default: %(default)s)")
+    model_suite.add_argument("--batch-size", type=int, default=128, help="graphs per batch (default: %(default)s)")
+    model_suite.add_argument("--num-batches", type=int, default=8, help="batches per timed pass (default: %(default)s)")
+    model_suite.add_argument("--hidden", type=int, default=96, help="hidden size (default: %(default)s)")
+    model_suite.add_argument("--layers", type=int, default=4, help="GPS layers (default: %(default)s)")
+    model_suite.add_argument("--heads", type=int, default=4, help="attention heads (default: %(default)s)")
+    model_suite.add_argument("--attn-dropout", type=float, default=0.5,
+                             help="attention dropout, both models (default: %(default)s, GraphGPS's LRGB setting)")
+    model_suite.add_argument("--repeats", type=int, default=3, help="fresh-process runs per model (default: %(default)s)")
+    model_suite.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
+    model_suite.add_argument("--root", default=None, help="data root (default: $GRAPHFORMERS_DATA, else ./datasets)")
+    model_suite.add_argument("--quick", action="store_true", help="generated batches only, 2 x 16 graphs, hidden 32")
+    model_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
     encoder_suite = suites.add_parser("encoders", help="positional-encoding precompute vs PyG's transforms")
     encoder_suite.add_argument("--molecules", type=int, default=10_000,
                                help="generated molecule-sized graphs (default: %(default)s)")
@@ -43,18 +61,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the chosen suite, write ``<out>/<suite>.csv`` and print its Markdown table."""
+    """Run the chosen suite, write ``<out>/<suite>.csv`` and ``<out>/<suite>.png``, print its Markdown table."""
     args = build_parser().parse_args(argv)
     if args.suite == "scaling":
-        rows, columns = _scaling(args), scaling.COLUMNS
-        table = scaling.markdown_table(rows)
+        rows, columns, table, plot = _scaling(args), scaling.COLUMNS, scaling.markdown_table, plots.plot_scaling
+    elif args.suite == "model":
+        rows, columns, table, plot = _model(args), model.COLUMNS, model.markdown_table, plots.plot_model
     else:
-        rows, columns = _encoders(args), encoders.COLUMNS
-        table = encoders.markdown_table(rows)
+        rows, columns, table, plot = _encoders(args), encoders.COLUMNS, encoders.markdown_table, plots.plot_encoders
     path = args.out / f"{args.suite}.csv"
     write_csv(rows, columns, path)
-    print(table)
-    print(f"\nCSV: {path}")
+    plot(rows, path.with_suffix(".png"))
+    print(table(rows))
+    print(f"\nCSV: {path}\nPlot: {path.with_suffix('.png')}")
     return 0
 
 
@@ -64,7 +83,18 @@ def _scaling(args: argparse.Namespace) -> list[dict]:
         MIXERS.get(mixer)
     sizes = [200, 2000] if args.quick else [int(float(size)) for size in args.sizes.split(",")]
     return scaling.run_scaling(mixers, sizes, args.memory_gib, 1 if args.quick else args.repeats, args.timeout,
-                               steady_timing=not args.quick)
+                               steady_timing=not args.quick, device=args.device)
+
+
+def _model(args: argparse.Namespace) -> list[dict]:
+    mixers = [name.strip() for name in args.mixers.split(",") if name.strip()]
+    if args.quick:
+        settings = {"hidden": 32, "layers": 2, "heads": 4, "attn_dropout": args.attn_dropout}
+        return model.run_model(["generated"], mixers, 16, 2, settings, 1, args.device, args.root)
+    settings = {"hidden": args.hidden, "layers": args.layers, "heads": args.heads, "attn_dropout": args.attn_dropout}
+    sets = [name.strip() for name in args.batches.split(",") if name.strip()]
+    return model.run_model(sets, mixers, args.batch_size, args.num_batches, settings, args.repeats, args.device,
+                           args.root)
 
 
 def _encoders(args: argparse.Namespace) -> list[dict]:

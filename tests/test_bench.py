@@ -10,18 +10,46 @@ from pathlib import Path
 import pytest
 
 from graphformers.benchmarks.encoders import COLUMNS as ENCODER_COLUMNS
+from graphformers.benchmarks.model import COLUMNS as MODEL_COLUMNS, GENERATED
+from graphformers.benchmarks.model_worker import build
+from graphformers.recipe import ModelConfig, PartSpec
 from graphformers.benchmarks.scaling import COLUMNS, fitted_exponent, projected_seconds, run_scaling
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def _quick_run(suite: str, out: Path) -> tuple[subprocess.CompletedProcess, list[dict]]:
-    """``python -m graphformers.bench SUITE --quick``: the finished process and its CSV rows."""
+    """``python -m graphformers.bench SUITE --quick``: the finished process and its CSV rows; the
+    suite's PNG must be a real image."""
     done = subprocess.run([sys.executable, "-m", "graphformers.bench", suite, "--quick", "--out", str(out)],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
+    png = (out / f"{suite}.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
     with (out / f"{suite}.csv").open() as file:
         return done, list(csv.DictReader(file))
+
+
+def test_quick_model_run_compares_with_pyg_gpsconv(tmp_path):
+    done, rows = _quick_run("model", tmp_path)
+    assert list(rows[0]) == MODEL_COLUMNS
+    assert {(row["mixer"], row["implementation"]) for row in rows} == {
+        (mixer, implementation) for mixer in ("full", "performer") for implementation in ("ours", "pyg")}
+    for row in rows:
+        assert row["status"] == "ok", row
+        for column in ("seconds", "graphs_per_s", "nodes_per_s"):
+            assert float(row[column]) > 0 and math.isfinite(float(row[column]))
+        assert math.isfinite(float(row["peak_mib"])) and row["device"].startswith("cpu")
+        if row["implementation"] == "ours":
+            assert float(row["speedup_vs_pyg"]) > 0 and float(row["memory_vs_pyg"]) > 0
+    assert "| batches | mixer | PyG GPSConv graphs/s | ours graphs/s | speed-up |" in done.stdout
+
+
+@pytest.mark.parametrize("mixer", ["full", "performer"])
+def test_reference_pyg_model_and_ours_have_equal_parameter_counts(mixer):
+    config = ModelConfig(hidden=96, layers=4, heads=4, local=PartSpec("gine"), mixer=PartSpec(mixer), norm="batch")
+    ours, pyg = (sum(p.numel() for p in build(name, config, GENERATED).parameters()) for name in ("ours", "pyg"))
+    assert abs(ours - pyg) <= 0.05 * pyg, (ours, pyg)
 
 
 def test_quick_scaling_run_writes_positive_finite_measurements(tmp_path):

@@ -9,10 +9,11 @@ import torch
 import torch_geometric
 
 
-def environment() -> dict[str, str]:
-    """Device, library versions, threads and git commit, for every CSV row."""
+def environment(device: str = "cpu") -> dict[str, str]:
+    """The device measured on, library versions, threads and git commit, for every CSV row."""
     return {
-        "device": torch.cuda.get_device_name() if torch.cuda.is_available() else f"cpu ({platform.processor() or platform.machine()})",
+        "device": (torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda")
+                   else f"cpu ({platform.processor() or platform.machine()})"),
         "torch": torch.__version__,
         "pyg": torch_geometric.__version__,
         "threads": str(torch.get_num_threads()),

@@ -28,11 +28,12 @@ DEFAULT_PROJECTION_EXPONENT = 1.3
 
 
 def run_scaling(mixers: Sequence[str], sizes: Sequence[int], memory_gib: float, repeats: int,
-                timeout_s: float, steady_timing: bool = True) -> list[dict]:
+                timeout_s: float, steady_timing: bool = True, device: str = "cpu") -> list[dict]:
     """One row per (mixer, size). A mixer stops at its first size that fails, or whose step time,
     projected from its previous size, exceeds ``timeout_s``. ``steady_timing=False`` times in the
-    memory run itself (one process per point instead of two: for smoke tests)."""
-    env, rows = environment(), []
+    memory run itself (one process per point instead of two: for smoke tests; the CPU allocator
+    setting it compares does not apply to CUDA, where it is off)."""
+    env, rows = environment(device), []
     with tqdm(total=len(mixers) * len(sizes), desc="scaling", unit="run") as progress:
         for mixer in mixers:
             blocked, previous = "", None
@@ -46,8 +47,9 @@ def run_scaling(mixers: Sequence[str], sizes: Sequence[int], memory_gib: float, 
                 if blocked:
                     row["status"] = blocked
                 else:
-                    row.update(_measure(mixer, nodes, memory_gib, repeats, timeout_s) if steady_timing
-                               else _run_worker(mixer, nodes, memory_gib, repeats, timeout_s, {}))
+                    row.update(_measure(mixer, nodes, memory_gib, repeats, timeout_s, device)
+                               if steady_timing and device == "cpu"
+                               else _run_worker(mixer, nodes, memory_gib, repeats, timeout_s, {}, device))
                     if row["status"] == "ok":
                         previous = row
                     else:
@@ -65,20 +67,20 @@ def projected_seconds(mixer: str, previous: dict | None, nodes: int) -> float:
     return previous["seconds"] * (nodes / previous["nodes"]) ** exponent
 
 
-def _measure(mixer: str, nodes: int, memory_gib: float, repeats: int, timeout_s: float) -> dict:
+def _measure(mixer: str, nodes: int, memory_gib: float, repeats: int, timeout_s: float, device: str) -> dict:
     """Time and peak memory with the default allocator, then time again with ``STEADY_MALLOC``
     (its peak is not used: kept, fragmented memory inflates it)."""
-    default = _run_worker(mixer, nodes, memory_gib, repeats, timeout_s, {})
+    default = _run_worker(mixer, nodes, memory_gib, repeats, timeout_s, {}, device)
     if default["status"] != "ok":
         return default
-    steady = _run_worker(mixer, nodes, memory_gib, repeats, timeout_s, STEADY_MALLOC)
+    steady = _run_worker(mixer, nodes, memory_gib, repeats, timeout_s, STEADY_MALLOC, device)
     return {**default, "steady_seconds": steady["seconds"] if steady["status"] == "ok" else ""}
 
 
 def _run_worker(mixer: str, nodes: int, memory_gib: float, repeats: int, timeout_s: float,
-                malloc_env: dict[str, str]) -> dict:
+                malloc_env: dict[str, str], device: str) -> dict:
     command = [sys.executable, "-m", "graphformers.benchmarks.scaling_worker", mixer, str(nodes),
-               "--repeats", str(repeats), "--memory-gib", str(memory_gib)]
+               "--repeats", str(repeats), "--memory-gib", str(memory_gib), "--device", device]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s * (repeats + 2),
                               env={**os.environ, **malloc_env})

@@ -4,7 +4,7 @@ Builds one synthetic graph (N nodes, ~5N directed edges), one GPS layer (GINE + 
 hidden 64, 4 heads), runs the mixer's precompute, then times forward + backward and
 measures the peak resident memory they add. Prints one JSON line. Run as a separate
 process so that the peak is this measurement's alone and an out-of-memory stays contained
-(the address space is capped at ``--memory-gib``). The parent sets glibc's malloc to keep
+(on CPU the address space is capped at ``--memory-gib``; on CUDA the allocator's share of the GPU). The parent sets glibc's malloc to keep
 freed memory (see ``scaling.STEADY_MALLOC``), as a training process reaches steady state.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ import torch
 from torch_geometric.data import Batch, Data
 from torch_geometric.utils import to_undirected
 
+from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib, synchronize
 from graphformers.layers import GPSLayer
 from graphformers.recipe import PartSpec
 
@@ -34,36 +35,25 @@ def synthetic_graph(num_nodes: int, seed: int = 0) -> Data:
                 num_nodes=num_nodes)
 
 
-def _status_mib(field: str) -> float:
-    """A memory field of ``/proc/self/status`` (``VmRSS``: resident now, ``VmHWM``: peak) in MiB."""
-    with open("/proc/self/status") as status:
-        fields = dict(line.split(":", 1) for line in status)
-    return int(fields[field].split()[0]) / 1024
-
-
-def _reset_peak() -> None:
-    with open("/proc/self/clear_refs", "w") as clear_refs:
-        clear_refs.write("5")
-
-
-def measure(mixer: str, num_nodes: int, repeats: int) -> dict[str, float]:
+def measure(mixer: str, num_nodes: int, repeats: int, device: torch.device = torch.device("cpu")) -> dict[str, float]:
     """Median seconds (NaN when ``repeats`` is 0) and peak added MiB of one forward + backward pass."""
     torch.manual_seed(0)
-    layer = GPSLayer(HIDDEN, PartSpec("gine"), PartSpec(mixer), heads=HEADS)
+    layer = GPSLayer(HIDDEN, PartSpec("gine"), PartSpec(mixer), heads=HEADS).to(device)
     graph = synthetic_graph(num_nodes)
     transform = layer.mixer.precompute()
-    batch = Batch.from_data_list([transform(graph) if transform else graph])
-    edge_attr = torch.zeros(batch.edge_index.size(1), HIDDEN)
+    batch = Batch.from_data_list([transform(graph) if transform else graph]).to(device)
+    edge_attr = torch.zeros(batch.edge_index.size(1), HIDDEN, device=device)
     x = batch.x.requires_grad_()
 
     def step() -> None:
         out, _ = layer(x, edge_attr, batch)
         out.sum().backward()
+        synchronize(device)
 
-    baseline = _status_mib("VmRSS")
-    _reset_peak()
+    baseline = resident_mib(device)
+    reset_peak(device)
     step()  # warm-up; the memory it adds is the peak of one step (later steps reuse freed memory)
-    peak = _status_mib("VmHWM") - baseline
+    peak = peak_mib(device) - baseline
     times = []
     for _ in range(repeats):
         layer.zero_grad(set_to_none=True)
@@ -81,10 +71,16 @@ def main() -> None:
     parser.add_argument("nodes", type=int)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--memory-gib", type=float, default=16.0)
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
-    limit = int(args.memory_gib * 2**30)
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    print(json.dumps(measure(args.mixer, args.nodes, args.repeats)))
+    device = torch.device(args.device)
+    if device.type == "cpu":  # a CUDA context reserves far more address space than it uses
+        limit = int(args.memory_gib * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    else:
+        torch.cuda.set_per_process_memory_fraction(min(1.0, args.memory_gib * 2**30 /
+                                                       torch.cuda.get_device_properties(device).total_memory), device)
+    print(json.dumps(measure(args.mixer, args.nodes, args.repeats, device)))
 
 
 if __name__ == "__main__":

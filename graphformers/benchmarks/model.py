@@ -1,0 +1,159 @@
+"""The ``model`` suite: training throughput and peak memory of our GPS model against a reference
+built from PyG's ``GPSConv`` at the same configuration, on the same batches.
+
+Batch sets: ``peptides-func`` and ``zinc`` (real graphs, when their files are under the data
+root), and ``generated`` (molecule-sized graphs with OGB-style atom/bond features, always).
+Each (set, mixer) is measured ``repeats`` times per implementation, each time in a fresh process
+(see ``model_worker``), ours and PyG's alternating which goes first; the median pass time is
+reported. Mixers compared: ``full`` (PyG: ``multihead``) and ``performer``.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+from ogb.utils.features import get_atom_feature_dims, get_bond_feature_dims
+from torch_geometric.data import Data
+from tqdm import tqdm
+
+from graphformers.benchmarks.encoders import molecule_like_graphs
+from graphformers.benchmarks.environment import environment
+from graphformers.data.datamodule import load_split_dataset
+from graphformers.data.raw_files import MissingDataError
+from graphformers.data.task import TaskInfo
+from graphformers.recipe import DataConfig
+
+COLUMNS = ["suite", "batches", "graphs", "nodes", "mixer", "implementation", "parameters", "seconds",
+           "graphs_per_s", "nodes_per_s", "peak_mib", "speedup_vs_pyg", "memory_vs_pyg", "status",
+           "device", "torch", "pyg", "threads", "commit"]
+GENERATED = TaskInfo(level="graph", task="multilabel", num_outputs=10, metric="ap", node_encoder="atom", node_in=9,
+                     edge_encoder="bond", edge_in=3)
+WORKER = "graphformers.benchmarks.model_worker"
+
+
+def generated_graphs(count: int, seed: int = 0) -> list[Data]:
+    """Molecule-sized graphs (``encoders.molecule_like_graphs``) with random valid OGB atom and bond
+    features and 10 random binary labels, so the OGB feature encoders apply as on real molecules."""
+    rng = np.random.default_rng(seed)
+    graphs = []
+    for graph in molecule_like_graphs(count, seed):
+        n, e = graph.num_nodes, graph.edge_index.size(1)
+        x = np.stack([rng.integers(0, dim, n) for dim in get_atom_feature_dims()], axis=1)
+        edge_attr = np.stack([rng.integers(0, dim, e) for dim in get_bond_feature_dims()], axis=1)
+        graphs.append(Data(x=torch.from_numpy(x), edge_index=graph.edge_index, edge_attr=torch.from_numpy(edge_attr),
+                           y=torch.from_numpy(rng.integers(0, 2, (1, 10))).float(), num_nodes=n))
+    return graphs
+
+
+def batch_sets(names: Sequence[str], graphs_needed: int, root: Optional[str]) -> list[tuple[str, object]]:
+    """``(name, (graphs, info))`` for each set, or ``(name, reason)`` when its data is missing."""
+    sets: list[tuple[str, object]] = []
+    for name in names:
+        if name == "generated":
+            sets.append((name, (generated_graphs(graphs_needed), GENERATED)))
+            continue
+        try:
+            splits = load_split_dataset(DataConfig(name=name, root=root, options={"download": False}))
+        except MissingDataError as error:
+            sets.append((name, f"skipped: data not found ({str(error).splitlines()[0]})"))
+            continue
+        sets.append((name, (list(splits.train[:graphs_needed]), splits.info)))
+    return sets
+
+
+def run_model(set_names: Sequence[str], mixers: Sequence[str], batch_size: int, num_batches: int, model: dict,
+              repeats: int, device: str, root: Optional[str] = None) -> list[dict]:
+    """One row per (batch set, mixer, implementation), plus one per skipped set."""
+    env, rows = environment(device), []
+    sets = batch_sets(set_names, batch_size * num_batches, root)
+    runs = sum(len(mixers) * 2 * repeats for _, content in sets if not isinstance(content, str))
+    with tempfile.TemporaryDirectory() as scratch, tqdm(total=runs, desc="model", unit="run") as progress:
+        for set_name, content in sets:
+            if isinstance(content, str):
+                rows.append({"suite": "model", "batches": set_name, "status": content, **env})
+                continue
+            graphs, info = content
+            path = Path(scratch) / f"{set_name}.pt"
+            _save_batches(path, graphs, batch_size, info, model)
+            base = {"suite": "model", "batches": f"{set_name} ({len(graphs) // batch_size} x {batch_size})",
+                    "graphs": len(graphs) // batch_size * batch_size, **env}
+            for mixer in mixers:
+                results = _alternating(mixer, path, repeats, device, progress)
+                rows.extend(_rows(base, mixer, results, graphs, batch_size))
+    return rows
+
+
+def _save_batches(path: Path, graphs: list[Data], batch_size: int, info: TaskInfo, model: dict) -> None:
+    batches = [[{key: value for key, value in graph.items() if key in ("x", "edge_index", "edge_attr", "y")}
+                | {"num_nodes": torch.tensor(graph.num_nodes)} for graph in graphs[start:start + batch_size]]
+               for start in range(0, len(graphs) - batch_size + 1, batch_size)]
+    torch.save({"batches": batches, "info": dict(info.__dict__), "model": model}, path)
+
+
+def _alternating(mixer: str, path: Path, repeats: int, device: str, progress: tqdm) -> dict[str, list[dict]]:
+    results: dict[str, list[dict]] = {"ours": [], "pyg": []}
+    for repeat in range(repeats):
+        order = ("ours", "pyg") if repeat % 2 == 0 else ("pyg", "ours")
+        for implementation in order:
+            progress.set_postfix_str(f"{mixer}, {implementation}")
+            results[implementation].append(_worker(implementation, mixer, path, device))
+            progress.update()
+    return results
+
+
+def _worker(implementation: str, mixer: str, path: Path, device: str) -> dict:
+    command = [sys.executable, "-m", WORKER, implementation, mixer, str(path), "--device", device]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _rows(base: dict, mixer: str, results: dict[str, list[dict]], graphs: list[Data], batch_size: int) -> list[dict]:
+    nodes = sum(graph.num_nodes for graph in graphs[: len(graphs) // batch_size * batch_size])
+    summary = {}
+    for implementation, runs in results.items():
+        failed = [run["error"] for run in runs if "error" in run]
+        if failed:
+            summary[implementation] = {"status": f"failed: {failed[0]}"}
+            continue
+        seconds = statistics.median(run["seconds"][0] for run in runs)
+        summary[implementation] = {"status": "ok", "seconds": seconds, "parameters": runs[0]["parameters"],
+                                   "peak_mib": statistics.median(run["peak_mib"] for run in runs),
+                                   "graphs_per_s": base["graphs"] / seconds, "nodes_per_s": nodes / seconds}
+    rows = []
+    for implementation, values in summary.items():
+        row = {**base, "nodes": nodes, "mixer": mixer, "implementation": implementation, **values}
+        if implementation == "ours" and values["status"] == "ok" and summary["pyg"]["status"] == "ok":
+            row["speedup_vs_pyg"] = summary["pyg"]["seconds"] / values["seconds"]
+            row["memory_vs_pyg"] = values["peak_mib"] / summary["pyg"]["peak_mib"]
+        rows.append(row)
+    return rows
+
+
+def markdown_table(rows: Sequence[dict]) -> str:
+    """Ours vs PyG per batch set and mixer: graphs/s, peak MiB, ratios."""
+    lines = ["| batches | mixer | PyG GPSConv graphs/s | ours graphs/s | speed-up | PyG peak MiB | ours peak MiB | "
+             "memory ratio | parameters (PyG / ours) |", "|---|---|---|---|---|---|---|---|---|"]
+    by_key = {(row["batches"], row.get("mixer"), row.get("implementation")): row for row in rows}
+    for row in rows:
+        if "implementation" not in row:
+            lines.append(f"| {row['batches']} | — | {row['status']} | | | | | | |")
+            continue
+        if row["implementation"] != "ours":
+            continue
+        pyg = by_key[(row["batches"], row["mixer"], "pyg")]
+        if row["status"] != "ok" or pyg["status"] != "ok":
+            lines.append(f"| {row['batches']} | {row['mixer']} | {pyg['status']} | {row['status']} | | | | | |")
+            continue
+        lines.append(f"| {row['batches']} | {row['mixer']} | {pyg['graphs_per_s']:.1f} | {row['graphs_per_s']:.1f} | "
+                     f"{row['speedup_vs_pyg']:.2f}x | {pyg['peak_mib']:.0f} | {row['peak_mib']:.0f} | "
+                     f"{row['memory_vs_pyg']:.2f} | {pyg['parameters']:,} / {row['parameters']:,} |")
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""One training-throughput measurement in its own process:
+``python -m graphformers.benchmarks.model_worker {ours,pyg} MIXER BATCHES.pt``.
+
+Builds our GPS model or the reference built from PyG's ``GPSConv`` (same hidden size, layers,
+heads, GINE local block, mixer, feature encoders and head), then trains on the saved batches:
+one warm-up pass over the first two, then ``passes`` timed passes over all of them (forward,
+loss, backward, AdamW step). Prints one JSON line: seconds per pass (each), peak memory the
+training added, parameter count. A process per measurement keeps each peak its own.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Batch, Data
+from torch_geometric.nn import GINEConv, GPSConv, global_mean_pool
+
+from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib, synchronize
+from graphformers.data.task import TaskInfo
+from graphformers.models.gps import GPSModel
+from graphformers.recipe import ModelConfig, PartSpec
+from graphformers.registry import ENCODERS
+from graphformers.training.objectives import objective_for
+
+PYG_ATTENTION = {"full": "multihead", "performer": "performer"}
+"""Our mixers that PyG's GPSConv also has, and its name for each."""
+
+
+class PyGGPSReference(nn.Module):
+    """The reference: PyG's ``GPSConv`` layers (GINE local block, batch norm, 2x MLP) between the
+    same feature encoders and head as ours; attention over ``to_dense_batch``-padded graphs."""
+
+    def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
+        super().__init__()
+        hidden = config.hidden
+        self.node_encoder = ENCODERS.get(info.node_encoder)(info.node_in, hidden)
+        self.edge_encoder = ENCODERS.get(info.edge_encoder)(info.edge_in, hidden)
+        self.layers = nn.ModuleList(
+            GPSConv(hidden, GINEConv(nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden)),
+                                     train_eps=True, edge_dim=hidden),
+                    heads=config.heads, dropout=config.dropout, attn_type=PYG_ATTENTION[config.mixer.name],
+                    attn_kwargs=_attention_options(config))
+            for _ in range(config.layers))
+        self.head = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, info.num_outputs))
+
+    def forward(self, data: Batch) -> Tensor:
+        x, edge_attr = self.node_encoder(data.x), self.edge_encoder(data.edge_attr)
+        for layer in self.layers:
+            x = layer(x, data.edge_index, data.batch, edge_attr=edge_attr)
+        return self.head(global_mean_pool(x, data.batch, size=data.num_graphs))
+
+
+def _attention_options(config: ModelConfig) -> dict:
+    """PyG's attention at our width: its Performer defaults to 64 channels per head, ours uses
+    ``hidden / heads`` (as its multihead attention does)."""
+    if config.mixer.name == "performer":
+        return {"dropout": config.attn_dropout, "head_channels": config.hidden // config.heads}
+    return {"dropout": config.attn_dropout}
+
+
+def build(implementation: str, config: ModelConfig, info: TaskInfo) -> nn.Module:
+    """``ours`` (:class:`GPSModel`) or ``pyg`` (:class:`PyGGPSReference`) at the same configuration."""
+    return GPSModel(config, info) if implementation == "ours" else PyGGPSReference(config, info)
+
+
+def load_batches(path: str, device: torch.device) -> tuple[list[Batch], TaskInfo, dict]:
+    """The saved batches (lists of per-graph tensor dicts), their task and the model settings."""
+    saved = torch.load(path, weights_only=True)
+    batches = [Batch.from_data_list([Data(**graph) for graph in graphs]).to(device) for graphs in saved["batches"]]
+    return batches, TaskInfo(**saved["info"]), saved["model"]
+
+
+def measure(implementation: str, mixer: str, path: str, passes: int, device: torch.device) -> dict:
+    """Seconds of each timed pass, peak MiB added by training, parameter count."""
+    batches, info, settings = load_batches(path, device)
+    torch.manual_seed(0)
+    config = ModelConfig(mixer=PartSpec(mixer), local=PartSpec("gine"), norm="batch", **settings)
+    model = build(implementation, config, info).to(device).train()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    loss_of = objective_for(info).loss
+
+    def train_on(batch: Batch) -> None:
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_of(model(batch), batch.y)
+        loss.backward()
+        optimizer.step()
+
+    baseline = resident_mib(device)
+    reset_peak(device)
+    for batch in batches[:2]:
+        train_on(batch)
+    synchronize(device)
+    seconds = []
+    for _ in range(passes):
+        start = time.perf_counter()
+        for batch in batches:
+            train_on(batch)
+        synchronize(device)
+        seconds.append(time.perf_counter() - start)
+    return {"seconds": seconds, "peak_mib": peak_mib(device) - baseline,
+            "parameters": sum(p.numel() for p in model.parameters())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("implementation", choices=["ours", "pyg"])
+    parser.add_argument("mixer", choices=sorted(PYG_ATTENTION))
+    parser.add_argument("batches")
+    parser.add_argument("--passes", type=int, default=1)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    print(json.dumps(measure(args.implementation, args.mixer, args.batches, args.passes, torch.device(args.device))))
+
+
+if __name__ == "__main__":
+    main()

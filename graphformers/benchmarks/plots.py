@@ -1,0 +1,86 @@
+"""One PNG per suite, drawn from the same rows as its CSV (matplotlib, no display needed)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the file-only backend)
+
+IMPLEMENTATION_COLOURS = {"pyg": "tab:gray", "ours": "tab:blue"}
+
+
+def _ok(rows: Sequence[dict]) -> list[dict]:
+    return [row for row in rows if row.get("status") == "ok"]
+
+
+def _save(figure: plt.Figure, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def plot_model(rows: Sequence[dict], path: Path) -> None:
+    """Training graphs/s and peak memory, PyG ``GPSConv`` vs ours, per batch set and mixer."""
+    measured = _ok(rows)
+    cases = list(dict.fromkeys((row["batches"], row["mixer"]) for row in measured))
+    figure, axes = plt.subplots(1, 2, figsize=(max(6, 2.2 * len(cases) + 2), 4))
+    width = 0.38
+    for offset, implementation in ((-width / 2, "pyg"), (width / 2, "ours")):
+        values = {(row["batches"], row["mixer"]): row for row in measured if row["implementation"] == implementation}
+        positions = [i + offset for i in range(len(cases))]
+        label = "PyG GPSConv" if implementation == "pyg" else "graphformers"
+        colour = IMPLEMENTATION_COLOURS[implementation]
+        axes[0].bar(positions, [values[c]["graphs_per_s"] if c in values else 0 for c in cases], width,
+                    label=label, color=colour)
+        axes[1].bar(positions, [values[c]["peak_mib"] if c in values else 0 for c in cases], width,
+                    label=label, color=colour)
+    labels = [f"{batches.split(' (')[0]}\n{mixer}" for batches, mixer in cases]
+    for axis, title in zip(axes, ("training throughput (graphs/s, higher is better)",
+                                  "peak memory added by training (MiB, lower is better)")):
+        axis.set_xticks(range(len(cases)), labels)
+        axis.set_title(title, fontsize=10)
+        axis.legend()
+    _save(figure, path)
+
+
+def plot_scaling(rows: Sequence[dict], path: Path) -> None:
+    """Seconds and peak memory of one GPS layer's forward + backward against N, log-log, per mixer."""
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    measured = _ok(rows)
+    for mixer in dict.fromkeys(row["mixer"] for row in measured):
+        points = sorted((row for row in measured if row["mixer"] == mixer), key=lambda row: int(row["nodes"]))
+        nodes = [int(row["nodes"]) for row in points]
+        axes[0].plot(nodes, [float(row["seconds"]) for row in points], marker="o", label=mixer)
+        axes[1].plot(nodes, [max(float(row["peak_mib"]), 1e-3) for row in points], marker="o", label=mixer)
+    for axis, title in zip(axes, ("forward + backward (s)", "peak memory added (MiB)")):
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("nodes N (~5N edges)")
+        axis.set_title(title, fontsize=10)
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend()
+    _save(figure, path)
+
+
+def plot_encoders(rows: Sequence[dict], path: Path) -> None:
+    """Precompute seconds per encoding and graph set: PyG's transforms vs ours (log scale)."""
+    measured = _ok(rows)
+    cases = list(dict.fromkeys((row["encoding"].split(" ")[0], row["graph_set"]) for row in measured))
+    methods = list(dict.fromkeys(row["method"] for row in measured))
+    figure, axis = plt.subplots(figsize=(max(6, 1.8 * len(cases) + 2), 4))
+    width = 0.8 / max(len(methods), 1)
+    for index, method in enumerate(methods):
+        values = {(row["encoding"].split(" ")[0], row["graph_set"]): float(row["seconds"])
+                  for row in measured if row["method"] == method}
+        positions = [i - 0.4 + width * (index + 0.5) for i in range(len(cases))]
+        axis.bar(positions, [values.get(case, 0) for case in cases], width, label=method)
+    axis.set_xticks(range(len(cases)), [f"{encoding}\n{graph_set}" for encoding, graph_set in cases])
+    axis.set_yscale("log")
+    axis.set_ylabel("seconds (lower is better)")
+    axis.set_title("positional-encoding precompute", fontsize=10)
+    axis.legend()
+    _save(figure, path)
