@@ -5,7 +5,7 @@ import torch
 
 from conftest import naive_attention, random_batch
 from graphformers.mixers import FullAttention
-from graphformers.mixers.full import size_groups
+from graphformers.mixers.size_groups import size_groups
 
 
 def test_full_attention_equals_naive_per_graph_attention():

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch_geometric.utils import to_dense_batch
+
+from graphformers.mixers.size_groups import padded_blocks
 
 
 def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, values: Tensor, batch: Tensor,
@@ -13,23 +14,28 @@ def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, val
     Shapes: ``query_features``, ``key_features`` ``[N, heads, m]`` (non-negative feature maps),
     ``values`` ``[N, heads, d]`` -> ``[N, heads, d]``. Cost O(N m d).
 
-    A single graph is contracted directly. A batch of graphs is padded to its largest graph
-    for the two contractions only, with padded keys zeroed so that they add nothing to any
-    sum (PyG's ``PerformerAttention`` / ``PolynormerAttention`` zero only padded values, so
-    their padded keys still add to the normaliser). Scattering per-node outer products
-    ``phi(k_j) v_j^T`` instead would hold an ``[N, heads, m, d]`` tensor, ``m * d`` times the
-    activations; padding costs at most the batch's size skew (largest / mean graph) on ``[N, heads, m]``.
+    A single graph is contracted directly. A batch is gathered into blocks of similar-size graphs
+    (:func:`~graphformers.mixers.size_groups.padded_blocks`) for the two contractions, with padded
+    keys zeroed so that they add nothing to any sum (PyG's ``PerformerAttention`` /
+    ``PolynormerAttention`` pad the whole batch to its largest graph and zero only padded values,
+    so their padded keys still add to the normaliser). Scattering per-node outer products
+    ``phi(k_j) v_j^T`` instead would hold an ``[N, heads, m, d]`` tensor, ``m * d`` times the activations.
     """
     if num_graphs == 1:
-        kv = torch.einsum("nhm,nhd->hmd", key_features, values)
-        numerator = torch.einsum("nhm,hmd->nhd", query_features, kv)
-        denominator = torch.einsum("nhm,hm->nh", query_features, key_features.sum(dim=0))
-        return numerator / (denominator.unsqueeze(-1) + eps)
-    m = key_features.size(-1)
-    packed = torch.cat([key_features, query_features, values], dim=-1)  # one padding pass for all three
-    dense, mask = to_dense_batch(packed, batch, batch_size=num_graphs)  # [B, M, heads, 2m + d], zero-padded
-    dense_keys, dense_queries, dense_values = dense.split([m, m, values.size(-1)], dim=-1)
-    kv = torch.einsum("bnhm,bnhd->bhmd", dense_keys, dense_values)
-    numerator = torch.einsum("bnhm,bhmd->bnhd", dense_queries, kv)
-    denominator = torch.einsum("bnhm,bhm->bnh", dense_queries, dense_keys.sum(dim=1))
-    return (numerator / (denominator.unsqueeze(-1) + eps))[mask]
+        return _contract(query_features, key_features, values, "n", eps)
+    out = values.new_empty(values.shape)
+    for index, valid in padded_blocks(batch, num_graphs):
+        keys = key_features[index] * valid[:, :, None, None]  # [G, L, heads, m], padded keys zeroed
+        attended = _contract(query_features[index], keys, values[index], "gn", eps)
+        out[index[valid]] = attended[valid]
+    return out
+
+
+def _contract(queries: Tensor, keys: Tensor, values: Tensor, nodes: str, eps: float) -> Tensor:
+    """The attention of each query over all keys along the ``nodes`` axes (``"n"``: one graph
+    ``[n, heads, *]``; ``"gn"``: a block of graphs ``[g, n, heads, *]``)."""
+    graphs = nodes[:-1]
+    kv = torch.einsum(f"{nodes}hm,{nodes}hd->{graphs}hmd", keys, values)
+    numerator = torch.einsum(f"{nodes}hm,{graphs}hmd->{nodes}hd", queries, kv)
+    denominator = torch.einsum(f"{nodes}hm,{graphs}hm->{nodes}h", queries, keys.sum(dim=-3))
+    return numerator / (denominator.unsqueeze(-1) + eps)
