@@ -32,3 +32,10 @@ def test_quickstart_command_trains_the_shipped_quickstart_recipe():
 def test_every_recipe_named_in_the_readme_exists():
     for name in set(re.findall(r"recipes/[\w./-]+\.yaml", README)):
         assert (REPO / name).is_file(), name
+
+
+def test_every_image_in_the_readme_is_committed():
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    assert images
+    for path in images:
+        assert (REPO / path).read_bytes().startswith(b"\x89PNG"), path
