@@ -6,18 +6,7 @@ import sys
 from typing import Optional, Sequence
 
 from graphformers import train
-from graphformers.registry import DATASETS, ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS
-
-
-def list_parts() -> str:
-    """Every registered part, by kind, with its origin and one-line description."""
-    lines = []
-    registries = (MODELS, LOCAL_BLOCKS, MIXERS, ENCODERS, DATASETS)
-    width = max(len(entry.name) for registry in registries for entry in registry.entries())
-    for registry in registries:
-        lines.append(f"{registry.kind}s:")
-        lines += [f"  {e.name:<{width}} {e.description}  [{e.origin}]" for e in registry.entries()]
-    return "\n".join(lines)
+from graphformers.list import list_parts
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

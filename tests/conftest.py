@@ -1,6 +1,7 @@
 """Shared helpers: random graphs of different sizes and their batches."""
 from __future__ import annotations
 
+import csv
 import math
 from pathlib import Path
 
@@ -42,6 +43,12 @@ def data_root_outside_the_checkout(tmp_path_factory):
     patch.setenv(DATA_ROOT_VARIABLE, str(tmp_path_factory.mktemp("data-root")))
     yield
     patch.undo()
+
+
+def epoch_values(metrics_csv: Path, column: str) -> dict[int, float]:
+    """``{epoch: value}`` of one logged column of a run's ``metrics.csv``."""
+    with metrics_csv.open() as file:
+        return {int(row["epoch"]): float(row[column]) for row in csv.DictReader(file) if row.get(column)}
 
 
 def random_graph(num_nodes: int, edge_prob: float = 0.3, seed: int = 0) -> Data:

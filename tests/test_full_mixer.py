@@ -41,3 +41,15 @@ def test_size_groups_cover_every_nonempty_graph_once_with_bounded_padding():
     for group in groups:
         assert sizes[group].max() <= 1.25 * sizes[group].min()
     assert len(groups) < len(ids)  # similar sizes do share a block
+
+
+def test_attention_weights_reproduce_the_mixer_output():
+    torch.manual_seed(0)
+    batch = random_batch((5, 9, 3))
+    mixer = FullAttention(hidden=5 * 4, heads=4, dropout=0.0).eval()
+    x = torch.randn(batch.num_nodes, 20)
+    weights = mixer.attention_weights(x, batch.batch)
+    assert [w.shape for w in weights] == [(4, 5, 5), (4, 9, 9), (4, 3, 3)]
+    _, _, v = mixer.qkv(x).view(x.size(0), 3, 4, -1).unbind(1)
+    attended = torch.cat([torch.einsum("hnm,mhd->nhd", w, v_i) for w, v_i in zip(weights, v.split([5, 9, 3]))])
+    torch.testing.assert_close(mixer.out(attended.reshape(-1, 20)), mixer(x, batch.batch, batch), atol=1e-5, rtol=0)

@@ -1,7 +1,6 @@
 """Training end to end: the CLI, checkpoints, exact resumption, and what the mixer buys."""
 from __future__ import annotations
 
-import csv
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import torch
 from graphformers.recipe import load_recipe
 from graphformers.registry import MIXERS
 from graphformers.training.runner import run
+from conftest import epoch_values
 
 REPO = Path(__file__).resolve().parent.parent
 QUICKSTART = REPO / "recipes" / "quickstart.yaml"
@@ -22,11 +22,6 @@ SMALL_DATA = ["data.options.num_train=300", "data.options.num_val=100", "data.op
 def train_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "graphformers.train", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=600)
-
-
-def epoch_values(metrics_csv: Path, column: str) -> dict[int, float]:
-    with metrics_csv.open() as file:
-        return {int(row["epoch"]): float(row[column]) for row in csv.DictReader(file) if row.get(column)}
 
 
 def test_quickstart_cli_trains_checkpoints_and_resumes(tmp_path):

@@ -1,6 +1,7 @@
 """Exact multi-head softmax attention within each graph (Vaswani et al. 2017; GraphGPS's ``Transformer``)."""
 from __future__ import annotations
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Batch
@@ -37,3 +38,12 @@ class FullAttention(GlobalMixer):
             )  # [G, heads, L, hidden / heads]
             attended[index[valid]] = block.transpose(1, 2)[valid]
         return self.out(attended.reshape(num_nodes, self.hidden))
+
+    @torch.no_grad()
+    def attention_weights(self, x: Tensor, batch: Tensor) -> list[Tensor]:
+        """Each graph's attention probabilities ``[heads, n_i, n_i]`` (row = query node), for
+        inspection: the same projection and scaling as :meth:`forward`, without dropout."""
+        q, k, _ = self.qkv(x).view(x.size(0), 3, self.heads, -1).unbind(1)
+        sizes = torch.bincount(batch).tolist()
+        return [torch.softmax(torch.einsum("nhd,mhd->hnm", q_i, k_i) / q_i.size(-1) ** 0.5, dim=-1)
+                for q_i, k_i in zip(q.split(sizes), k.split(sizes))]

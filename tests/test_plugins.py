@@ -1,0 +1,85 @@
+"""Both plugin routes end to end with the example package in tests/plugin_example (one mixer, one PE):
+a recipe's ``imports:`` key, and an installed distribution's ``graphformers.plugins`` entry point."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import graphformers.registry as registry
+from graphformers.list import list_parts
+from graphformers.recipe import load_recipe
+from graphformers.training.runner import run
+from conftest import epoch_values
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "tests" / "plugin_example"
+MODULE = "graphformers_plugin_example"
+
+
+def _installed(site: Path) -> Path:
+    """What ``pip install tests/plugin_example`` leaves in site-packages, written by hand: the
+    package on the path and a dist-info whose entry points come from the example's pyproject.toml."""
+    project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
+    dist_info = site / f"graphformers_plugin_example-{project['version']}.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n")
+    points = project["entry-points"]["graphformers.plugins"]
+    (dist_info / "entry_points.txt").write_text(
+        "[graphformers.plugins]\n" + "".join(f"{name} = {target}\n" for name, target in points.items()))
+    return site
+
+
+@pytest.fixture
+def fresh_registries(monkeypatch):
+    """Registries that forget what this test registers, and a plugin module imported afresh."""
+    for parts in (registry.MIXERS, registry.ENCODERS):
+        monkeypatch.setattr(parts, "_entries", dict(parts._entries))
+    monkeypatch.setattr(registry, "_plugins_loaded", False)
+    monkeypatch.delitem(sys.modules, MODULE, raising=False)
+    yield
+    sys.modules.pop(MODULE, None)
+
+
+def _train_with_plugin_parts(tmp_path: Path, imports: list[str]) -> None:
+    recipe = tmp_path / "plugin.yaml"
+    recipe.write_text(
+        f"imports: {imports}\n"
+        "model: {hidden: 32, layers: 2, mixer: gated-mean, encoders: [{name: degree, dim: 8}]}\n"
+        "data: {name: relay, batch_size: 32, options: {num_train: 400}}\n"
+        f"train: {{max_epochs: 3, lr: 0.003, out_dir: {tmp_path / 'runs'}, progress_bar: false}}\n")
+    result = run(load_recipe(recipe))
+    losses = epoch_values(result.metrics_csv, "train/loss")
+    assert losses[max(losses)] < losses[0] and 0.0 <= result.test_value <= 1.0
+
+
+def test_decorator_route_a_recipe_imports_the_plugin_module(tmp_path, fresh_registries, monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    _train_with_plugin_parts(tmp_path, [MODULE])
+
+
+def test_entry_point_route_needs_no_imports_and_lists_the_parts_as_plugin(tmp_path, fresh_registries, monkeypatch):
+    site = _installed(tmp_path / "site")
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    monkeypatch.syspath_prepend(str(site))
+    _train_with_plugin_parts(tmp_path, [])
+    listing = list_parts()
+    assert "gated-mean" in listing and f"[plugin {MODULE}]" in listing
+    assert "full " in listing and "[built-in]" in listing
+
+
+def test_list_command_in_a_fresh_process_finds_the_installed_plugin(tmp_path):
+    site = _installed(tmp_path / "site")
+    path = os.pathsep.join([str(site), str(EXAMPLE), os.environ.get("PYTHONPATH", "")])
+    done = subprocess.run([sys.executable, "-m", "graphformers.list"], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": path}, cwd=REPO, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.split()[:1] == ["degree"] and line.endswith(f"[plugin {MODULE}]") for line in lines)
+    assert any(line.split()[:1] == ["gated-mean"] and "gated projection" in line for line in lines)
+    for kind in ("models:", "local blocks:", "mixers:", "encoders:", "datasets:"):
+        assert kind in lines
