@@ -39,19 +39,33 @@ class ModelConfig:
     """Architecture of the graph transformer."""
 
     name: str = "gps"
+    """registered model"""
     hidden: int = 64
+    """width of every layer (node features + positional encodings)"""
     layers: int = 3
+    """number of GPS layers"""
     heads: int = 4
+    """attention heads of the mixer"""
     local: Optional[PartSpec] = field(default_factory=lambda: PartSpec("gine"))
+    """local message-passing block, a name or {name: ..., option: ...}; none for a pure transformer"""
     mixer: Optional[PartSpec] = field(default_factory=lambda: PartSpec("full"))
+    """global mixer, a name or {name: ..., option: ...}; none for a pure MPNN"""
     encoders: list[PartSpec] = field(default_factory=list)
+    """positional/structural encodings, e.g. [{name: lap, k: 8, dim: 16}]; concatenated to the node features"""
     node_encoder: Optional[str] = None
+    """feature encoder for raw node features; null: the dataset's choice"""
     edge_encoder: Optional[str] = None
+    """feature encoder for raw edge features; null: the dataset's choice, a learned constant when it has none"""
     dropout: float = 0.0
+    """dropout on every branch of a layer"""
     attn_dropout: float = 0.0
+    """dropout inside the mixer (attention probabilities)"""
     norm: Literal["batch", "layer", "none"] = "batch"
+    """normalisation after each residual"""
     ffn_ratio: int = 2
+    """FFN width as a multiple of hidden"""
     pool: Literal["mean", "sum", "max"] = "mean"
+    """graph-level tasks: how node states are pooled"""
 
 
 @dataclass
@@ -59,13 +73,21 @@ class DataConfig:
     """Which registered dataset, where it lives and how it is batched."""
 
     name: str = "relay"
+    """registered dataset"""
     root: Optional[str] = None
+    """data root; null: $GRAPHFORMERS_DATA, else ./datasets"""
     batch_size: int = 64
+    """graphs per mini-batch"""
     num_workers: int = 0
+    """DataLoader worker processes"""
     precompute_workers: int = 0
+    """workers computing positional encodings (0: in this process)"""
     cache: bool = True
+    """keep positional encodings under <dataset folder>/encodings/"""
     node_parts: Optional[int] = None
+    """one large graph: train and evaluate on this many random node partitions (induced subgraphs)"""
     options: dict[str, Any] = field(default_factory=dict)
+    """the dataset's own options, e.g. {num_train: 2000}"""
 
 
 @dataclass
@@ -73,18 +95,31 @@ class TrainConfig:
     """Optimisation and run settings."""
 
     max_epochs: int = 30
+    """epochs to train"""
     lr: float = 1e-3
+    """AdamW learning rate"""
     weight_decay: float = 0.0
+    """AdamW weight decay"""
     scheduler: Literal["cosine", "none"] = "cosine"
+    """learning-rate schedule per epoch, after the warm-up"""
     warmup_epochs: int = 0
+    """epochs of linear warm-up from lr/10"""
     gradient_clip: Optional[float] = 1.0
+    """gradient-norm clipping; null: none"""
     seed: int = 0
+    """seeds weights, shuffling, dropout and sign flips (runs and resumes are reproducible)"""
     accelerator: str = "auto"
+    """Lightning accelerator: auto, cpu, gpu"""
     devices: int = 1
+    """devices (processes) to train on"""
     precision: str = "32-true"
+    """Lightning precision, e.g. 32-true, bf16-mixed"""
     out_dir: Optional[str] = None
+    """where runs are written; null: runs/<recipe name>"""
     progress_bar: bool = True
+    """show Lightning's progress bar and model summary"""
     limit_batches: Optional[int] = None
+    """smoke runs: at most this many batches per epoch and split"""
 
 
 @dataclass
@@ -92,10 +127,15 @@ class Recipe:
     """A whole recipe: what to build, on which data, trained how."""
 
     model: ModelConfig = field(default_factory=ModelConfig)
+    """the architecture"""
     data: DataConfig = field(default_factory=DataConfig)
+    """the dataset and its batching"""
     train: TrainConfig = field(default_factory=TrainConfig)
+    """optimisation and run settings"""
     imports: list[str] = field(default_factory=list)
+    """modules to import first (they may register parts)"""
     name: str = "recipe"
+    """run name; default: the recipe file's name"""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form in recipe syntax (YAML-able, checkpoint-safe); inverse of :func:`recipe_from_dict`."""

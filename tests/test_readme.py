@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from graphformers.recipe_reference import reference_yaml
+
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
 
@@ -39,3 +41,9 @@ def test_every_image_in_the_readme_is_committed():
     assert images
     for path in images:
         assert (REPO / path).read_bytes().startswith(b"\x89PNG"), path
+
+
+def test_recipe_reference_in_the_readme_is_generated_from_the_schema():
+    match = re.search(r"<!-- recipe-reference -->\s*```yaml\n(.+?)\n```", README, re.S)
+    assert match, "README has no recipe reference block"
+    assert match.group(1) == reference_yaml(), "regenerate it: python -m graphformers.recipe_reference"

@@ -1,0 +1,86 @@
+"""``python -m graphformers.recipe_reference``: every recipe key with its default and meaning, as
+commented YAML, generated from the schema in :mod:`graphformers.recipe` (the attribute docstrings
+of its dataclasses) and the built-in registered parts. The README's recipe reference is this
+output; a test keeps the two identical."""
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import typing
+from typing import Any, Optional
+
+import yaml
+
+from graphformers import recipe as schema
+from graphformers.encoders.base import FeatureEncoder, PositionalEncoder
+from graphformers.registry import DATASETS, LOCAL_BLOCKS, MIXERS, MODELS, ENCODERS, Registry
+
+COMMENT_COLUMN = 32
+
+
+def attribute_docs(cls: type) -> dict[str, str]:
+    """``{field: docstring}`` from the string literal under each annotated attribute of ``cls``."""
+    body = ast.parse(inspect.getsource(cls)).body[0].body
+    docs = {}
+    for statement, following in zip(body, body[1:]):
+        if (isinstance(statement, ast.AnnAssign) and isinstance(following, ast.Expr)
+                and isinstance(following.value, ast.Constant) and isinstance(following.value.value, str)):
+            docs[statement.target.id] = following.value.value.strip()
+    return docs
+
+
+def _built_in(registry: Registry, kind: Optional[type] = None) -> list[str]:
+    return [entry.name for entry in registry.entries()
+            if entry.origin.split(".")[0] == "graphformers"
+            and (kind is None or (isinstance(entry.part, type) and issubclass(entry.part, kind)))]
+
+
+def _choices() -> dict[str, list[str]]:
+    """Registered built-in names for the keys that name parts."""
+    features = _built_in(ENCODERS, FeatureEncoder)
+    return {"model.name": _built_in(MODELS), "model.local": _built_in(LOCAL_BLOCKS) + [schema.NO_PART],
+            "model.mixer": _built_in(MIXERS) + [schema.NO_PART], "model.encoders": _built_in(ENCODERS, PositionalEncoder),
+            "model.node_encoder": features, "model.edge_encoder": features, "data.name": _built_in(DATASETS)}
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, schema.PartSpec):
+        return value.name
+    return yaml.safe_dump(value, default_flow_style=True, width=1000).strip().removesuffix("...").strip()
+
+
+def _line(indent: str, key: str, value: str, comment: str) -> str:
+    text = f"{indent}{key}: {value}"
+    return f"{text:<{COMMENT_COLUMN - 1}} # {comment}"
+
+
+def _fields(cls: type, indent: str, section: str, choices: dict[str, list[str]]) -> list[str]:
+    docs, defaults = attribute_docs(cls), cls()
+    hints = typing.get_type_hints(cls)
+    lines = []
+    for field in dataclasses.fields(cls):
+        comment = docs[field.name]
+        options = choices.get(f"{section}{field.name}")
+        if typing.get_origin(hints[field.name]) is typing.Literal:
+            options = list(typing.get_args(hints[field.name]))
+        if options:
+            comment += f" ({' | '.join(options)})"
+        lines.append(_line(indent, field.name, _value(getattr(defaults, field.name)), comment))
+    return lines
+
+
+def reference_yaml() -> str:
+    """The commented YAML reference of every key (defaults as values)."""
+    choices = _choices()
+    recipe_docs = attribute_docs(schema.Recipe)
+    lines = [_line("", "extends", "null", "a recipe to start from (path relative to this file); this file's keys override it")]
+    lines += [_line("", name, _value(getattr(schema.Recipe(), name)), recipe_docs[name]) for name in ("name", "imports")]
+    for section, cls in (("model", schema.ModelConfig), ("data", schema.DataConfig), ("train", schema.TrainConfig)):
+        lines.append(f"{section}:")
+        lines += _fields(cls, "  ", f"{section}.", choices)
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(reference_yaml())
