@@ -120,6 +120,8 @@ class TrainConfig:
     """show Lightning's progress bar and model summary"""
     limit_batches: Optional[int] = None
     """smoke runs: at most this many batches per epoch and split"""
+    on_nonfinite_loss: Literal["stop", "skip"] = "stop"
+    """a NaN/inf training loss stops the run (the last checkpoint stays intact) or skips that step"""
 
 
 @dataclass

@@ -20,14 +20,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Train, test and report; recipe and resume problems print one ``error:`` line and exit 2."""
+    """Train, test and report; problems with the recipe, data, resumption or a diverging loss print
+    one ``error:`` line and exit 2."""
     args = build_parser().parse_args(argv)
+    from graphformers.data.raw_files import MissingDataError
+    from graphformers.data.validation import DataValidationError
+    from graphformers.training.module import NonFiniteLossError
     from graphformers.training.runner import ResumeError, run
 
     try:
         recipe = load_recipe(args.recipe, args.overrides)
         result = run(recipe, resume=args.resume)
-    except (RecipeError, RegistryError, ResumeError) as error:
+    except (RecipeError, RegistryError, ResumeError, MissingDataError, DataValidationError,
+            NonFiniteLossError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"test {result.metric}: {result.test_value:.4f} (best checkpoint on validation)")

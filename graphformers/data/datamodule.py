@@ -17,6 +17,7 @@ from torch_geometric.transforms import BaseTransform, Compose
 
 from graphformers.data.encoding_cache import EncodingCache
 from graphformers.data.task import SplitDataset, TaskInfo
+from graphformers.data.validation import validate_graphs
 from graphformers.encoders.precompute import NodeEncoding, attach_node_encodings, compute_node_encodings
 from graphformers.recipe import DataConfig
 from graphformers.registry import DATASETS
@@ -64,11 +65,14 @@ class GraphDataModule(pl.LightningDataModule):
     def split(self, name: str) -> Sequence[Data]:
         """The ``train`` / ``val`` / ``test`` graphs with precompute transforms applied (memoised).
 
-        Node encodings (positional encoders) go through the batched precompute and the on-disk
-        cache; any other transform (a mixer's structure) is applied graph by graph.
+        Every graph is first checked (:func:`validate_graphs`: non-finite features or targets,
+        edges out of range, feature widths that do not fit the task). Node encodings (positional
+        encoders) go through the batched precompute and the on-disk cache; any other transform (a
+        mixer's structure) is applied graph by graph.
         """
         if name not in self._prepared:
             graphs = getattr(self.splits, name)
+            validate_graphs(graphs, self.info, name)
             if self.precompute:
                 graphs = [graph.clone() for graph in graphs]
                 encodings = [t for t in self.precompute if isinstance(t, NodeEncoding)]

@@ -1,7 +1,7 @@
 """The LightningModule that trains any registered model on any registered dataset."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 import pytorch_lightning as pl
 import torch
@@ -12,6 +12,10 @@ from graphformers.recipe import Recipe, recipe_from_dict
 from graphformers.registry import MODELS
 from graphformers.training.link_prediction import pair_scores, reciprocal_ranks_per_graph, training_pairs
 from graphformers.training.objectives import metric_inputs, objective_for
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The training loss became NaN or infinite."""
 
 
 class GraphTask(pl.LightningModule):
@@ -39,8 +43,19 @@ class GraphTask(pl.LightningModule):
     def forward(self, batch: Batch) -> torch.Tensor:
         return self.model(batch)
 
-    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+    def training_step(self, batch: Batch, batch_idx: int) -> Optional[torch.Tensor]:
+        """The step's loss; a non-finite loss raises :class:`NonFiniteLossError`, or with
+        ``train.on_nonfinite_loss: skip`` returns None (Lightning then skips backward and the update)."""
         loss = self.objective.loss(*self._predicted(self(batch), batch))
+        if not torch.isfinite(loss):
+            if self.recipe.train.on_nonfinite_loss == "skip":
+                self.log("train/skipped_steps", 1.0, on_step=False, on_epoch=True, reduce_fx="sum",
+                         batch_size=batch.num_graphs)
+                return None
+            raise NonFiniteLossError(
+                f"epoch {self.current_epoch}, batch {batch_idx}: the training loss is {loss.item()}. Nothing from "
+                f"this epoch was saved; lower train.lr, keep train.gradient_clip on, check the data, or set "
+                f"train.on_nonfinite_loss: skip to skip such steps.")
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=batch.num_graphs)
         return loss
 

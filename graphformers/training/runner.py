@@ -14,7 +14,7 @@ from graphformers.data.datamodule import GraphDataModule
 from graphformers.recipe import Recipe
 from graphformers.training.checkpointing import AtomicCheckpointIO, EpochSeeder
 from graphformers.training.logging import ResumableCSVLogger
-from graphformers.training.module import GraphTask
+from graphformers.training.module import GraphTask, NonFiniteLossError
 
 BEST, LAST = "best.ckpt", "last.ckpt"
 
@@ -70,7 +70,13 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
         limit_train_batches=train.limit_batches, limit_val_batches=train.limit_batches,
         limit_test_batches=train.limit_batches,
     )
-    trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
+    try:
+        trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
+    except NonFiniteLossError as error:
+        kept = checkpoints / LAST
+        where = f"The last good checkpoint is {kept}; resume from it with --resume." if kept.is_file() else \
+            "No epoch had finished, so there is no checkpoint yet."
+        raise NonFiniteLossError(f"{error} {where}") from None
     (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
     return RunResult(run_dir, checkpoints / BEST, checkpoints / LAST,
                      run_dir / "metrics.csv", task.info.metric, tested[f"test/{task.info.metric}"])
