@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Optional
 
 from torch import Tensor, nn
+from torch_geometric.nn import BatchNorm
 from torch_geometric.data import Batch
 
 from graphformers.recipe import PartSpec, is_absent
@@ -11,8 +12,10 @@ from graphformers.registry import LOCAL_BLOCKS, MIXERS
 
 
 def make_norm(kind: str, hidden: int) -> nn.Module:
-    """``batch`` -> BatchNorm1d over nodes, ``layer`` -> LayerNorm per node, ``none`` -> identity."""
-    norms = {"batch": lambda: nn.BatchNorm1d(hidden), "layer": lambda: nn.LayerNorm(hidden), "none": nn.Identity}
+    """``batch`` -> batch norm over nodes (PyG's, which uses running statistics for a batch of one node
+    instead of failing), ``layer`` -> LayerNorm per node, ``none`` -> identity."""
+    norms = {"batch": lambda: BatchNorm(hidden, allow_single_element=True), "layer": lambda: nn.LayerNorm(hidden),
+             "none": nn.Identity}
     if kind not in norms:
         raise ValueError(f"Unknown norm {kind!r}; choose one of {', '.join(norms)}.")
     return norms[kind]()

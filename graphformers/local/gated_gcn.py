@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch_geometric.nn import BatchNorm
 from torch_geometric.utils import scatter
 
 from graphformers.registry import register_local
@@ -25,12 +26,12 @@ class GatedGCN(nn.Module):
     def __init__(self, hidden: int, dropout: float = 0.0) -> None:
         super().__init__()
         self.dropout = dropout
-        self.node_norm = nn.BatchNorm1d(hidden)
+        self.node_norm = BatchNorm(hidden, allow_single_element=True)
         self.node_self, self.node_neighbour, self.gate_target, self.gate_source = (
             nn.Linear(hidden, hidden) for _ in range(4)
         )
         self.gate_edge = nn.Linear(hidden, hidden)
-        self.edge_norm = nn.BatchNorm1d(hidden)
+        self.edge_norm = BatchNorm(hidden, allow_single_element=True)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
         source, target = edge_index

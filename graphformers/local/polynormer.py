@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch_geometric.nn import GATConv, GCNConv
+from torch_geometric.nn import BatchNorm, GATConv, GCNConv
 
 from graphformers.registry import register_local
 
@@ -26,7 +26,7 @@ class PolynormerLocal(nn.Module):
                      if attention else GCNConv(hidden, hidden))
         self.gate = nn.Linear(hidden, hidden)
         self.skip = nn.Linear(hidden, hidden)
-        self.batch_norm = nn.BatchNorm1d(hidden)
+        self.batch_norm = BatchNorm(hidden, allow_single_element=True)
         self.layer_norm = nn.LayerNorm(hidden)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:

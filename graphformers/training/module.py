@@ -45,10 +45,17 @@ class GraphTask(pl.LightningModule):
 
     def training_step(self, batch: Batch, batch_idx: int) -> Optional[torch.Tensor]:
         """The step's loss; a non-finite loss raises :class:`NonFiniteLossError`, or with
-        ``train.on_nonfinite_loss: skip`` returns None (Lightning then skips backward and the update)."""
+        ``train.on_nonfinite_loss: skip`` returns None (Lightning then skips backward and the update)
+        after restoring the running statistics that forward pass changed."""
+        skip = self.recipe.train.on_nonfinite_loss == "skip"
+        # the forward pass updates running statistics (batch norm); a skipped step must not keep them
+        statistics = {name: b.clone() for name, b in self.model.named_buffers() if b.is_floating_point()} if skip else {}
         loss = self.objective.loss(*self._predicted(self(batch), batch))
         if not torch.isfinite(loss):
-            if self.recipe.train.on_nonfinite_loss == "skip":
+            if skip:
+                buffers = dict(self.model.named_buffers())
+                for name, saved in statistics.items():
+                    buffers[name].copy_(saved)
                 self.log("train/skipped_steps", 1.0, on_step=False, on_epoch=True, reduce_fx="sum",
                          batch_size=batch.num_graphs)
                 return None
