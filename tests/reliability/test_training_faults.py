@@ -3,6 +3,7 @@ or (``train.on_nonfinite_loss: skip``) skips the step and trains on."""
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import torch
 
 from conftest import epoch_values
 from graphformers.recipe import load_recipe
+from graphformers.registry import MIXERS
 from graphformers.training.module import NonFiniteLossError
 from graphformers.training.runner import run
 
@@ -21,7 +23,12 @@ SMALL = ["data.options.num_train=300", "data.options.num_val=64", "data.options.
 
 @pytest.fixture(autouse=True)
 def importable(monkeypatch):
+    """``diverging_parts`` importable by the recipes, its mixer registered only for this test."""
     monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    monkeypatch.setattr(MIXERS, "_entries", dict(MIXERS._entries))
+    monkeypatch.delitem(sys.modules, "diverging_parts", raising=False)
+    yield
+    sys.modules.pop("diverging_parts", None)
 
 
 def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
