@@ -48,7 +48,7 @@ PARTS = ([("gine", mixer, None) for mixer in ("full", "performer", "exphormer", 
          + [(local, "full", None) for local in ("gatedgcn", "gcn", "gat", "polynormer")]
          + [("gine", "full", encoder) for encoder in ({"name": "lap", "k": 8, "dim": 4},
                                                       {"name": "rwse", "steps": 4, "dim": 4},
-                                                      {"name": "maglap", "k": 8, "dim": 4}, None)])
+                                                      {"name": "maglap", "k": 8, "dim": 4})])
 
 
 def _part_id(part) -> str:
