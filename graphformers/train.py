@@ -26,13 +26,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from graphformers.data.raw_files import MissingDataError
     from graphformers.data.validation import DataValidationError
     from graphformers.training.module import NonFiniteLossError
-    from graphformers.training.runner import ResumeError, run
+    from graphformers.training.runner import DataLoaderWorkerError, ResumeError, run
 
     try:
         recipe = load_recipe(args.recipe, args.overrides)
         result = run(recipe, resume=args.resume)
     except (RecipeError, RegistryError, ResumeError, MissingDataError, DataValidationError,
-            NonFiniteLossError) as error:
+            NonFiniteLossError, DataLoaderWorkerError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"test {result.metric}: {result.test_value:.4f} (best checkpoint on validation)")

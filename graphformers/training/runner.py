@@ -23,6 +23,10 @@ class ResumeError(FileNotFoundError):
     """``--resume`` found nothing to resume."""
 
 
+class DataLoaderWorkerError(RuntimeError):
+    """A data-loading worker process died (PyTorch detects it and raises; this says what to do)."""
+
+
 @dataclass
 class RunResult:
     """Where a run wrote its files and the test metric of its best checkpoint."""
@@ -77,6 +81,13 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
         where = f"The last good checkpoint is {kept}; resume from it with --resume." if kept.is_file() else \
             "No epoch had finished, so there is no checkpoint yet."
         raise NonFiniteLossError(f"{error} {where}") from None
+    except RuntimeError as error:
+        if "DataLoader worker" not in str(error):
+            raise
+        raise DataLoaderWorkerError(
+            f"{error}. A data-loading worker process died (often killed by the OS for memory): lower "
+            f"data.num_workers or data.batch_size, or set data.num_workers: 0 to load in the training process; "
+            f"--resume continues from the last checkpoint.") from None
     (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
     return RunResult(run_dir, checkpoints / BEST, checkpoints / LAST,
                      run_dir / "metrics.csv", task.info.metric, tested[f"test/{task.info.metric}"])
