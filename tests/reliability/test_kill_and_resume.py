@@ -39,7 +39,7 @@ def test_sigkill_mid_training_then_resume_equals_an_uninterrupted_run(tmp_path):
     deadline = time.monotonic() + 600
     while not first_checkpoint.is_file() and victim.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.5)  # into the next epoch
+    time.sleep(0.2)  # into the next epoch
     victim.send_signal(signal.SIGKILL)
     assert victim.wait(timeout=60) == -signal.SIGKILL  # killed, not finished
     assert torch.load(first_checkpoint, weights_only=True)["epoch"] < 3
