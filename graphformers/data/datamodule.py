@@ -57,6 +57,13 @@ class GraphDataModule(pl.LightningDataModule):
         """The dataset's task: level, type, sizes, metric and feature encoders."""
         return self.splits.info
 
+    def largest_graph_nodes(self) -> int:
+        """Nodes of the largest graph a model will see in one batch (a partition's with ``data.node_parts``)."""
+        largest = max((graph.num_nodes for name in ("train", "val", "test") for graph in getattr(self.splits, name)),
+                      default=0)
+        parts = self.config.node_parts
+        return -(-largest // parts) if parts else largest
+
     def set_precompute(self, transforms: list[BaseTransform]) -> None:
         """Transforms applied once to each graph (positional encodings, ...)."""
         self.precompute = list(transforms)

@@ -30,5 +30,13 @@ class GlobalMixer(nn.Module):
         """A transform storing per-graph structure this mixer reads from ``data`` (None: needs none)."""
         return None
 
+    def check_graph_size(self, num_nodes: int) -> None:
+        """Raise :class:`GraphTooLargeError` if a graph of ``num_nodes`` nodes is beyond this mixer
+        (called before training on the largest graph, so a run fails before allocating)."""
+
+
+class GraphTooLargeError(ValueError):
+    """A graph too large for the chosen mixer; the message gives the estimate and the alternatives."""
+
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
         raise NotImplementedError

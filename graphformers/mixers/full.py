@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
-from graphformers.mixers.base import GlobalMixer
+from graphformers.mixers.base import GlobalMixer, GraphTooLargeError
 from graphformers.mixers.size_groups import padded_blocks
 from graphformers.registry import register_mixer
 
@@ -18,19 +18,34 @@ class FullAttention(GlobalMixer):
     (:func:`~graphformers.mixers.size_groups.padded_blocks`) are gathered into one padded block each and attended with
     ``scaled_dot_product_attention`` (padded keys masked; blocks of equal-size graphs need
     no mask, which lets PyTorch pick its fused kernels). Nodes must be ordered by graph, as
-    in every PyG ``Batch``.
+    in every PyG ``Batch``. Graphs above ``max_nodes`` are refused (:meth:`check_graph_size`).
     """
 
-    def __init__(self, hidden: int, heads: int, dropout: float) -> None:
+    def __init__(self, hidden: int, heads: int, dropout: float, max_nodes: int = 100_000) -> None:
         super().__init__(hidden, heads, dropout)
+        self.max_nodes = max_nodes
         self.qkv = nn.Linear(hidden, 3 * hidden)
         self.out = nn.Linear(hidden, hidden)
+
+    def check_graph_size(self, num_nodes: int) -> None:
+        """Refuse graphs above ``max_nodes``: exact attention costs N^2 per head and layer (at 10^5
+        nodes ~100 s per layer step on 2 CPU cores; fused kernels keep memory linear, others need
+        the N^2 scores)."""
+        if num_nodes > self.max_nodes:
+            scores = num_nodes * num_nodes * self.heads
+            raise GraphTooLargeError(
+                f"full attention on a graph of {num_nodes:,} nodes: {scores:,} attention scores per layer "
+                f"({scores * 4 / 2**30:,.0f} GiB where they are materialised: without a fused kernel, or to "
+                f"inspect attention), and time growing as N^2. Use a linear mixer (performer, exphormer, "
+                f"polynormer), split the graph with data.node_parts, or raise model.mixer's max_nodes "
+                f"({self.max_nodes:,}).")
 
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
         num_nodes = x.size(0)
         q, k, v = self.qkv(x).view(num_nodes, 3, self.heads, -1).unbind(1)  # each [N, heads, hidden / heads]
         attended = x.new_empty(num_nodes, self.heads, self.hidden // self.heads)
-        for index, valid in padded_blocks(batch, data.num_graphs):  # [G, L] each
+        for index, valid in padded_blocks(batch, data.num_graphs):  # [G, L] each, largest graphs first
+            self.check_graph_size(index.size(1))
             mask = None if bool(valid.all()) else valid[:, None, None, :]
             block = F.scaled_dot_product_attention(
                 *(t[index].transpose(1, 2) for t in (q, k, v)), attn_mask=mask,

@@ -64,6 +64,12 @@ class GPSModel(nn.Module):
         mixer_transform = mixer.precompute() if mixer is not None else None
         return transforms + ([mixer_transform] if mixer_transform is not None else [])
 
+    def check_graph_size(self, num_nodes: int) -> None:
+        """Raise if a graph of ``num_nodes`` nodes is beyond the mixer (before any training)."""
+        for layer in self.layers:
+            if layer.mixer is not None:
+                layer.mixer.check_graph_size(num_nodes)
+
     def forward(self, data: Batch) -> Tensor:
         """Returns ``[num_graphs, num_outputs]`` for graph-level (``[num_graphs, sequence_length * num_outputs]``
         for sequence tasks), ``[N, num_outputs]`` for node-level and
