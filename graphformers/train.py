@@ -26,6 +26,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     from graphformers.data.raw_files import MissingDataError
     from graphformers.data.validation import DataValidationError
     from graphformers.mixers.base import GraphTooLargeError
+    from graphformers.training.checkpointing import UntrustedCheckpointError
     from graphformers.training.module import NonFiniteLossError
     from graphformers.training.runner import DataLoaderWorkerError, ResumeError, run
 
@@ -33,7 +34,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         recipe = load_recipe(args.recipe, args.overrides)
         result = run(recipe, resume=args.resume)
     except (RecipeError, RegistryError, ResumeError, MissingDataError, DataValidationError,
-            NonFiniteLossError, DataLoaderWorkerError, GraphTooLargeError) as error:
+            NonFiniteLossError, DataLoaderWorkerError, GraphTooLargeError, UntrustedCheckpointError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"test {result.metric}: {result.test_value:.4f} (best checkpoint on validation)")

@@ -1,6 +1,7 @@
 """Atomic checkpoint files and per-epoch seeding, so an interrupted run resumes exactly."""
 from __future__ import annotations
 
+import pickle
 import random
 from typing import Any, Callable, Optional
 
@@ -12,16 +13,27 @@ from pytorch_lightning.plugins.io import TorchCheckpointIO
 from graphformers.io import atomic_torch_save
 
 
+class UntrustedCheckpointError(ValueError):
+    """A checkpoint holding more than tensors and plain data (pickled objects or code)."""
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Saves each checkpoint with :func:`atomic_torch_save` (a kill mid-save keeps the previous
-    file intact); loads with ``weights_only=True``."""
+    file intact); loads with ``weights_only=True``, refusing pickled objects or code."""
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Optional[Any] = None) -> None:
         atomic_torch_save(checkpoint, path)
 
     def load_checkpoint(self, path: Any, map_location: Optional[Callable] = lambda storage, loc: storage,
                         weights_only: Optional[bool] = None) -> dict[str, Any]:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        try:
+            return torch.load(path, map_location=map_location, weights_only=True)
+        except pickle.UnpicklingError as error:
+            first_line = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            raise UntrustedCheckpointError(
+                f"{path}: refused: the checkpoint holds pickled objects beyond tensors and plain data, which could "
+                f"run code when loaded (a tampered file, or one not written by graphformers). Nothing was "
+                f"executed. Use a checkpoint written by a graphformers run. (torch: {first_line})") from None
 
 
 class EpochSeeder(pl.Callback):
