@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,23 @@ def data_root_outside_the_checkout(tmp_path_factory):
     patch.setenv(DATA_ROOT_VARIABLE, str(tmp_path_factory.mktemp("data-root")))
     yield
     patch.undo()
+
+
+@pytest.fixture
+def helper_module(monkeypatch):
+    """``helper_module(path, registry)``: makes the module file ``path`` importable by a recipe's
+    ``imports:`` and keeps what it registers in ``registry`` out of the other tests."""
+    imported = []
+
+    def prepare(path: Path, registry) -> None:
+        monkeypatch.syspath_prepend(str(path.parent))
+        monkeypatch.setattr(registry, "_entries", dict(registry._entries))
+        monkeypatch.delitem(sys.modules, path.stem, raising=False)
+        imported.append(path.stem)
+
+    yield prepare
+    for name in imported:
+        sys.modules.pop(name, None)
 
 
 def epoch_values(metrics_csv: Path, column: str) -> dict[int, float]:

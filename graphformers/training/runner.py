@@ -88,7 +88,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
         if "DataLoader worker" not in str(error):
             raise
         raise DataLoaderWorkerError(
-            f"{error}. A data-loading worker process died (often killed by the OS for memory): lower "
+            f"{str(error).strip().rstrip('.')}. A data-loading worker process died (often killed by the OS for memory): lower "
             f"data.num_workers or data.batch_size, or set data.num_workers: 0 to load in the training process; "
             f"--resume continues from the last checkpoint.") from None
     (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)

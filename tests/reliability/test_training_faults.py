@@ -3,7 +3,6 @@ or (``train.on_nonfinite_loss: skip``) skips the step and trains on."""
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,9 @@ SMALL = ["data.options.num_train=300", "data.options.num_val=64", "data.options.
 
 
 @pytest.fixture(autouse=True)
-def importable(monkeypatch):
+def diverging_parts(helper_module):
     """``diverging_parts`` importable by the recipes, its mixer registered only for this test."""
-    monkeypatch.syspath_prepend(str(Path(__file__).parent))
-    monkeypatch.setattr(MIXERS, "_entries", dict(MIXERS._entries))
-    monkeypatch.delitem(sys.modules, "diverging_parts", raising=False)
-    yield
-    sys.modules.pop("diverging_parts", None)
+    helper_module(Path(__file__).with_name("diverging_parts.py"), MIXERS)
 
 
 def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
