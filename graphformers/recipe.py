@@ -19,10 +19,11 @@ from typing import Any, Literal, Mapping, Optional, Union
 
 import yaml
 
+from graphformers.errors import GraphformersError
 from graphformers.registry import ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS, DATASETS, Registry, RegistryError
 
 
-class RecipeError(ValueError):
+class RecipeError(GraphformersError, ValueError):
     """A recipe that cannot be used, with the file and key at fault."""
 
 

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Callable, TypeVar
 
+from graphformers.errors import GraphformersError
+
 PLUGIN_GROUP = "graphformers.plugins"
 T = TypeVar("T")
 
 
-class RegistryError(LookupError):
+class RegistryError(GraphformersError, LookupError):
     """A name that no part answers to, or two parts claiming one name."""
 
 

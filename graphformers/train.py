@@ -5,8 +5,8 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
-from graphformers.recipe import RecipeError, load_recipe
-from graphformers.registry import RegistryError
+from graphformers.errors import GraphformersError
+from graphformers.recipe import load_recipe
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,21 +20,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Train, test and report; problems with the recipe, data, resumption or a diverging loss print
-    one ``error:`` line and exit 2."""
+    """Train, test and report; an error meant for the user (:class:`GraphformersError`: recipe, data,
+    resumption, a diverging loss, a graph too large, an untrusted checkpoint, a dead loader worker)
+    prints one ``error:`` line and exits 2."""
     args = build_parser().parse_args(argv)
-    from graphformers.data.raw_files import MissingDataError
-    from graphformers.data.validation import DataValidationError
-    from graphformers.mixers.base import GraphTooLargeError
-    from graphformers.training.checkpointing import UntrustedCheckpointError
-    from graphformers.training.module import NonFiniteLossError
-    from graphformers.training.runner import DataLoaderWorkerError, ResumeError, run
+    from graphformers.training.runner import run
 
     try:
         recipe = load_recipe(args.recipe, args.overrides)
         result = run(recipe, resume=args.resume)
-    except (RecipeError, RegistryError, ResumeError, MissingDataError, DataValidationError,
-            NonFiniteLossError, DataLoaderWorkerError, GraphTooLargeError, UntrustedCheckpointError) as error:
+    except GraphformersError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(f"test {result.metric}: {result.test_value:.4f} (best checkpoint on validation)")

@@ -15,6 +15,8 @@ from typing import Callable, Optional, Sequence
 
 from torch_geometric.data import download_url
 
+from graphformers.errors import GraphformersError
+
 
 @dataclass(frozen=True)
 class RawFile:
@@ -31,7 +33,7 @@ class RawFile:
         return Path(self.path).name
 
 
-class MissingDataError(RuntimeError):
+class MissingDataError(GraphformersError, RuntimeError):
     """A dataset's raw files are absent or not the official ones; the message says what to put where."""
 
 

@@ -9,12 +9,13 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from graphformers.data.task import TaskInfo
+from graphformers.errors import GraphformersError
 
 CATEGORY_ENCODERS = {"embedding"}
 """Feature encoders whose input is one category id per row (``in_dim`` = number of categories)."""
 
 
-class DataValidationError(ValueError):
+class DataValidationError(GraphformersError, ValueError):
     """A graph that cannot be trained on; the message names the split, the graph and the fix."""
 
 

@@ -16,6 +16,8 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
+from graphformers.errors import GraphformersError
+
 
 class GlobalMixer(nn.Module):
     """Base class of global mixers (see module docstring for the contract)."""
@@ -35,7 +37,7 @@ class GlobalMixer(nn.Module):
         (called before training on the largest graph, so a run fails before allocating)."""
 
 
-class GraphTooLargeError(ValueError):
+class GraphTooLargeError(GraphformersError, ValueError):
     """A graph too large for the chosen mixer; the message gives the estimate and the alternatives."""
 
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:

@@ -10,10 +10,11 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 
+from graphformers.errors import GraphformersError
 from graphformers.io import atomic_torch_save
 
 
-class UntrustedCheckpointError(ValueError):
+class UntrustedCheckpointError(GraphformersError, ValueError):
     """A checkpoint holding more than tensors and plain data (pickled objects or code)."""
 
 

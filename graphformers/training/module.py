@@ -8,13 +8,14 @@ import torch
 from torch_geometric.data import Batch
 
 from graphformers.data.task import TaskInfo
+from graphformers.errors import GraphformersError
 from graphformers.recipe import Recipe, recipe_from_dict
 from graphformers.registry import MODELS
 from graphformers.training.link_prediction import pair_scores, reciprocal_ranks_per_graph, training_pairs
 from graphformers.training.objectives import metric_inputs, objective_for
 
 
-class NonFiniteLossError(FloatingPointError):
+class NonFiniteLossError(GraphformersError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 

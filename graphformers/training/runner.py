@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint
 
 from graphformers.data.datamodule import GraphDataModule
+from graphformers.errors import GraphformersError
 from graphformers.recipe import Recipe
 from graphformers.training.checkpointing import AtomicCheckpointIO, EpochSeeder
 from graphformers.training.logging import ResumableCSVLogger
@@ -19,11 +20,11 @@ from graphformers.training.module import GraphTask, NonFiniteLossError
 BEST, LAST = "best.ckpt", "last.ckpt"
 
 
-class ResumeError(FileNotFoundError):
+class ResumeError(GraphformersError, FileNotFoundError):
     """``--resume`` found nothing to resume."""
 
 
-class DataLoaderWorkerError(RuntimeError):
+class DataLoaderWorkerError(GraphformersError, RuntimeError):
     """A data-loading worker process died (PyTorch detects it and raises; this says what to do)."""
 
 
