@@ -42,7 +42,7 @@ class FullAttention(GlobalMixer):
 
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
         num_nodes = x.size(0)
-        q, k, v = self.qkv(x).view(num_nodes, 3, self.heads, -1).unbind(1)  # each [N, heads, hidden / heads]
+        q, k, v = self._project(x)
         attended = x.new_empty(num_nodes, self.heads, self.hidden // self.heads)
         for index, valid in padded_blocks(batch, data.num_graphs):  # [G, L] each, largest graphs first
             self.check_graph_size(index.size(1))
@@ -58,7 +58,11 @@ class FullAttention(GlobalMixer):
     def attention_weights(self, x: Tensor, batch: Tensor) -> list[Tensor]:
         """Each graph's attention probabilities ``[heads, n_i, n_i]`` (row = query node), for
         inspection: the same projection and scaling as :meth:`forward`, without dropout."""
-        q, k, _ = self.qkv(x).view(x.size(0), 3, self.heads, -1).unbind(1)
+        q, k, _ = self._project(x)
         sizes = torch.bincount(batch).tolist()
         return [torch.softmax(torch.einsum("nhd,mhd->hnm", q_i, k_i) / q_i.size(-1) ** 0.5, dim=-1)
                 for q_i, k_i in zip(q.split(sizes), k.split(sizes))]
+
+    def _project(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Queries, keys and values from one fused projection, each ``[N, heads, hidden / heads]``."""
+        return self.qkv(x).view(x.size(0), 3, self.heads, -1).unbind(1)
