@@ -78,30 +78,33 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _scaling(args: argparse.Namespace) -> list[dict]:
-    mixers = [name.strip() for name in args.mixers.split(",") if name.strip()]
+    mixers = _names(args.mixers)
     for mixer in mixers:
         MIXERS.get(mixer)
-    sizes = [200, 2000] if args.quick else [int(float(size)) for size in args.sizes.split(",")]
+    sizes = [200, 2000] if args.quick else [int(float(size)) for size in _names(args.sizes)]
     return scaling.run_scaling(mixers, sizes, args.memory_gib, 1 if args.quick else args.repeats, args.timeout,
                                steady_timing=not args.quick, device=args.device)
 
 
 def _model(args: argparse.Namespace) -> list[dict]:
-    mixers = [name.strip() for name in args.mixers.split(",") if name.strip()]
-    if args.quick:
-        settings = {"hidden": 32, "layers": 2, "heads": 4, "attn_dropout": args.attn_dropout}
-        return model.run_model(["generated"], mixers, 16, 2, settings, 1, args.device, args.root)
     settings = {"hidden": args.hidden, "layers": args.layers, "heads": args.heads, "attn_dropout": args.attn_dropout}
-    sets = [name.strip() for name in args.batches.split(",") if name.strip()]
-    return model.run_model(sets, mixers, args.batch_size, args.num_batches, settings, args.repeats, args.device,
-                           args.root)
+    if args.quick:
+        quick = {**settings, "hidden": 32, "layers": 2, "heads": 4}
+        return model.run_model(["generated"], _names(args.mixers), 16, 2, quick, 1, args.device, args.root)
+    return model.run_model(_names(args.batches), _names(args.mixers), args.batch_size, args.num_batches, settings,
+                           args.repeats, args.device, args.root)
 
 
 def _encoders(args: argparse.Namespace) -> list[dict]:
     if args.quick:
         return encoders.run_encoders(200, [1500], args.k, args.steps, 1, args.workers)
-    sizes = [int(float(size)) for size in args.large_sizes.split(",") if size.strip()]
+    sizes = [int(float(size)) for size in _names(args.large_sizes)]
     return encoders.run_encoders(args.molecules, sizes, args.k, args.steps, args.repeats, args.workers)
+
+
+def _names(text: str) -> list[str]:
+    """The non-empty items of a comma-separated option."""
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 if __name__ == "__main__":
