@@ -78,7 +78,7 @@ class DataConfig:
     root: Optional[str] = None
     """data root; null: $GRAPHFORMERS_DATA, else ./datasets"""
     batch_size: int = 64
-    """graphs per mini-batch"""
+    """graphs (data.neighbors: target nodes) per mini-batch and process; the global batch is batch_size x processes"""
     num_workers: int = 0
     """DataLoader worker processes"""
     precompute_workers: int = 0
@@ -87,6 +87,8 @@ class DataConfig:
     """keep positional encodings under <dataset folder>/encodings/"""
     node_parts: Optional[int] = None
     """one large graph: train and evaluate on this many random node partitions (induced subgraphs)"""
+    neighbors: Optional[list[int]] = None
+    """one large graph: batches of data.batch_size target nodes with sampled neighbours, fan-out per hop (e.g. [15, 10]; -1: all)"""
     options: dict[str, Any] = field(default_factory=dict)
     """the dataset's own options, e.g. {num_train: 2000}"""
 
@@ -111,10 +113,16 @@ class TrainConfig:
     """seeds weights, shuffling, dropout and sign flips (runs and resumes are reproducible)"""
     accelerator: str = "auto"
     """Lightning accelerator: auto, cpu, gpu"""
-    devices: int = 1
-    """devices (processes) to train on"""
-    precision: str = "32-true"
-    """Lightning precision, e.g. 32-true, bf16-mixed"""
+    devices: Union[int, Literal["auto"]] = 1
+    """devices (one process each) per machine; auto: every GPU, else 1"""
+    num_nodes: int = 1
+    """machines; processes in all = devices x num_nodes"""
+    strategy: Literal["auto", "ddp", "ddp_spawn", "fsdp"] = "auto"
+    """Lightning strategy for more than one process (auto: ddp)"""
+    sync_batchnorm: bool = False
+    """batch-norm statistics over the global batch, not each process's share (GPU)"""
+    precision: Literal["32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"] = "32-true"
+    """Lightning precision"""
     out_dir: Optional[str] = None
     """where runs are written; null: runs/<recipe name>"""
     progress_bar: bool = True
@@ -446,12 +454,15 @@ _RANGES: dict[str, tuple[Any, str]] = {
     "data.num_workers": (lambda v: v >= 0, ">= 0"),
     "data.precompute_workers": (lambda v: v >= 0, ">= 0"),
     "data.node_parts": (lambda v: v is None or v >= 1, "null or >= 1"),
+    "data.neighbors": (lambda v: v is None or (len(v) >= 1 and all(k >= 1 or k == -1 for k in v)),
+                       "null or a non-empty list of fan-outs, each >= 1 or -1"),
     "train.max_epochs": (lambda v: v >= 1, ">= 1"),
     "train.lr": (lambda v: math.isfinite(v) and v > 0, "a finite number > 0"),
     "train.weight_decay": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
     "train.warmup_epochs": (lambda v: v >= 0, ">= 0"),
     "train.gradient_clip": (lambda v: v is None or (math.isfinite(v) and v > 0), "null or a number > 0"),
-    "train.devices": (lambda v: v >= 1, ">= 1"),
+    "train.devices": (lambda v: v == "auto" or v >= 1, ">= 1 or auto"),
+    "train.num_nodes": (lambda v: v >= 1, ">= 1"),
     "train.limit_batches": (lambda v: v is None or v >= 1, "null or >= 1"),
 }
 
@@ -462,6 +473,9 @@ def _check_ranges(recipe: Recipe, origins: Mapping[str, str]) -> None:
         value = _get_dotted(recipe, dotted)
         if not accepts(value):
             raise RecipeError(f"{_source(origins, dotted)}: {dotted!r} must be {wanted}, got {value!r}.")
+    if recipe.data.neighbors is not None and recipe.data.node_parts is not None:
+        raise RecipeError(f"{_source(origins, 'data.neighbors')}: data.neighbors and data.node_parts are two ways to "
+                          f"batch one large graph; keep one of them.")
     model = recipe.model
     if is_absent(model.local) and is_absent(model.mixer):
         raise RecipeError(f"{_source(origins, 'model.mixer')}: model.local and model.mixer are both none; "

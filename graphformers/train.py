@@ -32,6 +32,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except GraphformersError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if not result.is_global_zero:
+        return 0
     print(f"test {result.metric}: {result.test_value:.4f} (best checkpoint on validation)")
     print(f"checkpoints: {result.best_checkpoint}  {result.last_checkpoint}")
     print(f"logs: {result.metrics_csv}")

@@ -53,12 +53,12 @@ def test_node_partitions_cover_every_node_once_per_epoch_with_induced_edges(part
 
 def test_training_partitions_are_redrawn_each_epoch_and_reproducible(partitioned):
     loader = partitioned.train_dataloader()
-    loader.sampler.set_epoch(0)
+    loader.batch_sampler.set_epoch(0)
     first = _node_ids(loader)
-    loader.sampler.set_epoch(1)
+    loader.batch_sampler.set_epoch(1)
     second = _node_ids(loader)
     again = partitioned.train_dataloader()
-    again.sampler.set_epoch(1)
+    again.batch_sampler.set_epoch(1)
     assert not torch.equal(first[0], second[0])
     assert all(torch.equal(a, b) for a, b in zip(second, _node_ids(again)))
 
@@ -66,7 +66,7 @@ def test_training_partitions_are_redrawn_each_epoch_and_reproducible(partitioned
 def test_evaluation_partitions_are_random_but_fixed_across_epochs(partitioned):
     loader = partitioned.val_dataloader()
     before = _node_ids(loader)
-    loader.sampler.set_epoch(5)
+    loader.batch_sampler.set_epoch(5)
     assert all(torch.equal(a, b) for a, b in zip(before, _node_ids(loader)))
     assert not torch.equal(before[0], torch.arange(before[0].numel()))  # not the contiguous id ranges
 

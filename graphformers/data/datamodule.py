@@ -10,12 +10,13 @@ from typing import Optional, Sequence
 
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DistributedSampler
-from torch_geometric.data import Batch, Data
-from torch_geometric.loader import DataLoader, RandomNodeLoader
+from torch_geometric.data import Data
+from torch_geometric.loader import DataLoader, NodeLoader
 from torch_geometric.transforms import BaseTransform, Compose
 
+from graphformers.data.distributed import GlobalBatchSampler, Order
 from graphformers.data.encoding_cache import EncodingCache
+from graphformers.data.sampling import PartitionCollate, SampledGraph, UniformNeighborSampler
 from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.data.validation import validate_graphs
 from graphformers.encoders.precompute import NodeEncoding, attach_node_encodings, compute_node_encodings
@@ -58,11 +59,19 @@ class GraphDataModule(pl.LightningDataModule):
         return self.splits.info
 
     def largest_graph_nodes(self) -> int:
-        """Nodes of the largest graph a model will see in one batch (a partition's with ``data.node_parts``)."""
+        """Nodes of the largest graph a model will see in one batch (with ``data.node_parts`` a partition's;
+        with ``data.neighbors`` at most ``batch_size * (1 + k1 + k1 * k2 + ...)``)."""
         largest = max((graph.num_nodes for name in ("train", "val", "test") for graph in getattr(self.splits, name)),
                       default=0)
-        parts = self.config.node_parts
-        return -(-largest // parts) if parts else largest
+        if self.config.node_parts:
+            return -(-largest // self.config.node_parts)
+        if self.config.neighbors is not None and all(k >= 0 for k in self.config.neighbors):
+            reach, frontier = 1, 1
+            for fanout in self.config.neighbors:
+                frontier *= fanout
+                reach += frontier
+            return min(largest, self.config.batch_size * reach)
+        return largest
 
     def set_precompute(self, transforms: list[BaseTransform]) -> None:
         """Transforms applied once to each graph (positional encodings, ...)."""
@@ -75,7 +84,7 @@ class GraphDataModule(pl.LightningDataModule):
         Every graph is first checked (:func:`validate_graphs`: non-finite features or targets,
         edges out of range, feature widths that do not fit the task). Node encodings (positional
         encoders) go through the batched precompute and the on-disk cache; any other transform (a
-        mixer's structure) is applied graph by graph.
+        mixer's structure) is applied graph by graph, or to each sampled subgraph.
         """
         if name not in self._prepared:
             graphs = getattr(self.splits, name)
@@ -85,10 +94,20 @@ class GraphDataModule(pl.LightningDataModule):
                 encodings = [t for t in self.precompute if isinstance(t, NodeEncoding)]
                 if encodings:
                     self._encode(name, graphs, encodings)
-                others = Compose([t for t in self.precompute if not isinstance(t, NodeEncoding)])
-                graphs = [others(graph) for graph in graphs]
+                if not self.samples_subgraphs:
+                    graphs = [self._structure(graph) for graph in graphs]
             self._prepared[name] = graphs
         return self._prepared[name]
+
+    @property
+    def samples_subgraphs(self) -> bool:
+        """Whether batches are subgraphs of one large graph (``data.neighbors`` or ``data.node_parts``)."""
+        return self.config.neighbors is not None or self.config.node_parts is not None
+
+    def _structure(self, graph: Data) -> Data:
+        """The precompute transforms that are not node encodings (a mixer's structure, e.g. expander
+        edges): on whole graphs once, or on each sampled subgraph (it must match the nodes attended over)."""
+        return Compose([t for t in self.precompute if not isinstance(t, NodeEncoding)])(graph)
 
     def encoding_cache(self) -> Optional[EncodingCache]:
         """``encodings/`` in the dataset's folder (``<data root>/<dataset name>`` for generated
@@ -113,59 +132,50 @@ class GraphDataModule(pl.LightningDataModule):
             log.info("%s: loaded %s from %s", split, encodings, path)
         attach_node_encodings(graphs, encoded)
 
-    def _loader(self, graphs: Sequence[Data], shuffle: bool) -> torch.utils.data.DataLoader:
-        """Graph mini-batches, or (``data.node_parts``) random node partitions of the one graph."""
+    def _loader(self, graphs: Sequence[Data], order: Order) -> torch.utils.data.DataLoader:
+        """Graph mini-batches; or, on one large graph, sampled neighbourhoods of ``data.batch_size``
+        target nodes (``data.neighbors``) or random node partitions (``data.node_parts``). Every
+        loader splits its batches across processes with :class:`GlobalBatchSampler` (each graph,
+        target node or partition node exactly once per epoch)."""
         workers = self.config.num_workers
-        common = dict(num_workers=workers, persistent_workers=workers > 0,
-                      generator=torch.Generator().manual_seed(self.seed))
+        # the loader's own generator: creating its iterator must not consume the global RNG dropout uses
+        common = dict(num_workers=workers, persistent_workers=workers > 0, generator=torch.Generator().manual_seed(self.seed))
+        if not self.samples_subgraphs:
+            return DataLoader(graphs, batch_sampler=self._batches(len(graphs), self.config.batch_size, order), **common)
+        if len(graphs) != 1:
+            option = "neighbors" if self.config.neighbors is not None else "node_parts"
+            raise ValueError(f"data.{option} samples one large graph, but {self.config.name!r} has {len(graphs)} "
+                             f"graphs per split; remove data.{option} (batches of whole graphs: data.batch_size).")
+        (graph,) = graphs
+        to_batch = SampledGraph(self._structure if self.precompute else None)
         if self.config.node_parts is not None:
-            if len(graphs) != 1:
-                raise ValueError(f"data.node_parts splits one large graph, but {self.config.name!r} has "
-                                 f"{len(graphs)} graphs per split; remove data.node_parts (use data.batch_size).")
-            (graph,) = graphs
-            return NodePartitionLoader(graph, self.config.node_parts, sampler=self._sampler(range(graph.num_nodes),
-                                                                                              shuffle), **common)
-        return DataLoader(graphs, batch_size=self.config.batch_size, sampler=self._sampler(graphs, shuffle), **common)
+            part_size = -(-graph.num_nodes // self.config.node_parts)
+            return torch.utils.data.DataLoader(range(graph.num_nodes), collate_fn=PartitionCollate(graph, to_batch),
+                                               batch_sampler=self._batches(graph.num_nodes, part_size, order), **common)
+        targets = graph.target_mask.nonzero().view(-1) if "target_mask" in graph else torch.arange(graph.num_nodes)
+        sampler = UniformNeighborSampler(graph, self.config.neighbors, seed=self.seed)
+        return NodeLoader(graph, sampler, input_nodes=targets, transform=to_batch,
+                          batch_sampler=self._batches(targets.numel(), self.config.batch_size, order), **common)
 
-    def _sampler(self, items: Sequence, shuffle: bool) -> DistributedSampler:
-        """Split across ranks; shuffled by ``(seed, epoch)`` for training, so epoch ``e``'s order is the
-        same whether or not the run was resumed. Node partitions for evaluation are one random draw
-        from the seed, the same every epoch; graph batches for evaluation keep the dataset's order."""
+    def _batches(self, size: int, batch_size: int, order: Order) -> GlobalBatchSampler:
+        """This process's share of every global batch (see :class:`GlobalBatchSampler`)."""
         trainer = self.trainer
         ranks = dict(num_replicas=trainer.world_size if trainer else 1, rank=trainer.global_rank if trainer else 0)
-        if shuffle:
-            return DistributedSampler(items, shuffle=True, seed=self.seed, **ranks)
-        if self.config.node_parts is not None:
-            return FixedDrawSampler(items, shuffle=True, seed=self.seed, **ranks)
-        return DistributedSampler(items, shuffle=False, **ranks)
+        return GlobalBatchSampler(size, batch_size, order=order, seed=self.seed, **ranks)
 
     def train_dataloader(self) -> torch.utils.data.DataLoader:
-        """Shuffled training batches; the loader's own generator keeps iterator creation from
-        consuming the global RNG that dropout uses."""
-        return self._loader(self.split("train"), shuffle=True)
+        """Training batches shuffled from ``(seed, epoch)``: epoch ``e``'s order is the same whether or
+        not the run was resumed, and drawing it does not touch the global RNG that dropout uses."""
+        return self._loader(self.split("train"), "per_epoch")
 
     def val_dataloader(self) -> torch.utils.data.DataLoader:
-        """Validation batches in fixed order."""
-        return self._loader(self.split("val"), shuffle=False)
+        """Validation batches in fixed order (node partitions: one fixed random draw, so scores compare)."""
+        return self._loader(self.split("val"), self._evaluation_order)
 
     def test_dataloader(self) -> torch.utils.data.DataLoader:
-        """Test batches in fixed order."""
-        return self._loader(self.split("test"), shuffle=False)
+        """Test batches in fixed order (node partitions: one fixed random draw)."""
+        return self._loader(self.split("test"), self._evaluation_order)
 
-
-class FixedDrawSampler(DistributedSampler):
-    """A shuffled ``DistributedSampler`` that ignores ``set_epoch`` (Lightning calls it on evaluation
-    loaders too): evaluation partitions stay the same across epochs, so validation scores compare."""
-
-    def set_epoch(self, epoch: int) -> None:
-        pass
-
-
-class NodePartitionLoader(RandomNodeLoader):
-    """PyG's ``RandomNodeLoader`` (random node partitions of one graph, each batch the induced
-    subgraph with all node attributes sliced, ``target_mask`` included) yielding a one-graph
-    ``Batch``, the shape the models and training step read. Polynormer's mini-batching for
-    ogbn-products."""
-
-    def collate_fn(self, index: list[int]) -> Batch:
-        return Batch.from_data_list([super().collate_fn(index)])
+    @property
+    def _evaluation_order(self) -> Order:
+        return "fixed" if self.config.node_parts is not None else "sequential"

@@ -11,7 +11,8 @@ attention can read the sources from anywhere in the graph.
 
 Node features ``x [N, 2 * colours + sources]``: one-hot token, one-hot source marker
 (zero for other nodes), one-hot colour (zero except at sources). Targets ``y [N]``.
-Metric: accuracy over all nodes.
+Metric: accuracy over all nodes. ``relay-large`` is one such graph of up to 10^7 nodes whose
+nodes are split at random into train/val/test, for sampled training of giant graphs.
 """
 from __future__ import annotations
 
@@ -67,3 +68,31 @@ def relay(
                     node_encoder="linear", node_in=2 * colours + sources)
     return SplitDataset(graphs[:num_train], graphs[num_train:num_train + num_val],
                         graphs[num_train + num_val:], info)
+
+
+@register_dataset("relay-large")
+def relay_large(
+    num_nodes: int = 100_000,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    colours: int = 4,
+    sources: int = 2,
+    branch: int = 3,
+    seed: int = 0,
+) -> SplitDataset:
+    """One generated relay graph of num_nodes nodes (to 10^7) with random train/val/test nodes (node-level, accuracy), for sampled training."""
+    if not (val_fraction >= 0 and test_fraction >= 0 and val_fraction + test_fraction < 1):
+        raise ValueError(f"relay-large: need val_fraction, test_fraction >= 0 with a sum below 1, got "
+                         f"{val_fraction} and {test_fraction}.")
+    rng = np.random.default_rng(seed)
+    graph = relay_graph(rng, num_nodes, colours, branch, sources)
+    part = torch.from_numpy(rng.random(num_nodes))
+    test = part < test_fraction
+    val = (part >= test_fraction) & (part < test_fraction + val_fraction)
+    info = TaskInfo(level="node", task="multiclass", num_outputs=colours, metric="accuracy",
+                    node_encoder="linear", node_in=2 * colours + sources)
+
+    def masked(mask: torch.Tensor) -> Data:
+        return Data(x=graph.x, edge_index=graph.edge_index, y=graph.y, target_mask=mask, num_nodes=num_nodes)
+
+    return SplitDataset([masked(~(test | val))], [masked(val)], [masked(test)], info)

@@ -51,8 +51,10 @@ class GraphTask(pl.LightningModule):
         skip = self.recipe.train.on_nonfinite_loss == "skip"
         # the forward pass updates running statistics (batch norm); a skipped step must not keep them
         statistics = {name: b.clone() for name, b in self.model.named_buffers() if b.is_floating_point()} if skip else {}
-        loss = self.objective.loss(*self._predicted(self(batch), batch))
-        if not torch.isfinite(loss):
+        output, target = self._predicted(self(batch), batch)
+        loss = self.objective.loss(output, target)
+        weighted, finite = self._share_of_global_batch(loss, output.size(0))
+        if not finite:
             if skip:
                 buffers = dict(self.model.named_buffers())
                 for name, saved in statistics.items():
@@ -64,8 +66,26 @@ class GraphTask(pl.LightningModule):
                 f"epoch {self.current_epoch}, batch {batch_idx}: the training loss is {loss.item()}. Nothing from "
                 f"this epoch was saved; lower train.lr, keep train.gradient_clip on, check the data, or set "
                 f"train.on_nonfinite_loss: skip to skip such steps.")
-        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=batch.num_graphs)
-        return loss
+        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=batch.num_graphs,
+                 sync_dist=True)
+        return weighted
+
+    def _share_of_global_batch(self, loss: torch.Tensor, items: int) -> tuple[torch.Tensor, bool]:
+        """``(loss to back-propagate, whether every process's loss is finite)``.
+
+        DDP averages gradients over the ``W`` processes, i.e. weights every process's mean loss
+        equally. Scaling each by ``items * W / total items`` makes the averaged gradient that of the
+        mean loss over the whole global batch, exactly what one process holding it computes, even
+        when processes hold different numbers of nodes, graphs or pairs (exact where the loss is a
+        mean over output rows; multilabel losses skip missing labels, so there it is close). The same
+        all-reduce tells every process whether any loss is non-finite, so all stop together.
+        """
+        world = self._trainer.world_size if self._trainer is not None else 1
+        if world == 1:
+            return loss, bool(torch.isfinite(loss))
+        counts = torch.tensor([float(items), float(not torch.isfinite(loss))], device=loss.device)
+        total, nonfinite = self.trainer.strategy.reduce(counts, reduce_op="sum").tolist()
+        return loss * (items * world / total), nonfinite == 0
 
     def validation_step(self, batch: Batch, batch_idx: int) -> None:
         self._evaluate(batch, self.val_metric, "val")
@@ -76,7 +96,7 @@ class GraphTask(pl.LightningModule):
     def _evaluate(self, batch: Batch, metric: Any, stage: str) -> None:
         model_output = self(batch)
         output, target = self._predicted(model_output, batch)
-        self.log(f"{stage}/loss", self.objective.loss(output, target), batch_size=batch.num_graphs)
+        self.log(f"{stage}/loss", self.objective.loss(output, target), batch_size=batch.num_graphs, sync_dist=True)
         if self.info.level == "link":
             metric.update(reciprocal_ranks_per_graph(model_output, batch, filtered=self.info.metric == "mrr_filtered"))
         else:

@@ -12,7 +12,7 @@ from pytorch_lightning.callbacks import ModelCheckpoint
 
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.errors import GraphformersError
-from graphformers.recipe import Recipe
+from graphformers.recipe import Recipe, RecipeError
 from graphformers.training.checkpointing import AtomicCheckpointIO, EpochSeeder
 from graphformers.training.logging import ResumableCSVLogger
 from graphformers.training.module import GraphTask, NonFiniteLossError
@@ -38,6 +38,8 @@ class RunResult:
     metrics_csv: Path
     metric: str
     test_value: float
+    is_global_zero: bool = True
+    """False in every process but the first of a multi-process run (the one that reports)"""
 
 
 def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Callback] = ()) -> RunResult:
@@ -69,8 +71,10 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     last = ModelCheckpoint(dirpath=checkpoints, filename=LAST.removesuffix(".ckpt"), enable_version_counter=False)
     train = recipe.train
     trainer = pl.Trainer(
-        max_epochs=train.max_epochs, accelerator=train.accelerator, devices=train.devices,
-        precision=train.precision, gradient_clip_val=train.gradient_clip, deterministic=True,
+        max_epochs=train.max_epochs, accelerator=train.accelerator, devices=train.devices, num_nodes=train.num_nodes,
+        strategy=train.strategy, sync_batchnorm=train.sync_batchnorm, precision=train.precision,
+        use_distributed_sampler=False,  # GlobalBatchSampler splits batches across processes (exactly once)
+        gradient_clip_val=train.gradient_clip, deterministic=True,
         logger=ResumableCSVLogger(save_dir=str(run_dir.parent), name="", version=run_dir.name),
         callbacks=[best, last, EpochSeeder(train.seed), *callbacks], plugins=[AtomicCheckpointIO()],
         enable_progress_bar=train.progress_bar, enable_model_summary=train.progress_bar,
@@ -78,6 +82,9 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
         limit_train_batches=train.limit_batches, limit_val_batches=train.limit_batches,
         limit_test_batches=train.limit_batches,
     )
+    if trainer.world_size > 1 and train.on_nonfinite_loss == "skip":
+        raise RecipeError("train.on_nonfinite_loss: skip works in one process only (under DDP a step skipped by all "
+                          "processes leaves its gradient synchronisation unfinished); use stop with more processes.")
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
     except NonFiniteLossError as error:
@@ -94,7 +101,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
             f"--resume continues from the last checkpoint.") from None
     (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
     return RunResult(run_dir, checkpoints / BEST, checkpoints / LAST,
-                     run_dir / "metrics.csv", task.info.metric, tested[f"test/{task.info.metric}"])
+                     run_dir / "metrics.csv", task.info.metric, tested[f"test/{task.info.metric}"], trainer.is_global_zero)
 
 
 def _next_version(out_dir: Path) -> Path:
