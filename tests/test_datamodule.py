@@ -1,12 +1,16 @@
-"""The DataModule's loaders: graph mini-batches and random node partitions of one large graph."""
+"""The DataModule's loaders: graph mini-batches, and random node partitions or sampled neighbourhoods of one large graph."""
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import pytest
 import torch
 from torch_geometric.data import Data
+from torch_geometric.sampler import NodeSamplerInput
 from torch_geometric.utils import erdos_renyi_graph
 
 from graphformers.data.datamodule import GraphDataModule
+from graphformers.data.sampling import UniformNeighborSampler
 from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.recipe import DataConfig
 from graphformers.registry import register_dataset
@@ -75,3 +79,66 @@ def test_node_parts_on_a_dataset_of_many_graphs_says_what_to_use():
     datamodule = GraphDataModule(DataConfig(name="relay", node_parts=4, options={"num_train": 20}))
     with pytest.raises(ValueError, match="has 20 graphs per split; remove data.node_parts"):
         datamodule.train_dataloader()
+
+
+@pytest.fixture
+def sampled():
+    return GraphDataModule(DataConfig(name="test-one-large-graph", batch_size=32, neighbors=[4, 3]), seed=7)
+
+
+def test_neighbour_samples_put_the_seeds_first_and_only_hold_graph_edges_within_the_fan_out(sampled):
+    graph = sampled.split("train")[0]
+    existing = set(map(tuple, graph.edge_index.t().tolist()))
+    in_degree = torch.bincount(graph.edge_index[1], minlength=graph.num_nodes)
+    batches = list(sampled.train_dataloader())
+    for batch in batches:
+        seeds = batch.node_id[batch.target_mask]
+        assert batch.target_mask[:seeds.numel()].all() and not batch.target_mask[seeds.numel():].any()
+        assert graph.target_mask[seeds].all()
+        source, target = batch.node_id[batch.edge_index]
+        assert set(zip(source.tolist(), target.tolist())) <= existing
+        drawn = torch.bincount(batch.edge_index[1], minlength=batch.num_nodes)  # incoming edges per sampled node
+        degree = in_degree[batch.node_id]
+        first_hop = torch.zeros(batch.num_nodes, dtype=torch.bool)
+        first_hop[batch.edge_index[0, batch.target_mask[batch.edge_index[1]]]] = True
+        first_hop &= ~batch.target_mask
+        assert torch.equal(drawn[batch.target_mask], degree[batch.target_mask].clamp(max=4))
+        assert torch.equal(drawn[first_hop], degree[first_hop].clamp(max=3))
+        assert not drawn[~batch.target_mask & ~first_hop].any()  # nodes of the last hop are not expanded
+    seeds = torch.cat([batch.node_id[batch.target_mask] for batch in batches])
+    assert sorted(seeds.tolist()) == graph.target_mask.nonzero().view(-1).tolist()
+
+
+def test_each_target_node_is_a_seed_of_exactly_one_process_once_per_epoch(sampled):
+    graph = sampled.split("val")[0]
+    shares = []
+    for rank in range(3):
+        sampled.trainer = SimpleNamespace(world_size=3, global_rank=rank)
+        shares.append([batch.node_id[batch.target_mask] for batch in sampled.val_dataloader()])
+    assert len({len(batches) for batches in shares}) == 1
+    seeds = torch.cat([ids for batches in shares for ids in batches])
+    assert sorted(seeds.tolist()) == graph.target_mask.nonzero().view(-1).tolist()
+
+
+def test_neighbour_samples_repeat_for_evaluation_and_change_between_training_epochs(sampled):
+    first = [batch.node_id for batch in sampled.val_dataloader()]
+    assert all(torch.equal(a, b.node_id) for a, b in zip(first, sampled.val_dataloader()))
+    loader = sampled.train_dataloader()
+    loader.batch_sampler.set_epoch(0)
+    epoch_zero = [batch.node_id for batch in loader]
+    loader.batch_sampler.set_epoch(1)
+    assert not torch.equal(epoch_zero[0], next(iter(loader)).node_id)
+
+
+def test_neighbours_are_drawn_uniformly_without_replacement():
+    """A hub with 100 in-neighbours, 10 drawn per sample: each neighbour ~ 10 / 100 of 2,000 draws."""
+    hub_edges = torch.stack([torch.arange(1, 101), torch.zeros(100, dtype=torch.long)])
+    sampler = UniformNeighborSampler(Data(edge_index=hub_edges, num_nodes=101), [10])
+    counts = torch.zeros(101)
+    for draw in range(2_000):
+        sampler.seed = draw
+        out = sampler.sample_from_nodes(NodeSamplerInput(input_id=None, node=torch.tensor([0])))
+        neighbours = out.node[out.row]
+        assert neighbours.numel() == 10 == neighbours.unique().numel()
+        counts[neighbours] += 1
+    assert counts[0] == 0 and 140 < counts[1:].min() and counts[1:].max() < 260  # expected 200 each

@@ -1,0 +1,84 @@
+"""Batches split across processes: every graph (or target node) exactly once per epoch, and the
+global batches of W processes equal one process's batches of W times the size."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphformers.data.datamodule import GraphDataModule
+from graphformers.data.distributed import GlobalBatchSampler
+from graphformers.recipe import DataConfig
+
+
+def _epoch(size: int, batch_size: int, world: int, order: str, epoch: int = 0) -> list[list[list[int]]]:
+    """Per rank, the batches of one epoch."""
+    ranks = []
+    for rank in range(world):
+        sampler = GlobalBatchSampler(size, batch_size, num_replicas=world, rank=rank, order=order, seed=3)
+        sampler.set_epoch(epoch)
+        ranks.append(list(sampler))
+        assert len(ranks[-1]) == len(sampler)
+    return ranks
+
+
+@settings(max_examples=200, deadline=None)
+@given(size=st.integers(1, 300), batch_size=st.integers(1, 40), world=st.integers(1, 5),
+       order=st.sampled_from(["sequential", "per_epoch", "fixed"]))
+def test_every_item_once_per_epoch_and_the_same_number_of_steps_on_every_rank(size, batch_size, world, order):
+    if size < world:
+        with pytest.raises(ValueError, match="cannot be split across"):
+            GlobalBatchSampler(size, batch_size, num_replicas=world)
+        return
+    ranks = _epoch(size, batch_size, world, order)
+    assert len({len(batches) for batches in ranks}) == 1
+    assert all(batch for batches in ranks for batch in batches)  # no rank ever gets an empty batch
+    seen = sorted(i for batches in ranks for batch in batches for i in batch)
+    assert seen == list(range(size))
+
+
+@pytest.mark.parametrize("size", [256, 250, 226])  # 225 would leave one graph for two ranks (merged, below)
+def test_global_batches_of_two_processes_are_one_process_batches(size):
+    """Rank shares of step k together are exactly the single process's batch k (batch 2 x 16 = 32)."""
+    two = _epoch(size, 16, 2, "per_epoch", epoch=4)
+    (one,) = _epoch(size, 32, 1, "per_epoch", epoch=4)
+    assert len(one) == len(two[0])
+    for step, whole in enumerate(one):
+        assert sorted(two[0][step] + two[1][step]) == sorted(whole)
+        assert abs(len(two[0][step]) - len(two[1][step])) <= 1
+
+
+def test_orders():
+    assert _epoch(10, 4, 1, "sequential")[0] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert _epoch(50, 8, 2, "per_epoch", epoch=0) != _epoch(50, 8, 2, "per_epoch", epoch=1)
+    assert _epoch(50, 8, 2, "fixed", epoch=0) == _epoch(50, 8, 2, "fixed", epoch=1) != _epoch(50, 8, 2, "sequential")
+
+
+def test_a_last_global_batch_smaller_than_the_world_is_merged_into_the_one_before():
+    ranks = _epoch(17, 4, 2, "sequential")  # global batches of 8: 8, 8, 1 -> 8, 9
+    assert [len(batch) for batch in ranks[0]] == [4, 5] and [len(batch) for batch in ranks[1]] == [4, 4]
+
+
+def _shares(datamodule: GraphDataModule, world: int, loader: str) -> list[list]:
+    """Per rank, the batches a ``world``-process run's rank would load."""
+    shares = []
+    for rank in range(world):
+        datamodule.trainer = SimpleNamespace(world_size=world, global_rank=rank)
+        shares.append(list(getattr(datamodule, loader)()))
+    return shares
+
+
+@pytest.mark.parametrize("loader", ["train_dataloader", "val_dataloader", "test_dataloader"])
+def test_each_graph_is_loaded_by_exactly_one_process_once_per_epoch(loader):
+    datamodule = GraphDataModule(DataConfig(name="relay", batch_size=8, options=dict(num_train=61, num_val=13,
+                                                                                     num_test=9)))
+    split = {"train_dataloader": "train", "val_dataloader": "val", "test_dataloader": "test"}[loader]
+    graphs = datamodule.split(split)
+    fingerprints = [tuple(graph.y.tolist()) + (graph.num_nodes,) for graph in graphs]
+    shares = _shares(datamodule, 3, loader)
+    assert len({len(batches) for batches in shares}) == 1
+    loaded = [tuple(graph.y.tolist()) + (graph.num_nodes,) for batches in shares for batch in batches
+              for graph in batch.to_data_list()]
+    assert sorted(loaded) == sorted(fingerprints)
