@@ -123,3 +123,16 @@ def test_each_mixer_trains_on_the_quickstart_task(tmp_path, mixer):
                                       f"train.out_dir={tmp_path}", "train.progress_bar=false"])
     losses = epoch_values(run(recipe).metrics_csv, "train/loss")
     assert losses[2] < losses[0]
+
+
+@pytest.mark.parametrize("mixer", MIXERS.names())
+def test_each_mixer_trains_on_neighbour_samples_of_a_100k_node_graph(tmp_path, mixer):
+    """Batches of 128 target nodes with up to 5 + 25 sampled neighbours (<= 3,968 nodes) of one
+    10^5-node graph; the mixer attends within each sampled subgraph (expander edges built on it)."""
+    recipe = load_recipe(QUICKSTART, [f"model.mixer={mixer}", "model.encoders=[]", "data.name=relay-large",
+                                      "data.options={num_nodes: 100000}", "data.neighbors=[5, 5]",
+                                      "data.batch_size=128", "train.max_epochs=3", "train.limit_batches=12",
+                                      f"train.out_dir={tmp_path}", "train.progress_bar=false"])
+    result = run(recipe)
+    losses = epoch_values(result.metrics_csv, "train/loss")
+    assert losses[2] < 0.9 * losses[0], losses
