@@ -111,3 +111,13 @@ def test_with_batch_norm_two_processes_stay_within_two_points_of_one(tmp_path, t
     _finished(_train(tmp_path, "train.devices=2", "train.strategy=ddp"))
     ours, theirs = (epoch_values(_run_dir(d) / "metrics.csv", "val/accuracy") for d in (tmp_path, reference))
     assert all(abs(ours[e] - theirs[e]) < 0.02 for e in (0, 1)), (ours, theirs)
+
+
+@pytest.mark.parametrize("strategy, local", [("ddp", "gatedgcn"), ("ddp_spawn", "gine")])
+def test_other_launches_and_parameters_without_gradients_train(tmp_path, strategy, local):
+    """``ddp_spawn`` (processes started by torch.multiprocessing) and a model whose last GatedGCN
+    edge update feeds nothing, so some parameters never get a gradient (plain DDP refuses that)."""
+    output = _finished(_train(tmp_path, f"model.local={local}", "train.max_epochs=1", "train.devices=2",
+                              f"train.strategy={strategy}"))
+    assert output.count("test accuracy:") == 1
+    assert set(epoch_values(_run_dir(tmp_path) / "metrics.csv", "val/accuracy")) == {0}

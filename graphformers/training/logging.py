@@ -1,8 +1,10 @@
-"""A CSV logger whose ``metrics.csv`` survives resumption."""
+"""What a run logs beyond its metrics: a CSV logger whose ``metrics.csv`` survives resumption, and epoch times."""
 from __future__ import annotations
 
 import csv
+import time
 
+import pytorch_lightning as pl
 from pytorch_lightning.loggers import CSVLogger
 from pytorch_lightning.loggers.csv_logs import ExperimentWriter
 from pytorch_lightning.loggers.logger import rank_zero_experiment
@@ -27,3 +29,23 @@ class ResumableCSVLogger(CSVLogger):
             self._fs.makedirs(self.root_dir, exist_ok=True)
             self._experiment = _AppendingExperimentWriter(log_dir=self.log_dir)
         return self._experiment
+
+
+class EpochTimer(pl.Callback):
+    """Logs ``train/epoch_seconds``: wall time of each epoch's training batches, data loading
+    included and validation excluded (the slowest process's time in a multi-process run), so
+    throughput compares across runs: graphs per epoch / epoch_seconds."""
+
+    def __init__(self) -> None:
+        self.started = self.stopped = 0.0
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.started, self.stopped = time.perf_counter(), 0.0
+
+    def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if trainer.training and not self.stopped:
+            self.stopped = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        seconds = (self.stopped or time.perf_counter()) - self.started
+        pl_module.log("train/epoch_seconds", seconds, on_epoch=True, sync_dist=True, reduce_fx="max")

@@ -136,15 +136,16 @@ def objective_for(info: TaskInfo) -> Objective:
     if info.task == "sequence":
         return Objective(losses["sequence"], partial(SubtokenF1, info.num_outputs), higher_is_better=True)
     if info.evaluator is not None:
-        return Objective(losses[info.task], lambda: OGBEvaluatorMetric(info.evaluator),
+        return Objective(losses[info.task], partial(OGBEvaluatorMetric, info.evaluator),
                          higher_is_better=info.metric not in ("mae", "rmse"))
     n = info.num_outputs
+    # partials, not lambdas: ddp_spawn pickles the module into each process
     metrics: dict[tuple[str, str], Callable[[], torchmetrics.Metric]] = {
-        ("multiclass", "accuracy"): lambda: torchmetrics.classification.MulticlassAccuracy(n, average="micro"),
-        ("multiclass", "f1"): lambda: torchmetrics.classification.MulticlassF1Score(n, average="macro"),
+        ("multiclass", "accuracy"): partial(torchmetrics.classification.MulticlassAccuracy, n, average="micro"),
+        ("multiclass", "f1"): partial(torchmetrics.classification.MulticlassF1Score, n, average="macro"),
         ("binary", "auroc"): torchmetrics.classification.BinaryAUROC,
-        ("multilabel", "ap"): lambda: torchmetrics.classification.MultilabelAveragePrecision(
-            n, average="macro", ignore_index=MISSING_LABEL),
+        ("multilabel", "ap"): partial(torchmetrics.classification.MultilabelAveragePrecision,
+                                      n, average="macro", ignore_index=MISSING_LABEL),
         ("regression", "mae"): torchmetrics.MeanAbsoluteError,
         # link level: the mean over graphs of per-graph reciprocal ranks (link_prediction.py)
         ("binary", "mrr"): torchmetrics.MeanMetric,

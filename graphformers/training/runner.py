@@ -5,16 +5,17 @@ import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Union
 
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint
+from pytorch_lightning.strategies import DDPStrategy
 
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.errors import GraphformersError
-from graphformers.recipe import Recipe, RecipeError
+from graphformers.recipe import Recipe, RecipeError, TrainConfig
 from graphformers.training.checkpointing import AtomicCheckpointIO, EpochSeeder
-from graphformers.training.logging import ResumableCSVLogger
+from graphformers.training.logging import EpochTimer, ResumableCSVLogger
 from graphformers.training.module import GraphTask, NonFiniteLossError
 
 BEST, LAST = "best.ckpt", "last.ckpt"
@@ -72,11 +73,11 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     train = recipe.train
     trainer = pl.Trainer(
         max_epochs=train.max_epochs, accelerator=train.accelerator, devices=train.devices, num_nodes=train.num_nodes,
-        strategy=train.strategy, sync_batchnorm=train.sync_batchnorm, precision=train.precision,
+        strategy=_strategy(train), sync_batchnorm=train.sync_batchnorm, precision=train.precision,
         use_distributed_sampler=False,  # GlobalBatchSampler splits batches across processes (exactly once)
         gradient_clip_val=train.gradient_clip, deterministic=True,
         logger=ResumableCSVLogger(save_dir=str(run_dir.parent), name="", version=run_dir.name),
-        callbacks=[best, last, EpochSeeder(train.seed), *callbacks], plugins=[AtomicCheckpointIO()],
+        callbacks=[best, last, EpochSeeder(train.seed), EpochTimer(), *callbacks], plugins=[AtomicCheckpointIO()],
         enable_progress_bar=train.progress_bar, enable_model_summary=train.progress_bar,
         num_sanity_val_steps=0, log_every_n_steps=1,
         limit_train_batches=train.limit_batches, limit_val_batches=train.limit_batches,
@@ -102,6 +103,17 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
     return RunResult(run_dir, checkpoints / BEST, checkpoints / LAST,
                      run_dir / "metrics.csv", task.info.metric, tested[f"test/{task.info.metric}"], trainer.is_global_zero)
+
+
+def _strategy(train: TrainConfig) -> Union[str, pl.strategies.Strategy]:
+    """``train.strategy`` for Lightning. DDP (``ddp``, ``ddp_spawn``, and ``auto`` with more than one
+    process) runs with ``static_graph=True``: some models leave parameters without gradients in
+    every step (the last GatedGCN layer's edge update feeds nothing), which plain DDP refuses;
+    a static graph finds them once, where ``find_unused_parameters`` would search every step."""
+    many = train.devices == "auto" or train.devices * train.num_nodes > 1
+    if train.strategy in ("ddp", "ddp_spawn") or (train.strategy == "auto" and many):
+        return DDPStrategy(start_method="spawn" if train.strategy == "ddp_spawn" else "popen", static_graph=True)
+    return train.strategy
 
 
 def _next_version(out_dir: Path) -> Path:
