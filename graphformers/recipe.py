@@ -89,6 +89,8 @@ class DataConfig:
     """one large graph: train and evaluate on this many random node partitions (induced subgraphs)"""
     neighbors: Optional[list[int]] = None
     """one large graph: batches of data.batch_size target nodes with sampled neighbours, fan-out per hop (e.g. [15, 10]; -1: all)"""
+    evaluate: Literal["batches", "full_graph"] = "batches"
+    """one large graph: evaluate on batches like training's, or every node at once on the whole graph, layer by layer"""
     options: dict[str, Any] = field(default_factory=dict)
     """the dataset's own options, e.g. {num_train: 2000}"""
 
@@ -476,6 +478,10 @@ def _check_ranges(recipe: Recipe, origins: Mapping[str, str]) -> None:
     if recipe.data.neighbors is not None and recipe.data.node_parts is not None:
         raise RecipeError(f"{_source(origins, 'data.neighbors')}: data.neighbors and data.node_parts are two ways to "
                           f"batch one large graph; keep one of them.")
+    if recipe.data.evaluate == "full_graph" and recipe.data.neighbors is None and recipe.data.node_parts is None:
+        raise RecipeError(f"{_source(origins, 'data.evaluate')}: data.evaluate: full_graph is for one large graph "
+                          f"trained on data.neighbors or data.node_parts batches; without them whole graphs are "
+                          f"already evaluated (remove data.evaluate).")
     model = recipe.model
     if is_absent(model.local) and is_absent(model.mixer):
         raise RecipeError(f"{_source(origins, 'model.mixer')}: model.local and model.mixer are both none; "

@@ -1,6 +1,7 @@
 """One Lightning DataModule for every registered dataset."""
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 import os
@@ -60,9 +61,12 @@ class GraphDataModule(pl.LightningDataModule):
 
     def largest_graph_nodes(self) -> int:
         """Nodes of the largest graph a model will see in one batch (with ``data.node_parts`` a partition's;
-        with ``data.neighbors`` at most ``batch_size * (1 + k1 + k1 * k2 + ...)``)."""
+        with ``data.neighbors`` at most ``batch_size * (1 + k1 + k1 * k2 + ...)``; the whole graph's
+        with ``data.evaluate: full_graph``)."""
         largest = max((graph.num_nodes for name in ("train", "val", "test") for graph in getattr(self.splits, name)),
                       default=0)
+        if self.config.evaluate == "full_graph":
+            return largest
         if self.config.node_parts:
             return -(-largest // self.config.node_parts)
         if self.config.neighbors is not None and all(k >= 0 for k in self.config.neighbors):
@@ -140,6 +144,8 @@ class GraphDataModule(pl.LightningDataModule):
         workers = self.config.num_workers
         # the loader's own generator: creating its iterator must not consume the global RNG dropout uses
         common = dict(num_workers=workers, persistent_workers=workers > 0, generator=torch.Generator().manual_seed(self.seed))
+        if order != "per_epoch" and self.config.evaluate == "full_graph":
+            return self._whole_graph(graphs)
         if not self.samples_subgraphs:
             return DataLoader(graphs, batch_sampler=self._batches(len(graphs), self.config.batch_size, order), **common)
         if len(graphs) != 1:
@@ -156,6 +162,20 @@ class GraphDataModule(pl.LightningDataModule):
         sampler = UniformNeighborSampler(graph, self.config.neighbors, seed=self.seed)
         return NodeLoader(graph, sampler, input_nodes=targets, transform=to_batch,
                           batch_sampler=self._batches(targets.numel(), self.config.batch_size, order), **common)
+
+    def _whole_graph(self, graphs: Sequence[Data]) -> DataLoader:
+        """The one graph as a single batch (``data.evaluate: full_graph``). Every process computes the
+        whole graph but scores only every ``W``-th target node (its share), so metrics gathered
+        across processes count each node once."""
+        (graph,) = graphs
+        graph = copy.copy(graph)  # the split's graph stays as it is
+        if self.precompute:
+            graph = self._structure(graph)
+        trainer = self.trainer
+        world, rank = (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
+        targets = graph.target_mask if "target_mask" in graph else torch.ones(graph.num_nodes, dtype=torch.bool)
+        graph.target_mask = targets & (torch.arange(graph.num_nodes) % world == rank)
+        return DataLoader([graph], batch_size=1)
 
     def _batches(self, size: int, batch_size: int, order: Order) -> GlobalBatchSampler:
         """This process's share of every global batch (see :class:`GlobalBatchSampler`)."""

@@ -23,6 +23,8 @@ class GatedGCN(nn.Module):
     GraphGPS, the node output's dropout and residual come from the GPS layer around it.
     """
 
+    incoming_only = True  # node i and edge j -> i read only x_i, x_j, e_ji (full-graph inference may chunk it)
+
     def __init__(self, hidden: int, dropout: float = 0.0) -> None:
         super().__init__()
         self.dropout = dropout

@@ -22,6 +22,7 @@ class PolynormerLocal(nn.Module):
         if attention and hidden % heads:
             raise ValueError(f"polynormer: hidden ({hidden}) must be divisible by heads ({heads}).")
         self.beta = beta
+        self.incoming_only = attention  # GAT without self loops reads incoming edges only; GCN reads source degrees
         self.conv = (GATConv(hidden, hidden // heads, heads=heads, add_self_loops=False, bias=False)
                      if attention else GCNConv(hidden, hidden))
         self.gate = nn.Linear(hidden, hidden)

@@ -11,6 +11,8 @@ from graphformers.registry import register_local
 class GINE(nn.Module):
     """GINE (Hu et al. 2020): GIN with edge features added to messages (PyG ``GINEConv``)."""
 
+    incoming_only = True  # a node's output reads only its incoming edges (full-graph inference may chunk it)
+
     def __init__(self, hidden: int, train_eps: bool = True) -> None:
         super().__init__()
         mlp = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
@@ -35,6 +37,8 @@ class GCN(nn.Module):
 @register_local("gat")
 class GAT(nn.Module):
     """GATv1 (Velickovic et al. 2018) with edge features in the attention logits (PyG ``GATConv``)."""
+
+    incoming_only = True  # softmax over incoming edges; self-loop features = mean of incoming ones
 
     def __init__(self, hidden: int, heads: int = 4) -> None:
         super().__init__()

@@ -1,6 +1,8 @@
 """The GPS graph transformer (Rampasek et al. 2022) for graph- and node-level prediction."""
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch
@@ -70,10 +72,11 @@ class GPSModel(nn.Module):
             if layer.mixer is not None:
                 layer.mixer.check_graph_size(num_nodes)
 
-    def forward(self, data: Batch) -> Tensor:
+    def forward(self, data: Batch, chunk: Optional[int] = None) -> Tensor:
         """Returns ``[num_graphs, num_outputs]`` for graph-level (``[num_graphs, sequence_length * num_outputs]``
         for sequence tasks), ``[N, num_outputs]`` for node-level and
-        ``[N, hidden]`` node embeddings for link-level tasks.
+        ``[N, hidden]`` node embeddings for link-level tasks. ``chunk``: full-graph inference, layer
+        by layer with each local block on ``chunk`` target nodes at a time (see :func:`~graphformers.layers.gps.local_in_chunks`).
         ``data`` is a PyG ``Batch``; a single ``Data`` is treated as a batch of one."""
         if not isinstance(data, Batch):
             data = Batch.from_data_list([data])
@@ -83,7 +86,7 @@ class GPSModel(nn.Module):
         else:
             edge_attr = self.edge_encoder(data.edge_attr)
         for layer in self.layers:
-            x, edge_attr = layer(x, edge_attr, data)
+            x, edge_attr = layer(x, edge_attr, data, chunk)
         if self.level == "graph":
             x = self.pool(x, data.batch, size=data.num_graphs)
         return self.head(x)
