@@ -121,3 +121,16 @@ def test_other_launches_and_parameters_without_gradients_train(tmp_path, strateg
                               f"train.strategy={strategy}"))
     assert output.count("test accuracy:") == 1
     assert set(epoch_values(_run_dir(tmp_path) / "metrics.csv", "val/accuracy")) == {0}
+
+
+def test_sampled_training_with_full_graph_evaluation_in_two_processes_equals_one(tmp_path, tmp_path_factory):
+    """Neighbour batches of one graph split across processes, evaluation on the whole graph with each
+    process scoring its share of the nodes. Exact with whole two-hop neighbourhoods, two layers and no
+    mixer: a seed's output then does not depend on which other seeds share its process (with more
+    layers than hops, other seeds' expansions add edges its output can read, as in PyG's NeighborLoader)."""
+    sampled = [*EXACT, "model.mixer=none", "model.layers=2", "model.encoders=[]", "data.name=relay-large",
+               "data.options={num_nodes: 4000}", "data.neighbors=[-1, -1]", "data.evaluate=full_graph", "train.lr=1e-4"]
+    reference = tmp_path_factory.mktemp("one-process-sampled")
+    _finished(_train(reference, *sampled, "data.batch_size=128"))
+    _finished(_train(tmp_path, *sampled, "data.batch_size=64", "train.devices=2", "train.strategy=ddp"))
+    _assert_same_run(_run_dir(tmp_path), _run_dir(reference))
