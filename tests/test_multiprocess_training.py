@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from graphformers.recipe import RecipeError, load_recipe
+from graphformers.training.runner import run
 from tests.conftest import epoch_values
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "recipes" / "quickstart.yaml"
@@ -134,3 +136,15 @@ def test_sampled_training_with_full_graph_evaluation_in_two_processes_equals_one
     _finished(_train(reference, *sampled, "data.batch_size=128"))
     _finished(_train(tmp_path, *sampled, "data.batch_size=64", "train.devices=2", "train.strategy=ddp"))
     _assert_same_run(_run_dir(tmp_path), _run_dir(reference))
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["train.devices=2", "train.strategy=ddp", "train.on_nonfinite_loss=skip"], "works in one process only"),
+    (["train.sync_batchnorm=true"], "runs on GPUs only"),
+    (["data.evaluate=full_graph"], "is for one large graph"),
+    (["data.neighbors=[5]", "data.node_parts=4"], "keep one of them"),
+])
+def test_settings_that_cannot_work_are_refused_before_anything_is_written(tmp_path, overrides, message):
+    with pytest.raises(RecipeError, match=message):
+        run(load_recipe(QUICKSTART, [*SMALL, *overrides, f"train.out_dir={tmp_path / 'runs'}"]))
+    assert not (tmp_path / "runs").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 import pytorch_lightning as pl
+from pytorch_lightning.accelerators import CPUAccelerator
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.strategies import DDPStrategy
 
@@ -83,6 +84,9 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
         limit_train_batches=train.limit_batches, limit_val_batches=train.limit_batches,
         limit_test_batches=train.limit_batches,
     )
+    if train.sync_batchnorm and isinstance(trainer.accelerator, CPUAccelerator):
+        raise RecipeError("train.sync_batchnorm shares batch-norm statistics through PyTorch's SyncBatchNorm, which "
+                          "runs on GPUs only; remove it on CPU (each process then normalises its own share).")
     if trainer.world_size > 1 and train.on_nonfinite_loss == "skip":
         raise RecipeError("train.on_nonfinite_loss: skip works in one process only (under DDP a step skipped by all "
                           "processes leaves its gradient synchronisation unfinished); use stop with more processes.")
