@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 from pytorch_lightning.accelerators import CPUAccelerator
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.strategies import DDPStrategy
+from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.errors import GraphformersError
@@ -72,18 +73,23 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     # checkpoint callback rewrites it every epoch.
     last = ModelCheckpoint(dirpath=checkpoints, filename=LAST.removesuffix(".ckpt"), enable_version_counter=False)
     train = recipe.train
-    trainer = pl.Trainer(
-        max_epochs=train.max_epochs, accelerator=train.accelerator, devices=train.devices, num_nodes=train.num_nodes,
-        strategy=_strategy(train), sync_batchnorm=train.sync_batchnorm, precision=train.precision,
-        use_distributed_sampler=False,  # GlobalBatchSampler splits batches across processes (exactly once)
-        gradient_clip_val=train.gradient_clip, deterministic=True,
-        logger=ResumableCSVLogger(save_dir=str(run_dir.parent), name="", version=run_dir.name),
-        callbacks=[best, last, EpochSeeder(train.seed), EpochTimer(), *callbacks], plugins=[AtomicCheckpointIO()],
-        enable_progress_bar=train.progress_bar, enable_model_summary=train.progress_bar,
-        num_sanity_val_steps=0, log_every_n_steps=1,
-        limit_train_batches=train.limit_batches, limit_val_batches=train.limit_batches,
-        limit_test_batches=train.limit_batches,
-    )
+    try:
+        trainer = pl.Trainer(
+            accelerator=train.accelerator, devices=train.devices, num_nodes=train.num_nodes,
+            strategy=_strategy(train), precision=train.precision, sync_batchnorm=train.sync_batchnorm,
+            use_distributed_sampler=False,  # GlobalBatchSampler splits batches across processes (exactly once)
+            gradient_clip_val=train.gradient_clip, deterministic=True,
+            logger=ResumableCSVLogger(save_dir=str(run_dir.parent), name="", version=run_dir.name),
+            callbacks=[best, last, EpochSeeder(train.seed), EpochTimer(), *callbacks], plugins=[AtomicCheckpointIO()],
+            enable_progress_bar=train.progress_bar, enable_model_summary=train.progress_bar,
+            num_sanity_val_steps=0, log_every_n_steps=1,
+            limit_train_batches=train.limit_batches, limit_val_batches=train.limit_batches,
+            limit_test_batches=train.limit_batches,
+        )
+    except (ValueError, MisconfigurationException) as error:  # Lightning checks the hardware settings
+        settings = ", ".join(f"train.{key}={getattr(train, key)!r}"
+                             for key in ("accelerator", "devices", "num_nodes", "strategy", "precision"))
+        raise RecipeError(f"Lightning cannot run these settings ({settings}): {error}") from None
     if train.sync_batchnorm and isinstance(trainer.accelerator, CPUAccelerator):
         raise RecipeError("train.sync_batchnorm shares batch-norm statistics through PyTorch's SyncBatchNorm, which "
                           "runs on GPUs only; remove it on CPU (each process then normalises its own share).")
