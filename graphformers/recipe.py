@@ -120,7 +120,7 @@ class TrainConfig:
     num_nodes: int = 1
     """machines; processes in all = devices x num_nodes"""
     strategy: Literal["auto", "ddp", "ddp_spawn", "fsdp"] = "auto"
-    """Lightning strategy for more than one process (auto: ddp, static graph)"""
+    """Lightning strategy for more than one process (ddp runs with a static graph; auto: ddp when devices x num_nodes > 1 or devices is auto)"""
     sync_batchnorm: bool = False
     """batch-norm statistics over the global batch, not each process's share (GPU)"""
     precision: Literal["32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"] = "32-true"

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from lightning_fabric.utilities.data import _set_sampler_epoch  # what Lightning calls before every epoch
 from torch_geometric.data import Data
 from torch_geometric.sampler import NodeSamplerInput
 from torch_geometric.utils import erdos_renyi_graph
@@ -12,7 +13,7 @@ from torch_geometric.utils import erdos_renyi_graph
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.data.sampling import UniformNeighborSampler
 from graphformers.data.task import SplitDataset, TaskInfo
-from graphformers.recipe import DataConfig
+from graphformers.recipe import DataConfig, RecipeError
 from graphformers.registry import register_dataset
 
 INFO = TaskInfo(level="node", task="multiclass", num_outputs=3, metric="accuracy", node_encoder="linear", node_in=4)
@@ -57,12 +58,12 @@ def test_node_partitions_cover_every_node_once_per_epoch_with_induced_edges(part
 
 def test_training_partitions_are_redrawn_each_epoch_and_reproducible(partitioned):
     loader = partitioned.train_dataloader()
-    loader.batch_sampler.set_epoch(0)
+    _set_sampler_epoch(loader, 0)
     first = _node_ids(loader)
-    loader.batch_sampler.set_epoch(1)
+    _set_sampler_epoch(loader, 1)
     second = _node_ids(loader)
     again = partitioned.train_dataloader()
-    again.batch_sampler.set_epoch(1)
+    _set_sampler_epoch(again, 1)
     assert not torch.equal(first[0], second[0])
     assert all(torch.equal(a, b) for a, b in zip(second, _node_ids(again)))
 
@@ -70,14 +71,14 @@ def test_training_partitions_are_redrawn_each_epoch_and_reproducible(partitioned
 def test_evaluation_partitions_are_random_but_fixed_across_epochs(partitioned):
     loader = partitioned.val_dataloader()
     before = _node_ids(loader)
-    loader.batch_sampler.set_epoch(5)
+    _set_sampler_epoch(loader, 5)
     assert all(torch.equal(a, b) for a, b in zip(before, _node_ids(loader)))
     assert not torch.equal(before[0], torch.arange(before[0].numel()))  # not the contiguous id ranges
 
 
 def test_node_parts_on_a_dataset_of_many_graphs_says_what_to_use():
     datamodule = GraphDataModule(DataConfig(name="relay", node_parts=4, options={"num_train": 20}))
-    with pytest.raises(ValueError, match="has 20 graphs per split; remove data.node_parts"):
+    with pytest.raises(RecipeError, match="has 20 node-level graphs per split; remove data.node_parts"):
         datamodule.train_dataloader()
 
 
@@ -124,9 +125,9 @@ def test_neighbour_samples_repeat_for_evaluation_and_change_between_training_epo
     first = [batch.node_id for batch in sampled.val_dataloader()]
     assert all(torch.equal(a, b.node_id) for a, b in zip(first, sampled.val_dataloader()))
     loader = sampled.train_dataloader()
-    loader.batch_sampler.set_epoch(0)
+    _set_sampler_epoch(loader, 0)
     epoch_zero = [batch.node_id for batch in loader]
-    loader.batch_sampler.set_epoch(1)
+    _set_sampler_epoch(loader, 1)
     assert not torch.equal(epoch_zero[0], next(iter(loader)).node_id)
 
 

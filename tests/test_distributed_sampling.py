@@ -7,20 +7,23 @@ from types import SimpleNamespace
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lightning_fabric.utilities.data import _set_sampler_epoch  # what Lightning calls before every epoch
+from torch.utils.data import DataLoader
 
 from graphformers.data.datamodule import GraphDataModule
-from graphformers.data.distributed import GlobalBatchSampler
+from graphformers.data.distributed import GlobalBatchSampler, TooFewItemsError
 from graphformers.recipe import DataConfig
 
 
 def _epoch(size: int, batch_size: int, world: int, order: str, epoch: int = 0) -> list[list[list[int]]]:
-    """Per rank, the batches of one epoch."""
+    """Per rank, the batches of one epoch, the epoch set the way Lightning sets it on a loader."""
     ranks = []
     for rank in range(world):
         sampler = GlobalBatchSampler(size, batch_size, num_replicas=world, rank=rank, order=order, seed=3)
-        sampler.set_epoch(epoch)
-        ranks.append(list(sampler))
-        assert len(ranks[-1]) == len(sampler)
+        loader = DataLoader(range(size), batch_sampler=sampler)
+        _set_sampler_epoch(loader, epoch)
+        ranks.append([batch.tolist() for batch in loader])
+        assert len(ranks[-1]) == len(sampler) == len(loader)
     return ranks
 
 
@@ -29,7 +32,7 @@ def _epoch(size: int, batch_size: int, world: int, order: str, epoch: int = 0) -
        order=st.sampled_from(["sequential", "per_epoch", "fixed"]))
 def test_every_item_once_per_epoch_and_the_same_number_of_steps_on_every_rank(size, batch_size, world, order):
     if size < world:
-        with pytest.raises(ValueError, match="cannot be split across"):
+        with pytest.raises(TooFewItemsError, match="cannot be split across"):
             GlobalBatchSampler(size, batch_size, num_replicas=world)
         return
     ranks = _epoch(size, batch_size, world, order)

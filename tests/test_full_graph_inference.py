@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 from torch_geometric.data import Batch
 
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.encoders.precompute import NodeEncoding
 from graphformers.models.gps import GPSModel
-from graphformers.recipe import ModelConfig, PartSpec, load_recipe
-from graphformers.registry import MIXERS
+from graphformers.recipe import ModelConfig, PartSpec, RecipeError, load_recipe
+from graphformers.registry import MIXERS, MODELS, register_model
 from graphformers.training.module import GraphTask
 from graphformers.training.runner import run
 from tests.conftest import random_graph, task_info
@@ -79,3 +80,38 @@ def test_sampled_training_evaluated_on_the_whole_graph_scores_every_target_node(
         assert result.test_value == pytest.approx(expected, abs=1e-6)
     else:
         assert abs(result.test_value - expected) > 1e-3
+
+
+@pytest.mark.parametrize("local", ["gcn", "polynormer"])
+def test_degree_normalised_blocks_get_a_sparse_adjacency_on_the_whole_graph(monkeypatch, local):
+    model = GPSModel(ModelConfig(hidden=32, layers=1, heads=4, local=PartSpec(local), mixer=None),
+                     task_info("node")).eval()
+    data = _graph_for(model)
+    layouts = []
+    block = model.layers[0].local
+    original = type(block).forward
+    monkeypatch.setattr(type(block), "forward",
+                        lambda self, x, edges, *rest: layouts.append(edges.layout) or original(self, x, edges, *rest))
+    with torch.no_grad():
+        model(data, chunk=10)
+    assert layouts == [torch.sparse_csr]
+
+
+def test_a_model_without_layerwise_inference_is_refused_before_training(monkeypatch, tmp_path):
+    monkeypatch.setattr(MODELS, "_entries", dict(MODELS._entries))
+
+    @register_model("whole-graph-only")
+    class WholeGraphOnly(nn.Module):
+        def __init__(self, config, info) -> None:
+            super().__init__()
+            self.linear = nn.Linear(info.node_in, info.num_outputs)
+
+        def forward(self, data: Batch) -> torch.Tensor:
+            return self.linear(data.x)
+
+    recipe = load_recipe(QUICKSTART, ["model.name=whole-graph-only", "model.encoders=[]", "data.name=relay-large",
+                                      "data.options={num_nodes: 1000}", "data.neighbors=[2]",
+                                      "data.evaluate=full_graph", f"train.out_dir={tmp_path / 'runs'}"])
+    with pytest.raises(RecipeError, match="needs a model whose forward takes chunk="):
+        run(recipe)
+    assert not (tmp_path / "runs").exists()

@@ -75,6 +75,27 @@ class StopAfterFirstEpoch(pl.Callback):
         trainer.should_stop = True
 
 
+class FirstBatches(pl.Callback):
+    """Records a fingerprint of each training epoch's first batch."""
+
+    def __init__(self) -> None:
+        self.fingerprints = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+        if batch_idx == 0:
+            self.fingerprints.append((batch.num_nodes, float(batch.x.sum())))
+
+
+@pytest.mark.parametrize("batching", [[], ["data.name=relay-large", "data.options={num_nodes: 3000}",
+                                            "data.neighbors=[4, 3]", "model.encoders=[]"]], ids=["graphs", "neighbors"])
+def test_training_batches_are_reshuffled_every_epoch_in_a_real_run(tmp_path, batching):
+    """Lightning sets the epoch on ``loader.batch_sampler.sampler``; the order must follow it."""
+    first = FirstBatches()
+    run(load_recipe(QUICKSTART, [*SMALL_DATA, *batching, "train.max_epochs=3", "train.limit_batches=2",
+                                 f"train.out_dir={tmp_path}", "train.progress_bar=false"]), callbacks=[first])
+    assert len(first.fingerprints) == 3 and len(set(first.fingerprints)) == 3, first.fingerprints
+
+
 def test_resumed_training_equals_uninterrupted_training(tmp_path):
     overrides = [*SMALL_DATA, "data.options.num_train=64", "data.batch_size=16", "train.max_epochs=3",
                  "train.warmup_epochs=1", "model.hidden=32", "model.layers=2", "model.dropout=0.2",

@@ -21,7 +21,7 @@ from graphformers.data.sampling import PartitionCollate, SampledGraph, UniformNe
 from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.data.validation import validate_graphs
 from graphformers.encoders.precompute import NodeEncoding, attach_node_encodings, compute_node_encodings
-from graphformers.recipe import DataConfig
+from graphformers.recipe import DataConfig, RecipeError
 from graphformers.registry import DATASETS
 
 DATA_ROOT_VARIABLE = "GRAPHFORMERS_DATA"
@@ -67,14 +67,15 @@ class GraphDataModule(pl.LightningDataModule):
                       default=0)
         if self.config.evaluate == "full_graph":
             return largest
+        # + 1: with several processes, one may get one item more in the epoch's last batch
         if self.config.node_parts:
-            return -(-largest // self.config.node_parts)
+            return min(largest, self._part_size(largest) + 1)
         if self.config.neighbors is not None and all(k >= 0 for k in self.config.neighbors):
             reach, frontier = 1, 1
             for fanout in self.config.neighbors:
                 frontier *= fanout
                 reach += frontier
-            return min(largest, self.config.batch_size * reach)
+            return min(largest, (self.config.batch_size + 1) * reach)
         return largest
 
     def set_precompute(self, transforms: list[BaseTransform]) -> None:
@@ -144,44 +145,54 @@ class GraphDataModule(pl.LightningDataModule):
         workers = self.config.num_workers
         # the loader's own generator: creating its iterator must not consume the global RNG dropout uses
         common = dict(num_workers=workers, persistent_workers=workers > 0, generator=torch.Generator().manual_seed(self.seed))
-        if order != "per_epoch" and self.config.evaluate == "full_graph":
-            return self._whole_graph(graphs)
         if not self.samples_subgraphs:
             return DataLoader(graphs, batch_sampler=self._batches(len(graphs), self.config.batch_size, order), **common)
-        if len(graphs) != 1:
-            option = "neighbors" if self.config.neighbors is not None else "node_parts"
-            raise ValueError(f"data.{option} samples one large graph, but {self.config.name!r} has {len(graphs)} "
-                             f"graphs per split; remove data.{option} (batches of whole graphs: data.batch_size).")
-        (graph,) = graphs
+        graph = self._one_graph(graphs)
+        if order != "per_epoch" and self.config.evaluate == "full_graph":
+            return self._whole_graph(graph)
         to_batch = SampledGraph(self._structure if self.precompute else None)
         if self.config.node_parts is not None:
-            part_size = -(-graph.num_nodes // self.config.node_parts)
             return torch.utils.data.DataLoader(range(graph.num_nodes), collate_fn=PartitionCollate(graph, to_batch),
-                                               batch_sampler=self._batches(graph.num_nodes, part_size, order), **common)
+                                               batch_sampler=self._batches(graph.num_nodes, self._part_size(graph.num_nodes),
+                                                                           order), **common)
         targets = graph.target_mask.nonzero().view(-1) if "target_mask" in graph else torch.arange(graph.num_nodes)
         sampler = UniformNeighborSampler(graph, self.config.neighbors, seed=self.seed)
         return NodeLoader(graph, sampler, input_nodes=targets, transform=to_batch,
                           batch_sampler=self._batches(targets.numel(), self.config.batch_size, order), **common)
 
-    def _whole_graph(self, graphs: Sequence[Data]) -> DataLoader:
+    def _one_graph(self, graphs: Sequence[Data]) -> Data:
+        """The split's one large graph; a clear error for a dataset of many graphs or a graph-level task."""
+        option = "neighbors" if self.config.neighbors is not None else "node_parts"
+        if len(graphs) != 1 or self.info.level != "node":
+            raise RecipeError(f"data.{option} batches one large graph for node-level prediction, but "
+                              f"{self.config.name!r} has {len(graphs)} {self.info.level}-level graphs per split; remove "
+                              f"data.{option} (batches of whole graphs: data.batch_size).")
+        return graphs[0]
+
+    def _part_size(self, num_nodes: int) -> int:
+        return -(-num_nodes // self.config.node_parts)
+
+    def _whole_graph(self, graph: Data) -> DataLoader:
         """The one graph as a single batch (``data.evaluate: full_graph``). Every process computes the
         whole graph but scores only every ``W``-th target node (its share), so metrics gathered
         across processes count each node once."""
-        (graph,) = graphs
         graph = copy.copy(graph)  # the split's graph stays as it is
         if self.precompute:
             graph = self._structure(graph)
-        trainer = self.trainer
-        world, rank = (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
+        world, rank = self._ranks()
         targets = graph.target_mask if "target_mask" in graph else torch.ones(graph.num_nodes, dtype=torch.bool)
         graph.target_mask = targets & (torch.arange(graph.num_nodes) % world == rank)
         return DataLoader([graph], batch_size=1)
 
     def _batches(self, size: int, batch_size: int, order: Order) -> GlobalBatchSampler:
         """This process's share of every global batch (see :class:`GlobalBatchSampler`)."""
+        world, rank = self._ranks()
+        return GlobalBatchSampler(size, batch_size, num_replicas=world, rank=rank, order=order, seed=self.seed)
+
+    def _ranks(self) -> tuple[int, int]:
+        """``(processes, this process's rank)``; ``(1, 0)`` outside a trainer."""
         trainer = self.trainer
-        ranks = dict(num_replicas=trainer.world_size if trainer else 1, rank=trainer.global_rank if trainer else 0)
-        return GlobalBatchSampler(size, batch_size, order=order, seed=self.seed, **ranks)
+        return (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
 
     def train_dataloader(self) -> torch.utils.data.DataLoader:
         """Training batches shuffled from ``(seed, epoch)``: epoch ``e``'s order is the same whether or

@@ -14,7 +14,8 @@ from torch import Tensor
 from torch_geometric.data import Batch, Data
 from torch_geometric.sampler import BaseSampler, NodeSamplerInput, SamplerOutput
 
-# what PyG's NodeLoader attaches to a sampled subgraph; the model reads none of it
+# what PyG's NodeLoader attaches to a sampled subgraph (the model reads none of it), and the
+# large graph's target_mask, replaced by the subgraph's own
 SAMPLER_KEYS = ("n_id", "e_id", "input_id", "seed_time", "batch", "batch_size", "num_sampled_nodes",
                 "num_sampled_edges", "target_mask")
 
@@ -45,24 +46,26 @@ class UniformNeighborSampler(BaseSampler):
     def sample_from_nodes(self, inputs: NodeSamplerInput) -> SamplerOutput:
         seeds = inputs.node
         generator = torch.Generator().manual_seed(self._draw_seed(seeds))
-        self._local[seeds] = torch.arange(seeds.numel())
         nodes, frontier, rows, cols, edges = [seeds], seeds, [], [], []
         sampled_nodes, sampled_edges, count = [seeds.numel()], [], seeds.numel()
-        for fanout in self.num_neighbors:
-            positions, owners = self._choose(frontier, fanout, generator)
-            sources = self.sources[positions]
-            new = torch.unique(sources[self._local[sources] < 0])
-            self._local[new] = torch.arange(count, count + new.numel())
-            count += new.numel()
-            rows.append(self._local[sources])
-            cols.append(self._local[owners])
-            edges.append(self.edge_order[positions])
-            nodes.append(new)
-            sampled_nodes.append(new.numel())
-            sampled_edges.append(positions.numel())
-            frontier = new
-        node = torch.cat(nodes)
-        self._local[node] = -1
+        self._local[seeds] = torch.arange(seeds.numel())
+        try:
+            for fanout in self.num_neighbors:
+                positions, owners = self._choose(frontier, fanout, generator)
+                sources = self.sources[positions]
+                new = torch.unique(sources[self._local[sources] < 0])
+                self._local[new] = torch.arange(count, count + new.numel())
+                nodes.append(new)
+                count += new.numel()
+                rows.append(self._local[sources])
+                cols.append(self._local[owners])
+                edges.append(self.edge_order[positions])
+                sampled_nodes.append(new.numel())
+                sampled_edges.append(positions.numel())
+                frontier = new
+        finally:
+            node = torch.cat(nodes)
+            self._local[node] = -1  # ready for the next batch, even after an error
         empty = torch.empty(0, dtype=torch.long)
         return SamplerOutput(node=node, row=torch.cat(rows) if rows else empty, col=torch.cat(cols) if cols else empty,
                              edge=torch.cat(edges) if edges else empty, num_sampled_nodes=sampled_nodes,

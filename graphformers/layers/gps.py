@@ -6,6 +6,7 @@ from typing import Optional, Union
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import BatchNorm
+from torch_geometric.utils import to_torch_csr_tensor
 from torch_geometric.data import Batch
 
 from graphformers.recipe import PartSpec, is_absent
@@ -82,15 +83,21 @@ def local_in_chunks(block: nn.Module, x: Tensor, edge_index: Tensor, edge_attr: 
 
     Exact for blocks whose output at node ``i`` (and on edge ``j -> i``) depends only on ``x_i``, ``i``'s
     incoming edges and their sources; they say so with ``incoming_only = True`` (GINE, GAT,
-    GatedGCN). Others (GCN's normalisation reads the sources' degrees) run on the whole graph.
+    GatedGCN). Others (GCN's normalisation reads the sources' degrees) run on the whole graph; those
+    with ``accepts_adjacency = True`` get PyG's transposed sparse adjacency instead of ``edge_index``,
+    so they aggregate by sparse matrix product without an ``[E, hidden]`` message tensor.
     """
-    if not getattr(block, "incoming_only", False):
+    num_nodes = x.size(0)
+    if not getattr(block, "incoming_only", False) or num_nodes == 0:
+        if getattr(block, "accepts_adjacency", False):
+            edge_index = to_torch_csr_tensor(edge_index.flip(0), size=(num_nodes, num_nodes))
         return block(x, edge_index, edge_attr)
-    num_nodes, target = x.size(0), edge_index[1]
+    target = edge_index[1]
     order = torch.argsort(target, stable=True)
-    starts = torch.searchsorted(target[order], torch.arange(0, num_nodes + chunk, chunk).clamp(max=num_nodes))
+    bounds = torch.arange(0, num_nodes + chunk, chunk, device=x.device).clamp(max=num_nodes)
+    starts = torch.searchsorted(target[order], bounds)
     local_id = torch.full((num_nodes,), -1, dtype=torch.long, device=x.device)
-    nodes_out, edges_out, updates_edges = [], edge_attr.clone(), False
+    nodes_out, edges_out = [], None
     for index, first in enumerate(range(0, num_nodes, chunk)):
         targets = torch.arange(first, min(first + chunk, num_nodes), device=x.device)
         edges = order[starts[index]:starts[index + 1]]
@@ -101,9 +108,10 @@ def local_in_chunks(block: nn.Module, x: Tensor, edge_index: Tensor, edge_attr: 
         sub_edges = torch.stack([local_id[sources], local_id[target[edges]]])
         local_id[nodes] = -1
         out = block(x[nodes], sub_edges, edge_attr[edges])
-        if isinstance(out, tuple):
-            out, edges_out[edges] = out
-            updates_edges = True
+        if isinstance(out, tuple):  # the block updates edges: copy them once, then fill in each chunk's
+            out, updated = out
+            edges_out = edge_attr.clone() if edges_out is None else edges_out
+            edges_out[edges] = updated
         nodes_out.append(out[:targets.numel()])
     out = torch.cat(nodes_out)
-    return (out, edges_out) if updates_edges else out
+    return out if edges_out is None else (out, edges_out)

@@ -23,6 +23,7 @@ class PolynormerLocal(nn.Module):
             raise ValueError(f"polynormer: hidden ({hidden}) must be divisible by heads ({heads}).")
         self.beta = beta
         self.incoming_only = attention  # GAT without self loops reads incoming edges only; GCN reads source degrees
+        self.accepts_adjacency = not attention  # GCN takes PyG's sparse adj_t as well as edge_index
         self.conv = (GATConv(hidden, hidden // heads, heads=heads, add_self_loops=False, bias=False)
                      if attention else GCNConv(hidden, hidden))
         self.gate = nn.Linear(hidden, hidden)

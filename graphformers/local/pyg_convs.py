@@ -26,6 +26,8 @@ class GINE(nn.Module):
 class GCN(nn.Module):
     """GCN (Kipf & Welling 2017), symmetric normalisation with self loops; ignores edge features."""
 
+    accepts_adjacency = True  # edge_index may be PyG's sparse adj_t (full-graph inference aggregates by spmm)
+
     def __init__(self, hidden: int) -> None:
         super().__init__()
         self.conv = GCNConv(hidden, hidden)

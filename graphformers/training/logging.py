@@ -43,7 +43,7 @@ class EpochTimer(pl.Callback):
         self.started, self.stopped = time.perf_counter(), 0.0
 
     def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if trainer.training and not self.stopped:
+        if not self.stopped:  # validation runs inside the training epoch; stop the clock where it begins
             self.stopped = time.perf_counter()
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

@@ -1,6 +1,7 @@
 """The LightningModule that trains any registered model on any registered dataset."""
 from __future__ import annotations
 
+import inspect
 from typing import Any, Optional
 
 import pytorch_lightning as pl
@@ -9,7 +10,7 @@ from torch_geometric.data import Batch
 
 from graphformers.data.task import TaskInfo
 from graphformers.errors import GraphformersError
-from graphformers.recipe import Recipe, recipe_from_dict
+from graphformers.recipe import Recipe, RecipeError, recipe_from_dict
 from graphformers.registry import MODELS
 from graphformers.training.link_prediction import pair_scores, reciprocal_ranks_per_graph, training_pairs
 from graphformers.training.objectives import metric_inputs, objective_for
@@ -37,6 +38,10 @@ class GraphTask(pl.LightningModule):
         self.recipe: Recipe = recipe_from_dict(recipe)
         self.info = TaskInfo(**info)
         self.model = MODELS.get(self.recipe.model.name)(self.recipe.model, self.info)
+        if self.recipe.data.evaluate == "full_graph" and "chunk" not in inspect.signature(self.model.forward).parameters:
+            raise RecipeError(f"data.evaluate: full_graph needs a model whose forward takes chunk= (layer-by-layer "
+                              f"inference, as the built-in gps); {self.recipe.model.name!r} does not. Remove "
+                              f"data.evaluate to evaluate on batches.")
         self.objective = objective_for(self.info)
         self.val_metric = self.objective.make_metric()
         self.test_metric = self.objective.make_metric()

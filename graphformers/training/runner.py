@@ -75,7 +75,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     train = recipe.train
     try:
         trainer = pl.Trainer(
-            accelerator=train.accelerator, devices=train.devices, num_nodes=train.num_nodes,
+            max_epochs=train.max_epochs, accelerator=train.accelerator, devices=train.devices, num_nodes=train.num_nodes,
             strategy=_strategy(train), precision=train.precision, sync_batchnorm=train.sync_batchnorm,
             use_distributed_sampler=False,  # GlobalBatchSampler splits batches across processes (exactly once)
             gradient_clip_val=train.gradient_clip, deterministic=True,
