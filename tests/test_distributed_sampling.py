@@ -53,6 +53,11 @@ def test_global_batches_of_two_processes_are_one_process_batches(size):
         assert abs(len(two[0][step]) - len(two[1][step])) <= 1
 
 
+def test_an_empty_split_has_no_batches():
+    sampler = GlobalBatchSampler(0, 4, num_replicas=2)
+    assert list(sampler) == [] and len(sampler) == 0
+
+
 def test_orders():
     assert _epoch(10, 4, 1, "sequential")[0] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert _epoch(50, 8, 2, "per_epoch", epoch=0) != _epoch(50, 8, 2, "per_epoch", epoch=1)

@@ -143,6 +143,7 @@ def test_sampled_training_with_full_graph_evaluation_in_two_processes_equals_one
     (["train.sync_batchnorm=true"], "runs on GPUs only"),
     (["data.evaluate=full_graph"], "is for one large graph"),
     (["data.neighbors=[5]", "data.node_parts=4"], "keep one of them"),
+    (["data.neighbors=[5]"], "batches one large graph for node-level prediction, but 'relay' has 256"),
     (["train.devices=2", "train.strategy=fsdp"], "Lightning cannot run these settings .*train.strategy='fsdp'.*GPU"),
 ])
 def test_settings_that_cannot_work_are_refused_before_anything_is_written(tmp_path, overrides, message):

@@ -78,6 +78,13 @@ class GraphDataModule(pl.LightningDataModule):
             return min(largest, (self.config.batch_size + 1) * reach)
         return largest
 
+    def check_batching(self) -> None:
+        """Raise :class:`RecipeError` now, before a run starts, if ``data.neighbors`` or
+        ``data.node_parts`` is set on a dataset that is not one large graph for node-level prediction."""
+        if self.samples_subgraphs:
+            for name in ("train", "val", "test"):
+                self._one_graph(getattr(self.splits, name))
+
     def set_precompute(self, transforms: list[BaseTransform]) -> None:
         """Transforms applied once to each graph (positional encodings, ...)."""
         self.precompute = list(transforms)

@@ -65,6 +65,8 @@ class GlobalBatchSampler(Sampler[list[int]]):
 
     def global_batches(self) -> list[Tensor]:
         """This epoch's global batches (item indices), the same on every rank."""
+        if self.size == 0:
+            return []
         batches = list(self.sampler.items().split(self.batch_size * self.num_replicas))
         if len(batches) > 1 and len(batches[-1]) < self.num_replicas:
             batches[-2:] = [torch.cat(batches[-2:])]

@@ -38,7 +38,7 @@ class GraphTask(pl.LightningModule):
         self.recipe: Recipe = recipe_from_dict(recipe)
         self.info = TaskInfo(**info)
         self.model = MODELS.get(self.recipe.model.name)(self.recipe.model, self.info)
-        if self.recipe.data.evaluate == "full_graph" and "chunk" not in inspect.signature(self.model.forward).parameters:
+        if self.recipe.data.evaluate == "full_graph" and not _takes_chunk(self.model.forward):
             raise RecipeError(f"data.evaluate: full_graph needs a model whose forward takes chunk= (layer-by-layer "
                               f"inference, as the built-in gps); {self.recipe.model.name!r} does not. Remove "
                               f"data.evaluate to evaluate on batches.")
@@ -139,6 +139,12 @@ class GraphTask(pl.LightningModule):
         else:
             scheduler = cosine
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def _takes_chunk(forward: Any) -> bool:
+    """Whether a model's forward accepts ``chunk=`` (named, or through ``**kwargs``)."""
+    parameters = inspect.signature(forward).parameters.values()
+    return any(p.name == "chunk" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _scored(output: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:

@@ -59,6 +59,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
 
     pl.seed_everything(recipe.train.seed, workers=True, verbose=False)
     datamodule = GraphDataModule(recipe.data, seed=recipe.train.seed)
+    datamodule.check_batching()
     task = GraphTask(recipe.to_dict(), dataclasses.asdict(datamodule.info))
     check_graph_size = getattr(task.model, "check_graph_size", None)  # plugin models may not have it
     if check_graph_size is not None:
