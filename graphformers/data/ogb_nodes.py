@@ -17,7 +17,6 @@ from pathlib import Path
 
 import torch
 from ogb.nodeproppred import PygNodePropPredDataset
-from torch_geometric.data import Data
 from torch_geometric.utils import is_undirected, to_undirected
 
 from graphformers.data.ogb_graphs import PYG_SAFE_GLOBALS
@@ -54,16 +53,15 @@ def load_ogb_nodes(name: str, root: str, download: bool) -> SplitDataset:
         dataset = PygNodePropPredDataset(name, root)
         split = dataset.get_idx_split()
     graph = dataset[0]
-    edge_index = graph.edge_index
-    if not is_undirected(edge_index, num_nodes=graph.num_nodes):
-        edge_index = to_undirected(edge_index, num_nodes=graph.num_nodes)
+    if not is_undirected(graph.edge_index, num_nodes=graph.num_nodes):
+        graph.edge_index = to_undirected(graph.edge_index, num_nodes=graph.num_nodes)
 
-    def masked(part: str) -> Data:
-        mask = torch.zeros(graph.num_nodes, dtype=torch.bool)
-        mask[split[part]] = True
-        return Data(x=graph.x, edge_index=edge_index, y=graph.y, target_mask=mask, num_nodes=graph.num_nodes)
+    def mask(part: str) -> torch.Tensor:
+        marked = torch.zeros(graph.num_nodes, dtype=torch.bool)
+        marked[split[part]] = True
+        return marked
 
-    return SplitDataset([masked("train")], [masked("valid")], [masked("test")], info, directory=directory)
+    return SplitDataset.of_one_graph(graph, (mask("train"), mask("valid"), mask("test")), info, directory=directory)
 
 
 @register_dataset("ogbn-arxiv")

@@ -91,8 +91,4 @@ def relay_large(
     val = (part >= test_fraction) & (part < test_fraction + val_fraction)
     info = TaskInfo(level="node", task="multiclass", num_outputs=colours, metric="accuracy",
                     node_encoder="linear", node_in=2 * colours + sources)
-
-    def masked(mask: torch.Tensor) -> Data:
-        return Data(x=graph.x, edge_index=graph.edge_index, y=graph.y, target_mask=mask, num_nodes=num_nodes)
-
-    return SplitDataset([masked(~(test | val))], [masked(val)], [masked(test)], info)
+    return SplitDataset.of_one_graph(graph, (~(test | val), val, test), info)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Optional, Sequence
 
+from torch import Tensor
 from torch_geometric.data import Data
 
 Level = Literal["graph", "node", "link"]
@@ -49,3 +50,15 @@ class SplitDataset:
     test: Sequence[Data]
     info: TaskInfo
     directory: Optional[Path] = None
+
+    @classmethod
+    def of_one_graph(cls, graph: Data, masks: tuple[Tensor, Tensor, Tensor], info: TaskInfo,
+                     directory: Optional[Path] = None) -> SplitDataset:
+        """One large graph shared by all three splits, each marking the nodes it scores with a
+        ``target_mask [N]`` (train / val / test ``masks``): training sees every node's features and
+        structure but only train labels. The splits share ``x``, ``edge_index`` and ``y``."""
+        def split(mask: Tensor) -> list[Data]:
+            return [Data(x=graph.x, edge_index=graph.edge_index, y=graph.y, target_mask=mask, num_nodes=graph.num_nodes)]
+
+        return cls(*(split(mask) for mask in masks), info, directory=directory)
+
