@@ -52,7 +52,9 @@ class GraphDataModule(pl.LightningDataModule):
         self.seed = seed
         self.splits = load_split_dataset(config)
         self.precompute: list[BaseTransform] = []
+        self._structure = Compose([])
         self._prepared: dict[str, Sequence[Data]] = {}
+        self._neighbor_samplers: dict[int, tuple[torch.Tensor, UniformNeighborSampler]] = {}
 
     @property
     def info(self) -> TaskInfo:
@@ -88,6 +90,9 @@ class GraphDataModule(pl.LightningDataModule):
     def set_precompute(self, transforms: list[BaseTransform]) -> None:
         """Transforms applied once to each graph (positional encodings, ...)."""
         self.precompute = list(transforms)
+        # the ones that are not node encodings (a mixer's structure, e.g. expander edges): on whole
+        # graphs once, or on each sampled subgraph (it must match the nodes attended over)
+        self._structure = Compose([t for t in self.precompute if not isinstance(t, NodeEncoding)])
         self._prepared.clear()
 
     def split(self, name: str) -> Sequence[Data]:
@@ -102,7 +107,9 @@ class GraphDataModule(pl.LightningDataModule):
             graphs = getattr(self.splits, name)
             validate_graphs(graphs, self.info, name)
             if self.precompute:
-                graphs = [graph.clone() for graph in graphs]
+                # shallow copies: encodings are attached as new attributes while the tensors stay shared
+                # with the dataset (deep clones held one large graph once per split)
+                graphs = [copy.copy(graph) for graph in graphs]
                 encodings = [t for t in self.precompute if isinstance(t, NodeEncoding)]
                 if encodings:
                     self._encode(name, graphs, encodings)
@@ -115,11 +122,6 @@ class GraphDataModule(pl.LightningDataModule):
     def samples_subgraphs(self) -> bool:
         """Whether batches are subgraphs of one large graph (``data.neighbors`` or ``data.node_parts``)."""
         return self.config.neighbors is not None or self.config.node_parts is not None
-
-    def _structure(self, graph: Data) -> Data:
-        """The precompute transforms that are not node encodings (a mixer's structure, e.g. expander
-        edges): on whole graphs once, or on each sampled subgraph (it must match the nodes attended over)."""
-        return Compose([t for t in self.precompute if not isinstance(t, NodeEncoding)])(graph)
 
     def encoding_cache(self) -> Optional[EncodingCache]:
         """``encodings/`` in the dataset's folder (``<data root>/<dataset name>`` for generated
@@ -163,9 +165,17 @@ class GraphDataModule(pl.LightningDataModule):
                                                batch_sampler=self._batches(graph.num_nodes, self._part_size(graph.num_nodes),
                                                                            order), **common)
         targets = graph.target_mask.nonzero().view(-1) if "target_mask" in graph else torch.arange(graph.num_nodes)
-        sampler = UniformNeighborSampler(graph, self.config.neighbors, seed=self.seed)
-        return NodeLoader(graph, sampler, input_nodes=targets, transform=to_batch,
+        return NodeLoader(graph, self._neighbor_sampler(graph), input_nodes=targets, transform=to_batch,
                           batch_sampler=self._batches(targets.numel(), self.config.batch_size, order), **common)
+
+    def _neighbor_sampler(self, graph: Data) -> UniformNeighborSampler:
+        """One sampler per edge set: the splits of one large graph share its edges, and a sampler's
+        index (edges sorted by destination) costs two integers per edge."""
+        key = id(graph.edge_index)  # kept with its sampler below, so the id cannot be reused
+        if key not in self._neighbor_samplers:
+            sampler = UniformNeighborSampler(graph, self.config.neighbors, seed=self.seed)
+            self._neighbor_samplers[key] = (graph.edge_index, sampler)
+        return self._neighbor_samplers[key][1]
 
     def _one_graph(self, graphs: Sequence[Data]) -> Data:
         """The split's one large graph; a clear error for a dataset of many graphs or a graph-level task."""
