@@ -4,3 +4,23 @@ from __future__ import annotations
 
 class GraphformersError(Exception):
     """An error meant for the user: the command line prints its message as one ``error:`` line."""
+
+
+class PartOptionError(GraphformersError, ValueError):
+    """A part's constructor options that cannot work together; raised by the part itself, so the
+    rule holds whether the part comes from a recipe or is built by hand."""
+
+
+def check_heads_divide(hidden: int, heads: int, part: str) -> None:
+    """Raise :class:`PartOptionError` unless ``heads`` splits ``hidden`` into equal head widths.
+
+    The one place this rule lives (mixers, GAT and Polynormer's attention all split ``hidden``).
+
+    Args:
+        hidden (int): feature width to split.
+        heads (int): number of heads.
+        part (str): the part's name, for the message.
+    """
+    if heads < 1 or hidden % heads:
+        raise PartOptionError(f"{part}: hidden ({hidden}) must be divisible by heads ({heads}); "
+                              f"change model.hidden or the heads.")

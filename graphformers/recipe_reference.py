@@ -1,5 +1,5 @@
 """``python -m graphformers.recipe_reference``: every recipe key with its default and meaning, as
-commented YAML, generated from the schema in :mod:`graphformers.recipe` (the attribute docstrings
+commented YAML, generated from the schema in :mod:`graphformers.recipe.schema` (the attribute docstrings
 of its dataclasses) and the built-in registered parts. The README's recipe reference is this
 output; a test keeps the two identical."""
 from __future__ import annotations
@@ -8,13 +8,14 @@ import ast
 import dataclasses
 import inspect
 import typing
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
-from graphformers import recipe as schema
-from graphformers.encoders.base import FeatureEncoder, PositionalEncoder
-from graphformers.registry import DATASETS, LOCAL_BLOCKS, MIXERS, MODELS, ENCODERS, Registry
+from graphformers.recipe import schema
+from graphformers.registry import (
+    DATASETS, FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS, POSITIONAL_ENCODERS, Registry,
+)
 
 COMMENT_COLUMN = 32
 
@@ -30,17 +31,15 @@ def attribute_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-def _built_in(registry: Registry, kind: Optional[type] = None) -> list[str]:
-    return [entry.name for entry in registry.entries()
-            if entry.origin.split(".")[0] == "graphformers"
-            and (kind is None or (isinstance(entry.part, type) and issubclass(entry.part, kind)))]
+def _built_in(registry: Registry) -> list[str]:
+    return [entry.name for entry in registry.entries() if entry.origin.split(".")[0] == "graphformers"]
 
 
 def _choices() -> dict[str, list[str]]:
     """Registered built-in names for the keys that name parts."""
-    features = _built_in(ENCODERS, FeatureEncoder)
+    features = _built_in(FEATURE_ENCODERS)
     return {"model.name": _built_in(MODELS), "model.local": _built_in(LOCAL_BLOCKS) + [schema.NO_PART],
-            "model.mixer": _built_in(MIXERS) + [schema.NO_PART], "model.encoders": _built_in(ENCODERS, PositionalEncoder),
+            "model.mixer": _built_in(MIXERS) + [schema.NO_PART], "model.encoders": _built_in(POSITIONAL_ENCODERS),
             "model.node_encoder": features, "model.edge_encoder": features, "data.name": _built_in(DATASETS)}
 
 

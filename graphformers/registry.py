@@ -1,27 +1,31 @@
-"""Name -> part registries, one per kind of interchangeable part.
+"""Name -> part registries, one per kind of interchangeable part, each typed by the kind's base class.
 
-Parts register themselves with a decorator (``@register_mixer("full")``); recipes
-refer to them by name. Installed packages add parts through the entry-point group
-``graphformers.plugins``: each entry point is imported on the first lookup in any
-registry, so its decorators run before the name is resolved.
+Parts register themselves with a decorator (``@register_mixer("full")``); recipes refer to them
+by name. A registry refuses a part that does not derive from its kind's base class (the
+contract, written in that folder's ``base.py``), so a part that would fail deep inside training
+fails where it is declared. Installed packages add parts through the entry-point group
+``graphformers.plugins``: each entry point is imported on the first lookup in any registry, so
+its decorators run before the name is resolved.
 """
 from __future__ import annotations
 
 import difflib
+import importlib
 import inspect
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 from graphformers.errors import GraphformersError
+from graphformers.options import PartOption, part_options
 
 PLUGIN_GROUP = "graphformers.plugins"
 T = TypeVar("T")
 
 
 class RegistryError(GraphformersError, LookupError):
-    """A name that no part answers to, or two parts claiming one name."""
+    """A name that no part answers to, two parts claiming one name, or a part of the wrong kind."""
 
 
 @dataclass(frozen=True)
@@ -40,27 +44,68 @@ class Entry:
 
 
 class Registry:
-    """Parts of one kind (mixers, local blocks, ...) by name."""
+    """Parts of one kind (mixers, local blocks, ...) by name.
 
-    def __init__(self, kind: str) -> None:
+    Args:
+        kind (str): what the parts are called in messages (``"mixer"``).
+        base (str, optional): ``"module:Class"`` of the base class every part must derive from
+            (a class registered must subclass it, anything else must be an instance of it). It is
+            imported on the first registration, so that a base module can itself register parts.
+            :obj:`None` accepts anything (for ad-hoc registries).
+        supplied (tuple of str, optional): constructor arguments the toolkit passes itself (a
+            mixer's ``hidden``, ``heads``, ``dropout``); the others are the part's recipe options.
+        constructor (callable, optional): maps a registered part to the callable whose signature
+            holds its options (default: the part itself; a dataset's is its loader).
+    """
+
+    def __init__(self, kind: str, base: Optional[str] = None, supplied: tuple[str, ...] = (),
+                 constructor: Optional[Callable[[Any], Callable[..., Any]]] = None) -> None:
         self.kind = kind
+        self.supplied = supplied
+        self._base_path = base
+        self._constructor = constructor
         self._entries: dict[str, Entry] = {}
 
+    @property
+    def base(self) -> Optional[type]:
+        """The base class parts of this kind derive from (None: any)."""
+        if self._base_path is None:
+            return None
+        module, _, name = self._base_path.partition(":")
+        return getattr(importlib.import_module(module), name)
+
     def register(self, name: str) -> Callable[[T], T]:
-        """Decorator registering a class or factory under ``name``."""
+        """Decorator registering a part under ``name`` (see :meth:`add`)."""
 
         def decorate(part: T) -> T:
-            origin = getattr(part, "__module__", "?")
-            known = self._entries.get(name)
-            if known is not None and known.part is not part:
-                raise RegistryError(
-                    f"{self.kind} {name!r} is registered twice: by {known.origin} and by {origin}. "
-                    f"Rename one of them."
-                )
-            self._entries[name] = Entry(name, part, origin)
+            self.add(name, part)
             return part
 
         return decorate
+
+    def add(self, name: str, part: Any, origin: Optional[str] = None) -> None:
+        """Register ``part`` as ``name`` (``origin``: the module declaring it, default the part's
+        own); refuses a part of the wrong kind or a name already taken."""
+        origin = origin or getattr(part, "__module__", "?")
+        self._check_kind(name, part, origin)
+        known = self._entries.get(name)
+        if known is not None and known.part is not part:
+            raise RegistryError(
+                f"{self.kind} {name!r} is registered twice: by {known.origin} and by {origin}. Rename one of them."
+            )
+        self._entries[name] = Entry(name, part, origin)
+
+    def _check_kind(self, name: str, part: Any, origin: str) -> None:
+        base = self.base
+        if base is None:
+            return
+        fits = issubclass(part, base) if isinstance(part, type) else isinstance(part, base)
+        if not fits:
+            what = getattr(part, "__qualname__", type(part).__qualname__)
+            wanted = f"{base.__module__}.{base.__qualname__}"
+            how = f"subclass {wanted}" if isinstance(part, type) else f"be a {wanted} instance"
+            raise RegistryError(f"{self.kind} {name!r} ({origin}.{what}) is not a {wanted}. A {self.kind} must "
+                                f"{how}; its docstring is the contract to follow.")
 
     def get(self, name: str) -> Any:
         """The part registered as ``name``; unknown names raise with the known ones listed."""
@@ -72,6 +117,19 @@ class Registry:
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise RegistryError(f"Unknown {self.kind} {name!r}.{hint} Known {self.kind}s: {', '.join(known)}.")
 
+    def constructor(self, name: str) -> Callable[..., Any]:
+        """The callable that builds part ``name`` (whose signature and ``Args:`` give its options)."""
+        part = self.get(name)
+        return self._constructor(part) if self._constructor else part
+
+    def options(self, name: str) -> list[PartOption]:
+        """Part ``name``'s recipe options: types, defaults and docs (:func:`~graphformers.options.part_options`)."""
+        return part_options(self.constructor(name), self.supplied)
+
+    def __contains__(self, name: str) -> bool:
+        load_plugins()
+        return name in self._entries
+
     def entries(self) -> list[Entry]:
         """All entries, sorted by name."""
         load_plugins()
@@ -82,17 +140,20 @@ class Registry:
         return [entry.name for entry in self.entries()]
 
 
-ENCODERS = Registry("encoder")
-LOCAL_BLOCKS = Registry("local block")
-MIXERS = Registry("mixer")
-MODELS = Registry("model")
-DATASETS = Registry("dataset")
+MODELS = Registry("model", "graphformers.models.base:GraphModel", ("config", "info"))
+LOCAL_BLOCKS = Registry("local block", "graphformers.local.base:LocalBlock", ("hidden",))
+MIXERS = Registry("mixer", "graphformers.mixers.base:GlobalMixer", ("hidden", "heads", "dropout"))
+FEATURE_ENCODERS = Registry("feature encoder", "graphformers.encoders.base:FeatureEncoder", ("in_dim", "out_dim"))
+POSITIONAL_ENCODERS = Registry("positional encoder", "graphformers.encoders.base:PositionalEncoder")
+DATASETS = Registry("dataset", "graphformers.data.base:DatasetSpec", ("root",), constructor=lambda spec: spec.loader)
+REGISTRIES = (MODELS, LOCAL_BLOCKS, MIXERS, POSITIONAL_ENCODERS, FEATURE_ENCODERS, DATASETS)
+"""Every kind, in the order ``graphformers list`` shows them."""
 
-register_encoder = ENCODERS.register
+register_model = MODELS.register
 register_local = LOCAL_BLOCKS.register
 register_mixer = MIXERS.register
-register_model = MODELS.register
-register_dataset = DATASETS.register
+register_feature_encoder = FEATURE_ENCODERS.register
+register_positional_encoder = POSITIONAL_ENCODERS.register
 
 _plugins_loaded = False
 

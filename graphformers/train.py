@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 from graphformers.errors import GraphformersError
@@ -19,11 +20,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def resume_takes_no_override(argv: Sequence[str]) -> list[str]:
+    """``argv`` with ``--resume`` given its default explicitly where the next word is an override
+    (``--resume train.progress_bar=false`` resumes the newest run and applies the override; argparse
+    alone would read the override as the checkpoint path).
+
+    Args:
+        argv (sequence of str): the command-line words after the program name.
+    """
+    words = list(argv)
+    for index, word in enumerate(words[:-1]):
+        following = words[index + 1]
+        if word == "--resume" and "=" in following and not following.startswith("-") and not Path(following).is_file():
+            words[index] = "--resume=last"
+    return words
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Train, test and report; an error meant for the user (:class:`GraphformersError`: recipe, data,
-    resumption, a diverging loss, a graph too large, an untrusted checkpoint, a dead loader worker)
-    prints one ``error:`` line and exits 2."""
-    args = build_parser().parse_args(argv)
+    resumption, a diverging loss, a graph too large, an untrusted checkpoint, a dead loader worker,
+    Ctrl-C) prints one ``error:`` line and exits 2."""
+    args = build_parser().parse_intermixed_args(resume_takes_no_override(sys.argv[1:] if argv is None else argv))
     from graphformers.training.runner import run
 
     try:

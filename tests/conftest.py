@@ -12,7 +12,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.utils import erdos_renyi_graph
 
 from graphformers.data.__main__ import main as data_main
-from graphformers.data.datamodule import DATA_ROOT_VARIABLE
+from graphformers.data.base import DATA_ROOT_VARIABLE
 from graphformers.data.task import TaskInfo
 
 NODE_FEATURES = 5

@@ -14,13 +14,13 @@ from graphformers.data.datamodule import GraphDataModule
 from graphformers.data.sampling import UniformNeighborSampler
 from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.recipe import DataConfig, RecipeError
-from graphformers.registry import register_dataset
+from graphformers.data.base import register_dataset
 
 INFO = TaskInfo(level="node", task="multiclass", num_outputs=3, metric="accuracy", node_encoder="linear", node_in=4)
 
 
 @register_dataset("test-one-large-graph")
-def one_large_graph(num_nodes: int = 500) -> SplitDataset:
+def one_large_graph(root: str, num_nodes: int = 500) -> SplitDataset:
     """One random 500-node graph per split, each with its own ``target_mask``."""
     torch.manual_seed(0)
     edge_index = erdos_renyi_graph(num_nodes, 0.02)

@@ -2,6 +2,8 @@
 official raw format), the missing-data messages and ``python -m graphformers.data place``."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import gzip
 import pickle
 from pathlib import Path
@@ -16,7 +18,9 @@ from graphformers.data.__main__ import main as data_main
 from graphformers.data.ogb_graphs import load_ogb_molecules
 from graphformers.data.ogb_nodes import load_ogb_nodes
 from graphformers.data.peptides import STRUCT_TARGETS, peptides_func, peptides_struct
-from graphformers.data.raw_files import MissingDataError, RawFile, md5sum, place
+from graphformers.data.base import DatasetSpec, RawFile
+from graphformers.data.raw_files import MissingDataError, md5sum, place
+from graphformers.registry import DATASETS, Entry
 from graphformers.data.superpixels import load_superpixels
 from graphformers.data.zinc import zinc
 from graphformers.recipe import load_recipe
@@ -79,8 +83,16 @@ def test_place_reports_what_it_cannot_find_and_unknown_datasets(tmp_path):
     assert data_main(["place", "no-such-set", str(tmp_path)]) == 2
 
 
+def _declare_files(monkeypatch, name: str, files: tuple[RawFile, ...]) -> None:
+    """Make dataset ``name`` (registered, or a new one) declare ``files``, for this test only."""
+    monkeypatch.setattr(DATASETS, "_entries", dict(DATASETS._entries))
+    known = DATASETS._entries.get(name)
+    spec = replace(known.part, raw_files=files) if known else DatasetSpec(name, lambda root: None, raw_files=files)
+    DATASETS._entries[name] = Entry(name, spec, "tests")
+
+
 def test_place_refuses_targets_outside_the_data_root(tmp_path, monkeypatch):
-    monkeypatch.setitem(raw_files.RAW_FILES, "escaping", (RawFile("../outside.csv"),))
+    _declare_files(monkeypatch, "escaping", (RawFile("../outside.csv"),))
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "outside.csv").write_text("x")
     with pytest.raises(MissingDataError, match="outside the data root"):
@@ -100,9 +112,9 @@ def test_peptides_struct_loads_a_file_in_the_official_format(tmp_path, monkeypat
     csv_path.write_bytes(gzip.compress(("\n".join([header, *rows]) + "\n").encode()))
     split_path = directory / "splits_random_stratified_peptide_structure.pickle"
     split_path.write_bytes(pickle.dumps({"train": np.array([0, 1, 2, 3]), "val": np.array([4]), "test": np.array([5])}))
-    monkeypatch.setitem(raw_files.RAW_FILES, "peptides-struct",
-                        (RawFile(str(csv_path.relative_to(tmp_path)), md5=md5sum(csv_path)),
-                         RawFile(str(split_path.relative_to(tmp_path)), md5=md5sum(split_path))))
+    _declare_files(monkeypatch, "peptides-struct",
+                   (RawFile(str(csv_path.relative_to(tmp_path)), md5=md5sum(csv_path)),
+                    RawFile(str(split_path.relative_to(tmp_path)), md5=md5sum(split_path))))
     splits = peptides_struct(str(tmp_path), download=False)
     assert (len(splits.train), len(splits.val), len(splits.test)) == (4, 1, 1)
     assert splits.info.task == "regression" and splits.info.metric == "mae" and splits.info.num_outputs == 11

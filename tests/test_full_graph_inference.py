@@ -11,6 +11,7 @@ from torch_geometric.data import Batch
 
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.encoders.precompute import NodeEncoding
+from graphformers.models.base import GraphModel
 from graphformers.models.gps import GPSModel
 from graphformers.recipe import ModelConfig, PartSpec, RecipeError, load_recipe
 from graphformers.registry import MIXERS, MODELS, register_model
@@ -101,17 +102,17 @@ def test_a_model_without_layerwise_inference_is_refused_before_training(monkeypa
     monkeypatch.setattr(MODELS, "_entries", dict(MODELS._entries))
 
     @register_model("whole-graph-only")
-    class WholeGraphOnly(nn.Module):
+    class WholeGraphOnly(GraphModel):
         def __init__(self, config, info) -> None:
-            super().__init__()
+            super().__init__(config, info)
             self.linear = nn.Linear(info.node_in, info.num_outputs)
 
-        def forward(self, data: Batch) -> torch.Tensor:
+        def forward(self, data: Batch, chunk=None) -> torch.Tensor:
             return self.linear(data.x)
 
-    recipe = load_recipe(QUICKSTART, ["model.name=whole-graph-only", "model.encoders=[]", "data.name=relay-large",
-                                      "data.options={num_nodes: 1000}", "data.neighbors=[2]",
-                                      "data.evaluate=full_graph", f"train.out_dir={tmp_path / 'runs'}"])
-    with pytest.raises(RecipeError, match="needs a model whose forward takes chunk="):
-        run(recipe)
-    assert not (tmp_path / "runs").exists()
+    overrides = ["model.name=whole-graph-only", "model.encoders=[]", "data.name=relay-large",
+                 "data.options={num_nodes: 1000}", "data.neighbors=[2]", f"train.out_dir={tmp_path / 'runs'}"]
+    run(load_recipe(QUICKSTART, overrides + ["train.max_epochs=1", "train.progress_bar=false"]))  # trains on batches
+    with pytest.raises(RecipeError, match="needs a model with chunked \\(layer-by-layer\\) inference"):
+        load_recipe(QUICKSTART, overrides + ["data.evaluate=full_graph", f"train.out_dir={tmp_path / 'other'}"])
+    assert not (tmp_path / "other").exists()

@@ -9,6 +9,8 @@ from conftest import permute_graph, random_graph, task_info
 from graphformers.layers import GPSLayer
 from graphformers.models import GPSModel
 from graphformers.recipe import ModelConfig, PartSpec
+from graphformers.errors import PartOptionError
+from graphformers.models.parts import build_local, build_mixer
 from graphformers.registry import LOCAL_BLOCKS, MIXERS
 
 SIZES = (6, 11, 3, 8)
@@ -43,7 +45,7 @@ def _architectures():
 def test_gps_layer_is_permutation_equivariant(local, mixer):
     torch.manual_seed(0)
     hidden = 16
-    layer = GPSLayer(hidden, PartSpec(local), PartSpec(mixer), heads=4).eval()
+    layer = GPSLayer(hidden, build_local(PartSpec(local), hidden), build_mixer(PartSpec(mixer), hidden, 4, 0.0)).eval()
     mixer_transform = layer.mixer.precompute() if layer.mixer is not None else None
     batch, permuted, perms = _graphs_and_permuted([mixer_transform] if mixer_transform else [])
     embed = torch.nn.Linear(batch.x.size(1), hidden)
@@ -75,19 +77,19 @@ def test_gps_model_is_permutation_equivariant_or_invariant(local, mixer, level):
 
 
 def test_layer_rejects_no_local_and_no_mixer():
-    with pytest.raises(ValueError, match="both are 'none'"):
-        GPSLayer(16, PartSpec("none"), None)
+    with pytest.raises(PartOptionError, match="model.local and model.mixer are both none"):
+        GPSLayer(16, None, None)
 
 
 def test_model_rejects_encoders_wider_than_hidden():
     config = ModelConfig(hidden=16, encoders=[PartSpec("rwse", {"dim": 16})])
-    with pytest.raises(ValueError, match="must exceed the sum of the positional encoders' dims"):
+    with pytest.raises(PartOptionError, match="dims add up to 16, which leaves no room in model.hidden \\(16\\)"):
         GPSModel(config, task_info())
 
 
 def test_gatedgcn_updates_edge_features():
     torch.manual_seed(0)
-    layer = GPSLayer(16, PartSpec("gatedgcn"), None).eval()
+    layer = GPSLayer(16, local=LOCAL_BLOCKS.get("gatedgcn")(16)).eval()
     batch, _, _ = _graphs_and_permuted()
     edge_attr = torch.randn(batch.edge_index.size(1), 16)
     _, edge_out = layer(torch.randn(batch.num_nodes, 16), edge_attr, batch)

@@ -170,7 +170,7 @@ def test_a_child_recipe_does_not_inherit_its_base_name(tmp_path):
         ("train.lr=.nan", "'train.lr' must be a finite number > 0"),
         ("train.max_epochs=0", "'train.max_epochs' must be >= 1"),
         ("data.batch_size=0", "'data.batch_size' must be >= 1"),
-        ("model.heads=5", "model.hidden \\(64\\) must be divisible by model.heads \\(5\\)"),
+        ("model.heads=5", "model: FullAttention: hidden \\(64\\) must be divisible by heads \\(5\\)"),
         ("model.mixer=none", "model.local and model.mixer are both none"),
         ("model.encoders=[{name: lap, dim: 64}]", "dims add up to 64, which leaves no room"),
     ],

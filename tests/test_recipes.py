@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 
 from graphformers.data.datamodule import load_split_dataset
-from graphformers.data import ogb_code2, ogb_graphs, ogb_nodes, pcqm_contact, superpixels, zinc
-from graphformers.data.peptides import FUNC, STRUCT
 from graphformers.models.gps import GPSModel
 from graphformers.recipe import load_recipe
+from graphformers.registry import DATASETS
 from graphformers.training.runner import run
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
@@ -31,12 +30,12 @@ def _documented_parameters() -> dict[str, int]:
 
 
 def _task_info(recipe):
-    known = {"peptides-func": FUNC.info, "peptides-struct": STRUCT.info, "zinc": zinc.INFO, "pcqm-contact": pcqm_contact.INFO,
-             "ogbg-code2": ogb_code2.INFO,
-             **superpixels.INFO,
-             **{name: info for name, (info, _, _) in ogb_nodes.DATASETS.items()},
-             **{name: info for name, (info, _) in ogb_graphs.DATASETS.items()}}
-    return known.get(recipe.data.name) or load_split_dataset(recipe.data).info
+    """The declared task; for generated datasets also checked against what loading them gives."""
+    spec = DATASETS.get(recipe.data.name)
+    info = spec.task_info(recipe.data.options)
+    if spec.offline:
+        assert load_split_dataset(recipe.data).info == info
+    return info
 
 
 def test_every_recipe_is_documented_and_every_dataset_is_accounted_for():

@@ -6,11 +6,11 @@ from torch_geometric.data import Data
 from torch_geometric.utils import erdos_renyi_graph
 
 from graphformers.data.task import SplitDataset, TaskInfo
-from graphformers.registry import register_dataset
+from graphformers.data.base import register_dataset
 
 
 @register_dataset("toy-size")
-def toy_size(num_graphs: int = 300, seed: int = 0) -> SplitDataset:
+def toy_size(root: str, num_graphs: int = 300, seed: int = 0) -> SplitDataset:
     """Graph-level binary task: does the graph have more than 12 nodes? (sum pooling can count)."""
     generator = torch.Generator().manual_seed(seed)
     graphs = []

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from graphformers.data.datamodule import DATA_ROOT_VARIABLE
-from graphformers.data.raw_files import RAW_FILES, MissingDataError, place
+from graphformers.data.base import DATA_ROOT_VARIABLE, data_root
+from graphformers.data.raw_files import datasets_with_raw_files, place
+from graphformers.errors import GraphformersError
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -16,16 +16,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m graphformers.data", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     placing = commands.add_parser("place", help="copy a dataset's raw files into the data root")
-    placing.add_argument("dataset", help=f"one of: {', '.join(sorted(RAW_FILES))}")
+    placing.add_argument("dataset", help=f"one of: {', '.join(datasets_with_raw_files())}")
     placing.add_argument("folder", type=Path, help="folder holding the files (searched recursively, by file name)")
     placing.add_argument("--root", type=Path, default=None,
                          help=f"data root (default: ${DATA_ROOT_VARIABLE}, else ./datasets)")
     args = parser.parse_args(argv)
-    root = args.root or Path(os.environ.get(DATA_ROOT_VARIABLE) or "datasets")
     try:
-        for path in place(args.dataset, args.folder, root):
+        for path in place(args.dataset, args.folder, data_root(args.root and str(args.root))):
             print(path)
-    except MissingDataError as error:
+    except GraphformersError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

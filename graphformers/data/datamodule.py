@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import copy
-import inspect
 import logging
-import os
 import time
-from pathlib import Path
 from typing import Optional, Sequence
 
 import pytorch_lightning as pl
@@ -15,6 +12,7 @@ from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader, NodeLoader
 from torch_geometric.transforms import BaseTransform, Compose
 
+from graphformers.data.base import data_root
 from graphformers.data.distributed import GlobalBatchSampler, Order
 from graphformers.data.encoding_cache import EncodingCache
 from graphformers.data.sampling import PartitionCollate, SampledGraph, UniformNeighborSampler
@@ -24,22 +22,16 @@ from graphformers.encoders.precompute import NodeEncoding, attach_node_encodings
 from graphformers.recipe import DataConfig, RecipeError
 from graphformers.registry import DATASETS
 
-DATA_ROOT_VARIABLE = "GRAPHFORMERS_DATA"
 log = logging.getLogger(__name__)
 
 
-def data_root(config: DataConfig) -> Path:
-    """``data.root`` if set, else ``$GRAPHFORMERS_DATA``, else ``./datasets``."""
-    return Path(config.root or os.environ.get(DATA_ROOT_VARIABLE) or "datasets")
-
-
 def load_split_dataset(config: DataConfig) -> SplitDataset:
-    """Build the registered dataset ``config.name`` with its options (and the data root if it takes one)."""
-    builder = DATASETS.get(config.name)
-    options = dict(config.options)
-    if "root" in inspect.signature(builder).parameters:
-        options["root"] = str(data_root(config))
-    return builder(**options)
+    """The registered dataset ``config.name`` under the data root, with its options.
+
+    Args:
+        config (DataConfig): the recipe's ``data`` section.
+    """
+    return DATASETS.get(config.name).load(data_root(config.root), config.options)
 
 
 class GraphDataModule(pl.LightningDataModule):
@@ -128,7 +120,7 @@ class GraphDataModule(pl.LightningDataModule):
         datasets), or None when ``data.cache`` is off."""
         if not self.config.cache:
             return None
-        directory = self.splits.directory or data_root(self.config) / self.config.name
+        directory = self.splits.directory or data_root(self.config.root) / self.config.name
         return EncodingCache(directory / "encodings", {"name": self.config.name, "options": self.config.options})
 
     def _encode(self, split: str, graphs: list[Data], encodings: list[NodeEncoding]) -> None:

@@ -28,9 +28,9 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from graphformers.data.ogb_graphs import PYG_SAFE_GLOBALS
-from graphformers.data.raw_files import RawFile, declare, ensure_via_library
+from graphformers.data.base import RawFile, register_dataset
+from graphformers.data.raw_files import ensure_via_library
 from graphformers.data.task import SplitDataset, TaskInfo
-from graphformers.registry import register_dataset
 
 NAME = "ogbg-code2"
 VOCABULARY = 5000
@@ -42,11 +42,11 @@ INFO = TaskInfo(level="graph", task="sequence", num_outputs=VOCABULARY + 2, sequ
 _ZIP = "http://snap.stanford.edu/ogb/data/graphproppred/code2.zip"
 _TABLES = ("edge", "node-feat", "graph-label", "num-node-list", "num-edge-list", "node_is_attributed",
            "node_dfs_order", "node_depth")
-declare(NAME, [RawFile(f"ogbg_code2/raw/{table}.csv.gz", source=f"{_ZIP} (inside: raw/{table}.csv.gz)")
-               for table in _TABLES]
-        + [RawFile(f"ogbg_code2/split/project/{part}.csv.gz", source=f"{_ZIP} (inside: split/project/)")
-           for part in ("train", "valid", "test")]
-        + [RawFile("ogbg_code2/RELEASE_v1.txt", source=f"{_ZIP} (inside)")])
+RAW_FILES = tuple([RawFile(f"ogbg_code2/raw/{table}.csv.gz", source=f"{_ZIP} (inside: raw/{table}.csv.gz)")
+                   for table in _TABLES]
+                  + [RawFile(f"ogbg_code2/split/project/{part}.csv.gz", source=f"{_ZIP} (inside: split/project/)")
+                     for part in ("train", "valid", "test")]
+                  + [RawFile("ogbg_code2/RELEASE_v1.txt", source=f"{_ZIP} (inside)")])
 
 
 def subtoken_ids(train_names: Sequence[list[str]], all_names: Sequence[list[str]]) -> dict[str, int]:
@@ -73,9 +73,14 @@ def augmented_edges(ast_edges: Tensor, is_attributed: Tensor) -> tuple[Tensor, T
     return torch.cat(parts, dim=1), edge_attr, torch.cat([ast_edges, next_token], dim=1)
 
 
-@register_dataset(NAME)
-def ogbg_code2(root: str = "datasets", download: bool = True) -> SplitDataset:
-    """OGB ogbg-code2: 452,741 Python method ASTs, method-name subtokens (sequence, F1, project split)."""
+@register_dataset(NAME, INFO, RAW_FILES)
+def ogbg_code2(root: str, download: bool = True) -> SplitDataset:
+    """OGB ogbg-code2: 452,741 Python method ASTs, method-name subtokens (sequence, F1, project split).
+
+    Args:
+        root (str): the data root.
+        download (bool, optional): fetch missing raw files. (default: :obj:`True`)
+    """
     directory = Path(root) / "ogbg_code2"
     with torch.serialization.safe_globals(PYG_SAFE_GLOBALS):
         ensure_via_library(NAME, Path(root), directory, lambda: PygGraphPropPredDataset(NAME, root), download)

@@ -15,9 +15,9 @@ from ogb.graphproppred import PygGraphPropPredDataset
 from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
 from torch_geometric.data.storage import GlobalStorage
 
-from graphformers.data.raw_files import RawFile, declare, ensure_via_library
+from graphformers.data.base import RawFile, register_dataset
+from graphformers.data.raw_files import ensure_via_library
 from graphformers.data.task import SplitDataset, TaskInfo
-from graphformers.registry import register_dataset
 
 RAW_TABLES = ("edge", "edge-feat", "node-feat", "graph-label", "num-node-list", "num-edge-list")
 MOLECULE = TaskInfo(level="graph", task="binary", num_outputs=1, metric="rocauc",
@@ -32,13 +32,16 @@ PYG_SAFE_GLOBALS = [DataEdgeAttr, DataTensorAttr, GlobalStorage]
 """PyG classes inside OGB's processed files: ``ogb`` loads them with a bare ``torch.load``, which
 torch >= 2.6 runs with ``weights_only=True``; allow-listing these keeps that safe mode working."""
 
-for _name, (_info, _zip_url) in DATASETS.items():
-    _directory = _name.replace("-", "_")
-    declare(_name, [RawFile(f"{_directory}/raw/{table}.csv.gz", source=f"{_zip_url} (inside: raw/{table}.csv.gz)")
-                    for table in RAW_TABLES]
-            + [RawFile(f"{_directory}/split/scaffold/{part}.csv.gz", source=f"{_zip_url} (inside: split/scaffold/)")
-               for part in ("train", "valid", "test")]
-            + [RawFile(f"{_directory}/RELEASE_v1.txt", source=f"{_zip_url} (inside)")])
+
+
+def raw_files(name: str) -> tuple[RawFile, ...]:
+    """The CSV tables, scaffold split and release file of OGB molecule dataset ``name``, from its zip."""
+    directory, zip_url = name.replace("-", "_"), DATASETS[name][1]
+    return tuple([RawFile(f"{directory}/raw/{table}.csv.gz", source=f"{zip_url} (inside: raw/{table}.csv.gz)")
+                  for table in RAW_TABLES]
+                 + [RawFile(f"{directory}/split/scaffold/{part}.csv.gz", source=f"{zip_url} (inside: split/scaffold/)")
+                    for part in ("train", "valid", "test")]
+                 + [RawFile(f"{directory}/RELEASE_v1.txt", source=f"{zip_url} (inside)")])
 
 
 def load_ogb_molecules(name: str, root: str, download: bool) -> SplitDataset:
@@ -54,13 +57,23 @@ def load_ogb_molecules(name: str, root: str, download: bool) -> SplitDataset:
                         directory=directory)
 
 
-@register_dataset("ogbg-molhiv")
-def ogbg_molhiv(root: str = "datasets", download: bool = True) -> SplitDataset:
-    """OGB ogbg-molhiv: 41,127 molecules, HIV inhibition (graph binary, ROC-AUC, scaffold split)."""
+@register_dataset("ogbg-molhiv", DATASETS["ogbg-molhiv"][0], raw_files("ogbg-molhiv"))
+def ogbg_molhiv(root: str, download: bool = True) -> SplitDataset:
+    """OGB ogbg-molhiv: 41,127 molecules, HIV inhibition (graph binary, ROC-AUC, scaffold split).
+
+    Args:
+        root (str): the data root.
+        download (bool, optional): fetch missing raw files through ``ogb``. (default: :obj:`True`)
+    """
     return load_ogb_molecules("ogbg-molhiv", root, download)
 
 
-@register_dataset("ogbg-molpcba")
-def ogbg_molpcba(root: str = "datasets", download: bool = True) -> SplitDataset:
-    """OGB ogbg-molpcba: 437,929 molecules, 128 bioassays with missing labels (AP, scaffold split)."""
+@register_dataset("ogbg-molpcba", DATASETS["ogbg-molpcba"][0], raw_files("ogbg-molpcba"))
+def ogbg_molpcba(root: str, download: bool = True) -> SplitDataset:
+    """OGB ogbg-molpcba: 437,929 molecules, 128 bioassays with missing labels (AP, scaffold split).
+
+    Args:
+        root (str): the data root.
+        download (bool, optional): fetch missing raw files through ``ogb``. (default: :obj:`True`)
+    """
     return load_ogb_molecules("ogbg-molpcba", root, download)

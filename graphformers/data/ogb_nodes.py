@@ -20,9 +20,9 @@ from ogb.nodeproppred import PygNodePropPredDataset
 from torch_geometric.utils import is_undirected, to_undirected
 
 from graphformers.data.ogb_graphs import PYG_SAFE_GLOBALS
-from graphformers.data.raw_files import RawFile, declare, ensure_via_library
+from graphformers.data.base import RawFile, register_dataset
+from graphformers.data.raw_files import ensure_via_library
 from graphformers.data.task import SplitDataset, TaskInfo
-from graphformers.registry import register_dataset
 
 BASE_TABLES = ("edge", "node-feat", "node-label", "num-node-list", "num-edge-list")
 DATASETS = {
@@ -32,15 +32,18 @@ DATASETS = {
     "ogbn-products": (TaskInfo(level="node", task="multiclass", num_outputs=47, metric="acc",
                                node_encoder="linear", node_in=100, evaluator="ogbn-products"), "sales_ranking", ()),
 }
-for _name, (_, _split, _extra) in DATASETS.items():
-    _directory = _name.replace("-", "_")
-    _zip = f"http://snap.stanford.edu/ogb/data/nodeproppred/{_name.split('-')[1]}.zip"
-    declare(_name,
-            [RawFile(f"{_directory}/raw/{table}.csv.gz", source=f"{_zip} (inside: raw/{table}.csv.gz)")
-             for table in BASE_TABLES + _extra]
-            + [RawFile(f"{_directory}/split/{_split}/{part}.csv.gz", source=f"{_zip} (inside: split/{_split}/)")
-               for part in ("train", "valid", "test")]
-            + [RawFile(f"{_directory}/RELEASE_v1.txt", source=f"{_zip} (inside)")])
+
+
+def raw_files(name: str) -> tuple[RawFile, ...]:
+    """The CSV tables, split and release file of OGB node dataset ``name``, from its zip."""
+    _, split, extra = DATASETS[name]
+    directory = name.replace("-", "_")
+    zip_url = f"http://snap.stanford.edu/ogb/data/nodeproppred/{name.split('-')[1]}.zip"
+    return tuple([RawFile(f"{directory}/raw/{table}.csv.gz", source=f"{zip_url} (inside: raw/{table}.csv.gz)")
+                  for table in BASE_TABLES + extra]
+                 + [RawFile(f"{directory}/split/{split}/{part}.csv.gz", source=f"{zip_url} (inside: split/{split}/)")
+                    for part in ("train", "valid", "test")]
+                 + [RawFile(f"{directory}/RELEASE_v1.txt", source=f"{zip_url} (inside)")])
 
 
 def load_ogb_nodes(name: str, root: str, download: bool) -> SplitDataset:
@@ -64,13 +67,23 @@ def load_ogb_nodes(name: str, root: str, download: bool) -> SplitDataset:
     return SplitDataset.of_one_graph(graph, (mask("train"), mask("valid"), mask("test")), info, directory=directory)
 
 
-@register_dataset("ogbn-arxiv")
-def ogbn_arxiv(root: str = "datasets", download: bool = True) -> SplitDataset:
-    """OGB ogbn-arxiv: 169,343 papers, 40 classes (node classification, accuracy, time split)."""
+@register_dataset("ogbn-arxiv", DATASETS["ogbn-arxiv"][0], raw_files("ogbn-arxiv"))
+def ogbn_arxiv(root: str, download: bool = True) -> SplitDataset:
+    """OGB ogbn-arxiv: 169,343 papers, 40 classes (node classification, accuracy, time split).
+
+    Args:
+        root (str): the data root.
+        download (bool, optional): fetch missing raw files. (default: :obj:`True`)
+    """
     return load_ogb_nodes("ogbn-arxiv", root, download)
 
 
-@register_dataset("ogbn-products")
-def ogbn_products(root: str = "datasets", download: bool = True) -> SplitDataset:
-    """OGB ogbn-products: 2,449,029 products, 47 classes (node classification, accuracy, sales-ranking split)."""
+@register_dataset("ogbn-products", DATASETS["ogbn-products"][0], raw_files("ogbn-products"))
+def ogbn_products(root: str, download: bool = True) -> SplitDataset:
+    """OGB ogbn-products: 2,449,029 products, 47 classes (node classification, accuracy, sales-ranking split).
+
+    Args:
+        root (str): the data root.
+        download (bool, optional): fetch missing raw files. (default: :obj:`True`)
+    """
     return load_ogb_nodes("ogbn-products", root, download)

@@ -15,24 +15,35 @@ from pathlib import Path
 
 from torch_geometric.datasets import LRGBDataset
 
-from graphformers.data.raw_files import RawFile, declare, ensure_via_library
+from graphformers.data.base import RawFile, register_dataset
+from graphformers.data.raw_files import ensure_via_library
 from graphformers.data.task import SplitDataset, TaskInfo
-from graphformers.registry import register_dataset
 
 NAME = "pcqm-contact"
 SPLITS = ("train", "val", "test")
 INFO = TaskInfo(level="link", task="binary", num_outputs=1, metric="mrr",
                 node_encoder="atom", node_in=9, edge_encoder="bond", edge_in=3)
-declare(NAME, [RawFile(f"{NAME}/raw/{split}.pt",
-                       source=f"{LRGBDataset.urls[NAME]} (inside: {LRGBDataset.dwnld_file_name[NAME]}/{split}.pt)")
-               for split in SPLITS])
+RAW_FILES = tuple(RawFile(f"{NAME}/raw/{split}.pt",
+                          source=f"{LRGBDataset.urls[NAME]} (inside: {LRGBDataset.dwnld_file_name[NAME]}/{split}.pt)")
+                  for split in SPLITS)
 
 
-@register_dataset(NAME)
-def pcqm_contact(root: str = "datasets", download: bool = True, filtered_mrr: bool = False) -> SplitDataset:
+def task_info(filtered_mrr: bool = False, **other_options: object) -> TaskInfo:
+    """The task: LRGB's raw MRR, or the filtered MRR with ``filtered_mrr``."""
+    return replace(INFO, metric="mrr_filtered") if filtered_mrr else INFO
+
+
+@register_dataset(NAME, task_info, RAW_FILES)
+def pcqm_contact(root: str, download: bool = True, filtered_mrr: bool = False) -> SplitDataset:
     """LRGB PCQM-Contact: 529,434 molecules, contact prediction between atoms (link level, MRR).
-    PyG downloads only into an absent folder: its ``download`` first deletes the raw folder."""
+    PyG downloads only into an absent folder: its ``download`` first deletes the raw folder.
+
+    Args:
+        root (str): the data root.
+        download (bool, optional): fetch missing raw files. (default: :obj:`True`)
+        filtered_mrr (bool, optional): report Toenshoff et al.'s filtered MRR instead of LRGB's raw
+            MRR. (default: :obj:`False`)
+    """
     ensure_via_library(NAME, Path(root), Path(root) / NAME, lambda: LRGBDataset(root, NAME), download)
     train, val, test = (LRGBDataset(root, NAME, split=split) for split in SPLITS)
-    info = replace(INFO, metric="mrr_filtered") if filtered_mrr else INFO
-    return SplitDataset(train, val, test, info, directory=Path(root) / NAME)
+    return SplitDataset(train, val, test, task_info(filtered_mrr), directory=Path(root) / NAME)

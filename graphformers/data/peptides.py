@@ -20,9 +20,9 @@ import torch
 from ogb.utils import smiles2graph
 from torch_geometric.data import Data, InMemoryDataset
 
-from graphformers.data.raw_files import RawFile, declare, ensure_raw_files
+from graphformers.data.base import RawFile, register_dataset
+from graphformers.data.raw_files import ensure_raw_files
 from graphformers.data.task import SplitDataset, TaskInfo
-from graphformers.registry import register_dataset
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,6 @@ STRUCT = PeptidesVariant(
     TaskInfo(level="graph", task="regression", num_outputs=len(STRUCT_TARGETS), metric="mae",
              node_encoder="atom", node_in=9, edge_encoder="bond", edge_in=3),
 )
-for _variant in (FUNC, STRUCT):
-    declare(_variant.name, [_variant.csv, _variant.split])
 
 
 class PeptidesGraphs(InMemoryDataset):
@@ -117,13 +115,23 @@ def load_peptides(variant: PeptidesVariant, root: str, download: bool) -> SplitD
                         directory=data_root / variant.directory)
 
 
-@register_dataset("peptides-func")
-def peptides_func(root: str = "datasets", download: bool = True) -> SplitDataset:
-    """LRGB Peptides-func: 15,535 peptides, 10 binary functions (graph multilabel, average precision)."""
+@register_dataset(FUNC.name, FUNC.info, (FUNC.csv, FUNC.split))
+def peptides_func(root: str, download: bool = True) -> SplitDataset:
+    """LRGB Peptides-func: 15,535 peptides, 10 binary functions (graph multilabel, average precision).
+
+    Args:
+        root (str): the data root.
+        download (bool, optional): fetch missing raw files. (default: :obj:`True`)
+    """
     return load_peptides(FUNC, root, download)
 
 
-@register_dataset("peptides-struct")
-def peptides_struct(root: str = "datasets", download: bool = True) -> SplitDataset:
-    """LRGB Peptides-struct: 15,535 peptides, 11 normalised 3D-structure targets (graph regression, MAE)."""
+@register_dataset(STRUCT.name, STRUCT.info, (STRUCT.csv, STRUCT.split))
+def peptides_struct(root: str, download: bool = True) -> SplitDataset:
+    """LRGB Peptides-struct: 15,535 peptides, 11 normalised 3D-structure targets (graph regression, MAE).
+
+    Args:
+        root (str): the data root.
+        download (bool, optional): fetch missing raw files. (default: :obj:`True`)
+    """
     return load_peptides(STRUCT, root, download)

@@ -1,6 +1,6 @@
 """The official raw files each dataset needs: where they go, where they come from, how to check them.
 
-A dataset declares its files once (:func:`declare`); loading calls :func:`ensure_raw_files`,
+A dataset declares its files in its :class:`~graphformers.data.base.DatasetSpec`; loading calls :func:`ensure_raw_files`,
 which downloads what is missing and, when that fails (no network, a moved URL), raises a
 :class:`MissingDataError` listing every file's exact expected path and source, and the
 ``python -m graphformers.data place`` command that copies files you fetched elsewhere.
@@ -9,45 +9,22 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Sequence
 
 from torch_geometric.data import download_url
 
+from graphformers.data.base import DEFAULT_DATA_ROOT, RawFile
 from graphformers.errors import GraphformersError
-
-
-@dataclass(frozen=True)
-class RawFile:
-    """One file: ``path`` relative to the data root, its direct-download ``url`` and, where published, its
-    MD5; ``source`` says where to get it when there is no direct URL (e.g. inside an archive)."""
-
-    path: str
-    url: Optional[str] = None
-    md5: Optional[str] = None
-    source: Optional[str] = None
-
-    @property
-    def name(self) -> str:
-        return Path(self.path).name
+from graphformers.registry import DATASETS
 
 
 class MissingDataError(GraphformersError, RuntimeError):
     """A dataset's raw files are absent or not the official ones; the message says what to put where."""
 
 
-RAW_FILES: dict[str, tuple[RawFile, ...]] = {}
-"""Registered dataset name -> the raw files it needs."""
-
-
-def declare(dataset: str, files: Sequence[RawFile]) -> tuple[RawFile, ...]:
-    """Record ``dataset``'s raw files (for :func:`ensure_raw_files` and ``place``) and return them."""
-    RAW_FILES[dataset] = tuple(files)
-    return RAW_FILES[dataset]
-
-
 def md5sum(path: Path) -> str:
+    """The file's MD5, read in 1 MiB blocks."""
     digest = hashlib.md5()
     with path.open("rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
@@ -61,7 +38,7 @@ def ensure_raw_files(dataset: str, root: Path, download: bool = True) -> None:
     Missing files are downloaded when ``download`` (and a URL is known); whatever is still
     missing afterwards is reported, all at once, in a :class:`MissingDataError`.
     """
-    files = RAW_FILES[dataset]
+    files = DATASETS.get(dataset).raw_files
     failures: dict[str, str] = {}
     for file in files:
         target = root / file.path
@@ -78,7 +55,7 @@ def ensure_raw_files(dataset: str, root: Path, download: bool = True) -> None:
         raise MissingDataError(
             f"{dataset}: raw files missing under the data root {root}:\n" + "\n".join(lines)
             + f"\nDownload them elsewhere, then run: python -m graphformers.data place {dataset} <folder with the files>"
-            + (f" --root {root}" if root != Path("datasets") else "")
+            + (f" --root {root}" if root != DEFAULT_DATA_ROOT else "")
         )
     for file in files:
         if file.md5 and md5sum(root / file.path) != file.md5:
@@ -116,12 +93,13 @@ def place(dataset: str, source: Path, root: Path) -> list[Path]:
     Returns the files written; raises :class:`MissingDataError` naming the files not found
     (the others are still copied) and refuses targets that would land outside ``root``.
     """
-    if dataset not in RAW_FILES:
+    with_files = datasets_with_raw_files()
+    if dataset not in with_files:
         raise MissingDataError(f"place: no raw files are declared for {dataset!r}; datasets with raw files: "
-                               f"{', '.join(sorted(RAW_FILES))}.")
+                               f"{', '.join(with_files)}.")
     root = root.resolve()
     written, not_found = [], []
-    for file in RAW_FILES[dataset]:
+    for file in DATASETS.get(dataset).raw_files:
         target = (root / file.path).resolve()
         if not target.is_relative_to(root):
             raise MissingDataError(f"place: {file.path} would be written outside the data root {root}; refused.")
@@ -136,3 +114,8 @@ def place(dataset: str, source: Path, root: Path) -> list[Path]:
         raise MissingDataError(f"place: not found under {source}: {', '.join(f.name for f in not_found)} "
                                f"(copied {len(written)} other file(s)).")
     return written
+
+
+def datasets_with_raw_files() -> list[str]:
+    """Registered datasets that declare raw files, sorted."""
+    return [entry.name for entry in DATASETS.entries() if entry.part.raw_files]

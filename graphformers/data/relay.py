@@ -21,8 +21,9 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
+from graphformers.data.base import register_dataset
 from graphformers.data.task import SplitDataset, TaskInfo
-from graphformers.registry import register_dataset
+from graphformers.errors import PartOptionError
 
 
 def relay_graph(rng: np.random.Generator, num_nodes: int, colours: int, branch: int, sources: int) -> Data:
@@ -43,8 +44,15 @@ def relay_graph(rng: np.random.Generator, num_nodes: int, colours: int, branch: 
     return Data(x=x, edge_index=edge_index, y=y, num_nodes=num_nodes)
 
 
-@register_dataset("relay")
+def task_info(colours: int = 4, sources: int = 2, **other_options: object) -> TaskInfo:
+    """The relay task: one class per colour, one-hot features of width ``2 * colours + sources``."""
+    return TaskInfo(level="node", task="multiclass", num_outputs=colours, metric="accuracy",
+                    node_encoder="linear", node_in=2 * colours + sources)
+
+
+@register_dataset("relay", task_info)
 def relay(
+    root: str,
     num_train: int = 2000,
     num_val: int = 500,
     num_test: int = 500,
@@ -55,23 +63,36 @@ def relay(
     branch: int = 3,
     seed: int = 0,
 ) -> SplitDataset:
-    """Generated long-range relay task (node-level, accuracy; chance = 1 / colours)."""
+    """Generated long-range relay task (node-level, accuracy; chance = 1 / colours).
+
+    Args:
+        root (str): unused (generated in memory).
+        num_train (int, optional): training graphs. (default: :obj:`2000`)
+        num_val (int, optional): validation graphs. (default: :obj:`500`)
+        num_test (int, optional): test graphs. (default: :obj:`500`)
+        min_nodes (int, optional): smallest graph. (default: :obj:`24`)
+        max_nodes (int, optional): largest graph. (default: :obj:`48`)
+        colours (int, optional): colours (= classes). (default: :obj:`4`)
+        sources (int, optional): source nodes per graph. (default: :obj:`2`)
+        branch (int, optional): each node hangs off one of the ``branch`` nodes created just
+            before it (1: a path). (default: :obj:`3`)
+        seed (int, optional): generator seed. (default: :obj:`0`)
+    """
     if not max(2, sources) <= min_nodes <= max_nodes:
-        raise ValueError(
+        raise PartOptionError(
             f"relay: need max(2, sources) <= min_nodes <= max_nodes, got sources={sources}, "
             f"min_nodes={min_nodes}, max_nodes={max_nodes}."
         )
     rng = np.random.default_rng(seed)
     sizes = rng.integers(min_nodes, max_nodes + 1, size=num_train + num_val + num_test)
     graphs = [relay_graph(rng, int(n), colours, branch, sources) for n in sizes]
-    info = TaskInfo(level="node", task="multiclass", num_outputs=colours, metric="accuracy",
-                    node_encoder="linear", node_in=2 * colours + sources)
     return SplitDataset(graphs[:num_train], graphs[num_train:num_train + num_val],
-                        graphs[num_train + num_val:], info)
+                        graphs[num_train + num_val:], task_info(colours, sources))
 
 
-@register_dataset("relay-large")
+@register_dataset("relay-large", task_info)
 def relay_large(
+    root: str,
     num_nodes: int = 100_000,
     val_fraction: float = 0.1,
     test_fraction: float = 0.1,
@@ -80,15 +101,24 @@ def relay_large(
     branch: int = 3,
     seed: int = 0,
 ) -> SplitDataset:
-    """One generated relay graph of num_nodes nodes (to 10^7) with random train/val/test nodes (node-level, accuracy), for sampled training."""
+    """One generated relay graph of num_nodes nodes (to 10^7) with random train/val/test nodes (node-level, accuracy), for sampled training.
+
+    Args:
+        root (str): unused (generated in memory).
+        num_nodes (int, optional): nodes of the one graph. (default: :obj:`100000`)
+        val_fraction (float, optional): share of nodes in validation. (default: :obj:`0.1`)
+        test_fraction (float, optional): share of nodes in test. (default: :obj:`0.1`)
+        colours (int, optional): colours (= classes). (default: :obj:`4`)
+        sources (int, optional): source nodes. (default: :obj:`2`)
+        branch (int, optional): tree branching, as in ``relay``. (default: :obj:`3`)
+        seed (int, optional): generator seed. (default: :obj:`0`)
+    """
     if not (val_fraction >= 0 and test_fraction >= 0 and val_fraction + test_fraction < 1):
-        raise ValueError(f"relay-large: need val_fraction, test_fraction >= 0 with a sum below 1, got "
+        raise PartOptionError(f"relay-large: need val_fraction, test_fraction >= 0 with a sum below 1, got "
                          f"{val_fraction} and {test_fraction}.")
     rng = np.random.default_rng(seed)
     graph = relay_graph(rng, num_nodes, colours, branch, sources)
     part = torch.from_numpy(rng.random(num_nodes))
     test = part < test_fraction
     val = (part >= test_fraction) & (part < test_fraction + val_fraction)
-    info = TaskInfo(level="node", task="multiclass", num_outputs=colours, metric="accuracy",
-                    node_encoder="linear", node_in=2 * colours + sources)
-    return SplitDataset.of_one_graph(graph, (~(test | val), val, test), info)
+    return SplitDataset.of_one_graph(graph, (~(test | val), val, test), task_info(colours, sources))

@@ -12,17 +12,20 @@ from pathlib import Path
 
 from torch_geometric.datasets import LRGBDataset
 
-from graphformers.data.raw_files import RawFile, declare, ensure_via_library
+from graphformers.data.base import RawFile, register_dataset
+from graphformers.data.raw_files import ensure_via_library
 from graphformers.data.task import SplitDataset, TaskInfo
-from graphformers.registry import register_dataset
 
 SPLITS = ("train", "val", "test")
 INFO = {name: TaskInfo(level="node", task="multiclass", num_outputs=classes, metric="f1",
                        node_encoder="linear", node_in=14, edge_encoder="linear", edge_in=2)
         for name, classes in (("pascalvoc-sp", 21), ("coco-sp", 81))}
-for _name in INFO:
-    _archive = f"{LRGBDataset.urls[_name]} (inside: {LRGBDataset.dwnld_file_name[_name]}/{{split}}.pickle)"
-    declare(_name, [RawFile(f"{_name}/raw/{split}.pickle", source=_archive.format(split=split)) for split in SPLITS])
+
+
+def raw_files(name: str) -> tuple[RawFile, ...]:
+    """The three split pickles of ``name``, from PyG's LRGB archive."""
+    archive = f"{LRGBDataset.urls[name]} (inside: {LRGBDataset.dwnld_file_name[name]}/{{split}}.pickle)"
+    return tuple(RawFile(f"{name}/raw/{split}.pickle", source=archive.format(split=split)) for split in SPLITS)
 
 
 def load_superpixels(name: str, root: str, download: bool) -> SplitDataset:
@@ -33,13 +36,23 @@ def load_superpixels(name: str, root: str, download: bool) -> SplitDataset:
     return SplitDataset(train, val, test, INFO[name], directory=Path(root) / name)
 
 
-@register_dataset("pascalvoc-sp")
-def pascalvoc_sp(root: str = "datasets", download: bool = True) -> SplitDataset:
-    """LRGB PascalVOC-SP: 11,355 superpixel graphs, 21 classes (node classification, macro F1)."""
+@register_dataset("pascalvoc-sp", INFO["pascalvoc-sp"], raw_files("pascalvoc-sp"))
+def pascalvoc_sp(root: str, download: bool = True) -> SplitDataset:
+    """LRGB PascalVOC-SP: 11,355 superpixel graphs, 21 classes (node classification, macro F1).
+
+    Args:
+        root (str): the data root.
+        download (bool, optional): fetch missing raw files. (default: :obj:`True`)
+    """
     return load_superpixels("pascalvoc-sp", root, download)
 
 
-@register_dataset("coco-sp")
-def coco_sp(root: str = "datasets", download: bool = True) -> SplitDataset:
-    """LRGB COCO-SP: 123,286 superpixel graphs, 81 classes (node classification, macro F1)."""
+@register_dataset("coco-sp", INFO["coco-sp"], raw_files("coco-sp"))
+def coco_sp(root: str, download: bool = True) -> SplitDataset:
+    """LRGB COCO-SP: 123,286 superpixel graphs, 81 classes (node classification, macro F1).
+
+    Args:
+        root (str): the data root.
+        download (bool, optional): fetch missing raw files. (default: :obj:`True`)
+    """
     return load_superpixels("coco-sp", root, download)

@@ -14,14 +14,14 @@ from pathlib import Path
 from torch_geometric.data import download_url, extract_zip
 from torch_geometric.datasets import ZINC
 
-from graphformers.data.raw_files import RawFile, declare, ensure_raw_files
+from graphformers.data.base import RawFile, register_dataset
+from graphformers.data.raw_files import ensure_raw_files
 from graphformers.data.task import SplitDataset, TaskInfo
-from graphformers.registry import register_dataset
 
 SPLITS = ("train", "val", "test")
 ARCHIVE = f"{ZINC.url} (file molecules/{{split}}.pickle inside)"
-declare("zinc", [RawFile(f"zinc/raw/{split}.pickle", source=ARCHIVE.format(split=split)) for split in SPLITS]
-        + [RawFile(f"zinc/raw/{split}.index", ZINC.split_url.format(split)) for split in SPLITS])
+RAW_FILES = tuple([RawFile(f"zinc/raw/{split}.pickle", source=ARCHIVE.format(split=split)) for split in SPLITS]
+                  + [RawFile(f"zinc/raw/{split}.index", ZINC.split_url.format(split)) for split in SPLITS])
 INFO = TaskInfo(level="graph", task="regression", num_outputs=1, metric="mae",
                 node_encoder="embedding", node_in=28, edge_encoder="embedding", edge_in=4)
 
@@ -37,9 +37,14 @@ def _download_molecules(raw: Path) -> None:
                 shutil.move(str(Path(temporary) / "molecules" / f"{split}.pickle"), raw / f"{split}.pickle")
 
 
-@register_dataset("zinc")
-def zinc(root: str = "datasets", download: bool = True) -> SplitDataset:
-    """ZINC 12k subset with its official split (graph regression, MAE)."""
+@register_dataset("zinc", INFO, RAW_FILES)
+def zinc(root: str, download: bool = True) -> SplitDataset:
+    """ZINC 12k subset with its official split (graph regression, MAE).
+
+    Args:
+        root (str): the data root.
+        download (bool, optional): fetch missing raw files. (default: :obj:`True`)
+    """
     directory = Path(root) / "zinc"
     if download and not all((directory / "raw" / f"{split}.pickle").exists() for split in SPLITS):
         try:

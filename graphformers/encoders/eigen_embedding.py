@@ -20,6 +20,8 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.utils import scatter
 
+from graphformers.errors import PartOptionError
+
 
 class LinearEigenEmbedding(nn.Module):
     """Concatenated eigenvectors (and eigenvalues) -> linear."""
@@ -96,7 +98,7 @@ EIGEN_EMBEDDINGS = {"linear": LinearEigenEmbedding, "deepset": DeepSetEigenEmbed
 def build_eigen_embedding(name: str, k: int, channels: int, dim: int, eigval: bool) -> nn.Module:
     """The embedding called ``name`` (a key of :data:`EIGEN_EMBEDDINGS`)."""
     if name not in EIGEN_EMBEDDINGS:
-        raise ValueError(f"unknown eigenvector embedding {name!r}; choose one of {', '.join(EIGEN_EMBEDDINGS)}.")
+        raise PartOptionError(f"unknown eigenvector embedding {name!r}; choose one of {', '.join(EIGEN_EMBEDDINGS)}.")
     return EIGEN_EMBEDDINGS[name](k, channels, dim, eigval)
 
 

@@ -10,6 +10,7 @@ from torch import Tensor
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
+from graphformers.errors import PartOptionError
 from graphformers.encoders.base import PositionalEncoder
 from graphformers.encoders.eigen_embedding import build_eigen_embedding, valid_eigenpairs
 from graphformers.encoders.precompute import NodeEncoding, dense_fallback
@@ -17,7 +18,7 @@ from graphformers.encoders.spectral import (
     ARPACK_TOL, Normalization, laplacian, padded_eigenpairs, random_walk_eigenvectors, sparse_adjacency,
     sparse_laplacian, symmetrize,
 )
-from graphformers.registry import register_encoder
+from graphformers.registry import register_positional_encoder
 
 NORMALIZATIONS = ("sym", "rw", "none")
 
@@ -34,10 +35,14 @@ class LaplacianEigenvectors(NodeEncoding):
 
     def __init__(self, k: int, normalization: Normalization = "sym") -> None:
         if k < 1:
-            raise ValueError(f"LaplacianEigenvectors: k must be >= 1, got {k}.")
+            raise PartOptionError(f"LaplacianEigenvectors: k must be >= 1, got {k}.")
         if normalization not in NORMALIZATIONS:
-            raise ValueError(f"LaplacianEigenvectors: normalization must be one of {NORMALIZATIONS}, got {normalization!r}.")
+            raise PartOptionError(f"LaplacianEigenvectors: normalization must be one of {NORMALIZATIONS}, got {normalization!r}.")
         self.k, self.normalization = k, normalization
+
+    @property
+    def channels_per_node(self) -> int:
+        return 2 * self.k  # lap_eigvec and lap_eigval
 
     def dense(self, directed: Tensor) -> dict[str, Tensor]:
         adjacency = symmetrize(directed)
@@ -65,12 +70,32 @@ class LaplacianEigenvectors(NodeEncoding):
         return f"{type(self).__name__}(k={self.k}, normalization={self.normalization!r})"
 
 
-@register_encoder("lap")
+@register_positional_encoder("lap")
 class LapPE(PositionalEncoder):
     """Laplacian eigenvectors (and eigenvalues) embedded by ``linear``, ``deepset`` or ``signnet``.
 
     Embeddings that are not sign-invariant see each eigenvector's sign flipped at random
     in training (one draw per graph and eigenvector), since the sign is arbitrary.
+
+    ``forward(data) -> [N, dim]`` reads ``data.lap_eigvec [N, k]`` and ``data.lap_eigval [N, k]``,
+    stored by the :meth:`precompute` transform (:class:`LaplacianEigenvectors`); slots beyond a
+    small graph's eigenpairs are zero-padded and masked.
+
+    Args:
+        dim (int, optional): output channels, concatenated to the node features (which get
+            ``model.hidden`` less the encoders' dims) (default: :obj:`16`)
+        k (int, optional): eigenpairs kept: those of the ``k`` smallest eigenvalues after the
+            first (trivial) one (default: :obj:`8`)
+        normalization (str, optional): the Laplacian: :obj:`"sym"` (``I - D^-1/2 A D^-1/2``),
+            :obj:`"rw"` (``I - D^-1 A``, eigenvectors ``D^-1/2 u`` scaled to unit norm) or
+            :obj:`"none"` (``D - A``), of the graph made undirected (default: :obj:`"sym"`)
+        embedding (str, optional): how eigenvectors ``[N, k, 1]`` and eigenvalues ``[N, k]``
+            become ``[N, dim]``: :obj:`"linear"` (concatenation, then linear), :obj:`"deepset"`
+            (sum over eigenpairs of an MLP, then linear) or :obj:`"signnet"` (sign-invariant GIN
+            per eigenvector; see :mod:`graphformers.encoders.eigen_embedding`)
+            (default: :obj:`"linear"`)
+        eigval (bool, optional): feed the eigenvalues to the embedding as well as the
+            eigenvectors (default: :obj:`True`)
     """
 
     def __init__(self, dim: int = 16, k: int = 8, normalization: Normalization = "sym",

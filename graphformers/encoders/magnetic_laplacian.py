@@ -10,6 +10,7 @@ from torch import Tensor
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
+from graphformers.errors import PartOptionError
 from graphformers.encoders.base import PositionalEncoder
 from graphformers.encoders.eigen_embedding import build_eigen_embedding, valid_eigenpairs
 from graphformers.encoders.precompute import NodeEncoding, dense_fallback
@@ -17,7 +18,7 @@ from graphformers.encoders.spectral import (
     ARPACK_TOL, magnetic_laplacian, padded_eigenpairs, relative_potential, sparse_adjacency,
     sparse_magnetic_laplacian,
 )
-from graphformers.registry import register_encoder
+from graphformers.registry import register_positional_encoder
 
 
 def fix_phase(eigvecs: Tensor) -> Tensor:
@@ -47,8 +48,12 @@ class MagneticLaplacianEigenvectors(NodeEncoding):
 
     def __init__(self, k: int, q: float = 0.25, relative: bool = False, edges: str = "edge_index") -> None:
         if k < 1:
-            raise ValueError(f"MagneticLaplacianEigenvectors: k must be >= 1, got {k}.")
+            raise PartOptionError(f"MagneticLaplacianEigenvectors: k must be >= 1, got {k}.")
         self.k, self.q, self.relative, self.edges = k, q, relative, edges
+
+    @property
+    def channels_per_node(self) -> int:
+        return 3 * self.k  # real and imaginary parts, eigenvalues
 
     def dense(self, directed: Tensor) -> dict[str, Tensor]:
         q = relative_potential(directed, self.q) if self.relative else self.q
@@ -78,7 +83,7 @@ class MagneticLaplacianEigenvectors(NodeEncoding):
         return f"{type(self).__name__}(k={self.k}, q={self.q}, relative={self.relative}{edges})"
 
 
-@register_encoder("maglap")
+@register_positional_encoder("maglap")
 class MagLapPE(PositionalEncoder):
     """Magnetic Laplacian eigenvectors (real and imaginary parts) and eigenvalues, embedded by ``linear`` or ``signnet``.
 
@@ -86,6 +91,32 @@ class MagLapPE(PositionalEncoder):
     encoder invariant to the sign of each eigenvector, as the paper's MagLapNet does. ``edges``
     names the graph attribute with the directed edges (default ``edge_index``; e.g. ogbg-code2's
     ``directed_edge_index``, whose message-passing ``edge_index`` also holds the reversed edges).
+
+    ``forward(data) -> [N, dim]`` reads ``data.maglap_real``, ``data.maglap_imag`` and
+    ``data.maglap_eigval`` (each ``[N, k]``), stored by the :meth:`precompute` transform
+    (:class:`MagneticLaplacianEigenvectors`); slots beyond a small graph's eigenpairs are
+    zero-padded and masked.
+
+    Args:
+        dim (int, optional): output channels, concatenated to the node features (which get
+            ``model.hidden`` less the encoders' dims) (default: :obj:`16`)
+        k (int, optional): eigenpairs kept: those of the ``k`` smallest eigenvalues, the first
+            included (for ``q > 0`` it is not constant) (default: :obj:`8`)
+        q (float, optional): the potential: edge ``u -> v`` gets phase
+            ``2 pi q (A_uv - A_vu)`` in ``I - D_s^-1/2 (A_s * exp(i Theta)) D_s^-1/2``; :obj:`0`
+            gives the undirected symmetric normalised Laplacian (no direction)
+            (default: :obj:`0.25`)
+        relative (bool, optional): read ``q`` as the relative potential ``q'``: each graph uses
+            ``q' / max(min(m, n), 1)`` (``m`` one-way edges, ``n`` nodes; the paper's default)
+            (default: :obj:`False`)
+        embedding (str, optional): how eigenvectors ``[N, k, 2]`` (real and imaginary parts) and
+            eigenvalues ``[N, k]`` become ``[N, dim]``: :obj:`"linear"`, :obj:`"deepset"` or
+            :obj:`"signnet"` (see :mod:`graphformers.encoders.eigen_embedding`)
+            (default: :obj:`"linear"`)
+        eigval (bool, optional): feed the eigenvalues to the embedding as well as the
+            eigenvectors (default: :obj:`True`)
+        edges (str, optional): the graph attribute holding the directed edges ``[2, E]`` the
+            Laplacian is built from (default: :obj:`"edge_index"`)
     """
 
     def __init__(self, dim: int = 16, k: int = 8, q: float = 0.25, relative: bool = False,

@@ -41,6 +41,13 @@ class NodeEncoding(BaseTransform):
 
     edges: str = "edge_index"
 
+    @property
+    def channels_per_node(self) -> int:
+        """Floats stored per node, all attributes together (e.g. ``2 k`` for ``k`` eigenvectors and
+        their eigenvalues): before any precompute, the node count times this estimates the memory
+        the encoding takes, so an encoding too large for the machine is refused, not run out of memory."""
+        raise NotImplementedError(f"{type(self).__name__} must define channels_per_node")
+
     def dense(self, directed: Tensor) -> dict[str, Tensor]:
         """``[B, n, n]`` float64 0/1 directed adjacencies -> ``{attribute: [B, n, c]}`` float32."""
         raise NotImplementedError

@@ -8,10 +8,11 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
+from graphformers.errors import PartOptionError
 from graphformers.encoders.base import PositionalEncoder
 from graphformers.encoders.precompute import NodeEncoding
 from graphformers.encoders.spectral import inverse_sqrt_degree, sparse_adjacency, symmetrize
-from graphformers.registry import register_encoder
+from graphformers.registry import register_positional_encoder
 
 _BLOCK_ELEMENTS = 1 << 24
 """About the most entries one block of the sparse path stores (all its powers together)."""
@@ -35,8 +36,12 @@ class RandomWalkLandingProbabilities(NodeEncoding):
 
     def __init__(self, steps: int) -> None:
         if steps < 1:
-            raise ValueError(f"RandomWalkLandingProbabilities: steps must be >= 1, got {steps}.")
+            raise PartOptionError(f"RandomWalkLandingProbabilities: steps must be >= 1, got {steps}.")
         self.steps = steps
+
+    @property
+    def channels_per_node(self) -> int:
+        return self.steps
 
     def dense(self, directed: Tensor) -> dict[str, Tensor]:
         """``P^t_jj = S^t_jj = sum_i S^a_ij S^b_ij`` (``a + b = t``, ``S = D^-1/2 A D^-1/2`` symmetric):
@@ -87,9 +92,20 @@ class RandomWalkLandingProbabilities(NodeEncoding):
         return f"{type(self).__name__}(steps={self.steps})"
 
 
-@register_encoder("rwse")
+@register_positional_encoder("rwse")
 class RWSE(PositionalEncoder):
-    """Random-walk return probabilities for 1..steps steps, linearly embedded."""
+    """Random-walk return probabilities for 1..steps steps, linearly embedded.
+
+    ``forward(data) -> [N, dim]`` embeds ``data.rwse [N, steps]``, stored by the :meth:`precompute`
+    transform (:class:`RandomWalkLandingProbabilities`).
+
+    Args:
+        dim (int, optional): output channels, concatenated to the node features (which get
+            ``model.hidden`` less the encoders' dims) (default: :obj:`16`)
+        steps (int, optional): walk lengths ``t = 1 .. steps`` whose return probabilities
+            ``diag(P^t)`` (``P = D^-1 A``, the graph made undirected) form the input
+            (default: :obj:`16`)
+    """
 
     def __init__(self, dim: int = 16, steps: int = 16) -> None:
         super().__init__(dim)

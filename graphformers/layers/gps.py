@@ -9,8 +9,9 @@ from torch_geometric.nn import BatchNorm
 from torch_geometric.utils import to_torch_csr_tensor
 from torch_geometric.data import Batch
 
-from graphformers.recipe import PartSpec, is_absent
-from graphformers.registry import LOCAL_BLOCKS, MIXERS
+from graphformers.errors import PartOptionError
+from graphformers.local.base import LocalBlock
+from graphformers.mixers.base import GlobalMixer
 
 
 def make_norm(kind: str, hidden: int) -> nn.Module:
@@ -29,24 +30,32 @@ class GPSLayer(nn.Module):
     ``h_local = norm(x + dropout(local(x, edges)))`` and ``h_global = norm(x + dropout(mixer(x)))``
     as in GraphGPS and PyG's ``GPSConv``; either branch may be ``None`` (pure transformer or
     pure MPNN). Blocks that update edge features (GatedGCN) pass them on to the next layer.
+    The layer takes built parts, so it is usable without a recipe:
+    ``GPSLayer(64, local=GINE(64), mixer=FullAttention(64, heads=4, dropout=0.0))``.
+
+    Args:
+        hidden (int): width of node and edge features.
+        local (LocalBlock, optional): the local message-passing block (:obj:`None`: none).
+        mixer (GlobalMixer, optional): the global mixer (:obj:`None`: none).
+        dropout (float, optional): dropout on each branch and inside the FFN. (default: :obj:`0.0`)
+        norm (str, optional): ``batch``, ``layer`` or ``none``. (default: :obj:`"batch"`)
+        ffn_ratio (int, optional): FFN width as a multiple of ``hidden``. (default: :obj:`2`)
     """
 
     def __init__(
         self,
         hidden: int,
-        local: Optional[PartSpec],
-        mixer: Optional[PartSpec],
-        heads: int = 4,
+        local: Optional[LocalBlock] = None,
+        mixer: Optional[GlobalMixer] = None,
         dropout: float = 0.0,
-        attn_dropout: float = 0.0,
         norm: str = "batch",
         ffn_ratio: int = 2,
     ) -> None:
         super().__init__()
-        self.local = None if is_absent(local) else LOCAL_BLOCKS.get(local.name)(hidden, **local.options)
-        self.mixer = None if is_absent(mixer) else MIXERS.get(mixer.name)(hidden, heads, attn_dropout, **mixer.options)
-        if self.local is None and self.mixer is None:
-            raise ValueError("A GPS layer needs a local block, a mixer or both; both are 'none'.")
+        if local is None and mixer is None:
+            raise PartOptionError("model.local and model.mixer are both none; a GPS layer needs a local block, "
+                                  "a mixer or both.")
+        self.local, self.mixer = local, mixer
         self.local_norm = make_norm(norm, hidden)
         self.mixer_norm = make_norm(norm, hidden)
         self.dropout = nn.Dropout(dropout)
@@ -66,7 +75,7 @@ class GPSLayer(nn.Module):
                 local_out = self.local(x, data.edge_index, edge_attr)
             else:
                 local_out = local_in_chunks(self.local, x, data.edge_index, edge_attr, chunk)
-            if isinstance(local_out, tuple):
+            if self.local.updates_edges:
                 local_out, edge_attr = local_out
             branches.append(self.local_norm(x + self.dropout(local_out)))
         if self.mixer is not None:
@@ -75,7 +84,7 @@ class GPSLayer(nn.Module):
         return self.ffn_norm(h + self.ffn(h)), edge_attr
 
 
-def local_in_chunks(block: nn.Module, x: Tensor, edge_index: Tensor, edge_attr: Tensor,
+def local_in_chunks(block: LocalBlock, x: Tensor, edge_index: Tensor, edge_attr: Tensor,
                     chunk: int) -> Union[Tensor, tuple[Tensor, Tensor]]:
     """``block(x, edge_index, edge_attr)`` computed for ``chunk`` target nodes at a time, each on the
     subgraph of their incoming edges and those edges' sources: memory for messages scales with a
@@ -88,8 +97,8 @@ def local_in_chunks(block: nn.Module, x: Tensor, edge_index: Tensor, edge_attr: 
     so they aggregate by sparse matrix product without an ``[E, hidden]`` message tensor.
     """
     num_nodes = x.size(0)
-    if not getattr(block, "incoming_only", False) or num_nodes == 0:
-        if getattr(block, "accepts_adjacency", False):
+    if not block.incoming_only or num_nodes == 0:
+        if block.accepts_adjacency:
             edge_index = to_torch_csr_tensor(edge_index.flip(0), size=(num_nodes, num_nodes))
         return block(x, edge_index, edge_attr)
     target = edge_index[1]
@@ -108,7 +117,7 @@ def local_in_chunks(block: nn.Module, x: Tensor, edge_index: Tensor, edge_attr: 
         sub_edges = torch.stack([local_id[sources], local_id[target[edges]]])
         local_id[nodes] = -1
         out = block(x[nodes], sub_edges, edge_attr[edges])
-        if isinstance(out, tuple):  # the block updates edges: copy them once, then fill in each chunk's
+        if block.updates_edges:  # copy the edges once, then fill in each chunk's
             out, updated = out
             edges_out = edge_attr.clone() if edges_out is None else edges_out
             edges_out[edges] = updated

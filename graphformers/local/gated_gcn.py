@@ -11,22 +11,31 @@ from torch import Tensor, nn
 from torch_geometric.nn import BatchNorm
 from torch_geometric.utils import scatter
 
+from graphformers.local.base import LocalBlock
 from graphformers.registry import register_local
 
 
 @register_local("gatedgcn")
-class GatedGCN(nn.Module):
+class GatedGCN(LocalBlock):
     """GatedGCN: edge-gated mean of neighbour messages; edges updated with residual, BatchNorm and ReLU.
 
     ``e_ij' = D x_i + E x_j + C e_ij``, ``x_i' = A x_i + sum_j s(e_ij') B x_j / (sum_j s(e_ij') + eps)``.
     Returns ``(ReLU(BN(x')) [N, hidden], e_ij + dropout(ReLU(BN(e_ij'))) [E, hidden])``; as in
     GraphGPS, the node output's dropout and residual come from the GPS layer around it.
+
+    ``forward(x [N, hidden], edge_index [2, E], edge_attr [E, hidden])`` returns that pair.
+
+    Args:
+        hidden (int): width of node and edge features, in and out (``model.hidden``).
+        dropout (float, optional): dropout on the edge update ``ReLU(BN(e_ij'))`` before its
+            residual; the node output is not dropped here (default: :obj:`0.0`)
     """
 
     incoming_only = True  # node i and edge j -> i read only x_i, x_j, e_ji (full-graph inference may chunk it)
+    updates_edges = True
 
     def __init__(self, hidden: int, dropout: float = 0.0) -> None:
-        super().__init__()
+        super().__init__(hidden)
         self.dropout = dropout
         self.node_norm = BatchNorm(hidden, allow_single_element=True)
         self.node_self, self.node_neighbour, self.gate_target, self.gate_source = (

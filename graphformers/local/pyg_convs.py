@@ -4,17 +4,28 @@ from __future__ import annotations
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv, GINEConv
 
+from graphformers.errors import check_heads_divide
+from graphformers.local.base import LocalBlock
 from graphformers.registry import register_local
 
 
 @register_local("gine")
-class GINE(nn.Module):
-    """GINE (Hu et al. 2020): GIN with edge features added to messages (PyG ``GINEConv``)."""
+class GINE(LocalBlock):
+    """GINE (Hu et al. 2020): GIN with edge features added to messages (PyG ``GINEConv``).
+
+    ``x' = MLP((1 + eps) x_i + sum_j ReLU(x_j + e_ji))`` with a two-layer MLP:
+    ``forward(x [N, hidden], edge_index [2, E], edge_attr [E, hidden]) -> [N, hidden]``.
+
+    Args:
+        hidden (int): width of node and edge features, in and out (``model.hidden``).
+        train_eps (bool, optional): learn GIN's ``eps`` (the weight of a node's own features);
+            :obj:`False` fixes it at :obj:`0` (default: :obj:`True`)
+    """
 
     incoming_only = True  # a node's output reads only its incoming edges (full-graph inference may chunk it)
 
     def __init__(self, hidden: int, train_eps: bool = True) -> None:
-        super().__init__()
+        super().__init__(hidden)
         mlp = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
         self.conv = GINEConv(mlp, train_eps=train_eps, edge_dim=hidden)
 
@@ -23,13 +34,20 @@ class GINE(nn.Module):
 
 
 @register_local("gcn")
-class GCN(nn.Module):
-    """GCN (Kipf & Welling 2017), symmetric normalisation with self loops; ignores edge features."""
+class GCN(LocalBlock):
+    """GCN (Kipf & Welling 2017), symmetric normalisation with self loops; ignores edge features.
+
+    ``forward(x [N, hidden], edge_index [2, E], edge_attr) -> [N, hidden]``; ``edge_index`` may
+    also be the sparse transposed adjacency ``adj_t [N, N]``.
+
+    Args:
+        hidden (int): width of node features, in and out (``model.hidden``).
+    """
 
     accepts_adjacency = True  # edge_index may be PyG's sparse adj_t (full-graph inference aggregates by spmm)
 
     def __init__(self, hidden: int) -> None:
-        super().__init__()
+        super().__init__(hidden)
         self.conv = GCNConv(hidden, hidden)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
@@ -37,15 +55,23 @@ class GCN(nn.Module):
 
 
 @register_local("gat")
-class GAT(nn.Module):
-    """GATv1 (Velickovic et al. 2018) with edge features in the attention logits (PyG ``GATConv``)."""
+class GAT(LocalBlock):
+    """GATv1 (Velickovic et al. 2018) with edge features in the attention logits (PyG ``GATConv``).
+
+    Self loops are added (their edge features the mean of a node's incoming ones) and the heads
+    concatenated: ``forward(x [N, hidden], edge_index [2, E], edge_attr [E, hidden]) -> [N, hidden]``.
+
+    Args:
+        hidden (int): width of node and edge features, in and out (``model.hidden``).
+        heads (int, optional): attention heads, each ``hidden / heads`` wide, concatenated; must
+            divide ``hidden`` (default: :obj:`4`)
+    """
 
     incoming_only = True  # softmax over incoming edges; self-loop features = mean of incoming ones
 
     def __init__(self, hidden: int, heads: int = 4) -> None:
-        super().__init__()
-        if hidden % heads:
-            raise ValueError(f"gat: hidden ({hidden}) must be divisible by heads ({heads}).")
+        super().__init__(hidden)
+        check_heads_divide(hidden, heads, "gat")
         self.conv = GATConv(hidden, hidden // heads, heads=heads, edge_dim=hidden)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:

@@ -1,13 +1,4 @@
-"""The global-mixer interface.
-
-A mixer is constructed as ``Mixer(hidden, heads, dropout, **options)`` and called as
-``forward(x [N, hidden], batch [N], data) -> [N, hidden]``: ``x`` holds the nodes of
-every graph in the mini-batch, ``batch`` maps each node to its graph (sorted, as PyG
-batches are) and ``data`` is the PyG ``Batch`` for mixers that need more structure
-(edges, or structure its :meth:`GlobalMixer.precompute` transform stored once per
-graph before training, such as Exphormer's expander edges). A mixer must never let information flow
-between graphs of one batch. The GPS layer adds the residual, dropout and norm.
-"""
+"""The global-mixer contract: attention-like mixing among all nodes of each graph."""
 from __future__ import annotations
 
 from typing import Optional
@@ -16,16 +7,39 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
-from graphformers.errors import GraphformersError
+from graphformers.errors import GraphformersError, check_heads_divide
+
+
+class GraphTooLargeError(GraphformersError, ValueError):
+    """A graph too large for the chosen mixer; the message gives the estimate and the alternatives."""
 
 
 class GlobalMixer(nn.Module):
-    """Base class of global mixers (see module docstring for the contract)."""
+    """Base class of global mixers.
+
+    A mixer is constructed as ``Mixer(hidden, heads, dropout, **options)`` (its options are
+    the recipe's ``model.mixer: {name: ..., option: ...}``; ``dropout`` is the recipe's
+    ``model.attn_dropout``) and called as ``forward(x [N, hidden], batch [N], data) -> [N, hidden]``:
+    ``x`` holds the nodes of every graph in the mini-batch, ``batch`` maps each node to its graph
+    (sorted, as PyG batches are) and ``data`` is the PyG ``Batch`` for mixers that need more
+    structure (edges, or what the :meth:`precompute` transform stored once per graph before
+    training, such as Exphormer's expander edges). A mixer must never let information flow
+    between graphs of one batch. The GPS layer adds the residual, dropout and norm.
+
+    ``dropout`` is applied where each mixer's docstring says: on attention probabilities where
+    the mixer forms them (``full``, ``exphormer``), otherwise on the mixer's output before its
+    residual (``performer``: the attended values before the output projection; ``polynormer``:
+    after its final ReLU).
+
+    Args:
+        hidden (int): width of node features, in and out.
+        heads (int): attention heads; must divide ``hidden``.
+        dropout (float): the mixer's own dropout rate (see above).
+    """
 
     def __init__(self, hidden: int, heads: int, dropout: float) -> None:
         super().__init__()
-        if hidden % heads:
-            raise ValueError(f"{type(self).__name__}: hidden ({hidden}) must be divisible by heads ({heads}).")
+        check_heads_divide(hidden, heads, type(self).__name__)
         self.hidden, self.heads, self.dropout = hidden, heads, dropout
 
     def precompute(self) -> Optional[BaseTransform]:
@@ -35,10 +49,6 @@ class GlobalMixer(nn.Module):
     def check_graph_size(self, num_nodes: int) -> None:
         """Raise :class:`GraphTooLargeError` if a graph of ``num_nodes`` nodes is beyond this mixer
         (called before training on the largest graph, so a run fails before allocating)."""
-
-
-class GraphTooLargeError(GraphformersError, ValueError):
-    """A graph too large for the chosen mixer; the message gives the estimate and the alternatives."""
 
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
         raise NotImplementedError

@@ -11,6 +11,8 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.transforms import BaseTransform
 
+from graphformers.errors import PartOptionError
+
 
 def random_regular_multigraph(num_nodes: int, degree: int, rng: np.random.Generator) -> Tensor:
     """``[2, num_nodes * degree]`` directed edges of a random ``degree``-regular multigraph (both directions).
@@ -42,7 +44,7 @@ class ExpanderEdges(BaseTransform):
 
     def __init__(self, degree: int = 3, seed: int = 0, attempts: int = 20) -> None:
         if degree < 1:
-            raise ValueError(f"ExpanderEdges: degree must be >= 1, got {degree}.")
+            raise PartOptionError(f"ExpanderEdges: degree must be >= 1, got {degree}.")
         self.degree, self.seed, self.attempts = degree, seed, attempts
 
     def forward(self, data: Data) -> Data:

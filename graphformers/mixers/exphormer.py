@@ -26,6 +26,23 @@ class Exphormer(GlobalMixer):
     interface carries no extra nodes between layers, so both hops happen within the layer.
     Edge kinds (input / expander / virtual) get a learned per-head score bias. The expander
     is precomputed once per graph by :class:`ExpanderEdges` (see :meth:`precompute`).
+
+    ``forward(x [N, hidden], batch [N], data) -> [N, hidden]``, reading ``data.edge_index [2, E]``
+    and ``data.expander_edge_index [2, N * degree]``.
+
+    Args:
+        hidden (int): width of node features, in and out (``model.hidden``).
+        heads (int): attention heads (``model.heads``), each ``hidden / heads`` wide; must divide
+            ``hidden``.
+        dropout (float): dropout on the edge softmax weights ``[E', heads]`` (the attention
+            probabilities along input, expander and virtual edges, and those of the virtual nodes
+            gathering their graph), in training only (``model.attn_dropout``).
+        degree (int, optional): degree of the random regular expander graph precomputed for each
+            graph (default: :obj:`3`)
+        virtual_nodes (int, optional): learned virtual nodes per graph; :obj:`0` for none
+            (default: :obj:`1`)
+        seed (int, optional): seed of the expander draws; with a hash of each graph's edges and
+            size it fixes every graph's expander (default: :obj:`0`)
     """
 
     def __init__(self, hidden: int, heads: int, dropout: float, degree: int = 3, virtual_nodes: int = 1,

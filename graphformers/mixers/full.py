@@ -19,6 +19,19 @@ class FullAttention(GlobalMixer):
     ``scaled_dot_product_attention`` (padded keys masked; blocks of equal-size graphs need
     no mask, which lets PyTorch pick its fused kernels). Nodes must be ordered by graph, as
     in every PyG ``Batch``. Graphs above ``max_nodes`` are refused (:meth:`check_graph_size`).
+
+    ``forward(x [N, hidden], batch [N], data) -> [N, hidden]``; :meth:`attention_weights` gives
+    each graph's attention probabilities ``[heads, n_i, n_i]`` for inspection.
+
+    Args:
+        hidden (int): width of node features, in and out (``model.hidden``).
+        heads (int): attention heads (``model.heads``), each ``hidden / heads`` wide; must divide
+            ``hidden``.
+        dropout (float): dropout on the attention probabilities (the softmax weights
+            ``[G, heads, L, L]`` of each padded block: ``scaled_dot_product_attention``'s
+            ``dropout_p``, in training only; ``model.attn_dropout``).
+        max_nodes (int, optional): largest graph accepted; a larger one raises
+            :class:`GraphTooLargeError` before training (default: :obj:`100000`)
     """
 
     def __init__(self, hidden: int, heads: int, dropout: float, max_nodes: int = 100_000) -> None:

@@ -54,6 +54,21 @@ class Performer(GlobalMixer):
     ``PerformerAttention``: that uses ReLU features (generalised attention, not a softmax
     estimator), unscaled orthogonal rows, and a dense padded batch whose padded keys still
     enter the normaliser; here features estimate softmax, and padded keys count for nothing.
+
+    ``forward(x [N, hidden], batch [N], data) -> [N, hidden]``.
+
+    Args:
+        hidden (int): width of node features, in and out (``model.hidden``).
+        heads (int): attention heads (``model.heads``), each ``hidden / heads`` wide; must divide
+            ``hidden``.
+        dropout (float): dropout on the attended values ``[N, heads, hidden / heads]`` before the
+            output projection (FAVOR+ never forms attention probabilities to drop;
+            ``model.attn_dropout``).
+        features (int, optional): random features ``m`` per head (the projection is
+            ``[m, hidden / heads]``); more features estimate softmax more closely, at
+            O(N m hidden) cost (default: :obj:`64`)
+        redraw_interval (int, optional): training steps between redraws of the random
+            projection; :obj:`0` never redraws (default: :obj:`1000`)
     """
 
     def __init__(self, hidden: int, heads: int, dropout: float, features: int = 64, redraw_interval: int = 1000) -> None:

@@ -20,6 +20,19 @@ class PolynormerAttention(GlobalMixer):
     layer in its input. Differences from PyG's ``PolynormerAttention``: heads split
     ``hidden`` (PyG gives each head ``head_channels`` more), and graphs are never padded
     into one another's normaliser (PyG's padded keys, ``sigmoid(bias)``, are summed in).
+
+    ``forward(x [N, hidden], batch [N], data) -> [N, hidden]``.
+
+    Args:
+        hidden (int): width of node features, in and out (``model.hidden``).
+        heads (int): attention heads (``model.heads``), each ``hidden / heads`` wide; must divide
+            ``hidden``.
+        dropout (float): dropout on the mixer's output ``[N, hidden]``, after its final ReLU
+            (linear attention forms no attention probabilities to drop; ``model.attn_dropout``).
+        beta (float, optional): constant added to the linear gate ``W_h x + beta``
+            (default: :obj:`0.9`)
+        qk_shared (bool, optional): queries reuse the keys' projection, ``sigmoid(W_k x)``, as in
+            Polynormer; :obj:`False` learns a separate query projection (default: :obj:`True`)
     """
 
     def __init__(self, hidden: int, heads: int, dropout: float, beta: float = 0.9, qk_shared: bool = True) -> None:

@@ -1,4 +1,6 @@
-"""Whole models, built from a recipe's ``model`` section and a dataset's :class:`TaskInfo`."""
+"""Whole models, built from a recipe's ``model`` section and a dataset's :class:`TaskInfo`;
+the contract is :class:`graphformers.models.base.GraphModel`."""
+from graphformers.models.base import GraphModel
 from graphformers.models.gps import GPSModel
 
-__all__ = ["GPSModel"]
+__all__ = ["GraphModel", "GPSModel"]

@@ -10,43 +10,52 @@ from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_poo
 from torch_geometric.transforms import BaseTransform
 
 from graphformers.data.task import TaskInfo
-from graphformers.encoders.base import FeatureEncoder, PositionalEncoder
+from graphformers.errors import PartOptionError
 from graphformers.layers.gps import GPSLayer
+from graphformers.models.base import GraphModel
+from graphformers.models.parts import build_feature, build_local, build_mixer, build_positional
 from graphformers.recipe import ModelConfig
-from graphformers.registry import ENCODERS, register_model
+from graphformers.registry import register_model
 
 POOLS = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_pool}
 
 
 @register_model("gps")
-class GPSModel(nn.Module):
+class GPSModel(GraphModel):
     """Encoders -> ``layers`` x GPS layer -> per-node head, or pooling + head for graph-level tasks
     (for link-level tasks, a linear map to node embeddings whose dot products score pairs).
 
     Node features are embedded to ``hidden - sum(pe dims)`` channels and concatenated with
     the positional encodings (GraphGPS's scheme), so the width stays ``hidden`` throughout.
+
+    Args:
+        config (ModelConfig): the recipe's ``model`` section (every key is read).
+        info (TaskInfo): the dataset's task.
     """
 
+    chunked_inference = True
+
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
-        super().__init__()
+        super().__init__(config, info)
         self.level = info.level
-        self.positional = nn.ModuleList(_build_positional(spec.name, spec.options) for spec in config.encoders)
-        feature_dim = config.hidden - sum(encoder.dim for encoder in self.positional)
-        if feature_dim < 1:
-            raise ValueError(
-                f"model.hidden ({config.hidden}) must exceed the sum of the positional encoders' dims "
-                f"({config.hidden - feature_dim}); raise model.hidden or lower the encoders' dim."
-            )
-        self.node_encoder = _build_features(config.node_encoder or info.node_encoder, info.node_in, feature_dim)
+        self.positional = nn.ModuleList(build_positional(spec) for spec in config.encoders)
+        pe_dims = sum(encoder.dim for encoder in self.positional)
+        if pe_dims >= config.hidden:
+            raise PartOptionError(
+                f"the positional encoders' dims add up to {pe_dims}, which leaves no room in model.hidden "
+                f"({config.hidden}) for the node features; raise model.hidden or lower their dim.")
+        feature_dim = config.hidden - pe_dims
+        self.node_encoder = build_feature(config.node_encoder or info.node_encoder, info.node_in, feature_dim)
         edge_encoder = config.edge_encoder or info.edge_encoder
         if edge_encoder is None:
             self.edge_encoder = None
             self.edge_vector = nn.Parameter(torch.zeros(config.hidden))
         else:
-            self.edge_encoder = _build_features(edge_encoder, info.edge_in, config.hidden)
+            self.edge_encoder = build_feature(edge_encoder, info.edge_in, config.hidden)
         self.layers = nn.ModuleList(
-            GPSLayer(config.hidden, config.local, config.mixer, config.heads, config.dropout,
-                     config.attn_dropout, config.norm, config.ffn_ratio)
+            GPSLayer(config.hidden, build_local(config.local, config.hidden),
+                     build_mixer(config.mixer, config.hidden, config.heads, config.attn_dropout),
+                     config.dropout, config.norm, config.ffn_ratio)
             for _ in range(config.layers)
         )
         self.pool = POOLS[config.pool]
@@ -91,16 +100,3 @@ class GPSModel(nn.Module):
             x = self.pool(x, data.batch, size=data.num_graphs)
         return self.head(x)
 
-
-def _build_positional(name: str, options: dict) -> PositionalEncoder:
-    part = ENCODERS.get(name)
-    if not (isinstance(part, type) and issubclass(part, PositionalEncoder)):
-        raise ValueError(f"model.encoders: {name!r} is a feature encoder, not a positional encoder.")
-    return part(**options)
-
-
-def _build_features(name: str, in_dim: int, out_dim: int) -> FeatureEncoder:
-    part = ENCODERS.get(name)
-    if not (isinstance(part, type) and issubclass(part, FeatureEncoder)):
-        raise ValueError(f"{name!r} is a positional encoder; node_encoder/edge_encoder need a feature encoder.")
-    return part(in_dim, out_dim)

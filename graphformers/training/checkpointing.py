@@ -1,13 +1,15 @@
-"""Atomic checkpoint files and per-epoch seeding, so an interrupted run resumes exactly."""
+"""Atomic checkpoint files, per-epoch seeding (so an interrupted run resumes exactly) and the Ctrl-C checkpoint."""
 from __future__ import annotations
 
 import pickle
 import random
-from typing import Any, Callable, Optional
+from pathlib import Path
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.callbacks import OnExceptionCheckpoint
 from pytorch_lightning.plugins.io import TorchCheckpointIO
 
 from graphformers.errors import GraphformersError
@@ -53,3 +55,22 @@ class EpochSeeder(pl.Callback):
         random.seed(epoch_seed)
         np.random.seed(epoch_seed)
         torch.manual_seed(epoch_seed)
+
+
+class InterruptCheckpoint(OnExceptionCheckpoint):
+    """Lightning's ``OnExceptionCheckpoint``, for Ctrl-C only: on a ``KeyboardInterrupt`` it saves
+    the state of that moment (mid-epoch) as ``interrupted.ckpt``; other exceptions (a NaN loss, a
+    dead worker) already leave ``last.ckpt`` as their recovery point and save nothing more.
+
+    Args:
+        dirpath (str or Path): the run's checkpoint folder.
+    """
+
+    FILENAME = "interrupted"
+
+    def __init__(self, dirpath: Union[str, Path]) -> None:
+        super().__init__(dirpath, filename=self.FILENAME)
+
+    def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
+        if isinstance(exception, KeyboardInterrupt):
+            super().on_exception(trainer, pl_module, exception)

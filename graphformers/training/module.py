@@ -1,7 +1,6 @@
 """The LightningModule that trains any registered model on any registered dataset."""
 from __future__ import annotations
 
-import inspect
 from typing import Any, Optional
 
 import pytorch_lightning as pl
@@ -10,7 +9,8 @@ from torch_geometric.data import Batch
 
 from graphformers.data.task import TaskInfo
 from graphformers.errors import GraphformersError
-from graphformers.recipe import Recipe, RecipeError, recipe_from_dict
+from graphformers.recipe import Recipe, recipe_from_dict
+from graphformers.models.base import GraphModel
 from graphformers.registry import MODELS
 from graphformers.training.link_prediction import pair_scores, reciprocal_ranks_per_graph, training_pairs
 from graphformers.training.objectives import metric_inputs, objective_for
@@ -37,11 +37,7 @@ class GraphTask(pl.LightningModule):
         self.save_hyperparameters()
         self.recipe: Recipe = recipe_from_dict(recipe)
         self.info = TaskInfo(**info)
-        self.model = MODELS.get(self.recipe.model.name)(self.recipe.model, self.info)
-        if self.recipe.data.evaluate == "full_graph" and not _takes_chunk(self.model.forward):
-            raise RecipeError(f"data.evaluate: full_graph needs a model whose forward takes chunk= (layer-by-layer "
-                              f"inference, as the built-in gps); {self.recipe.model.name!r} does not. Remove "
-                              f"data.evaluate to evaluate on batches.")
+        self.model: GraphModel = MODELS.get(self.recipe.model.name)(self.recipe.model, self.info)
         self.objective = objective_for(self.info)
         self.val_metric = self.objective.make_metric()
         self.test_metric = self.objective.make_metric()
@@ -90,7 +86,7 @@ class GraphTask(pl.LightningModule):
         mean over output rows; multilabel losses skip missing labels, so there it is close). The same
         all-reduce tells every process whether any loss is non-finite, so all stop together.
         """
-        world = self._trainer.world_size if self._trainer is not None else 1
+        world = self.trainer.world_size
         if world == 1:
             return loss, bool(torch.isfinite(loss))
         counts = torch.tensor([float(items), float(not torch.isfinite(loss))], device=loss.device)
@@ -139,12 +135,6 @@ class GraphTask(pl.LightningModule):
         else:
             scheduler = cosine
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
-
-
-def _takes_chunk(forward: Any) -> bool:
-    """Whether a model's forward accepts ``chunk=`` (named, or through ``**kwargs``)."""
-    parameters = inspect.signature(forward).parameters.values()
-    return any(p.name == "chunk" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def _scored(output: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:

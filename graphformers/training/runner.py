@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 import pytorch_lightning as pl
-from pytorch_lightning.accelerators import CPUAccelerator
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.strategies import DDPStrategy
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
@@ -16,9 +15,10 @@ from pytorch_lightning.utilities.exceptions import MisconfigurationException
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.errors import GraphformersError
 from graphformers.recipe import Recipe, RecipeError, TrainConfig
-from graphformers.training.checkpointing import AtomicCheckpointIO, EpochSeeder
+from graphformers.training.checkpointing import AtomicCheckpointIO, EpochSeeder, InterruptCheckpoint
 from graphformers.training.logging import EpochTimer, ResumableCSVLogger
 from graphformers.training.module import GraphTask, NonFiniteLossError
+from graphformers.training.preflight import check_before_training, check_trainer
 
 BEST, LAST = "best.ckpt", "last.ckpt"
 
@@ -29,6 +29,10 @@ class ResumeError(GraphformersError, FileNotFoundError):
 
 class DataLoaderWorkerError(GraphformersError, RuntimeError):
     """A data-loading worker process died (PyTorch detects it and raises; this says what to do)."""
+
+
+class TrainingInterrupted(GraphformersError, KeyboardInterrupt):
+    """Ctrl-C during training; the message says which checkpoints were kept and how to resume."""
 
 
 @dataclass
@@ -51,7 +55,9 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     A fresh run writes to ``<out_dir>/version_<n>`` (the next free ``n``; nothing is
     overwritten). ``resume="last"`` continues the newest version from its ``last.ckpt``;
     any other value is a checkpoint path whose run directory is reused. ``callbacks`` are
-    extra Lightning callbacks (early stopping, custom logging, ...).
+    extra Lightning callbacks (early stopping, custom logging, ...). Every check that needs the
+    data, the model or the Trainer runs before anything is written (:mod:`~graphformers.training.preflight`).
+    Ctrl-C writes ``interrupted.ckpt`` and raises :class:`TrainingInterrupted` saying how to resume.
     """
     out_dir = Path(recipe.train.out_dir or Path("runs") / recipe.name)
     checkpoint = _resume_checkpoint(out_dir, resume) if resume else None
@@ -59,12 +65,10 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
 
     pl.seed_everything(recipe.train.seed, workers=True, verbose=False)
     datamodule = GraphDataModule(recipe.data, seed=recipe.train.seed)
-    datamodule.check_batching()
     task = GraphTask(recipe.to_dict(), dataclasses.asdict(datamodule.info))
-    check_graph_size = getattr(task.model, "check_graph_size", None)  # plugin models may not have it
-    if check_graph_size is not None:
-        check_graph_size(datamodule.largest_graph_nodes())
-    datamodule.set_precompute(task.model.precompute_transforms())
+    transforms = task.model.precompute_transforms()
+    check_before_training(recipe, datamodule, task.model, transforms)
+    datamodule.set_precompute(transforms)
 
     checkpoints = run_dir / "checkpoints"
     best = ModelCheckpoint(dirpath=checkpoints, filename=BEST.removesuffix(".ckpt"), monitor=task.monitor,
@@ -81,7 +85,8 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
             use_distributed_sampler=False,  # GlobalBatchSampler splits batches across processes (exactly once)
             gradient_clip_val=train.gradient_clip, deterministic=True,
             logger=ResumableCSVLogger(save_dir=str(run_dir.parent), name="", version=run_dir.name),
-            callbacks=[best, last, EpochSeeder(train.seed), EpochTimer(), *callbacks], plugins=[AtomicCheckpointIO()],
+            callbacks=[best, last, InterruptCheckpoint(checkpoints), EpochSeeder(train.seed), EpochTimer(), *callbacks],
+            plugins=[AtomicCheckpointIO()],
             enable_progress_bar=train.progress_bar, enable_model_summary=train.progress_bar,
             num_sanity_val_steps=0, log_every_n_steps=1,
             limit_train_batches=train.limit_batches, limit_val_batches=train.limit_batches,
@@ -91,14 +96,13 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
         settings = ", ".join(f"train.{key}={getattr(train, key)!r}"
                              for key in ("accelerator", "devices", "num_nodes", "strategy", "precision"))
         raise RecipeError(f"Lightning cannot run these settings ({settings}): {error}") from None
-    if train.sync_batchnorm and isinstance(trainer.accelerator, CPUAccelerator):
-        raise RecipeError("train.sync_batchnorm shares batch-norm statistics through PyTorch's SyncBatchNorm, which "
-                          "runs on GPUs only; remove it on CPU (each process then normalises its own share).")
-    if trainer.world_size > 1 and train.on_nonfinite_loss == "skip":
-        raise RecipeError("train.on_nonfinite_loss: skip works in one process only (under DDP a step skipped by all "
-                          "processes leaves its gradient synchronisation unfinished); use stop with more processes.")
+    check_trainer(recipe, trainer)
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
+    except SystemExit:  # Lightning's answer to Ctrl-C: it saved interrupted.ckpt, then exits
+        if not trainer.interrupted:
+            raise
+        raise TrainingInterrupted(_interrupted_message(trainer, checkpoints)) from None
     except NonFiniteLossError as error:
         kept = checkpoints / LAST
         where = f"The last good checkpoint is {kept}; resume from it with --resume." if kept.is_file() else \
@@ -114,6 +118,20 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
     return RunResult(run_dir, checkpoints / BEST, checkpoints / LAST,
                      run_dir / "metrics.csv", task.info.metric, tested[f"test/{task.info.metric}"], trainer.is_global_zero)
+
+
+def _interrupted_message(trainer: pl.Trainer, checkpoints: Path) -> str:
+    """What an interrupted run kept and the two ways to resume it."""
+    epoch, batches = trainer.current_epoch, trainer.fit_loop.epoch_loop.batch_progress.current.completed
+    moment = checkpoints / f"{InterruptCheckpoint.FILENAME}.ckpt"
+    last = checkpoints / LAST
+    kept = (f"{last} (end of epoch {epoch - 1}): rerun the same command with --resume to continue from it; epoch "
+            f"{epoch} is then repeated from its start, with the same batches and dropout, so the run ends exactly as "
+            f"an uninterrupted one" if last.is_file() else
+            f"no finished epoch (rerun the command to start again)")
+    return (f"interrupted (Ctrl-C) in epoch {epoch}, after {batches} of its training batches. Kept: {kept}; and {moment} "
+            f"(the weights of that moment, for inspection; resuming from it with --resume {moment} continues the "
+            f"epoch's remaining step count from its first batches again, so it is not exact).")
 
 
 def _strategy(train: TrainConfig) -> Union[str, pl.strategies.Strategy]:

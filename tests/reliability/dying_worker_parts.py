@@ -11,7 +11,7 @@ from torch_geometric.data import Data
 from torch_geometric.utils import erdos_renyi_graph
 
 from graphformers.data.task import SplitDataset, TaskInfo
-from graphformers.registry import register_dataset
+from graphformers.data.base import register_dataset
 
 
 class KillsItsWorker(Sequence):
@@ -30,7 +30,7 @@ class KillsItsWorker(Sequence):
 
 
 @register_dataset("dying-worker")
-def dying_worker() -> SplitDataset:
+def dying_worker(root: str) -> SplitDataset:
     """Eight small graphs per split; loading any of them in a worker process kills that worker."""
     torch.manual_seed(0)
     graphs = [Data(x=torch.randn(6, 2), edge_index=erdos_renyi_graph(6, 0.5), y=torch.randn(1, 1), num_nodes=6)

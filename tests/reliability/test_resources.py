@@ -11,7 +11,7 @@ from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.mixers import FullAttention, Performer
 from graphformers.mixers.base import GraphTooLargeError
 from graphformers.recipe import DataConfig, load_recipe
-from graphformers.registry import register_dataset
+from graphformers.data.base import register_dataset
 from graphformers.training.runner import run
 
 NODES = 150_000
@@ -19,7 +19,7 @@ INFO = TaskInfo(level="node", task="multiclass", num_outputs=3, metric="accuracy
 
 
 @register_dataset("test-one-huge-graph")
-def one_huge_graph() -> SplitDataset:
+def one_huge_graph(root: str) -> SplitDataset:
     """One 150,000-node path graph (train/val/test masks over it)."""
     source = torch.arange(NODES - 1)
     graph = Data(x=torch.randn(NODES, 2), edge_index=torch.stack([source, source + 1]),

@@ -1,0 +1,44 @@
+"""The local-block contract: message passing over a graph's own edges, one block per GPS layer."""
+from __future__ import annotations
+
+from typing import Union
+
+from torch import Tensor, nn
+
+
+class LocalBlock(nn.Module):
+    """Base class of local message-passing blocks.
+
+    A block is constructed as ``Block(hidden, **options)`` (its options are the recipe's
+    ``model.local: {name: ..., option: ...}``) and called as
+    ``forward(x [N, hidden], edge_index [2, E], edge_attr [E, hidden])``. It returns
+    ``x' [N, hidden]``, or ``(x' [N, hidden], edge_attr' [E, hidden])`` when it declares
+    :attr:`updates_edges`. The GPS layer around it adds the residual, dropout and norm.
+
+    Capability flags (class attributes; a block may also set them per instance in ``__init__``
+    when they depend on its options):
+
+    * :attr:`incoming_only`: the output at node ``i`` (and on an edge ``j -> i``) reads only
+      ``x_i``, ``i``'s incoming edges and their sources. Full-graph inference may then run the
+      block on chunks of target nodes with their incoming edges
+      (:func:`graphformers.layers.gps.local_in_chunks`).
+    * :attr:`accepts_adjacency`: ``edge_index`` may also be PyG's transposed sparse adjacency
+      (``adj_t``, a torch CSR tensor); full-graph inference then aggregates by sparse matrix
+      product instead of per-edge messages.
+    * :attr:`updates_edges`: ``forward`` returns ``(x', edge_attr')`` and the next layer reads
+      the updated edge features.
+
+    Args:
+        hidden (int): width of node (and edge) features, in and out.
+    """
+
+    incoming_only: bool = False
+    accepts_adjacency: bool = False
+    updates_edges: bool = False
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.hidden = hidden
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Union[Tensor, tuple[Tensor, Tensor]]:
+        raise NotImplementedError

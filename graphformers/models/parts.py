@@ -1,0 +1,53 @@
+"""Recipe part names -> built modules: where ``model.local``, ``model.mixer`` and the encoders'
+names meet their registries. Layers and parts take built modules; only models read names."""
+from __future__ import annotations
+
+from typing import Optional
+
+from graphformers.encoders.base import FeatureEncoder, PositionalEncoder
+from graphformers.local.base import LocalBlock
+from graphformers.mixers.base import GlobalMixer
+from graphformers.recipe import PartSpec, is_absent
+from graphformers.registry import FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, POSITIONAL_ENCODERS
+
+
+def build_local(spec: Optional[PartSpec], hidden: int) -> Optional[LocalBlock]:
+    """The local block ``spec`` names, ``hidden`` wide (None for ``none``).
+
+    Args:
+        spec (PartSpec, optional): name and options (``model.local``).
+        hidden (int): feature width.
+    """
+    return None if is_absent(spec) else LOCAL_BLOCKS.get(spec.name)(hidden, **spec.options)
+
+
+def build_mixer(spec: Optional[PartSpec], hidden: int, heads: int, dropout: float) -> Optional[GlobalMixer]:
+    """The global mixer ``spec`` names (None for ``none``).
+
+    Args:
+        spec (PartSpec, optional): name and options (``model.mixer``).
+        hidden (int): feature width.
+        heads (int): attention heads (``model.heads``).
+        dropout (float): the mixer's dropout (``model.attn_dropout``).
+    """
+    return None if is_absent(spec) else MIXERS.get(spec.name)(hidden, heads, dropout, **spec.options)
+
+
+def build_positional(spec: PartSpec) -> PositionalEncoder:
+    """The positional encoder ``spec`` names (an entry of ``model.encoders``).
+
+    Args:
+        spec (PartSpec): name and options.
+    """
+    return POSITIONAL_ENCODERS.get(spec.name)(**spec.options)
+
+
+def build_feature(name: str, in_dim: int, out_dim: int) -> FeatureEncoder:
+    """The feature encoder ``name`` from ``in_dim`` raw features (or categories) to ``out_dim`` channels.
+
+    Args:
+        name (str): a registered feature encoder (``model.node_encoder`` / ``edge_encoder``).
+        in_dim (int): raw feature width, or number of categories.
+        out_dim (int): output channels.
+    """
+    return FEATURE_ENCODERS.get(name)(in_dim, out_dim)

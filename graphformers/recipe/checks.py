@@ -1,0 +1,194 @@
+"""Every check of a loaded recipe, each rule once: parts exist and are of the right kind, options
+are ones their constructors take (with the right types), values are in range, combinations make
+sense, and the model builds. Rules about a part's own options live in the part (it raises
+:class:`~graphformers.errors.PartOptionError`); the recipe checks them by building the model with
+the dataset's declared task, so a recipe error appears before any data is loaded."""
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any, Mapping, Optional
+
+import torch
+
+from graphformers.errors import PartOptionError
+from graphformers.options import accepts_any_option
+from graphformers.recipe.convert import convert
+from graphformers.recipe.origins import source
+from graphformers.recipe.schema import PartSpec, Recipe, RecipeError, is_absent
+from graphformers.registry import (
+    DATASETS, FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS, POSITIONAL_ENCODERS, Registry, RegistryError,
+)
+
+_RANGES: dict[str, tuple[Any, str]] = {
+    "model.hidden": (lambda v: v >= 1, ">= 1"),
+    "model.layers": (lambda v: v >= 1, ">= 1"),
+    "model.heads": (lambda v: v >= 1, ">= 1"),
+    "model.ffn_ratio": (lambda v: v >= 1, ">= 1"),
+    "model.dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "model.attn_dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "data.batch_size": (lambda v: v >= 1, ">= 1"),
+    "data.num_workers": (lambda v: v >= 0, ">= 0"),
+    "data.precompute_workers": (lambda v: v >= 0, ">= 0"),
+    "data.node_parts": (lambda v: v is None or v >= 1, "null or >= 1"),
+    "data.neighbors": (lambda v: v is None or (len(v) >= 1 and all(k >= 1 or k == -1 for k in v)),
+                       "null or a non-empty list of fan-outs, each >= 1 or -1"),
+    "train.max_epochs": (lambda v: v >= 1, ">= 1"),
+    "train.lr": (lambda v: math.isfinite(v) and v > 0, "a finite number > 0"),
+    "train.weight_decay": (lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0"),
+    "train.warmup_epochs": (lambda v: v >= 0, ">= 0"),
+    "train.gradient_clip": (lambda v: v is None or (math.isfinite(v) and v > 0), "null or a number > 0"),
+    "train.devices": (lambda v: v == "auto" or v >= 1, ">= 1 or auto"),
+    "train.num_nodes": (lambda v: v >= 1, ">= 1"),
+    "train.limit_batches": (lambda v: v is None or v >= 1, "null or >= 1"),
+}
+
+
+def check_recipe(recipe: Recipe, origins: Mapping[str, str]) -> None:
+    """Raise :class:`RecipeError` (naming the file or override at fault) for the first problem found.
+
+    Args:
+        recipe (Recipe): the loaded recipe.
+        origins (mapping): where each dotted key was set (see :mod:`graphformers.recipe.origins`).
+    """
+    _check_parts(recipe, origins)
+    _check_ranges(recipe, origins)
+    _check_combinations(recipe, origins)
+    _check_data_root(recipe, origins)
+    _check_model_builds(recipe, origins)
+
+
+def _check_parts(recipe: Recipe, origins: Mapping[str, str]) -> None:
+    """Every named part exists in its own registry and every option is one its constructor takes."""
+    model = recipe.model
+    _lookup(MODELS, model.name, "model.name", origins)
+    _lookup(DATASETS, recipe.data.name, "data.name", origins)
+    for dotted, registry in (("model.local", LOCAL_BLOCKS), ("model.mixer", MIXERS)):
+        spec = getattr(model, dotted.split(".")[1])
+        if not is_absent(spec):
+            _check_part(registry, spec, dotted, origins)
+    for spec in model.encoders:
+        _check_part(POSITIONAL_ENCODERS, spec, "model.encoders", origins, other_kind=FEATURE_ENCODERS)
+    for dotted in ("model.node_encoder", "model.edge_encoder"):
+        name = getattr(model, dotted.split(".")[1])
+        if name is not None:
+            _lookup(FEATURE_ENCODERS, name, dotted, origins, other_kind=POSITIONAL_ENCODERS)
+    check_options(DATASETS, recipe.data.name, recipe.data.options, f"data.options ({recipe.data.name})",
+                  source(origins, "data.options"))
+
+
+def _lookup(registry: Registry, name: str, dotted: str, origins: Mapping[str, str],
+            other_kind: Optional[Registry] = None) -> None:
+    """Raise unless ``name`` is in ``registry``; a name of ``other_kind`` says which key takes it."""
+    if other_kind is not None and name not in registry and name in other_kind:
+        raise RecipeError(
+            f"{source(origins, dotted)}: {dotted}: {name!r} is a {other_kind.kind}, not a {registry.kind}. "
+            f"{registry.kind.capitalize()}s: {', '.join(registry.names())}. "
+            f"{other_kind.kind.capitalize()}s (model.{'encoders' if other_kind is POSITIONAL_ENCODERS else 'node_encoder / model.edge_encoder'}): "
+            f"{', '.join(other_kind.names())}.")
+    try:
+        registry.get(name)
+    except RegistryError as error:
+        raise RecipeError(f"{source(origins, dotted)}: {dotted}: {error}") from None
+
+
+def _check_part(registry: Registry, spec: PartSpec, dotted: str, origins: Mapping[str, str],
+                other_kind: Optional[Registry] = None) -> None:
+    _lookup(registry, spec.name, dotted, origins, other_kind)
+    check_options(registry, spec.name, spec.options, f"{dotted} ({spec.name})", source(origins, dotted))
+
+
+def check_options(registry: Registry, name: str, options: Mapping[str, Any], where: str, origin: str) -> None:
+    """Raise :class:`RecipeError` if ``options`` names an option part ``name`` does not take, misses
+    one it needs, or gives one a value of the wrong type (from the part's signature, the same source
+    ``graphformers list`` prints).
+
+    Args:
+        registry (Registry): the part's registry.
+        name (str): the registered part.
+        options (mapping): the recipe's options for it.
+        where (str): the recipe key, for messages.
+        origin (str): the file or override that set them.
+    """
+    known = {option.name: option for option in registry.options(name)}
+    if not accepts_any_option(registry.constructor(name)):
+        for option in options:
+            if option not in known:
+                close = difflib.get_close_matches(option, list(known), n=1)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise RecipeError(f"{origin}: {where} has no option {option!r}.{hint} "
+                                  f"Options: {', '.join(known) or 'none'}.")
+    missing = [option for option in known.values() if option.required and option.name not in options]
+    if missing:
+        raise RecipeError(f"{origin}: {where} needs option {missing[0].name!r} (it has no default).")
+    for option, value in options.items():
+        annotation = known[option].annotation if option in known else None
+        if annotation is None:
+            continue
+        try:
+            convert(annotation, value, f"{where}.{option}", {})
+        except RecipeError as error:
+            raise RecipeError(f"{origin}: {str(error).split(': ', 1)[1]}") from None
+        except TypeError:  # an annotation the recipe types do not cover: the constructor checks it
+            continue
+
+
+def _get_dotted(recipe: Recipe, dotted: str) -> Any:
+    node: Any = recipe
+    for part in dotted.split("."):
+        node = getattr(node, part)
+    return node
+
+
+def _check_ranges(recipe: Recipe, origins: Mapping[str, str]) -> None:
+    """Values of the right type but outside their sensible range."""
+    for dotted, (accepts, wanted) in _RANGES.items():
+        value = _get_dotted(recipe, dotted)
+        if not accepts(value):
+            raise RecipeError(f"{source(origins, dotted)}: {dotted!r} must be {wanted}, got {value!r}.")
+
+
+def _check_combinations(recipe: Recipe, origins: Mapping[str, str]) -> None:
+    """Data and model settings that cannot work together."""
+    data = recipe.data
+    if data.neighbors is not None and data.node_parts is not None:
+        raise RecipeError(f"{source(origins, 'data.neighbors')}: data.neighbors and data.node_parts are two ways to "
+                          f"batch one large graph; keep one of them.")
+    if data.evaluate == "full_graph":
+        if data.neighbors is None and data.node_parts is None:
+            raise RecipeError(f"{source(origins, 'data.evaluate')}: data.evaluate: full_graph is for one large graph "
+                              f"trained on data.neighbors or data.node_parts batches; without them whole graphs are "
+                              f"already evaluated (remove data.evaluate).")
+        if not MODELS.get(recipe.model.name).chunked_inference:
+            raise RecipeError(f"{source(origins, 'data.evaluate')}: data.evaluate: full_graph needs a model with "
+                              f"chunked (layer-by-layer) inference, as the built-in gps; {recipe.model.name!r} does "
+                              f"not declare chunked_inference. Remove data.evaluate to evaluate on batches.")
+
+
+def _check_data_root(recipe: Recipe, origins: Mapping[str, str]) -> None:
+    from graphformers.data.base import DataRootError, data_root
+
+    try:
+        data_root(recipe.data.root)
+    except DataRootError as error:
+        raise RecipeError(f"{source(origins, 'data.root')}: {error}") from None
+
+
+def _check_model_builds(recipe: Recipe, origins: Mapping[str, str]) -> None:
+    """Build the model for the dataset's declared task (if it declares one), so the parts' own rules
+    (heads dividing hidden, encoders leaving room for features, ...) become recipe errors. The
+    global random state is left as it was."""
+    info = DATASETS.get(recipe.data.name).task_info(recipe.data.options)
+    if info is None:
+        return
+    with torch.random.fork_rng(devices=[]):
+        try:
+            MODELS.get(recipe.model.name)(recipe.model, info).precompute_transforms()
+        except PartOptionError as error:
+            raise RecipeError(f"{_section_sources(origins, 'model')}: model: {error}") from None
+
+
+def _section_sources(origins: Mapping[str, str], section: str) -> str:
+    """Every file or override that set a key of ``section`` (a rule about the section may involve any)."""
+    sources = dict.fromkeys(origin for key, origin in origins.items() if key == section or key.startswith(f"{section}."))
+    return ", ".join(sources) or "recipe defaults"

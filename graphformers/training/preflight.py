@@ -1,0 +1,83 @@
+"""The run's pre-flight: every check that needs the loaded data, the built model or the Trainer,
+in one place, run before anything is written or trained (recipe-only checks run when the recipe
+is loaded, :mod:`graphformers.recipe.checks`)."""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import pytorch_lightning as pl
+from pytorch_lightning.accelerators import CPUAccelerator
+from torch_geometric.transforms import BaseTransform
+
+from graphformers.data.datamodule import GraphDataModule
+from graphformers.encoders.precompute import NodeEncoding
+from graphformers.models.base import GraphModel
+from graphformers.recipe import Recipe, RecipeError
+
+FLOAT_BYTES = 4
+ENCODING_MEMORY_SHARE = 0.5
+"""Positional encodings may take at most this share of the machine's memory (they are held in memory
+for the whole run, and the precompute needs about as much again while it works)."""
+
+
+def machine_memory_bytes() -> int:
+    """Physical memory of this machine (POSIX ``sysconf``; 16 GiB where it cannot be read)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 16 << 30
+
+
+def check_before_training(recipe: Recipe, datamodule: GraphDataModule, model: GraphModel,
+                          transforms: Sequence[BaseTransform]) -> None:
+    """Raise a :class:`~graphformers.errors.GraphformersError` for a run that cannot work on this data.
+
+    Args:
+        recipe (Recipe): the run's recipe.
+        datamodule (GraphDataModule): its loaded data.
+        model (GraphModel): its built model.
+        transforms (sequence of BaseTransform): the model's precompute transforms.
+    """
+    datamodule.check_batching()
+    model.check_graph_size(datamodule.largest_graph_nodes())
+    check_encoding_memory(datamodule, transforms, int(machine_memory_bytes() * ENCODING_MEMORY_SHARE))
+
+
+def check_encoding_memory(datamodule: GraphDataModule, transforms: Sequence[BaseTransform], budget: int) -> None:
+    """Refuse node encodings whose stored size (nodes x floats per node x 4 bytes, over the three
+    splits) exceeds ``budget`` bytes, before the precompute allocates any of it.
+
+    Args:
+        datamodule (GraphDataModule): the loaded data.
+        transforms (sequence of BaseTransform): the precompute transforms (node encodings are counted).
+        budget (int): bytes the encodings may take.
+    """
+    encodings = [t for t in transforms if isinstance(t, NodeEncoding)]
+    graphs = [graph for name in ("train", "val", "test") for graph in getattr(datamodule.splits, name)]
+    nodes = sum(graph.num_nodes for graph in graphs)
+    needed = nodes * sum(encoding.channels_per_node for encoding in encodings) * FLOAT_BYTES
+    if needed <= budget:
+        return
+    largest = max(graph.num_nodes for graph in graphs)
+    each = ", ".join(f"{encoding!r}: {encoding.channels_per_node:,}" for encoding in encodings)
+    raise RecipeError(
+        f"model.encoders: the positional encodings would take {needed / 2**30:,.1f} GiB ({nodes:,} nodes x floats per "
+        f"node: {each}), above the {budget / 2**30:,.1f} GiB they may use (half of this machine's memory). Lower "
+        f"the encoders' k or steps; the largest graph here has {largest:,} nodes, so k above {largest - 1:,} only "
+        f"adds zero padding.")
+
+
+def check_trainer(recipe: Recipe, trainer: pl.Trainer) -> None:
+    """Settings this Trainer cannot run, found once Lightning has resolved the hardware.
+
+    Args:
+        recipe (Recipe): the run's recipe.
+        trainer (pl.Trainer): the configured trainer (not yet fitted).
+    """
+    if recipe.train.sync_batchnorm and isinstance(trainer.accelerator, CPUAccelerator):
+        raise RecipeError("train.sync_batchnorm shares batch-norm statistics through PyTorch's SyncBatchNorm, which "
+                          "runs on GPUs only; remove it on CPU (each process then normalises its own share).")
+    if trainer.world_size > 1 and recipe.train.on_nonfinite_loss == "skip":
+        raise RecipeError("train.on_nonfinite_loss: skip works in one process only (under DDP a step skipped by all "
+                          "processes leaves its gradient synchronisation unfinished); use stop with more processes.")
