@@ -8,8 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+from ogb.utils.features import get_atom_feature_dims, get_bond_feature_dims
+from torch_geometric.utils import is_undirected
 
 from graphformers.benchmarks.encoders import COLUMNS as ENCODER_COLUMNS
+from graphformers.benchmarks.graphs import (EDGES_PER_NODE, GENERATED_LABELS, generated_graphs, molecule_like_graphs,
+                                            synthetic_graph)
 from graphformers.benchmarks.model import COLUMNS as MODEL_COLUMNS, GENERATED
 from graphformers.benchmarks.model_worker import build
 from graphformers.recipe import ModelConfig, PartSpec
@@ -93,3 +98,24 @@ def test_quick_encoders_run_compares_with_pyg_and_agrees_on_rwse(tmp_path):
         if row["encoding"].startswith("rwse") and row["method"] != "pyg":
             assert float(row["max_abs_diff_vs_pyg"]) < 1e-5
     assert "| encoding | graphs | method | seconds | graphs/s | speed-up vs PyG |" in done.stdout
+
+
+def test_synthetic_graph_is_seeded_undirected_and_about_five_edges_per_node():
+    graph = synthetic_graph(1000, channels=8)
+    assert graph.x.shape == (1000, 8) and is_undirected(graph.edge_index, num_nodes=1000)
+    assert 0.9 * EDGES_PER_NODE * 1000 <= graph.edge_index.size(1) <= EDGES_PER_NODE * 1000
+    again, other = synthetic_graph(1000, channels=8), synthetic_graph(1000, seed=1, channels=8)
+    assert torch.equal(graph.edge_index, again.edge_index) and torch.equal(graph.x, again.x)
+    assert not torch.equal(graph.x, other.x)
+
+
+def test_molecule_like_and_generated_graphs_are_seeded_with_valid_ogb_features():
+    molecules = molecule_like_graphs(50, seed=3)
+    assert all(10 <= graph.num_nodes <= 40 and is_undirected(graph.edge_index) for graph in molecules)
+    assert all(graph.edge_index.size(1) >= 2 * (graph.num_nodes - 1) for graph in molecules)
+    generated = generated_graphs(50, seed=3)
+    for graph, molecule in zip(generated, molecules):
+        assert torch.equal(graph.edge_index, molecule.edge_index) and graph.y.shape == (1, GENERATED_LABELS)
+        assert (graph.x < torch.tensor(get_atom_feature_dims())).all() and (graph.x >= 0).all()
+        assert (graph.edge_attr < torch.tensor(get_bond_feature_dims())).all() and (graph.edge_attr >= 0).all()
+    assert torch.equal(generated_graphs(50, seed=3)[7].x, generated[7].x)

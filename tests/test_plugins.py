@@ -37,7 +37,7 @@ def _installed(site: Path) -> Path:
 @pytest.fixture
 def fresh_registries(monkeypatch):
     """Registries that forget what this test registers, and a plugin module imported afresh."""
-    for parts in (registry.MIXERS, registry.ENCODERS):
+    for parts in registry.REGISTRIES:
         monkeypatch.setattr(parts, "_entries", dict(parts._entries))
     monkeypatch.setattr(registry, "_plugins_loaded", False)
     monkeypatch.delitem(sys.modules, MODULE, raising=False)
@@ -81,5 +81,21 @@ def test_list_command_in_a_fresh_process_finds_the_installed_plugin(tmp_path):
     lines = done.stdout.splitlines()
     assert any(line.split()[:1] == ["degree"] and line.endswith(f"[plugin {MODULE}]") for line in lines)
     assert any(line.split()[:1] == ["gated-mean"] and "gated projection" in line for line in lines)
-    for kind in ("models:", "local blocks:", "mixers:", "encoders:", "datasets:"):
+    for kind in ("models:", "local blocks:", "mixers:", "positional encoders:", "feature encoders:", "datasets:"):
         assert kind in lines
+    for name in ("sum-gate", "star-or-path"):
+        assert any(line.split()[:1] == [name] and line.endswith(f"[plugin {MODULE}]") for line in lines)
+
+
+def test_the_plugin_local_block_and_dataset_train_from_a_recipe(tmp_path, fresh_registries, monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    recipe = tmp_path / "plugin-data.yaml"
+    recipe.write_text(
+        f"imports: [{MODULE}]\n"
+        "model: {hidden: 32, layers: 2, local: sum-gate, mixer: none, pool: sum}\n"
+        "data: {name: star-or-path, batch_size: 32}\n"
+        f"train: {{max_epochs: 4, lr: 0.01, out_dir: {tmp_path / 'runs'}, progress_bar: false}}\n")
+    result = run(load_recipe(recipe))
+    losses = epoch_values(result.metrics_csv, "train/loss")
+    assert losses[max(losses)] < losses[0] and 0.0 <= result.test_value <= 1.0
+    assert registry.DATASETS.get("star-or-path").offline and registry.DATASETS.get("star-or-path").metric == "auroc"

@@ -1,6 +1,7 @@
 """Training end to end: the CLI, checkpoints, exact resumption, and what the mixer buys."""
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
 from pathlib import Path
@@ -175,3 +176,26 @@ def test_each_mixer_trains_on_neighbour_samples_of_a_100k_node_graph(tmp_path, m
     result = run(recipe)
     losses = epoch_values(result.metrics_csv, "train/loss")
     assert losses[2] < 0.9 * losses[0], losses
+
+
+def test_resumed_run_appends_its_epochs_to_the_first_parts_metrics_csv(tmp_path):
+    """``metrics.csv`` of a resumed run: the first part's rows unchanged, then the new epochs, one header."""
+    recipe = load_recipe(QUICKSTART, [*SMALL_DATA, "data.options.num_train=32", "train.max_epochs=3",
+                                      "train.limit_batches=2", "model.layers=1", "model.hidden=16",
+                                      f"train.out_dir={tmp_path}", "train.progress_bar=false"])
+    first = run(recipe, callbacks=[StopAfterFirstEpoch()])
+    with first.metrics_csv.open(newline="") as file:
+        first_rows = list(csv.DictReader(file))
+    assert sorted(epoch_values(first.metrics_csv, "train/loss")) == [0]
+    assert (first.run_dir / "hparams.yaml").is_file()
+
+    resumed = run(recipe, resume="last")
+    assert resumed.metrics_csv == first.metrics_csv
+    lines = resumed.metrics_csv.read_text().splitlines()
+    assert lines[0].startswith("epoch,") and lines.count(lines[0]) == 1  # one header, on top
+    with resumed.metrics_csv.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) > len(first_rows)
+    assert [{key: row[key] for key in first_rows[0]} for row in rows[:len(first_rows)]] == first_rows
+    assert sorted(epoch_values(resumed.metrics_csv, "train/loss")) == [0, 1, 2]
+    assert {int(row["epoch"]) for row in rows[len(first_rows):] if row["train/loss"]} == {1, 2}

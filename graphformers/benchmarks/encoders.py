@@ -1,7 +1,8 @@
 """The ``encoders`` suite: our batched precompute against PyG's per-graph transforms on the same graphs.
 
-Graph sets: ``molecules`` (generated molecule-sized graphs: random trees of 10-40 nodes
-with up to three ring closures, mean ~25 nodes, like ZINC) and single large random graphs.
+Graph sets (from ``graphs``): ``molecules`` (``molecule_like_graphs``: random trees of 10-40 nodes
+with up to three ring closures, mean ~25 nodes, like ZINC) and single large random graphs
+(``synthetic_graph``, self loops removed).
 Encodings: Laplacian eigenvectors (``k``) against ``AddLaplacianEigenvectorPE(k,
 is_undirected=True)`` and random-walk landing probabilities (``steps``) against
 ``AddRandomWalkPE(steps)``. Each method is warmed up, then timed ``repeats`` times in
@@ -13,15 +14,14 @@ import statistics
 import time
 from typing import Callable, Sequence
 
-import numpy as np
 import torch
 from torch_geometric.data import Data
 from torch_geometric.transforms import AddLaplacianEigenvectorPE, AddRandomWalkPE
-from torch_geometric.utils import remove_self_loops, to_undirected
+from torch_geometric.utils import remove_self_loops
 from tqdm import tqdm
 
 from graphformers.benchmarks.environment import environment
-from graphformers.benchmarks.scaling_worker import synthetic_graph
+from graphformers.benchmarks.graphs import molecule_like_graphs, synthetic_graph
 from graphformers.encoders import LaplacianEigenvectors, RandomWalkLandingProbabilities
 from graphformers.encoders.precompute import encode_graphs
 
@@ -31,20 +31,6 @@ LONG_RUN_S = 60.0
 """After a first timed run this long, a measurement is not repeated."""
 RWSE_MAX_NODES = 10_000
 """Exact RWSE above this many nodes is out of reach for both methods (ours O(steps E N); PyG's sparse P^t fills in)."""
-
-
-def molecule_like_graphs(count: int, seed: int = 0) -> list[Data]:
-    """``count`` undirected molecule-sized graphs (see module docstring); every graph has > 8 nodes."""
-    rng = np.random.default_rng(seed)
-    graphs = []
-    for _ in range(count):
-        n = int(rng.integers(10, 41))
-        parents = [int(rng.integers(max(0, i - 3), i)) for i in range(1, n)]
-        closures = rng.integers(5, n, size=int(rng.integers(0, 4)))
-        source = torch.tensor(parents + [int(i) - 5 for i in closures])
-        target = torch.tensor(list(range(1, n)) + [int(i) for i in closures])
-        graphs.append(Data(edge_index=to_undirected(torch.stack([source, target]), num_nodes=n), num_nodes=n))
-    return graphs
 
 
 def run_encoders(molecules: int, large_sizes: Sequence[int], k: int, steps: int, repeats: int,

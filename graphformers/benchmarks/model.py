@@ -2,7 +2,8 @@
 built from PyG's ``GPSConv`` at the same configuration, on the same batches.
 
 Batch sets: ``peptides-func`` and ``zinc`` (real graphs, when their files are under the data
-root), and ``generated`` (molecule-sized graphs with OGB-style atom/bond features, always).
+root), and ``generated`` (``graphs.generated_graphs``: molecule-sized graphs with OGB-style atom/bond
+features, always).
 Each (set, mixer) is measured ``repeats`` times per implementation, each time in a fresh process
 (see ``model_worker``), ours and PyG's alternating which goes first; the median pass time is
 reported. Mixers compared: ``full`` (PyG: ``multihead``) and ``performer``.
@@ -17,14 +18,12 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-import numpy as np
 import torch
-from ogb.utils.features import get_atom_feature_dims, get_bond_feature_dims
 from torch_geometric.data import Data
 from tqdm import tqdm
 
-from graphformers.benchmarks.encoders import molecule_like_graphs
 from graphformers.benchmarks.environment import environment
+from graphformers.benchmarks.graphs import GENERATED_LABELS, generated_graphs
 from graphformers.data.datamodule import load_split_dataset
 from graphformers.data.raw_files import MissingDataError
 from graphformers.data.task import TaskInfo
@@ -33,23 +32,9 @@ from graphformers.recipe import DataConfig
 COLUMNS = ["suite", "batches", "graphs", "nodes", "mixer", "implementation", "parameters", "seconds",
            "graphs_per_s", "nodes_per_s", "peak_mib", "speedup_vs_pyg", "memory_vs_pyg", "status",
            "device", "torch", "pyg", "threads", "commit"]
-GENERATED = TaskInfo(level="graph", task="multilabel", num_outputs=10, metric="ap", node_encoder="atom", node_in=9,
-                     edge_encoder="bond", edge_in=3)
+GENERATED = TaskInfo(level="graph", task="multilabel", num_outputs=GENERATED_LABELS, metric="ap", node_encoder="atom",
+                     node_in=9, edge_encoder="bond", edge_in=3)
 WORKER = "graphformers.benchmarks.model_worker"
-
-
-def generated_graphs(count: int, seed: int = 0) -> list[Data]:
-    """Molecule-sized graphs (``encoders.molecule_like_graphs``) with random valid OGB atom and bond
-    features and 10 random binary labels, so the OGB feature encoders apply as on real molecules."""
-    rng = np.random.default_rng(seed)
-    graphs = []
-    for graph in molecule_like_graphs(count, seed):
-        n, e = graph.num_nodes, graph.edge_index.size(1)
-        x = np.stack([rng.integers(0, dim, n) for dim in get_atom_feature_dims()], axis=1)
-        edge_attr = np.stack([rng.integers(0, dim, e) for dim in get_bond_feature_dims()], axis=1)
-        graphs.append(Data(x=torch.from_numpy(x), edge_index=graph.edge_index, edge_attr=torch.from_numpy(edge_attr),
-                           y=torch.from_numpy(rng.integers(0, 2, (1, 10))).float(), num_nodes=n))
-    return graphs
 
 
 def batch_sets(names: Sequence[str], graphs_needed: int, root: Optional[str]) -> list[tuple[str, object]]:

@@ -22,7 +22,7 @@ from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib, s
 from graphformers.data.task import TaskInfo
 from graphformers.models.gps import GPSModel
 from graphformers.recipe import ModelConfig, PartSpec
-from graphformers.registry import ENCODERS
+from graphformers.models.parts import build_feature
 from graphformers.training.objectives import objective_for
 
 PYG_ATTENTION = {"full": "multihead", "performer": "performer"}
@@ -36,8 +36,8 @@ class PyGGPSReference(nn.Module):
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__()
         hidden = config.hidden
-        self.node_encoder = ENCODERS.get(info.node_encoder)(info.node_in, hidden)
-        self.edge_encoder = ENCODERS.get(info.edge_encoder)(info.edge_in, hidden)
+        self.node_encoder = build_feature(info.node_encoder, info.node_in, hidden)
+        self.edge_encoder = build_feature(info.edge_encoder, info.edge_in, hidden)
         self.layers = nn.ModuleList(
             GPSConv(hidden, GINEConv(nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden)),
                                      train_eps=True, edge_dim=hidden),

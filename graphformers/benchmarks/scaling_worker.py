@@ -1,7 +1,7 @@
 """One scaling measurement in its own process: ``python -m graphformers.benchmarks.scaling_worker MIXER N``.
 
-Builds one synthetic graph (N nodes, ~5N directed edges), one GPS layer (GINE + MIXER,
-hidden 64, 4 heads), runs the mixer's precompute, then times forward + backward and
+Builds one synthetic graph (``graphs.synthetic_graph``: N nodes, ~5N directed edges), one GPS
+layer (GINE + MIXER, hidden 64, 4 heads), runs the mixer's precompute, then times forward + backward and
 measures the peak resident memory they add. Prints one JSON line. Run as a separate
 process so that the peak is this measurement's alone and an out-of-memory stays contained
 (on CPU the address space is capped at ``--memory-gib``; on CUDA, the allocator's share of the
@@ -18,29 +18,23 @@ import statistics
 import time
 
 import torch
-from torch_geometric.data import Batch, Data
-from torch_geometric.utils import to_undirected
+from torch_geometric.data import Batch
 
+from graphformers.benchmarks.graphs import synthetic_graph
 from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib, synchronize
 from graphformers.layers import GPSLayer
+from graphformers.models.parts import build_mixer
+from graphformers.local import GINE
 from graphformers.recipe import PartSpec
 
-HIDDEN, HEADS, EDGES_PER_NODE = 64, 4, 5
-
-
-def synthetic_graph(num_nodes: int, seed: int = 0) -> Data:
-    """Random graph with ``num_nodes`` nodes and about ``5 * num_nodes`` directed (2.5N undirected) edges."""
-    generator = torch.Generator().manual_seed(seed)
-    pairs = torch.randint(0, num_nodes, (2, EDGES_PER_NODE * num_nodes // 2), generator=generator)
-    return Data(x=torch.randn(num_nodes, HIDDEN, generator=generator), edge_index=to_undirected(pairs, num_nodes=num_nodes),
-                num_nodes=num_nodes)
+HIDDEN, HEADS = 64, 4
 
 
 def measure(mixer: str, num_nodes: int, repeats: int, device: torch.device = torch.device("cpu")) -> dict[str, float]:
     """Median seconds (NaN when ``repeats`` is 0) and peak added MiB of one forward + backward pass."""
     torch.manual_seed(0)
-    layer = GPSLayer(HIDDEN, PartSpec("gine"), PartSpec(mixer), heads=HEADS).to(device)
-    graph = synthetic_graph(num_nodes)
+    layer = GPSLayer(HIDDEN, GINE(HIDDEN), build_mixer(PartSpec(mixer), HIDDEN, HEADS, 0.0)).to(device)
+    graph = synthetic_graph(num_nodes, channels=HIDDEN)
     transform = layer.mixer.precompute()
     batch = Batch.from_data_list([transform(graph) if transform else graph]).to(device)
     edge_attr = torch.zeros(batch.edge_index.size(1), HIDDEN, device=device)
