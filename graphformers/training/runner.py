@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Sequence, Union
@@ -97,11 +99,14 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
                              for key in ("accelerator", "devices", "num_nodes", "strategy", "precision"))
         raise RecipeError(f"Lightning cannot run these settings ({settings}): {error}") from None
     check_trainer(recipe, trainer)
+    sigint = signal.getsignal(signal.SIGINT)
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
     except SystemExit:  # Lightning's answer to Ctrl-C: it saved interrupted.ckpt, then exits
         if not trainer.interrupted:
             raise
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, sigint)  # Lightning ignores further Ctrl-C while it shuts down
         raise TrainingInterrupted(_interrupted_message(trainer, checkpoints)) from None
     except NonFiniteLossError as error:
         kept = checkpoints / LAST
@@ -122,14 +127,14 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
 
 def _interrupted_message(trainer: pl.Trainer, checkpoints: Path) -> str:
     """What an interrupted run kept and the two ways to resume it."""
-    epoch, batches = trainer.current_epoch, trainer.fit_loop.epoch_loop.batch_progress.current.completed
+    epoch = trainer.current_epoch
     moment = checkpoints / f"{InterruptCheckpoint.FILENAME}.ckpt"
     last = checkpoints / LAST
     kept = (f"{last} (end of epoch {epoch - 1}): rerun the same command with --resume to continue from it; epoch "
             f"{epoch} is then repeated from its start, with the same batches and dropout, so the run ends exactly as "
             f"an uninterrupted one" if last.is_file() else
             f"no finished epoch (rerun the command to start again)")
-    return (f"interrupted (Ctrl-C) in epoch {epoch}, after {batches} of its training batches. Kept: {kept}; and {moment} "
+    return (f"interrupted (Ctrl-C) in epoch {epoch}, at training step {trainer.global_step}. Kept: {kept}; and {moment} "
             f"(the weights of that moment, for inspection; resuming from it with --resume {moment} continues the "
             f"epoch's remaining step count from its first batches again, so it is not exact).")
 

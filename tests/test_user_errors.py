@@ -1,0 +1,107 @@
+"""Mistakes a new user makes, each answered by one ``error:`` line (exit status 2) before anything is
+trained, and Ctrl-C answered by a checkpoint and the command that resumes."""
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+import pytorch_lightning as pl
+import torch
+
+from graphformers import train
+from graphformers.recipe import RecipeError, load_recipe
+from graphformers.training import preflight
+from graphformers.training.runner import TrainingInterrupted, run
+
+REPO = Path(__file__).resolve().parent.parent
+QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
+SMALL = ["data.options={num_train: 64, num_val: 32, num_test: 32}", "train.progress_bar=false", "model.layers=1"]
+
+
+def _one_error_line(capsys, argv: list[str]) -> str:
+    assert train.main(argv) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    return lines[0]
+
+
+def test_a_feature_encoder_named_as_a_positional_encoding_lists_both_kinds(capsys, tmp_path):
+    line = _one_error_line(capsys, [QUICKSTART, "model.encoders=[{name: linear}]", f"train.out_dir={tmp_path}"])
+    assert "model.encoders: 'linear' is a feature encoder, not a positional encoder" in line
+    assert "Positional encoders: lap, maglap, rwse" in line and "Feature encoders" in line and "embedding" in line
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())
+
+
+def test_a_positional_encoding_named_as_a_feature_encoder_is_refused(tmp_path):
+    with pytest.raises(RecipeError, match="model.node_encoder: 'rwse' is a positional encoder, not a feature encoder"):
+        load_recipe(QUICKSTART, ["model.node_encoder=rwse"])
+
+
+def test_a_file_as_data_root_is_refused(capsys, tmp_path):
+    line = _one_error_line(capsys, [QUICKSTART, f"data.root={REPO / 'README.md'}", f"train.out_dir={tmp_path}"])
+    assert "is a file, not a folder" in line and "data.root" in line
+
+
+def test_encodings_too_large_for_memory_are_refused_with_the_estimate(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(preflight, "machine_memory_bytes", lambda: 24 << 30)
+    line = _one_error_line(capsys, [QUICKSTART, "model.encoders=[{name: lap, k: 100000, dim: 8}]",
+                                    f"train.out_dir={tmp_path}", "train.progress_bar=false"])
+    # relay's 3,000 graphs of 24-48 nodes: ~108,000 nodes x 200,000 floats (eigenvectors + eigenvalues) x 4 bytes
+    assert "would take 8" in line and "GiB" in line and "LaplacianEigenvectors(k=100000" in line
+    assert "above the 12.0 GiB" in line and "largest graph here has 48 nodes" in line
+    assert not (tmp_path / "version_0").exists()
+
+
+def test_the_memory_estimate_counts_every_node_and_channel(tmp_path):
+    recipe = load_recipe(QUICKSTART, [*SMALL, "model.encoders=[{name: lap, k: 5, dim: 4}, {name: rwse, steps: 3, dim: 4}]"])
+    from graphformers.data.datamodule import GraphDataModule
+    from graphformers.models.gps import GPSModel
+
+    datamodule = GraphDataModule(recipe.data)
+    transforms = GPSModel(recipe.model, datamodule.info).precompute_transforms()
+    nodes = sum(g.num_nodes for split in (datamodule.splits.train, datamodule.splits.val, datamodule.splits.test)
+                for g in split)
+    needed = nodes * (2 * 5 + 3) * 4
+    preflight.check_encoding_memory(datamodule, transforms, needed)
+    with pytest.raises(RecipeError, match=f"{nodes:,} nodes"):
+        preflight.check_encoding_memory(datamodule, transforms, needed - 1)
+
+
+def test_resume_followed_by_an_override_resumes_and_applies_it(capsys, tmp_path):
+    common = [QUICKSTART, *SMALL, f"train.out_dir={tmp_path}"]
+    assert train.main([*common, "train.max_epochs=1"]) == 0
+    assert train.main([*common, "--resume", "train.max_epochs=2"]) == 0
+    assert torch.load(tmp_path / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)["epoch"] == 1
+    assert not (tmp_path / "version_1").exists()
+    capsys.readouterr()
+
+
+class CtrlC(pl.Callback):
+    """Presses Ctrl-C (raises KeyboardInterrupt, as Python does on SIGINT) after the 3rd batch of epoch 1."""
+
+    def on_train_batch_end(self, trainer: pl.Trainer, module, outputs, batch, batch_idx: int) -> None:
+        if trainer.current_epoch == 1 and batch_idx == 2:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_keeps_a_checkpoint_says_how_to_resume_and_resuming_is_exact(tmp_path):
+    overrides = [*SMALL, "data.options.num_train=160", "train.max_epochs=3", "model.dropout=0.2"]  # 5 batches
+    recipe = load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'interrupted'}"])
+    with pytest.raises(TrainingInterrupted) as raised:
+        run(recipe, callbacks=[CtrlC()])
+    checkpoints = tmp_path / "interrupted" / "version_0" / "checkpoints"
+    message = str(raised.value)
+    assert "interrupted (Ctrl-C) in epoch 1, at training step 8" in message
+    assert f"{checkpoints / 'last.ckpt'} (end of epoch 0)" in message and "--resume" in message
+    assert str(checkpoints / "interrupted.ckpt") in message
+    assert torch.load(checkpoints / "interrupted.ckpt", weights_only=True)["global_step"] == 5 + 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C works again afterwards
+
+    resumed = run(recipe, resume="last")
+    straight = run(load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'straight'}"]))
+    expected = torch.load(straight.last_checkpoint, weights_only=True)["state_dict"]
+    actual = torch.load(resumed.last_checkpoint, weights_only=True)["state_dict"]
+    for name, tensor in expected.items():
+        torch.testing.assert_close(actual[name], tensor, rtol=0, atol=0, msg=name)
