@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import re
 import sys
 from typing import Optional, Sequence
 
@@ -43,7 +44,8 @@ def list_parts(registries: Sequence[Registry] = REGISTRIES) -> str:
 def _option_line(option: PartOption) -> str:
     kind = type_name(option.annotation) if option.annotation is not None else "any"
     default = "required" if option.required else f"default {option.default!r}"
-    doc = f"  {option.doc}" if option.doc else ""
+    doc = re.sub(r"\s*\(default: [^)]*\)\s*$", "", option.doc)  # the default is shown already
+    doc = f"  {doc}" if doc else ""
     return f"  {option.name} ({kind}, {default}){doc}"
 
 

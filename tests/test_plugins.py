@@ -3,6 +3,7 @@ a recipe's ``imports:`` key, and an installed distribution's ``graphformers.plug
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -99,3 +100,24 @@ def test_the_plugin_local_block_and_dataset_train_from_a_recipe(tmp_path, fresh_
     losses = epoch_values(result.metrics_csv, "train/loss")
     assert losses[max(losses)] < losses[0] and 0.0 <= result.test_value <= 1.0
     assert registry.DATASETS.get("star-or-path").offline and registry.DATASETS.get("star-or-path").metric == "auroc"
+
+
+def test_the_readme_plugin_module_trains_with_all_four_of_its_parts(tmp_path, fresh_registries, monkeypatch):
+    readme = (REPO / "README.md").read_text()
+    source = re.search(r"```python\n# my_package/parts.py\n(.+?)\n```", readme, re.S).group(1)
+    (tmp_path / "readme_parts.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "readme_parts", raising=False)
+    for parts in registry.REGISTRIES:
+        monkeypatch.setattr(parts, "_entries", dict(parts._entries))
+    recipe = tmp_path / "readme.yaml"
+    recipe.write_text(
+        "imports: [readme_parts]\n"
+        "model: {hidden: 32, layers: 2, local: gated-sum, mixer: {name: mean-field, scale: 0.5}, pool: sum,\n"
+        "        encoders: [{name: log-degree, dim: 4}]}\n"
+        "data: {name: stars-or-paths, batch_size: 20}\n"
+        f"train: {{max_epochs: 4, lr: 0.01, out_dir: {tmp_path / 'runs'}, progress_bar: false}}\n")
+    result = run(load_recipe(recipe))
+    losses = epoch_values(result.metrics_csv, "train/loss")
+    assert losses[max(losses)] < losses[0] and result.test_value > 0.9
+    sys.modules.pop("readme_parts", None)

@@ -1,6 +1,7 @@
 """Registries: lookup, suggestions, clashes and plugin entry points."""
 from __future__ import annotations
 
+import inspect
 import sys
 import textwrap
 from pathlib import Path
@@ -65,3 +66,63 @@ def test_entry_point_plugins_load_on_first_lookup_and_broken_ones_warn(tmp_path,
     assert mixer.__module__ == "fake_good_plugin"
     assert "full" in registry.MIXERS.names()
     sys.modules.pop("fake_good_plugin", None)
+
+
+def test_a_part_that_does_not_derive_from_its_kinds_base_is_refused():
+    from torch import nn
+
+    with pytest.raises(RegistryError, match="mixer 'plain' .* is not a graphformers.mixers.base.GlobalMixer. "
+                                            "A mixer must subclass graphformers.mixers.base.GlobalMixer"):
+        registry.MIXERS.register("plain")(type("Plain", (nn.Module,), {}))
+    with pytest.raises(RegistryError, match="must be a graphformers.data.base.DatasetSpec instance"):
+        registry.DATASETS.add("a-function", lambda root: None)
+    assert "plain" not in registry.MIXERS and "a-function" not in registry.DATASETS
+
+
+def test_every_built_in_part_derives_from_its_kinds_base_and_documents_its_options():
+    import graphformers.options as options
+
+    for parts in registry.REGISTRIES:
+        assert parts.base is not None
+        for entry in parts.entries():
+            if entry.origin.split(".")[0] != "graphformers":
+                continue
+            part = entry.part
+            assert (issubclass(part, parts.base) if isinstance(part, type) else isinstance(part, parts.base)), entry
+            documented = options.args_section(inspect.getdoc(parts.constructor(entry.name)))
+            undocumented = [o.name for o in parts.options(entry.name) if o.name not in documented]
+            assert not undocumented, (parts.kind, entry.name, undocumented)
+
+
+def test_feature_and_positional_encoders_live_in_separate_registries():
+    assert set(registry.POSITIONAL_ENCODERS.names()) >= {"lap", "maglap", "rwse"}
+    assert set(registry.FEATURE_ENCODERS.names()) >= {"linear", "embedding", "atom", "bond"}
+    assert not set(registry.POSITIONAL_ENCODERS.names()) & set(registry.FEATURE_ENCODERS.names())
+
+
+def test_list_prints_one_parts_options_from_its_signature(capsys):
+    from graphformers.list import main
+
+    assert main(["mixer", "performer"]) == 0
+    out = capsys.readouterr().out
+    assert "features (int, default 64)" in out and "redraw_interval (int, default 1000)" in out
+    assert "supplied by the toolkit: hidden, heads, dropout" in out
+    assert main(["encoder", "lap"]) == 0
+    assert "normalization ('sym' | 'rw' | 'none', default 'sym')" in capsys.readouterr().out
+    assert main(["dataset", "relay"]) == 0
+    out = capsys.readouterr().out
+    assert "num_train (int, default 2000)" in out and "supplied by the toolkit: root" in out and "root (" not in out
+    assert main(["mixer", "ful"]) == 2
+    assert capsys.readouterr().err.startswith("error: Unknown mixer 'ful'. Did you mean 'full'?")
+
+
+def test_options_in_the_listing_are_the_ones_the_recipe_validator_accepts(tmp_path):
+    from graphformers.recipe import RecipeError, load_recipe
+
+    names = [option.name for option in registry.MIXERS.options("performer")]
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("model: {mixer: {name: performer, %s}}\n" % ", ".join(f"{n}: 8" for n in names))
+    assert load_recipe(recipe).model.mixer.options == {n: 8 for n in names}
+    recipe.write_text("model: {mixer: {name: performer, feature: 8}}\n")
+    with pytest.raises(RecipeError, match="no option 'feature'. Did you mean 'features'\\? Options: features, redraw_interval"):
+        load_recipe(recipe)
