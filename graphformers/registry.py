@@ -35,11 +35,13 @@ class Entry:
     name: str
     part: Any
     origin: str
+    documented: Any = None
+    """what holds its docstring, if not the part itself (a dataset's loader)"""
 
     @property
     def description(self) -> str:
         """First line of the part's docstring."""
-        doc = inspect.getdoc(self.part) or ""
+        doc = inspect.getdoc(self.documented if self.documented is not None else self.part) or ""
         return doc.splitlines()[0] if doc else ""
 
 
@@ -93,7 +95,7 @@ class Registry:
             raise RegistryError(
                 f"{self.kind} {name!r} is registered twice: by {known.origin} and by {origin}. Rename one of them."
             )
-        self._entries[name] = Entry(name, part, origin)
+        self._entries[name] = Entry(name, part, origin, self._constructor(part) if self._constructor else None)
 
     def _check_kind(self, name: str, part: Any, origin: str) -> None:
         base = self.base

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -20,6 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+OVERRIDE = re.compile(r"^(name|imports|[A-Za-z_]\w*(\.[A-Za-z_]\w*)+)=")
+"""A recipe key (dotted, or a top-level ``name`` / ``imports``) and ``=``: an override, not a checkpoint path."""
+
+
 def resume_takes_no_override(argv: Sequence[str]) -> list[str]:
     """``argv`` with ``--resume`` given its default explicitly where the next word is an override
     (``--resume train.progress_bar=false`` resumes the newest run and applies the override; argparse
@@ -31,7 +36,7 @@ def resume_takes_no_override(argv: Sequence[str]) -> list[str]:
     words = list(argv)
     for index, word in enumerate(words[:-1]):
         following = words[index + 1]
-        if word == "--resume" and "=" in following and not following.startswith("-") and not Path(following).is_file():
+        if word == "--resume" and OVERRIDE.match(following) and not Path(following).is_file():
             words[index] = "--resume=last"
     return words
 

@@ -126,3 +126,12 @@ def test_options_in_the_listing_are_the_ones_the_recipe_validator_accepts(tmp_pa
     recipe.write_text("model: {mixer: {name: performer, feature: 8}}\n")
     with pytest.raises(RecipeError, match="no option 'feature'. Did you mean 'features'\\? Options: features, redraw_interval"):
         load_recipe(recipe)
+
+
+def test_a_dataset_loader_without_a_root_parameter_is_refused_where_it_is_registered():
+    from graphformers.data.base import register_dataset
+
+    with pytest.raises(RegistryError, match="must take the data root as a parameter named root"):
+        register_dataset("rootless")(lambda num_graphs=3: None)
+    assert "rootless" not in registry.DATASETS
+    assert registry.DATASETS.entries()[0].description.startswith("LRGB COCO-SP")  # the loader's docstring

@@ -1,6 +1,7 @@
 """The dataset contract: one :class:`DatasetSpec` per registered dataset, and where data lives."""
 from __future__ import annotations
 
+import inspect
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -8,7 +9,7 @@ from typing import Any, Callable, Mapping, Optional, TypeVar, Union
 
 from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.errors import GraphformersError
-from graphformers.registry import DATASETS
+from graphformers.registry import DATASETS, RegistryError
 
 DATA_ROOT_VARIABLE = "GRAPHFORMERS_DATA"
 DEFAULT_DATA_ROOT = Path("datasets")
@@ -81,6 +82,10 @@ class DatasetSpec:
     def __post_init__(self) -> None:
         if self.offline is None:
             object.__setattr__(self, "offline", not self.raw_files)
+        if "root" not in inspect.signature(self.loader).parameters:
+            raise RegistryError(f"dataset {self.name!r}: its loader {self.loader.__qualname__} must take the data "
+                                f"root as a parameter named root (generated datasets ignore it): "
+                                f"def {self.loader.__name__}(root: str, ...).")
 
     @property
     def metric(self) -> Optional[str]:
@@ -96,7 +101,7 @@ class DatasetSpec:
 
     def load(self, root: Path, options: Mapping[str, Any]) -> SplitDataset:
         """The splits under ``root`` with ``options``; raises if the loader's task differs from the declared one."""
-        splits = self.loader(str(root), **options)
+        splits = self.loader(root=str(root), **options)
         declared = self.task_info(options)
         if declared is not None and splits.info != declared:
             raise GraphformersError(f"dataset {self.name!r}: its loader returned task {splits.info}, but its "

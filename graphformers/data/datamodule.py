@@ -203,6 +203,16 @@ class GraphDataModule(pl.LightningDataModule):
         trainer = self.trainer
         return (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
 
+    def on_after_batch_transfer(self, batch: Data, dataloader_idx: int) -> Data:
+        """Floating-point tensors of the batch in the model's dtype: with ``train.precision`` 64-true
+        (or 16-true / bf16-true) Lightning converts the weights but not a PyG ``Batch`` (no collection
+        Lightning walks), so float features and encodings would meet double weights."""
+        dtype = self.trainer.lightning_module.dtype
+        for key, value in batch.items():
+            if isinstance(value, torch.Tensor) and value.is_floating_point() and value.dtype != dtype:
+                batch[key] = value.to(dtype)
+        return batch
+
     def train_dataloader(self) -> torch.utils.data.DataLoader:
         """Training batches shuffled from ``(seed, epoch)``: epoch ``e``'s order is the same whether or
         not the run was resumed, and drawing it does not touch the global RNG that dropout uses."""

@@ -25,7 +25,7 @@ class LinearEncoder(FeatureEncoder):
         self.linear = nn.Linear(in_dim, out_dim)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.linear(x.float())
+        return self.linear(x.to(self.linear.weight.dtype))
 
 
 @register_feature_encoder("embedding")

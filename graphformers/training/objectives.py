@@ -29,12 +29,12 @@ def _multiclass_loss(logits: Tensor, target: Tensor) -> Tensor:
 
 
 def _binary_loss(logits: Tensor, target: Tensor) -> Tensor:
-    return F.binary_cross_entropy_with_logits(logits.view(-1), target.view(-1).float())
+    return F.binary_cross_entropy_with_logits(logits.view(-1), target.view(-1).to(logits.dtype))
 
 
 def _multilabel_loss(logits: Tensor, target: Tensor) -> Tensor:
     """BCE over labelled entries only (OGB/LRGB mark missing labels with NaN)."""
-    target = target.view(logits.shape).float()
+    target = target.view(logits.shape).to(logits.dtype)
     labelled = ~torch.isnan(target)
     if not labelled.any():
         return logits.sum() * 0.0  # keeps the graph connected for DDP and gradient accumulation
@@ -42,7 +42,7 @@ def _multilabel_loss(logits: Tensor, target: Tensor) -> Tensor:
 
 
 def _regression_loss(prediction: Tensor, target: Tensor) -> Tensor:
-    return F.l1_loss(prediction, target.view(prediction.shape).float())
+    return F.l1_loss(prediction, target.view(prediction.shape).to(prediction.dtype))
 
 
 def sequence_targets(names: Tensor, vocabulary: int, length: int) -> Tensor:

@@ -4,6 +4,7 @@ is loaded, :mod:`graphformers.recipe.checks`)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Sequence
 
 import pytorch_lightning as pl
@@ -22,19 +23,23 @@ for the whole run, and the precompute needs about as much again while it works).
 
 
 def machine_memory_bytes() -> int:
-    """Physical memory of this machine (POSIX ``sysconf``; 16 GiB where it cannot be read)."""
+    """Memory this process may use: the machine's (POSIX ``sysconf``; 16 GiB where it cannot be read),
+    or a container's cgroup limit where that is lower."""
     try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
-        return 16 << 30
+        physical = 16 << 30
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return physical
+    return min(physical, int(limit)) if limit.isdigit() else physical
 
 
-def check_before_training(recipe: Recipe, datamodule: GraphDataModule, model: GraphModel,
-                          transforms: Sequence[BaseTransform]) -> None:
+def check_before_training(datamodule: GraphDataModule, model: GraphModel, transforms: Sequence[BaseTransform]) -> None:
     """Raise a :class:`~graphformers.errors.GraphformersError` for a run that cannot work on this data.
 
     Args:
-        recipe (Recipe): the run's recipe.
         datamodule (GraphDataModule): its loaded data.
         model (GraphModel): its built model.
         transforms (sequence of BaseTransform): the model's precompute transforms.
@@ -54,12 +59,20 @@ def check_encoding_memory(datamodule: GraphDataModule, transforms: Sequence[Base
         budget (int): bytes the encodings may take.
     """
     encodings = [t for t in transforms if isinstance(t, NodeEncoding)]
-    graphs = [graph for name in ("train", "val", "test") for graph in getattr(datamodule.splits, name)]
-    nodes = sum(graph.num_nodes for graph in graphs)
-    needed = nodes * sum(encoding.channels_per_node for encoding in encodings) * FLOAT_BYTES
+    if not encodings:
+        return
+    try:
+        channels = sum(encoding.channels_per_node for encoding in encodings)
+    except NotImplementedError as error:
+        raise RecipeError(f"model.encoders: {error}: a NodeEncoding states how many floats it stores per node "
+                          f"(e.g. 2 * k for k eigenvectors and eigenvalues), so its memory is checked before the "
+                          f"precompute; add the property to the plugin.") from None
+    splits = (datamodule.splits.train, datamodule.splits.val, datamodule.splits.test)
+    nodes = sum(graph.num_nodes for split in splits for graph in split)
+    needed = nodes * channels * FLOAT_BYTES
     if needed <= budget:
         return
-    largest = max(graph.num_nodes for graph in graphs)
+    largest = max(graph.num_nodes for split in splits for graph in split)
     each = ", ".join(f"{encoding!r}: {encoding.channels_per_node:,}" for encoding in encodings)
     raise RecipeError(
         f"model.encoders: the positional encodings would take {needed / 2**30:,.1f} GiB ({nodes:,} nodes x floats per "

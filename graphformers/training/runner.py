@@ -15,7 +15,7 @@ from pytorch_lightning.strategies import DDPStrategy
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from graphformers.data.datamodule import GraphDataModule
-from graphformers.errors import GraphformersError
+from graphformers.errors import GraphformersError, PartOptionError
 from graphformers.recipe import Recipe, RecipeError, TrainConfig
 from graphformers.training.checkpointing import AtomicCheckpointIO, EpochSeeder, InterruptCheckpoint
 from graphformers.training.logging import EpochTimer, ResumableCSVLogger
@@ -67,9 +67,12 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
 
     pl.seed_everything(recipe.train.seed, workers=True, verbose=False)
     datamodule = GraphDataModule(recipe.data, seed=recipe.train.seed)
-    task = GraphTask(recipe.to_dict(), dataclasses.asdict(datamodule.info))
-    transforms = task.model.precompute_transforms()
-    check_before_training(recipe, datamodule, task.model, transforms)
+    try:
+        task = GraphTask(recipe.to_dict(), dataclasses.asdict(datamodule.info))
+        transforms = task.model.precompute_transforms()
+    except PartOptionError as error:  # a dataset whose task is known only once loaded: checked here
+        raise RecipeError(f"model: {error}") from None
+    check_before_training(datamodule, task.model, transforms)
     datamodule.set_precompute(transforms)
 
     checkpoints = run_dir / "checkpoints"
@@ -102,7 +105,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     sigint = signal.getsignal(signal.SIGINT)
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
-    except SystemExit:  # Lightning's answer to Ctrl-C: it saved interrupted.ckpt, then exits
+    except SystemExit:  # Lightning's (>= 2.4) answer to Ctrl-C: it saved interrupted.ckpt, then exits
         if not trainer.interrupted:
             raise
         if threading.current_thread() is threading.main_thread():
