@@ -105,3 +105,26 @@ def test_ctrl_c_keeps_a_checkpoint_says_how_to_resume_and_resuming_is_exact(tmp_
     actual = torch.load(resumed.last_checkpoint, weights_only=True)["state_dict"]
     for name, tensor in expected.items():
         torch.testing.assert_close(actual[name], tensor, rtol=0, atol=0, msg=name)
+
+
+def test_bad_data_in_any_split_is_refused_before_anything_is_written(tmp_path, monkeypatch):
+    from torch_geometric.data import Data
+
+    from graphformers.data import SplitDataset, TaskInfo, register_dataset
+    from graphformers.data.validation import DataValidationError
+    from graphformers.registry import DATASETS
+
+    monkeypatch.setattr(DATASETS, "_entries", dict(DATASETS._entries))
+    info = TaskInfo(level="node", task="multiclass", num_outputs=2, metric="accuracy", node_encoder="linear", node_in=3)
+
+    @register_dataset("nan-in-test", info)
+    def nan_in_test(root: str) -> SplitDataset:
+        def graph(x):
+            return Data(x=x, edge_index=torch.tensor([[0, 1], [1, 0]]), y=torch.tensor([0, 1]), num_nodes=2)
+        return SplitDataset([graph(torch.ones(2, 3))], [graph(torch.ones(2, 3))],
+                            [graph(torch.tensor([[1.0, float("nan"), 0.0], [0.0, 0.0, 0.0]]))], info)
+
+    recipe = load_recipe(QUICKSTART, ["data.name=nan-in-test", "model.encoders=[]", f"train.out_dir={tmp_path / 'runs'}"])
+    with pytest.raises(DataValidationError, match="test graph 0: x has non-finite features"):
+        run(recipe)
+    assert not (tmp_path / "runs").exists()

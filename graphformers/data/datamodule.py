@@ -46,6 +46,7 @@ class GraphDataModule(pl.LightningDataModule):
         self.precompute: list[BaseTransform] = []
         self._structure = Compose([])
         self._prepared: dict[str, Sequence[Data]] = {}
+        self._validated: set[str] = set()
         self._neighbor_samplers: dict[int, tuple[torch.Tensor, UniformNeighborSampler]] = {}
 
     @property
@@ -72,6 +73,15 @@ class GraphDataModule(pl.LightningDataModule):
             return min(largest, (self.config.batch_size + 1) * reach)
         return largest
 
+    def validate(self, names: Sequence[str] = ("train", "val", "test")) -> None:
+        """Check every graph of these splits once (:func:`validate_graphs`: non-finite features or
+        targets, edges out of range, feature widths that do not fit the task); the run's pre-flight
+        checks all three before anything is written."""
+        for name in names:
+            if name not in self._validated:
+                validate_graphs(getattr(self.splits, name), self.info, name)
+                self._validated.add(name)
+
     def check_batching(self) -> None:
         """Raise :class:`RecipeError` now, before a run starts, if ``data.neighbors`` or
         ``data.node_parts`` is set on a dataset that is not one large graph for node-level prediction."""
@@ -97,7 +107,7 @@ class GraphDataModule(pl.LightningDataModule):
         """
         if name not in self._prepared:
             graphs = getattr(self.splits, name)
-            validate_graphs(graphs, self.info, name)
+            self.validate((name,))
             if self.precompute:
                 # shallow copies: encodings are attached as new attributes while the tensors stay shared
                 # with the dataset (deep clones held one large graph once per split)

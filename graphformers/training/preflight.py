@@ -44,6 +44,7 @@ def check_before_training(datamodule: GraphDataModule, model: GraphModel, transf
         model (GraphModel): its built model.
         transforms (sequence of BaseTransform): the model's precompute transforms.
     """
+    datamodule.validate()
     datamodule.check_batching()
     model.check_graph_size(datamodule.largest_graph_nodes())
     check_encoding_memory(datamodule, transforms, int(machine_memory_bytes() * ENCODING_MEMORY_SHARE))
