@@ -24,7 +24,7 @@ KINDS: dict[str, Registry] = {"model": MODELS, "local": LOCAL_BLOCKS, "mixer": M
 
 def origin(entry: Entry) -> str:
     """``built-in`` for this package's parts, else ``plugin <module>``."""
-    return "built-in" if entry.origin.split(".")[0] == "graphformers" else f"plugin {entry.origin}"
+    return "built-in" if entry.built_in else f"plugin {entry.origin}"
 
 
 def list_parts(registries: Sequence[Registry] = REGISTRIES) -> str:
@@ -57,9 +57,8 @@ def describe_part(registry: Registry, name: str) -> str:
         registry (Registry): the part's kind.
         name (str): the registered name.
     """
-    registry.get(name)  # an unknown name raises with a did-you-mean
-    entry = next(e for e in registry.entries() if e.name == name)
-    summary = (inspect.getdoc(entry.part if isinstance(entry.part, type) else registry.constructor(name)) or "")
+    entry = registry.entry(name)
+    summary = inspect.getdoc(entry.constructor) or ""
     summary = summary.split("\n\n")[0].replace("\n", " ")
     lines = [f"{registry.kind} {name} [{origin(entry)}]", f"  {summary}" if summary else "", "options:"]
     options = registry.options(name)

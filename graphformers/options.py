@@ -68,7 +68,7 @@ def part_options(constructor: Callable[..., Any], supplied: Collection[str] = ()
         constructor (callable): the part's class (its ``__init__`` is read) or factory function.
         supplied (collection of str, optional): argument names the toolkit fills in.
     """
-    function = constructor.__init__ if isinstance(constructor, type) else constructor
+    function = _called(constructor)
     signature = inspect.signature(function)
     try:
         hints = typing.get_type_hints(function)
@@ -87,5 +87,10 @@ def accepts_any_option(constructor: Callable[..., Any]) -> bool:
     Args:
         constructor (callable): the part's class or factory function.
     """
-    function = constructor.__init__ if isinstance(constructor, type) else constructor
-    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(function).parameters.values())
+    parameters = inspect.signature(_called(constructor)).parameters.values()
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def _called(constructor: Callable[..., Any]) -> Callable[..., Any]:
+    """What a call of ``constructor`` runs: a class's ``__init__``, or the function itself."""
+    return constructor.__init__ if isinstance(constructor, type) else constructor

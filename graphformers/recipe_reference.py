@@ -32,7 +32,7 @@ def attribute_docs(cls: type) -> dict[str, str]:
 
 
 def _built_in(registry: Registry) -> list[str]:
-    return [entry.name for entry in registry.entries() if entry.origin.split(".")[0] == "graphformers"]
+    return [entry.name for entry in registry.entries() if entry.built_in]
 
 
 def _choices() -> dict[str, list[str]]:

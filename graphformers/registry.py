@@ -30,19 +30,24 @@ class RegistryError(GraphformersError, LookupError):
 
 @dataclass(frozen=True)
 class Entry:
-    """A registered part and where it came from (a module path)."""
+    """A registered part, where it came from (a module path) and the callable that builds it, whose
+    signature and docstring give its options and description (the part itself; a dataset's loader)."""
 
     name: str
     part: Any
     origin: str
-    documented: Any = None
-    """what holds its docstring, if not the part itself (a dataset's loader)"""
+    constructor: Callable[..., Any]
 
     @property
     def description(self) -> str:
-        """First line of the part's docstring."""
-        doc = inspect.getdoc(self.documented if self.documented is not None else self.part) or ""
+        """First line of the constructor's docstring."""
+        doc = inspect.getdoc(self.constructor) or ""
         return doc.splitlines()[0] if doc else ""
+
+    @property
+    def built_in(self) -> bool:
+        """Whether this package registered it (not a plugin)."""
+        return self.origin.split(".")[0] == "graphformers"
 
 
 class Registry:
@@ -95,7 +100,7 @@ class Registry:
             raise RegistryError(
                 f"{self.kind} {name!r} is registered twice: by {known.origin} and by {origin}. Rename one of them."
             )
-        self._entries[name] = Entry(name, part, origin, self._constructor(part) if self._constructor else None)
+        self._entries[name] = Entry(name, part, origin, self._constructor(part) if self._constructor else part)
 
     def _check_kind(self, name: str, part: Any, origin: str) -> None:
         base = self.base
@@ -111,9 +116,13 @@ class Registry:
 
     def get(self, name: str) -> Any:
         """The part registered as ``name``; unknown names raise with the known ones listed."""
+        return self.entry(name).part
+
+    def entry(self, name: str) -> Entry:
+        """The entry of ``name``; unknown names raise with the known ones listed (and a did-you-mean)."""
         load_plugins()
         if name in self._entries:
-            return self._entries[name].part
+            return self._entries[name]
         known = sorted(self._entries)
         close = difflib.get_close_matches(name, known, n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -121,8 +130,7 @@ class Registry:
 
     def constructor(self, name: str) -> Callable[..., Any]:
         """The callable that builds part ``name`` (whose signature and ``Args:`` give its options)."""
-        part = self.get(name)
-        return self._constructor(part) if self._constructor else part
+        return self.entry(name).constructor
 
     def options(self, name: str) -> list[PartOption]:
         """Part ``name``'s recipe options: types, defaults and docs (:func:`~graphformers.options.part_options`)."""

@@ -88,7 +88,7 @@ def _declare_files(monkeypatch, name: str, files: tuple[RawFile, ...]) -> None:
     monkeypatch.setattr(DATASETS, "_entries", dict(DATASETS._entries))
     known = DATASETS._entries.get(name)
     spec = replace(known.part, raw_files=files) if known else DatasetSpec(name, lambda root: None, raw_files=files)
-    DATASETS._entries[name] = Entry(name, spec, "tests")
+    DATASETS._entries[name] = Entry(name, spec, "tests", spec.loader)
 
 
 def test_place_refuses_targets_outside_the_data_root(tmp_path, monkeypatch):

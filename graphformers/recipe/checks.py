@@ -64,17 +64,22 @@ def _check_parts(recipe: Recipe, origins: Mapping[str, str]) -> None:
     _lookup(MODELS, model.name, "model.name", origins)
     _lookup(DATASETS, recipe.data.name, "data.name", origins)
     for dotted, registry in (("model.local", LOCAL_BLOCKS), ("model.mixer", MIXERS)):
-        spec = getattr(model, dotted.split(".")[1])
+        spec = _get_dotted(recipe, dotted)
         if not is_absent(spec):
             _check_part(registry, spec, dotted, origins)
     for spec in model.encoders:
         _check_part(POSITIONAL_ENCODERS, spec, "model.encoders", origins, other_kind=FEATURE_ENCODERS)
     for dotted in ("model.node_encoder", "model.edge_encoder"):
-        name = getattr(model, dotted.split(".")[1])
+        name = _get_dotted(recipe, dotted)
         if name is not None:
             _lookup(FEATURE_ENCODERS, name, dotted, origins, other_kind=POSITIONAL_ENCODERS)
     check_options(DATASETS, recipe.data.name, recipe.data.options, f"data.options ({recipe.data.name})",
                   source(origins, "data.options"))
+
+
+_ENCODER_KEYS = {POSITIONAL_ENCODERS.kind: "model.encoders",
+                 FEATURE_ENCODERS.kind: "model.node_encoder / model.edge_encoder"}
+"""The recipe keys that name each kind of encoder, for the wrong-kind message."""
 
 
 def _lookup(registry: Registry, name: str, dotted: str, origins: Mapping[str, str],
@@ -84,8 +89,7 @@ def _lookup(registry: Registry, name: str, dotted: str, origins: Mapping[str, st
         raise RecipeError(
             f"{source(origins, dotted)}: {dotted}: {name!r} is a {other_kind.kind}, not a {registry.kind}. "
             f"{registry.kind.capitalize()}s: {', '.join(registry.names())}. "
-            f"{other_kind.kind.capitalize()}s (model.{'encoders' if other_kind is POSITIONAL_ENCODERS else 'node_encoder / model.edge_encoder'}): "
-            f"{', '.join(other_kind.names())}.")
+            f"{other_kind.kind.capitalize()}s ({_ENCODER_KEYS[other_kind.kind]}): {', '.join(other_kind.names())}.")
     try:
         registry.get(name)
     except RegistryError as error:
