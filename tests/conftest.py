@@ -37,6 +37,19 @@ def peptides_root(shared_data, tmp_path_factory) -> Path:
     return root
 
 
+NODE_DATASETS = ("minesweeper", "tolokers", "chameleon-filtered", "squirrel-filtered", "cora", "citeseer")
+
+
+@pytest.fixture(scope="session")
+def node_data_root(shared_data, tmp_path_factory) -> Path:
+    """A data root holding the real files of the one-graph node datasets (Platonov et al.'s four
+    heterophilous graphs, Cora and CiteSeer), placed by ``python -m graphformers.data place``."""
+    root = tmp_path_factory.mktemp("node-root")
+    for name in NODE_DATASETS:
+        assert data_main(["place", name, str(shared_data), "--root", str(root)]) == 0
+    return root
+
+
 @pytest.fixture(autouse=True, scope="session")
 def data_root_outside_the_checkout(tmp_path_factory):
     """Tests that do not set ``data.root`` write (encoding caches, ...) to a temporary data root."""

@@ -71,6 +71,9 @@ class DatasetSpec:
             sources and checksums (:func:`~graphformers.data.raw_files.ensure_raw_files`, ``data place``).
         offline (bool, optional): whether it needs no download (generated in memory).
             (default: no raw files)
+        num_splits (int, optional): how many official splits the dataset ships (the 10 fixed
+            splits of Platonov et al.'s graphs); above 1 the loader takes ``split`` (``0`` to
+            ``num_splits - 1``), which ``--splits`` sets. (default: :obj:`1`)
     """
 
     name: str
@@ -78,6 +81,7 @@ class DatasetSpec:
     info: Union[TaskInfo, Callable[..., TaskInfo], None] = None
     raw_files: tuple[RawFile, ...] = field(default_factory=tuple)
     offline: Optional[bool] = None
+    num_splits: int = 1
 
     def __post_init__(self) -> None:
         if self.offline is None:
@@ -86,6 +90,10 @@ class DatasetSpec:
             raise RegistryError(f"dataset {self.name!r}: its loader {self.loader.__qualname__} must take the data "
                                 f"root as a parameter named root (generated datasets ignore it): "
                                 f"def {self.loader.__name__}(root: str, ...).")
+        if self.num_splits > 1 and "split" not in inspect.signature(self.loader).parameters:
+            raise RegistryError(f"dataset {self.name!r} declares {self.num_splits} official splits, so its loader "
+                                f"{self.loader.__qualname__} must take the split to load as a parameter named split: "
+                                f"def {self.loader.__name__}(root: str, split: int = 0, ...).")
 
     @property
     def metric(self) -> Optional[str]:
@@ -110,7 +118,8 @@ class DatasetSpec:
 
 
 def register_dataset(name: str, info: Union[TaskInfo, Callable[..., TaskInfo], None] = None,
-                     raw_files: tuple[RawFile, ...] = (), offline: Optional[bool] = None) -> Callable[[Loader], Loader]:
+                     raw_files: tuple[RawFile, ...] = (), offline: Optional[bool] = None,
+                     num_splits: int = 1) -> Callable[[Loader], Loader]:
     """Decorator registering a loader as dataset ``name`` (a :class:`DatasetSpec` with these fields).
 
     Args:
@@ -118,10 +127,11 @@ def register_dataset(name: str, info: Union[TaskInfo, Callable[..., TaskInfo], N
         info (TaskInfo or callable, optional): see :class:`DatasetSpec`.
         raw_files (tuple of RawFile, optional): see :class:`DatasetSpec`.
         offline (bool, optional): see :class:`DatasetSpec`.
+        num_splits (int, optional): see :class:`DatasetSpec`.
     """
 
     def decorate(loader: Loader) -> Loader:
-        DATASETS.add(name, DatasetSpec(name, loader, info, tuple(raw_files), offline), origin=loader.__module__)
+        DATASETS.add(name, DatasetSpec(name, loader, info, tuple(raw_files), offline, num_splits), origin=loader.__module__)
         return loader
 
     return decorate
