@@ -1,4 +1,4 @@
-"""``python -m graphformers.train RECIPE.yaml [section.key=value ...] [--resume [CKPT]]``"""
+"""``python -m graphformers.train RECIPE.yaml [section.key=value ...] [--resume [CKPT]] [--seeds S] [--splits K]``"""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from graphformers.errors import GraphformersError
-from graphformers.recipe import load_recipe
+from graphformers.recipe import Recipe, load_recipe
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,7 +17,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("recipe", help="path to a recipe YAML file")
     parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. model.layers=6 train.max_epochs=3")
     parser.add_argument("--resume", nargs="?", const="last", metavar="CKPT",
-                        help="continue the newest run of this recipe from its last.ckpt, or from CKPT")
+                        help="continue the newest run of this recipe from its last.ckpt, or from CKPT; with --seeds or "
+                             "--splits, continue that multi-run")
+    parser.add_argument("--seeds", metavar="S", help="one run per seed, e.g. 0,1,2,3 or 0-3; writes runs/<name>/summary.md")
+    parser.add_argument("--splits", metavar="K",
+                        help="one run per official split of the dataset, e.g. 0-9 (with --seeds: every seed on every split)")
     return parser
 
 
@@ -50,6 +54,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     try:
         recipe = load_recipe(args.recipe, args.overrides)
+        if args.seeds is not None or args.splits is not None:
+            return _run_many(recipe, args, argv)
         result = run(recipe, resume=args.resume)
     except GraphformersError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -59,6 +65,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"test {result.metric}: {result.test_value:.4f} (best checkpoint on validation)")
     print(f"checkpoints: {result.best_checkpoint}  {result.last_checkpoint}")
     print(f"logs: {result.metrics_csv}")
+    return 0
+
+
+def _run_many(recipe: Recipe, args: argparse.Namespace, argv: Optional[Sequence[str]]) -> int:
+    """``--seeds`` / ``--splits``: every run, then where the summary is and how it compares."""
+    from graphformers.training.multirun import MultiRunError, parse_indices, run_many
+
+    if args.resume not in (None, "last"):
+        raise MultiRunError(f"--resume {args.resume}: a multi-run resumes as a whole; give --resume without a "
+                            f"checkpoint (each unfinished run continues from its own last.ckpt).")
+    seeds = parse_indices(args.seeds, "--seeds") if args.seeds is not None else None
+    splits = parse_indices(args.splits, "--splits") if args.splits is not None else None
+    words = list(sys.argv[1:] if argv is None else argv)
+    result = run_many(recipe, seeds, splits, resume=args.resume is not None,
+                      command=" ".join(["python -m graphformers.train", *words]))
+    print(f"test {recipe.name}: {result.line}")
+    print(f"summary: {result.out_dir / 'summary.md'}  {result.out_dir / 'summary.csv'}")
     return 0
 
 

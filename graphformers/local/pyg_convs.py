@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from torch import Tensor, nn
-from torch_geometric.nn import GATConv, GCNConv, GINEConv
+from torch_geometric.nn import GATConv, GCNConv, GINEConv, SAGEConv, TransformerConv
 
 from graphformers.errors import check_heads_divide
 from graphformers.local.base import LocalBlock
@@ -76,3 +76,51 @@ class GAT(LocalBlock):
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
         return self.conv(x, edge_index, edge_attr)
+
+
+@register_local("sage")
+class SAGE(LocalBlock):
+    """GraphSAGE (Hamilton et al. 2017) with mean aggregation: ``x' = W_1 x_i + W_2 mean_j x_j``
+    (PyG ``SAGEConv``); ignores edge features.
+
+    ``forward(x [N, hidden], edge_index [2, E], edge_attr) -> [N, hidden]``.
+
+    Args:
+        hidden (int): width of node features, in and out (``model.hidden``).
+    """
+
+    incoming_only = True  # the mean over a node's incoming edges and its own features
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__(hidden)
+        self.conv = SAGEConv(hidden, hidden)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
+        return self.conv(x, edge_index)
+
+
+@register_local("transformer")
+class NeighbourAttention(LocalBlock):
+    """Multi-head dot-product attention over each node's neighbours (PyG ``TransformerConv``): the
+    "GT" baseline of Platonov et al. 2023, a transformer whose attention is restricted to the graph's
+    edges; the node itself enters only through the layer's residual.
+
+    ``softmax_j(q_i . k_j / sqrt(d))`` over incoming edges ``j -> i``, values summed per head and the
+    heads concatenated; ignores edge features:
+    ``forward(x [N, hidden], edge_index [2, E], edge_attr) -> [N, hidden]``.
+
+    Args:
+        hidden (int): width of node features, in and out (``model.hidden``).
+        heads (int, optional): attention heads, each ``hidden / heads`` wide, concatenated; must
+            divide ``hidden`` (default: :obj:`8`)
+    """
+
+    incoming_only = True  # softmax over incoming edges only
+
+    def __init__(self, hidden: int, heads: int = 8) -> None:
+        super().__init__(hidden)
+        check_heads_divide(hidden, heads, "transformer")
+        self.conv = TransformerConv(hidden, hidden // heads, heads=heads, root_weight=False)
+
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
+        return self.conv(x, edge_index)

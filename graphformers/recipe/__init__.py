@@ -3,8 +3,8 @@
 checks (:mod:`~graphformers.recipe.checks`)."""
 from graphformers.recipe.loading import load_recipe, recipe_from_dict
 from graphformers.recipe.schema import (
-    NO_PART, DataConfig, ModelConfig, PartSpec, Recipe, RecipeError, TrainConfig, is_absent,
+    NO_PART, DataConfig, ModelConfig, PartSpec, PublishedResult, Recipe, RecipeError, TrainConfig, is_absent,
 )
 
-__all__ = ["NO_PART", "DataConfig", "ModelConfig", "PartSpec", "Recipe", "RecipeError", "TrainConfig",
+__all__ = ["NO_PART", "DataConfig", "ModelConfig", "PartSpec", "PublishedResult", "Recipe", "RecipeError", "TrainConfig",
            "is_absent", "load_recipe", "recipe_from_dict"]

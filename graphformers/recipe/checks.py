@@ -55,6 +55,7 @@ def check_recipe(recipe: Recipe, origins: Mapping[str, str]) -> None:
     _check_ranges(recipe, origins)
     _check_combinations(recipe, origins)
     _check_data_root(recipe, origins)
+    _check_published(recipe, origins)
     _check_model_builds(recipe, origins)
 
 
@@ -176,6 +177,27 @@ def _check_data_root(recipe: Recipe, origins: Mapping[str, str]) -> None:
         data_root(recipe.data.root)
     except DataRootError as error:
         raise RecipeError(f"{source(origins, 'data.root')}: {error}") from None
+
+
+FRACTION_METRICS = ("accuracy", "acc", "auroc", "ap", "f1", "mrr", "mrr_filtered")
+"""Metrics graphformers reports as fractions in [0, 1] (papers often print them as percentages)."""
+
+
+def _check_published(recipe: Recipe, origins: Mapping[str, str]) -> None:
+    """A ``published:`` block names the metric the dataset reports, in the units it is reported in."""
+    published = recipe.published
+    if published is None:
+        return
+    where = source(origins, "published")
+    info = DATASETS.get(recipe.data.name).task_info(recipe.data.options)
+    if info is not None and published.metric != info.metric:
+        raise RecipeError(f"{where}: published.metric is {published.metric!r}, but {recipe.data.name!r} reports "
+                          f"{info.metric!r}; set published.metric: {info.metric} (and its value in those units).")
+    if published.metric in FRACTION_METRICS and not 0 <= published.value <= 1:
+        raise RecipeError(f"{where}: published.value {published.value} is not a fraction, but {published.metric} is "
+                          f"reported as one (0.8975, not 89.75); divide the published mean and std by 100.")
+    if published.std is not None and not published.std >= 0:
+        raise RecipeError(f"{where}: published.std must be >= 0 or null, got {published.std}.")
 
 
 def _check_model_builds(recipe: Recipe, origins: Mapping[str, str]) -> None:

@@ -122,6 +122,22 @@ class TrainConfig:
 
 
 @dataclass
+class PublishedResult:
+    """A published number this recipe reproduces; the multi-run summary prints it beside the measured mean."""
+
+    metric: str
+    """the dataset's metric (as graphformers reports it, e.g. auroc, accuracy, ap, mae)"""
+    value: float
+    """published mean, in the units graphformers reports (a fraction for auroc / accuracy / ap: 0.8975, not 89.75)"""
+    source: str
+    """paper (and table) or repository the number comes from"""
+    protocol: str
+    """how it was obtained: epochs or steps, seeds or splits, model size"""
+    std: Optional[float] = None
+    """published standard deviation over those seeds or splits; null if none was published"""
+
+
+@dataclass
 class Recipe:
     """A whole recipe: what to build, on which data, trained how."""
 
@@ -135,6 +151,8 @@ class Recipe:
     """modules to import first (they may register parts)"""
     name: str = "recipe"
     """run name; default: the recipe file's name"""
+    published: Optional[PublishedResult] = None
+    """the published result this recipe reproduces: {metric, value, std, source, protocol}"""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form in recipe syntax (YAML-able, checkpoint-safe); inverse of :func:`recipe_from_dict`."""

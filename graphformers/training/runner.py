@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Union
 
 import pytorch_lightning as pl
+import torch
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.strategies import DDPStrategy
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
@@ -47,15 +48,22 @@ class RunResult:
     metrics_csv: Path
     metric: str
     test_value: float
+    val_value: float
+    """the validation metric of the best checkpoint"""
+    best_epoch: int
+    """the epoch whose end the best checkpoint was saved at (0-based)"""
+    parameters: int
+    """trainable and frozen parameters of the model"""
     is_global_zero: bool = True
     """False in every process but the first of a multi-process run (the one that reports)"""
 
 
-def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Callback] = ()) -> RunResult:
+def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Callback] = (),
+        run_dir: Optional[Path] = None) -> RunResult:
     """Train ``recipe`` and test its best checkpoint.
 
-    A fresh run writes to ``<out_dir>/version_<n>`` (the next free ``n``; nothing is
-    overwritten). ``resume="last"`` continues the newest version from its ``last.ckpt``;
+    A fresh run writes to ``run_dir`` if given, else to ``<out_dir>/version_<n>`` (the next free
+    ``n``; nothing is overwritten). ``resume="last"`` continues the newest version from its ``last.ckpt``;
     any other value is a checkpoint path whose run directory is reused. ``callbacks`` are
     extra Lightning callbacks (early stopping, custom logging, ...). Every check that needs the
     data, the model or the Trainer runs before anything is written (:mod:`~graphformers.training.preflight`).
@@ -63,7 +71,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     """
     out_dir = Path(recipe.train.out_dir or Path("runs") / recipe.name)
     checkpoint = _resume_checkpoint(out_dir, resume) if resume else None
-    run_dir = checkpoint.parent.parent if checkpoint else _next_version(out_dir)
+    run_dir = checkpoint.parent.parent if checkpoint else run_dir or next_version(out_dir)
 
     pl.seed_everything(recipe.train.seed, workers=True, verbose=False)
     datamodule = GraphDataModule(recipe.data, seed=recipe.train.seed)
@@ -124,8 +132,10 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
             f"data.num_workers or data.batch_size, or set data.num_workers: 0 to load in the training process; "
             f"--resume continues from the last checkpoint.") from None
     (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
-    return RunResult(run_dir, checkpoints / BEST, checkpoints / LAST,
-                     run_dir / "metrics.csv", task.info.metric, tested[f"test/{task.info.metric}"], trainer.is_global_zero)
+    best_epoch = torch.load(best.best_model_path, map_location="cpu", weights_only=True, mmap=True)["epoch"]
+    return RunResult(run_dir, checkpoints / BEST, checkpoints / LAST, run_dir / "metrics.csv", task.info.metric,
+                     tested[f"test/{task.info.metric}"], float(best.best_model_score), int(best_epoch),
+                     sum(p.numel() for p in task.model.parameters()), trainer.is_global_zero)
 
 
 def _interrupted_message(trainer: pl.Trainer, checkpoints: Path) -> str:
@@ -153,7 +163,8 @@ def _strategy(train: TrainConfig) -> Union[str, pl.strategies.Strategy]:
     return train.strategy
 
 
-def _next_version(out_dir: Path) -> Path:
+def next_version(out_dir: Path) -> Path:
+    """``out_dir/version_<n>`` with the next free ``n``."""
     taken = [int(m.group(1)) for p in out_dir.glob("version_*") if (m := re.fullmatch(r"version_(\d+)", p.name))]
     return out_dir / f"version_{max(taken, default=-1) + 1}"
 

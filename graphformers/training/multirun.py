@@ -1,0 +1,203 @@
+"""Several runs of one recipe, one per seed and official split (``--seeds 0-3``, ``--splits 0-9``),
+each its own version under ``runs/<name>/``, summarised in ``summary.csv`` / ``summary.md``.
+
+The ledger ``summary.csv`` is rewritten after every run starts and ends, so an interrupted
+multi-run continues with ``--resume``: finished and failed runs are not redone, and the run that
+was interrupted resumes from its ``last.ckpt``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import copy
+import itertools
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import torch
+import yaml
+
+from graphformers.benchmarks.environment import environment
+from graphformers.errors import GraphformersError
+from graphformers.recipe import Recipe, RecipeError
+from graphformers.registry import DATASETS
+from graphformers.results.summary import (
+    SUMMARY_CSV, SUMMARY_MD, RunRecord, aggregate, comparison, finished, read_records, write_markdown, write_records,
+)
+from graphformers.training.runner import LAST, TrainingInterrupted, next_version, run
+
+RECIPE_FILE = "recipe.yaml"
+LOWER_IS_BETTER = ("mae", "rmse")
+
+
+class MultiRunError(GraphformersError, ValueError):
+    """``--seeds`` / ``--splits`` that cannot be run, or a multi-run folder that does not fit the command."""
+
+
+def parse_indices(text: str, option: str) -> list[int]:
+    """``"0,1,2"``, ``"0-9"`` or ``"0-3,7"`` -> the listed whole numbers, in order, each once.
+
+    Args:
+        text (str): the option's value.
+        option (str): ``--seeds`` or ``--splits``, for messages.
+    """
+    values: list[int] = []
+    for item in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", item)
+        if not match:
+            raise MultiRunError(f"{option} {text!r}: {item.strip()!r} is not a whole number or a range a-b; write e.g. "
+                                f"{option} 0,1,2 or {option} 0-4.")
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        if last < first:
+            raise MultiRunError(f"{option} {text!r}: the range {item.strip()} runs backwards; write {last}-{first}.")
+        values.extend(range(first, last + 1))
+    repeated = sorted({value for value in values if values.count(value) > 1})
+    if repeated:
+        raise MultiRunError(f"{option} {text!r} lists {', '.join(map(str, repeated))} more than once; list each once.")
+    return values
+
+
+def plan_runs(recipe: Recipe, seeds: Optional[Sequence[int]], splits: Optional[Sequence[int]]) -> list[tuple[int, Optional[int]]]:
+    """Every ``(seed, split)`` to run: all seeds x all splits (the recipe's own seed or split where
+    one option is not given). Raises :class:`MultiRunError` for splits the dataset does not ship and
+    for multi-process settings.
+
+    Args:
+        recipe (Recipe): the base recipe.
+        seeds (sequence of int, optional): ``--seeds``; None: ``train.seed``.
+        splits (sequence of int, optional): ``--splits``; None: ``data.options.split`` if the dataset has splits.
+    """
+    spec = DATASETS.get(recipe.data.name)
+    if splits is not None:
+        if spec.num_splits == 1:
+            raise MultiRunError(f"--splits: {recipe.data.name!r} ships one official split, so there is none to "
+                                f"choose; use --seeds for repeated runs.")
+        outside = [split for split in splits if split >= spec.num_splits]
+        if outside:
+            raise MultiRunError(f"--splits: {recipe.data.name!r} has official splits 0 to {spec.num_splits - 1}; "
+                                f"{', '.join(map(str, outside))} is beyond them.")
+    elif spec.num_splits > 1:
+        splits = [recipe.data.options.get("split", 0)]
+    train = recipe.train
+    if train.devices == "auto" or train.devices * train.num_nodes > 1:
+        raise MultiRunError(f"--seeds / --splits run one process per run, but train.devices={train.devices!r} and "
+                            f"train.num_nodes={train.num_nodes} ask for several; set train.devices=1 (or run each "
+                            f"seed as its own command).")
+    return list(itertools.product(seeds if seeds is not None else [train.seed], splits if splits is not None else [None]))
+
+
+def variant(recipe: Recipe, seed: int, split: Optional[int], out_dir: Path) -> Recipe:
+    """``recipe`` with ``train.seed`` / ``data.options.split`` set and writing under ``out_dir``."""
+    options = dict(recipe.data.options, **({"split": split} if split is not None else {}))
+    return dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, seed=seed, out_dir=str(out_dir)),
+                               data=dataclasses.replace(recipe.data, options=options))
+
+
+@dataclass
+class MultiRunResult:
+    """Where the summary is and what it says."""
+
+    out_dir: Path
+    records: list[RunRecord]
+    line: str
+    """measured test mean ± std beside the published result"""
+
+
+def run_many(recipe: Recipe, seeds: Optional[Sequence[int]], splits: Optional[Sequence[int]], resume: bool,
+             command: str, report: Callable[[str], None] = print) -> MultiRunResult:
+    """Run every ``(seed, split)`` of :func:`plan_runs` and keep ``summary.csv`` / ``summary.md`` current.
+
+    Args:
+        recipe (Recipe): the base recipe (its seed and split are replaced per run).
+        seeds (sequence of int, optional): ``--seeds``.
+        splits (sequence of int, optional): ``--splits``.
+        resume (bool): continue the multi-run in the recipe's folder (an error if there is none);
+            without it, a folder that already holds one is an error.
+        command (str): the command line, written into ``summary.md``.
+        report (callable, optional): receives one line per finished run.
+    """
+    plan = plan_runs(recipe, seeds, splits)
+    out_dir = Path(recipe.train.out_dir or Path("runs") / recipe.name)
+    ledger = out_dir / SUMMARY_CSV
+    records = _open_ledger(recipe, out_dir, resume)
+    higher_is_better = next((r.metric for r in records if r.metric), "") not in LOWER_IS_BETTER
+    for number, (seed, split) in enumerate(plan, start=1):
+        known = {record.key: record for record in records}
+        previous = known.get((seed, split))
+        if previous is not None and previous.status != "running":
+            continue
+        one = variant(recipe, seed, split, out_dir)
+        last = out_dir / previous.run / "checkpoints" / LAST if previous else None
+        resume_from = str(last) if last is not None and last.is_file() else None
+        run_dir = out_dir / previous.run if resume_from else next_version(out_dir)
+        record = RunRecord(run=run_dir.name, seed=seed, split=split, status="running", hardware=_hardware(recipe))
+        records = [r for r in records if r.key != (seed, split)] + [record]
+        write_records(ledger, records)
+        started = time.perf_counter()
+        try:
+            result = run(one, resume=resume_from, run_dir=None if resume_from else run_dir)
+        except (RecipeError, TrainingInterrupted):
+            raise
+        except (GraphformersError, RuntimeError) as error:  # this run failed; the others still run
+            record.status, record.error = "failed", str(error).splitlines()[0][:300]
+        else:
+            record.status, record.metric, record.best_epoch = "finished", result.metric, result.best_epoch
+            record.val, record.test, record.parameters = result.val_value, result.test_value, result.parameters
+            higher_is_better = result.metric not in LOWER_IS_BETTER
+        record.wall_seconds = round(time.perf_counter() - started, 1)
+        write_records(ledger, records)
+        write_markdown(out_dir / SUMMARY_MD, recipe.name, records, recipe.published, higher_is_better, command)
+        split_text = f", split {split}" if split is not None else ""
+        outcome = f"test {record.metric}: {record.test:.4f}" if record.status == "finished" else f"failed: {record.error}"
+        report(f"run {number}/{len(plan)} (seed {seed}{split_text}, {record.run}): {outcome} ({record.wall_seconds:.0f} s)")
+    write_markdown(out_dir / SUMMARY_MD, recipe.name, records, recipe.published, higher_is_better, command)
+    line = comparison(aggregate([r.test for r in finished(records)]), recipe.published, higher_is_better)
+    return MultiRunResult(out_dir, records, line)
+
+
+def _open_ledger(recipe: Recipe, out_dir: Path, resume: bool) -> list[RunRecord]:
+    """The runs so far; on a fresh start writes the base recipe next to the ledger, on resume
+    checks that the recipe is the one the multi-run started with."""
+    ledger, saved = out_dir / SUMMARY_CSV, out_dir / RECIPE_FILE
+    base = _comparable(recipe)
+    if not resume:
+        if ledger.is_file():
+            done = len(finished(read_records(ledger)))
+            raise MultiRunError(f"{out_dir} already holds a multi-run ({done} finished run(s)); continue it with "
+                                f"--resume, or start another under a new name (name=... or train.out_dir=...).")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        saved.write_text(yaml.safe_dump(base, sort_keys=False))
+        return []
+    if not ledger.is_file():
+        raise MultiRunError(f"--resume: no multi-run under {out_dir} (no {SUMMARY_CSV}); start it without --resume.")
+    started_with = yaml.safe_load(saved.read_text()) if saved.is_file() else base
+    changed = _differences(started_with, base)
+    if changed:
+        raise MultiRunError(f"--resume: the recipe differs from the one {out_dir} was started with ({', '.join(changed)}); "
+                            f"resume with the same recipe and overrides, or start a new multi-run under another name.")
+    return read_records(ledger)
+
+
+def _comparable(recipe: Recipe) -> dict:
+    """The recipe as plain data without what varies between the runs of one multi-run."""
+    raw = copy.deepcopy(recipe.to_dict())
+    raw["train"].pop("seed")
+    raw["data"]["options"].pop("split", None)
+    return raw
+
+
+def _differences(old: object, new: object, prefix: str = "") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [key for name in sorted(set(old) | set(new), key=str)
+                for key in _differences(old.get(name), new.get(name), f"{prefix}{name}.")]
+    return [] if old == new else [f"{prefix.rstrip('.')}: {old!r} -> {new!r}"]
+
+
+def _hardware(recipe: Recipe) -> str:
+    """Where a run trains: the GPU's name, or the CPU and its threads; with the torch version."""
+    gpu = torch.cuda.is_available() and recipe.train.accelerator in ("auto", "gpu", "cuda")
+    described = environment("cuda" if gpu else "cpu")
+    device = described["device"] if gpu else f"{described['device']}, {described['threads']} threads"
+    return f"{device}, torch {described['torch']}"
