@@ -179,7 +179,7 @@ def _check_data_root(recipe: Recipe, origins: Mapping[str, str]) -> None:
         raise RecipeError(f"{source(origins, 'data.root')}: {error}") from None
 
 
-FRACTION_METRICS = ("accuracy", "acc", "auroc", "ap", "f1", "mrr", "mrr_filtered")
+FRACTION_METRICS = ("accuracy", "acc", "auroc", "rocauc", "ap", "f1", "mrr", "mrr_filtered")
 """Metrics graphformers reports as fractions in [0, 1] (papers often print them as percentages)."""
 
 

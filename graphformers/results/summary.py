@@ -16,6 +16,8 @@ from graphformers.recipe import PublishedResult
 
 Status = Literal["running", "finished", "failed"]
 SUMMARY_CSV, SUMMARY_MD = "summary.csv", "summary.md"
+RECIPE_FILE = "recipe.yaml"
+"""the base recipe of a multi-run as it ran (overrides applied), beside its ledger"""
 
 
 @dataclass

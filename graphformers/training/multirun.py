@@ -24,11 +24,11 @@ from graphformers.errors import GraphformersError
 from graphformers.recipe import Recipe, RecipeError
 from graphformers.registry import DATASETS
 from graphformers.results.summary import (
-    SUMMARY_CSV, SUMMARY_MD, RunRecord, aggregate, comparison, finished, read_records, write_markdown, write_records,
+    RECIPE_FILE, SUMMARY_CSV, SUMMARY_MD, RunRecord, aggregate, comparison, finished, read_records, write_markdown,
+    write_records,
 )
 from graphformers.training.runner import LAST, TrainingInterrupted, next_version, run
 
-RECIPE_FILE = "recipe.yaml"
 LOWER_IS_BETTER = ("mae", "rmse")
 
 
@@ -77,7 +77,7 @@ def plan_runs(recipe: Recipe, seeds: Optional[Sequence[int]], splits: Optional[S
         outside = [split for split in splits if split >= spec.num_splits]
         if outside:
             raise MultiRunError(f"--splits: {recipe.data.name!r} has official splits 0 to {spec.num_splits - 1}; "
-                                f"{', '.join(map(str, outside))} is beyond them.")
+                                f"{', '.join(map(str, outside))} lie beyond them.")
     elif spec.num_splits > 1:
         splits = [recipe.data.options.get("split", 0)]
     train = recipe.train
@@ -161,7 +161,7 @@ def _open_ledger(recipe: Recipe, out_dir: Path, resume: bool) -> list[RunRecord]
     """The runs so far; on a fresh start writes the base recipe next to the ledger, on resume
     checks that the recipe is the one the multi-run started with."""
     ledger, saved = out_dir / SUMMARY_CSV, out_dir / RECIPE_FILE
-    base = _comparable(recipe)
+    base = comparable_recipe(recipe)
     if not resume:
         if ledger.is_file():
             done = len(finished(read_records(ledger)))
@@ -180,8 +180,9 @@ def _open_ledger(recipe: Recipe, out_dir: Path, resume: bool) -> list[RunRecord]
     return read_records(ledger)
 
 
-def _comparable(recipe: Recipe) -> dict:
-    """The recipe as plain data without what varies between the runs of one multi-run."""
+def comparable_recipe(recipe: Recipe) -> dict:
+    """The recipe as plain data without what varies between the runs of one multi-run (the seed and
+    the split): what ``recipe.yaml`` beside the ledger holds."""
     raw = copy.deepcopy(recipe.to_dict())
     raw["train"].pop("seed")
     raw["data"]["options"].pop("split", None)

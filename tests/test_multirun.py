@@ -1,0 +1,154 @@
+"""Multi-runs over seeds and official splits: the summary's arithmetic against numpy, the ledger,
+resuming a half-finished multi-run without redoing finished runs, and the bad-input lines."""
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+import pytorch_lightning as pl
+
+from graphformers import train
+from graphformers.recipe import PublishedResult, RecipeError, load_recipe
+from graphformers.results.summary import (
+    RunRecord, aggregate, comparison, finished, published_difference, read_records, write_markdown, write_records,
+)
+from graphformers.training import multirun
+from graphformers.training.multirun import MultiRunError, parse_indices, run_many
+from graphformers.training.runner import TrainingInterrupted
+
+REPO = Path(__file__).resolve().parent.parent
+SMALL = ["model.hidden=16", "model.layers=1", "model.local=gcn", "model.mixer=none", "model.norm=layer",
+         "train.max_epochs=3", "train.progress_bar=false"]
+
+
+def _chameleon(tmp_path: Path, root: Path, *extra: str):
+    recipe = tmp_path / "chameleon.yaml"
+    recipe.write_text("data: {name: chameleon-filtered, batch_size: 1}\n")
+    return load_recipe(recipe, [*SMALL, f"data.root={root}", f"train.out_dir={tmp_path / 'runs'}", *extra])
+
+
+def test_mean_and_sample_std_equal_numpys_and_failed_runs_are_left_out(tmp_path):
+    values = [0.91, 0.87, 0.93, 0.9, 0.885]
+    result = aggregate(values)
+    assert result.mean == pytest.approx(np.mean(values)) and result.std == pytest.approx(np.std(values, ddof=1))
+    assert aggregate([0.5]).std is None and aggregate([]) is None
+    published = PublishedResult(metric="auroc", value=0.9, std=0.02, source="paper", protocol="10 splits")
+    assert published_difference(result, published) == pytest.approx((np.mean(values) - 0.9) / 0.02)
+    records = [RunRecord(f"version_{i}", seed=0, split=i, status="finished", metric="auroc", best_epoch=i, val=v,
+                         test=v, wall_seconds=1.5, parameters=10) for i, v in enumerate(values)]
+    records.append(RunRecord("version_9", seed=0, split=9, status="failed", error="the training loss is nan"))
+    write_records(tmp_path / "summary.csv", records)
+    assert read_records(tmp_path / "summary.csv") == records
+    assert [r.test for r in finished(records)] == values
+    write_markdown(tmp_path / "summary.md", "demo", records, published, True, "python -m graphformers.train demo.yaml")
+    text = (tmp_path / "summary.md").read_text()
+    assert f"test auroc: {np.mean(values):.4f} ± {np.std(values, ddof=1):.4f} (mean ± sample std over 5 finished runs)" in text
+    assert "failed: the training loss is nan" in text and "1 failed run(s), left out of the means" in text
+    below = aggregate([0.85, 0.855])
+    assert "difference -2.4 published std (worse)" in comparison(below, published, higher_is_better=True)
+    assert "(not worse)" in comparison(below, PublishedResult("mae", 0.9, "p", "q", 0.02), higher_is_better=False)
+
+
+@pytest.mark.parametrize("text, values", [("0,1,2", [0, 1, 2]), ("0-3", [0, 1, 2, 3]), ("0-2,7", [0, 1, 2, 7]),
+                                          ("4", [4])])
+def test_seed_and_split_lists(text, values):
+    assert parse_indices(text, "--seeds") == values
+
+
+@pytest.mark.parametrize("text, message", [("0,x", "'x' is not a whole number"), ("3-1", "runs backwards"),
+                                           ("0,1,1", "lists 1 more than once"), ("", "'' is not a whole number")])
+def test_malformed_seed_lists_are_refused(text, message):
+    with pytest.raises(MultiRunError, match=message):
+        parse_indices(text, "--seeds")
+
+
+def _one_error_line(capsys, argv: list[str]) -> str:
+    assert train.main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), lines
+    return lines[0]
+
+
+def test_bad_multi_run_options_are_one_error_line_before_training(capsys, tmp_path, node_data_root):
+    cora = str(REPO / "recipes" / "cora-gat.yaml")
+    common = [f"data.root={node_data_root}", f"train.out_dir={tmp_path / 'runs'}"]
+    assert "--seeds '0,a': 'a' is not a whole number" in _one_error_line(capsys, [cora, "--seeds", "0,a", *common])
+    assert "'cora' ships one official split" in _one_error_line(capsys, [cora, "--splits", "0-2", *common])
+    minesweeper = str(REPO / "recipes" / "minesweeper-gcn.yaml")
+    line = _one_error_line(capsys, [minesweeper, "--splits", "8-11", *common])
+    assert "'minesweeper' has official splits 0 to 9; 10, 11 lie beyond them" in line
+    line = _one_error_line(capsys, [minesweeper, "--seeds", "0,1", "train.devices=2", *common])
+    assert "run one process per run" in line
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_published_block_must_name_the_datasets_metric_in_its_units(tmp_path):
+    recipe = REPO / "recipes" / "minesweeper-gcn.yaml"
+    with pytest.raises(RecipeError, match="published.metric is 'accuracy', but 'minesweeper' reports 'auroc'"):
+        load_recipe(recipe, ["published.metric=accuracy"])
+    with pytest.raises(RecipeError, match=r"published.value 89.75 is not a fraction, .* divide the published mean"):
+        load_recipe(recipe, ["published.value=89.75"])
+
+
+class InterruptAt(pl.Callback):
+    """Sends Ctrl-C (SIGINT) to this process at the end of epoch ``epoch`` of the run on split ``split``."""
+
+    def __init__(self, split: int, epoch: int) -> None:
+        self.split, self.epoch = split, epoch
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        if pl_module.recipe.data.options.get("split") == self.split and trainer.current_epoch == self.epoch:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path, node_data_root, monkeypatch):
+    recipe = _chameleon(tmp_path, node_data_root)
+    started = []
+    real_run = multirun.run
+
+    def run_with(callbacks):
+        def wrapped(one, resume=None, run_dir=None):
+            started.append((one.data.options["split"], resume is not None))
+            return real_run(one, resume=resume, run_dir=run_dir, callbacks=callbacks)
+        return wrapped
+
+    monkeypatch.setattr(multirun, "run", run_with([InterruptAt(split=1, epoch=1)]))
+    with pytest.raises(TrainingInterrupted):
+        run_many(recipe, None, [0, 1, 2], resume=False, command="test", report=lambda line: None)
+    ledger = read_records(tmp_path / "runs" / "summary.csv")
+    assert [(r.split, r.status) for r in ledger] == [(0, "finished"), (1, "running")]
+    with pytest.raises(MultiRunError, match="already holds a multi-run .* --resume"):
+        run_many(recipe, None, [0, 1, 2], resume=False, command="test")
+
+    started.clear()
+    monkeypatch.setattr(multirun, "run", run_with([]))
+    result = run_many(recipe, None, [0, 1, 2], resume=True, command="test", report=lambda line: None)
+    assert started == [(1, True), (2, False)]  # split 0 not redone; split 1 continued from its last.ckpt
+    assert [(r.split, r.status, r.run) for r in result.records] == [
+        (0, "finished", "version_0"), (1, "finished", "version_1"), (2, "finished", "version_2")]
+
+    uninterrupted = _chameleon(tmp_path, node_data_root, f"train.out_dir={tmp_path / 'straight'}")
+    straight = run_many(uninterrupted, None, [0, 1, 2], resume=False, command="test", report=lambda line: None)
+    assert [r.test for r in straight.records] == [r.test for r in result.records]  # resuming is exact
+    assert [r.best_epoch for r in straight.records] == [r.best_epoch for r in result.records]
+
+    changed = _chameleon(tmp_path, node_data_root, "model.hidden=32")
+    with pytest.raises(MultiRunError, match=r"recipe differs .*model.hidden: 16 -> 32"):
+        run_many(changed, None, [0, 1, 2], resume=True, command="test")
+
+
+def test_seeds_by_splits_through_the_command_line(capsys, tmp_path, node_data_root):
+    recipe = tmp_path / "chameleon.yaml"
+    recipe.write_text("data: {name: chameleon-filtered, batch_size: 1}\n")
+    argv = [str(recipe), *SMALL, "train.max_epochs=1", f"data.root={node_data_root}", f"train.out_dir={tmp_path / 'runs'}",
+            "--seeds", "0-1", "--splits", "3,5"]
+    assert train.main(argv) == 0
+    out = capsys.readouterr().out
+    records = read_records(tmp_path / "runs" / "summary.csv")
+    assert [(r.seed, r.split) for r in records] == [(0, 3), (0, 5), (1, 3), (1, 5)]
+    assert all(r.status == "finished" and r.parameters and r.wall_seconds > 0 for r in records)
+    assert f"measured {aggregate([r.test for r in records]).format()} (n = 4)" in out
+    assert (tmp_path / "runs" / "recipe.yaml").is_file() and (tmp_path / "runs" / "summary.md").is_file()

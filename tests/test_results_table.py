@@ -1,0 +1,51 @@
+"""recipes/README.md's reproduction table is what ``python -m graphformers.results table`` generates
+from the recipes and the filed multi-run summaries; ``publish`` files a multi-run and regenerates it."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from graphformers.recipe import load_recipe
+from graphformers.results.__main__ import main
+from graphformers.results.summary import RunRecord, write_records
+from graphformers.results.table import BEGIN, END
+from graphformers.training.multirun import comparable_recipe
+
+RECIPES = Path(__file__).resolve().parent.parent / "recipes"
+
+
+def test_the_reproduction_table_is_current():
+    assert main(["table", "--check", "--recipes", str(RECIPES)]) == 0, \
+        "recipes/README.md is stale: run python -m graphformers.results table"
+
+
+def test_publish_files_a_multi_run_and_the_table_shows_its_mean_std_and_budget(tmp_path, capsys):
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    shutil.copy(RECIPES / "minesweeper-gcn.yaml", recipes)
+    shutil.copytree(RECIPES / "bases", recipes / "bases")
+    (recipes / "README.md").write_text(f"# Recipes\n\n{BEGIN}\n{END}\n\nNotes.\n")
+    run_dir = tmp_path / "runs" / "minesweeper-gcn"
+    run_dir.mkdir(parents=True)
+    records = [RunRecord(f"version_{k}", seed=0, split=k, status="finished", metric="auroc", best_epoch=9, val=0.9,
+                         test=test, wall_seconds=seconds, parameters=43393, hardware="cpu (x86_64), 2 threads")
+               for k, (test, seconds) in enumerate([(0.90, 100.0), (0.92, 120.0)])]
+    records.append(RunRecord("version_2", seed=0, split=2, status="failed", error="diverged"))
+    write_records(run_dir / "summary.csv", records)
+    (run_dir / "summary.md").write_text("summary\n")
+    narrower = load_recipe(RECIPES / "minesweeper-gcn.yaml", ["model.hidden=64", f"train.out_dir={run_dir}"])
+    (run_dir / "recipe.yaml").write_text(yaml.safe_dump(comparable_recipe(narrower)))  # what a multi-run writes
+    assert main(["publish", str(run_dir), "--recipes", str(recipes)]) == 0
+    readme = (recipes / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| `minesweeper-gcn.yaml`"))
+    assert "| 0.9100 ± 0.0141 (n = 2) |" in row  # mean and sample std of 0.90 and 0.92; the failed run left out
+    assert f"| {(0.91 - 0.8975) / 0.0052:+.1f} |" in row and "| 110 s |" in row
+    assert "reduced: model.hidden 64 (recipe: 512)" in row
+    assert readme.startswith("# Recipes") and readme.endswith("Notes.\n")
+    assert main(["table", "--check", "--recipes", str(recipes)]) == 0
+    (recipes / "README.md").write_text(readme.replace("0.9100", "0.9200"))
+    assert main(["table", "--check", "--recipes", str(recipes)]) == 1
+    assert main(["publish", str(tmp_path / "nothing"), "--recipes", str(recipes)]) == 2
+    assert "is not a multi-run folder" in capsys.readouterr().err
