@@ -2,5 +2,6 @@
 the contract is :class:`graphformers.models.base.GraphModel`."""
 from graphformers.models.base import GraphModel
 from graphformers.models.gps import GPSModel
+from graphformers.models.polynormer import PolynormerModel
 
-__all__ = ["GraphModel", "GPSModel"]
+__all__ = ["GraphModel", "GPSModel", "PolynormerModel"]

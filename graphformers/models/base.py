@@ -45,5 +45,10 @@ class GraphModel(nn.Module):
         """Raise :class:`~graphformers.mixers.base.GraphTooLargeError` if a graph of ``num_nodes``
         nodes is beyond the model (called before training with the largest graph a batch holds)."""
 
+    def start_epoch(self, epoch: int) -> None:
+        """Called before each training epoch (0-based ``epoch``), for schedules that change the model
+        itself (Polynormer's local-then-global phases). State it changes must be a buffer, so that
+        checkpoints, resumption and testing the best checkpoint see it."""
+
     def forward(self, data: Batch, chunk: Optional[int] = None) -> Tensor:
         raise NotImplementedError

@@ -37,6 +37,9 @@ class GPSModel(GraphModel):
 
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__(config, info)
+        if config.options:
+            raise PartOptionError(f"model.options {config.options} given, but gps takes none (its settings are the "
+                                  f"model keys and its parts' options); remove model.options.")
         self.level = info.level
         self.positional = nn.ModuleList(build_positional(spec) for spec in config.encoders)
         pe_dims = sum(encoder.dim for encoder in self.positional)
@@ -58,6 +61,7 @@ class GPSModel(GraphModel):
                      config.dropout, config.norm, config.ffn_ratio)
             for _ in range(config.layers)
         )
+        self.input_dropout = nn.Dropout(config.input_dropout)
         self.pool = POOLS[config.pool]
         if info.level == "link":  # node embeddings whose dot products score pairs (GraphGPS's inductive_edge head)
             self.head = nn.Linear(config.hidden, config.hidden)
@@ -90,6 +94,7 @@ class GPSModel(GraphModel):
         if not isinstance(data, Batch):
             data = Batch.from_data_list([data])
         x = torch.cat([self.node_encoder(data.x)] + [encoder(data) for encoder in self.positional], dim=-1)
+        x = self.input_dropout(x)
         if self.edge_encoder is None:
             edge_attr = self.edge_vector.expand(data.edge_index.size(1), -1)
         else:

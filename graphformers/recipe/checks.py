@@ -27,6 +27,7 @@ _RANGES: dict[str, tuple[Any, str]] = {
     "model.ffn_ratio": (lambda v: v >= 1, ">= 1"),
     "model.dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "model.attn_dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
+    "model.input_dropout": (lambda v: 0 <= v < 1, "in [0, 1)"),
     "data.batch_size": (lambda v: v >= 1, ">= 1"),
     "data.num_workers": (lambda v: v >= 0, ">= 0"),
     "data.precompute_workers": (lambda v: v >= 0, ">= 0"),

@@ -45,6 +45,8 @@ class ModelConfig:
     """feature encoder for raw edge features; null: the dataset's choice, a learned constant when it has none"""
     dropout: float = 0.0
     """dropout on every branch of a layer"""
+    input_dropout: float = 0.0
+    """dropout on the encoded node features before the first layer (GAT's 0.6 on Cora's bag of words)"""
     attn_dropout: float = 0.0
     """the mixer's dropout: attention probabilities (full, exphormer), attended values (performer), output (polynormer)"""
     norm: Literal["batch", "layer", "none"] = "batch"
@@ -53,6 +55,8 @@ class ModelConfig:
     """FFN width as a multiple of hidden"""
     pool: Literal["mean", "sum", "max"] = "mean"
     """graph-level tasks: how node states are pooled"""
+    options: dict[str, Any] = field(default_factory=dict)
+    """the model's own options, for models that take any (polynormer: {local_layers: 10, global_layers: 3, ...})"""
 
 
 @dataclass

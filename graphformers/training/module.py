@@ -50,6 +50,9 @@ class GraphTask(pl.LightningModule):
     def forward(self, batch: Batch) -> torch.Tensor:
         return self.model(batch)
 
+    def on_train_epoch_start(self) -> None:
+        self.model.start_epoch(self.current_epoch)
+
     def training_step(self, batch: Batch, batch_idx: int) -> Optional[torch.Tensor]:
         """The step's loss; a non-finite loss raises :class:`NonFiniteLossError`, or with
         ``train.on_nonfinite_loss: skip`` returns None (Lightning then skips backward and the update)
