@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 
 from graphformers.errors import GraphformersError
 from graphformers.results.summary import RECIPE_FILE, SUMMARY_CSV, SUMMARY_MD
-from graphformers.results.table import RESULTS_DIR, render, updated_readme
+from graphformers.results.table import BEGIN, RESULTS_DIR, render, updated_readme
 
 DEFAULT_RECIPES = Path("recipes")
 
@@ -32,23 +32,35 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run one command; problems are one ``error:`` line and exit 2, a stale table with ``--check`` exit 1."""
     args = build_parser().parse_args(argv)
-    readme = args.recipes / "README.md"
     try:
         if args.command == "publish":
             _publish(args.run_dir, args.recipes)
-        current = updated_readme(readme, render(args.recipes))
+        current = {readme: updated_readme(readme, render(args.recipes, measured_only))
+                   for readme, measured_only in _readmes(args.recipes)}
     except (GraphformersError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.command == "table" and args.check:
-        if current != readme.read_text():
-            print(f"error: {readme}'s reproduction table is not current; run python -m graphformers.results table",
-                  file=sys.stderr)
+        stale = [str(readme) for readme, text in current.items() if text != readme.read_text()]
+        if stale:
+            print(f"error: the reproduction table of {', '.join(stale)} is not current; run python -m "
+                  f"graphformers.results table", file=sys.stderr)
             return 1
         return 0
-    readme.write_text(current)
-    print(f"wrote the reproduction table of {readme}")
+    for readme, text in current.items():
+        readme.write_text(text)
+        print(f"wrote the reproduction table of {readme}")
     return 0
+
+
+def _readmes(recipes: Path) -> list[tuple[Path, bool]]:
+    """``(file, measured rows only)`` to update: the recipes' README (every recipe) and, when it
+    has the table's markers, the project README beside the recipes folder (the measured ones)."""
+    readmes = [(recipes / "README.md", False)]
+    project = recipes.resolve().parent / "README.md"
+    if project.is_file() and BEGIN in project.read_text():
+        readmes.append((project, True))
+    return readmes
 
 
 def _publish(run_dir: Path, recipes: Path) -> None:

@@ -109,9 +109,11 @@ def _text(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def render(recipes_dir: Path) -> str:
-    """The table (with its begin / end markers) for every ``*.yaml`` in ``recipes_dir``, by dataset then name."""
+def render(recipes_dir: Path, measured_only: bool = False) -> str:
+    """The table (with its begin / end markers) for every ``*.yaml`` in ``recipes_dir``, by dataset then
+    name; ``measured_only``: only the recipes with a filed multi-run (the project README's table)."""
     rows = sorted((recipe_row(path) for path in recipes_dir.glob("*.yaml")), key=lambda row: (row.dataset, row.recipe))
+    rows = [row for row in rows if row.measured or not measured_only]
     lines = [BEGIN, "",
              "| recipe | dataset | metric | parameters | published (source; protocol) | measured (test, mean ± std) | "
              "difference (published stds) | budget of the measured runs | time per run | hardware |",
