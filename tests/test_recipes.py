@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from graphformers.data.datamodule import load_split_dataset
-from graphformers.models.gps import GPSModel
 from graphformers.recipe import load_recipe
-from graphformers.registry import DATASETS
+from graphformers.registry import DATASETS, MODELS
 from graphformers.training.runner import run
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent / "recipes"
@@ -49,7 +48,7 @@ def test_every_recipe_is_documented_and_every_dataset_is_accounted_for():
 @pytest.mark.parametrize("name", RECIPES)
 def test_recipe_builds_with_its_documented_parameter_count(name):
     recipe = load_recipe(RECIPES_DIR / name)
-    model = GPSModel(recipe.model, _task_info(recipe))
+    model = MODELS.get(recipe.model.name)(recipe.model, _task_info(recipe))
     assert sum(p.numel() for p in model.parameters()) == _documented_parameters()[name]
 
 

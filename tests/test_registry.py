@@ -134,4 +134,4 @@ def test_a_dataset_loader_without_a_root_parameter_is_refused_where_it_is_regist
     with pytest.raises(RegistryError, match="must take the data root as a parameter named root"):
         register_dataset("rootless")(lambda num_graphs=3: None)
     assert "rootless" not in registry.DATASETS
-    assert registry.DATASETS.entries()[0].description.startswith("LRGB COCO-SP")  # the loader's docstring
+    assert registry.DATASETS.entry("coco-sp").description.startswith("LRGB COCO-SP")  # the loader's docstring
