@@ -150,7 +150,9 @@ class Registry:
         return [entry.name for entry in self.entries()]
 
 
-MODELS = Registry("model", "graphformers.models.base:GraphModel", ("config", "info"))
+MODELS = Registry("model", "graphformers.models.base:GraphModel", ("config", "info"),
+                  constructor=lambda model: model.options_type or model)
+"""A model's recipe options are the fields of its ``options_type`` (``model.options``), if it declares one."""
 LOCAL_BLOCKS = Registry("local block", "graphformers.local.base:LocalBlock", ("hidden",))
 MIXERS = Registry("mixer", "graphformers.mixers.base:GlobalMixer", ("hidden", "heads", "dropout"))
 FEATURE_ENCODERS = Registry("feature encoder", "graphformers.encoders.base:FeatureEncoder", ("in_dim", "out_dim"))

@@ -114,5 +114,9 @@ def test_unknown_options_and_graph_level_tasks_are_recipe_errors(tmp_path):
     recipe.write_text("model: {name: polynormer}\ndata: {name: relay}\n")
     with pytest.raises(RecipeError, match="polynormer predicts nodes, but the dataset's task is graph-level"):
         load_recipe(recipe, ["data.name=peptides-func"])
-    with pytest.raises(RecipeError, match="gps takes none"):
+    with pytest.raises(RecipeError, match=r"model.options \(gps\) has no option 'local_layers'. Options: none"):
         load_recipe(recipe, ["model.name=gps", "model.options={local_layers: 2}"])
+    with pytest.raises(RecipeError, match="has no option 'local_layer'. Did you mean 'local_layers'"):
+        load_recipe(recipe, ["model.options={local_layer: 2}"])
+    with pytest.raises(RecipeError, match=r"'model.options \(polynormer\).beta' must be float, got str 'high'"):
+        load_recipe(recipe, ["model.options={beta: high}"])

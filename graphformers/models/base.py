@@ -32,6 +32,10 @@ class GraphModel(nn.Module):
     """
 
     chunked_inference: bool = False
+    options_type: Optional[type] = None
+    """A dataclass whose fields are the model's own options (``model.options``), documented in its
+    ``Args:`` section; the recipe checks ``model.options`` against it and ``graphformers list model
+    NAME`` prints it. None: the model takes none."""
 
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__()

@@ -37,9 +37,6 @@ class GPSModel(GraphModel):
 
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__(config, info)
-        if config.options:
-            raise PartOptionError(f"model.options {config.options} given, but gps takes none (its settings are the "
-                                  f"model keys and its parts' options); remove model.options.")
         self.level = info.level
         self.positional = nn.ModuleList(build_positional(spec) for spec in config.encoders)
         pe_dims = sum(encoder.dim for encoder in self.positional)

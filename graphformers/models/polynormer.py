@@ -28,20 +28,28 @@ from graphformers.registry import register_model
 
 @dataclass(frozen=True)
 class PolynormerOptions:
-    """``model.options`` of the Polynormer model (the authors' ``main.py`` arguments)."""
+    """Polynormer (Deng et al. 2024): local attention stack, then global linear attention, two phases.
+
+    Its ``model.options``, named as the authors' ``main.py`` arguments.
+
+    Args:
+        local_layers (int, optional): local attention layers (``--local_layers``). (default: :obj:`3`)
+        global_layers (int, optional): global linear-attention layers (``--global_layers``). (default: :obj:`2`)
+        local_epochs (int, optional): epochs with the global stack off (``--local_epochs``); the rest of
+            ``train.max_epochs`` trains with it. (default: :obj:`100`)
+        beta (float, optional): weight of each layer's polynomial term; negative: learned per layer and
+            channel as ``sigmoid(b)`` (``--beta``). (default: :obj:`-1.0`)
+    """
 
     local_layers: int = 3
-    """local attention layers (``--local_layers``)"""
     global_layers: int = 2
-    """global linear-attention layers (``--global_layers``)"""
     local_epochs: int = 100
-    """epochs with the global stack off (``--local_epochs``); the rest of train.max_epochs trains both"""
     beta: float = -1.0
-    """mixing weight of each layer's polynomial term; negative: learned per channel as sigmoid(b) (``--beta``)"""
 
 
 def polynormer_options(config: ModelConfig) -> PolynormerOptions:
-    """``config.options`` as :class:`PolynormerOptions`; an unknown key raises :class:`PartOptionError`."""
+    """``config.options`` as :class:`PolynormerOptions`; an unknown key raises :class:`PartOptionError`
+    (a recipe's are checked before, with a did-you-mean)."""
     known = [field.name for field in fields(PolynormerOptions)]
     unknown = [key for key in config.options if key not in known]
     if unknown:
@@ -96,6 +104,8 @@ class PolynormerModel(GraphModel):
             (global stack), ``input_dropout`` and ``options`` (:class:`PolynormerOptions`).
         info (TaskInfo): the dataset's task (node level).
     """
+
+    options_type = PolynormerOptions
 
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__(config, info)

@@ -64,6 +64,7 @@ def _check_parts(recipe: Recipe, origins: Mapping[str, str]) -> None:
     """Every named part exists in its own registry and every option is one its constructor takes."""
     model = recipe.model
     _lookup(MODELS, model.name, "model.name", origins)
+    check_options(MODELS, model.name, model.options, f"model.options ({model.name})", source(origins, "model.options"))
     _lookup(DATASETS, recipe.data.name, "data.name", origins)
     for dotted, registry in (("model.local", LOCAL_BLOCKS), ("model.mixer", MIXERS)):
         spec = _get_dotted(recipe, dotted)
