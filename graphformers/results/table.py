@@ -99,9 +99,11 @@ def _budget(recipe: Recipe, ran_path: Path) -> str:
 
 
 def _changed(old: Any, new: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
+    """``(key, recipe value, value as run)`` for each key of the run's recipe that differs (keys the
+    run's recipe lacks were added to the schema later: the run had their defaults)."""
     if isinstance(old, dict) and isinstance(new, dict):
-        return [change for key in sorted(set(old) | set(new), key=str)
-                for change in _changed(old.get(key), new.get(key), f"{prefix}{key}.")]
+        return [change for key in sorted(new, key=str)
+                for change in _changed(old.get(key), new[key], f"{prefix}{key}.")]
     return [] if old == new else [(prefix.rstrip("."), old, new)]
 
 
