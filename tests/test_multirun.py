@@ -91,6 +91,8 @@ def test_a_published_block_must_name_the_datasets_metric_in_its_units(tmp_path):
         load_recipe(recipe, ["published.metric=accuracy"])
     with pytest.raises(RecipeError, match=r"published.value 89.75 is not a fraction, .* divide the published mean"):
         load_recipe(recipe, ["published.value=89.75"])
+    with pytest.raises(RecipeError, match="'published' needs 'source', 'protocol' \\(no default\\)"):
+        load_recipe(recipe, ["published={metric: auroc, value: 0.9}"])
 
 
 class InterruptAt(pl.Callback):

@@ -29,6 +29,12 @@ def build(cls: type, raw: Any, prefix: str, origins: Mapping[str, str]) -> Any:
                 f"{source(origins, dotted)}: unknown key {dotted!r}.{hint} Known keys in {where!r}: {', '.join(known)}."
             )
         values[key] = convert(hints[key], value, dotted, origins)
+    required = [f.name for f in dataclasses.fields(cls)
+                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    missing = [name for name in required if name not in values]
+    if missing:
+        raise RecipeError(f"{source(origins, where)}: {where!r} needs {', '.join(repr(name) for name in missing)} "
+                          f"(no default); its keys: {', '.join(known)}.")
     return cls(**values)
 
 
@@ -65,6 +71,8 @@ def convert(annotation: Any, value: Any, dotted: str, origins: Mapping[str, str]
         if value is None and type(None) in args:
             return None
         inner = [arg for arg in args if arg is not type(None)]
+        if len(inner) == 1 and dataclasses.is_dataclass(inner[0]) and isinstance(value, dict):
+            return convert(inner[0], value, dotted, origins)  # its own message names the key at fault
         for arg in inner:
             try:
                 return convert(arg, value, dotted, origins)
