@@ -132,10 +132,19 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
             f"data.num_workers or data.batch_size, or set data.num_workers: 0 to load in the training process; "
             f"--resume continues from the last checkpoint.") from None
     (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
-    best_epoch = torch.load(best.best_model_path, map_location="cpu", weights_only=True, mmap=True)["epoch"]
+    best_epoch, best_score = _best_epoch_and_score(Path(best.best_model_path), task.monitor)
     return RunResult(run_dir, checkpoints / BEST, checkpoints / LAST, run_dir / "metrics.csv", task.info.metric,
-                     tested[f"test/{task.info.metric}"], float(best.best_model_score), int(best_epoch),
+                     tested[f"test/{task.info.metric}"], best_score, best_epoch,
                      sum(p.numel() for p in task.model.parameters()), trainer.is_global_zero)
+
+
+def _best_epoch_and_score(path: Path, monitor: str) -> tuple[int, float]:
+    """The epoch and validation score saved in the best checkpoint (read from the file: with
+    ``ddp_spawn`` the callback in this process never saw the score)."""
+    saved = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    (score,) = [state["best_model_score"] for state in saved["callbacks"].values()
+                if isinstance(state, dict) and state.get("monitor") == monitor]
+    return int(saved["epoch"]), float(score)
 
 
 def _interrupted_message(trainer: pl.Trainer, checkpoints: Path) -> str:
