@@ -59,7 +59,7 @@ def test_recipe_trains_for_two_batches(name, tmp_path, request):
     dataset = load_recipe(RECIPES_DIR / name).data.name
     if dataset == "peptides-func":
         overrides.append(f"data.root={request.getfixturevalue('peptides_root')}")
-    if dataset in NODE_DATASETS:  # full-batch on one graph: hidden 64 keeps tolokers' million edges quick
-        overrides += [f"data.root={request.getfixturevalue('node_data_root')}", "model.hidden=64"]
+    if dataset in NODE_DATASETS:  # full-batch on one graph: hidden 16 keeps tolokers' million edges quick
+        overrides += [f"data.root={request.getfixturevalue('node_data_root')}", "model.hidden=16"]
     result = run(load_recipe(RECIPES_DIR / name, overrides))
     assert math.isfinite(result.test_value) and result.last_checkpoint.is_file()

@@ -62,9 +62,12 @@ def load_planetoid(name: str, root: str, normalize_features: bool, download: boo
                                      directory=folder / PYG_NAMES[name])
 
 
-@register_dataset("cora", INFO["cora"], raw_files("cora"))
-def cora(root: str, normalize_features: bool = True, download: bool = True) -> SplitDataset:
-    """Cora (Planetoid public split): 2,708 papers, 7 classes, 140 / 500 / 1,000 nodes (accuracy).
+def _register(name: str, summary: str) -> None:
+    def loader(root: str, normalize_features: bool = True, download: bool = True) -> SplitDataset:
+        return load_planetoid(name, root, normalize_features, download)
+
+    loader.__name__ = loader.__qualname__ = name
+    loader.__doc__ = f"""{summary}
 
     Args:
         root (str): the data root.
@@ -72,17 +75,9 @@ def cora(root: str, normalize_features: bool = True, download: bool = True) -> S
             GAT do. (default: :obj:`True`)
         download (bool, optional): fetch missing raw files. (default: :obj:`True`)
     """
-    return load_planetoid("cora", root, normalize_features, download)
+    loader.__module__ = __name__
+    register_dataset(name, INFO[name], raw_files(name))(loader)
 
 
-@register_dataset("citeseer", INFO["citeseer"], raw_files("citeseer"))
-def citeseer(root: str, normalize_features: bool = True, download: bool = True) -> SplitDataset:
-    """CiteSeer (Planetoid public split): 3,327 papers, 6 classes, 120 / 500 / 1,000 nodes (accuracy).
-
-    Args:
-        root (str): the data root.
-        normalize_features (bool, optional): row-normalise the bag-of-words features, as GCN and
-            GAT do. (default: :obj:`True`)
-        download (bool, optional): fetch missing raw files. (default: :obj:`True`)
-    """
-    return load_planetoid("citeseer", root, normalize_features, download)
+_register("cora", "Cora (Planetoid public split): 2,708 papers, 7 classes, 140 / 500 / 1,000 nodes (accuracy).")
+_register("citeseer", "CiteSeer (Planetoid public split): 3,327 papers, 6 classes, 120 / 500 / 1,000 nodes (accuracy).")

@@ -2,6 +2,7 @@
 the contract is :class:`graphformers.models.base.GraphModel`."""
 from graphformers.models.base import GraphModel
 from graphformers.models.gps import GPSModel
+from graphformers.models.mpnn import MPNNModel
 from graphformers.models.polynormer import PolynormerModel
 
-__all__ = ["GraphModel", "GPSModel", "PolynormerModel"]
+__all__ = ["GraphModel", "GPSModel", "MPNNModel", "PolynormerModel"]

@@ -13,7 +13,7 @@ from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError
 from graphformers.layers.gps import GPSLayer
 from graphformers.models.base import GraphModel
-from graphformers.models.parts import build_feature, build_local, build_mixer, build_positional
+from graphformers.models.parts import build_feature, build_head, build_local, build_mixer, build_positional
 from graphformers.recipe import ModelConfig
 from graphformers.registry import register_model
 
@@ -60,13 +60,7 @@ class GPSModel(GraphModel):
         )
         self.input_dropout = nn.Dropout(config.input_dropout)
         self.pool = POOLS[config.pool]
-        if info.level == "link":  # node embeddings whose dot products score pairs (GraphGPS's inductive_edge head)
-            self.head = nn.Linear(config.hidden, config.hidden)
-        else:
-            self.head = nn.Sequential(
-                nn.Linear(config.hidden, config.hidden), nn.ReLU(),
-                nn.Linear(config.hidden, info.num_outputs * info.sequence_length)
-            )
+        self.head = build_head(info, config.hidden)
 
     def precompute_transforms(self) -> list[BaseTransform]:
         """Transforms that store what the positional encoders and the mixer read from each graph.

@@ -2,9 +2,14 @@
 names meet their registries. Layers and parts take built modules; only models read names."""
 from __future__ import annotations
 
-from typing import Optional
+from dataclasses import fields
+from typing import Any, Optional
 
+from torch import nn
+
+from graphformers.data.task import TaskInfo
 from graphformers.encoders.base import FeatureEncoder, PositionalEncoder
+from graphformers.errors import PartOptionError
 from graphformers.local.base import LocalBlock
 from graphformers.mixers.base import GlobalMixer
 from graphformers.recipe import PartSpec, is_absent
@@ -51,3 +56,34 @@ def build_feature(name: str, in_dim: int, out_dim: int) -> FeatureEncoder:
         out_dim (int): output channels.
     """
     return FEATURE_ENCODERS.get(name)(in_dim, out_dim)
+
+
+def model_options(options_type: type, options: dict[str, Any], model: str) -> Any:
+    """``options`` (``model.options``) as the model's dataclass ``options_type``; an unknown key raises
+    :class:`~graphformers.errors.PartOptionError` (a recipe's are checked before, with a did-you-mean).
+
+    Args:
+        options_type (type): the model's :attr:`~graphformers.models.base.GraphModel.options_type`.
+        options (dict): the recipe's ``model.options``.
+        model (str): the model's registered name, for messages.
+    """
+    known = [field.name for field in fields(options_type)]
+    unknown = [key for key in options if key not in known]
+    if unknown:
+        raise PartOptionError(f"model.options has no option {unknown[0]!r} for {model}; its options: "
+                              f"{', '.join(known)}.")
+    return options_type(**options)
+
+
+def build_head(info: TaskInfo, hidden: int) -> nn.Module:
+    """The prediction head on ``hidden``-wide states: a 2-layer MLP to ``info``'s outputs, or for
+    link-level tasks a linear map to node embeddings whose dot products score pairs (GraphGPS's
+    ``inductive_edge`` head).
+
+    Args:
+        info (TaskInfo): the dataset's task (level, outputs, sequence length).
+        hidden (int): width of the states the head reads.
+    """
+    if info.level == "link":
+        return nn.Linear(hidden, hidden)
+    return nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, info.num_outputs * info.sequence_length))

@@ -8,7 +8,7 @@ The GPS model can also use Polynormer's local block and global mixer (``local: p
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Optional
 
 import torch
@@ -21,7 +21,7 @@ from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError, check_heads_divide
 from graphformers.mixers.kernel_attention import per_graph_linear_attention
 from graphformers.models.base import GraphModel
-from graphformers.models.parts import build_feature
+from graphformers.models.parts import build_feature, model_options
 from graphformers.recipe import ModelConfig
 from graphformers.registry import register_model
 
@@ -45,17 +45,6 @@ class PolynormerOptions:
     global_layers: int = 2
     local_epochs: int = 100
     beta: float = -1.0
-
-
-def polynormer_options(config: ModelConfig) -> PolynormerOptions:
-    """``config.options`` as :class:`PolynormerOptions`; an unknown key raises :class:`PartOptionError`
-    (a recipe's are checked before, with a did-you-mean)."""
-    known = [field.name for field in fields(PolynormerOptions)]
-    unknown = [key for key in config.options if key not in known]
-    if unknown:
-        raise PartOptionError(f"model.options has no option {unknown[0]!r} for polynormer; its options: "
-                              f"{', '.join(known)}.")
-    return PolynormerOptions(**config.options)
 
 
 class PolynomialMix(nn.Module):
@@ -109,7 +98,7 @@ class PolynormerModel(GraphModel):
 
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__(config, info)
-        options = polynormer_options(config)
+        options = model_options(PolynormerOptions, config.options, "polynormer")
         if info.level != "node":
             raise PartOptionError(f"polynormer predicts nodes, but the dataset's task is {info.level}-level; use "
                                   f"model.name: gps with local: polynormer and mixer: polynormer for graph tasks.")

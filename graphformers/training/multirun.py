@@ -24,13 +24,11 @@ from graphformers.errors import GraphformersError
 from graphformers.recipe import Recipe, RecipeError
 from graphformers.registry import DATASETS
 from graphformers.results.summary import (
-    RECIPE_FILE, SUMMARY_CSV, SUMMARY_MD, RunRecord, aggregate, comparison, finished, read_records, write_markdown,
-    write_records,
+    RECIPE_FILE, SUMMARY_CSV, SUMMARY_MD, RunRecord, aggregate, changed_settings, comparison, finished, read_records,
+    write_markdown, write_records,
 )
+from graphformers.training.objectives import higher_is_better as metric_higher_is_better
 from graphformers.training.runner import LAST, TrainingInterrupted, next_version, run
-
-LOWER_IS_BETTER = ("mae", "rmse")
-
 
 class MultiRunError(GraphformersError, ValueError):
     """``--seeds`` / ``--splits`` that cannot be run, or a multi-run folder that does not fit the command."""
@@ -122,7 +120,7 @@ def run_many(recipe: Recipe, seeds: Optional[Sequence[int]], splits: Optional[Se
     out_dir = Path(recipe.train.out_dir or Path("runs") / recipe.name)
     ledger = out_dir / SUMMARY_CSV
     records = _open_ledger(recipe, out_dir, resume)
-    higher_is_better = next((r.metric for r in records if r.metric), "") not in LOWER_IS_BETTER
+    higher_is_better = metric_higher_is_better(next((r.metric for r in records if r.metric), ""))
     for number, (seed, split) in enumerate(plan, start=1):
         known = {record.key: record for record in records}
         previous = known.get((seed, split))
@@ -145,7 +143,7 @@ def run_many(recipe: Recipe, seeds: Optional[Sequence[int]], splits: Optional[Se
         else:
             record.status, record.metric, record.best_epoch = "finished", result.metric, result.best_epoch
             record.val, record.test, record.parameters = result.val_value, result.test_value, result.parameters
-            higher_is_better = result.metric not in LOWER_IS_BETTER
+            higher_is_better = metric_higher_is_better(result.metric)
         record.wall_seconds = round(time.perf_counter() - started, 1)
         write_records(ledger, records)
         write_markdown(out_dir / SUMMARY_MD, recipe.name, records, recipe.published, higher_is_better, command)
@@ -173,7 +171,7 @@ def _open_ledger(recipe: Recipe, out_dir: Path, resume: bool) -> list[RunRecord]
     if not ledger.is_file():
         raise MultiRunError(f"--resume: no multi-run under {out_dir} (no {SUMMARY_CSV}); start it without --resume.")
     started_with = yaml.safe_load(saved.read_text()) if saved.is_file() else base
-    changed = _differences(started_with, base)
+    changed = [f"{key}: {then!r} -> {now!r}" for key, now, then in changed_settings(base, started_with)]
     if changed:
         raise MultiRunError(f"--resume: the recipe differs from the one {out_dir} was started with ({', '.join(changed)}); "
                             f"resume with the same recipe and overrides, or start a new multi-run under another name.")
@@ -187,13 +185,6 @@ def comparable_recipe(recipe: Recipe) -> dict:
     raw["train"].pop("seed")
     raw["data"]["options"].pop("split", None)
     return raw
-
-
-def _differences(old: object, new: object, prefix: str = "") -> list[str]:
-    if isinstance(old, dict) and isinstance(new, dict):
-        return [key for name in sorted(set(old) | set(new), key=str)
-                for key in _differences(old.get(name), new.get(name), f"{prefix}{name}.")]
-    return [] if old == new else [f"{prefix.rstrip('.')}: {old!r} -> {new!r}"]
 
 
 def _hardware(recipe: Recipe) -> str:

@@ -13,6 +13,13 @@ from torch import Tensor
 from graphformers.data.task import TaskInfo
 
 MISSING_LABEL = -1  # multilabel targets: NaN (OGB/LRGB's "not measured") becomes this and is ignored
+LOWER_IS_BETTER = frozenset({"mae", "rmse"})
+"""Metrics that are errors; every other metric is a score."""
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger value of ``metric`` is better (a score, not an error like ``mae``)."""
+    return metric not in LOWER_IS_BETTER
 
 
 @dataclass(frozen=True)
@@ -137,7 +144,7 @@ def objective_for(info: TaskInfo) -> Objective:
         return Objective(losses["sequence"], partial(SubtokenF1, info.num_outputs), higher_is_better=True)
     if info.evaluator is not None:
         return Objective(losses[info.task], partial(OGBEvaluatorMetric, info.evaluator),
-                         higher_is_better=info.metric not in ("mae", "rmse"))
+                         higher_is_better=higher_is_better(info.metric))
     n = info.num_outputs
     # partials, not lambdas: ddp_spawn pickles the module into each process
     metrics: dict[tuple[str, str], Callable[[], torchmetrics.Metric]] = {
@@ -154,7 +161,7 @@ def objective_for(info: TaskInfo) -> Objective:
     key = (info.task, info.metric)
     if key not in metrics:
         raise ValueError(f"No metric {info.metric!r} for task {info.task!r}; supported: {sorted(metrics)}.")
-    return Objective(losses[info.task], metrics[key], higher_is_better=info.metric != "mae")
+    return Objective(losses[info.task], metrics[key], higher_is_better=higher_is_better(info.metric))
 
 
 def metric_inputs(task: str, output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
