@@ -8,13 +8,14 @@ from typing import Optional, Sequence
 
 import pytorch_lightning as pl
 import torch
-from torch_geometric.data import Data
+from torch_geometric.data import Batch, Data
 from torch_geometric.loader import DataLoader, NodeLoader
 from torch_geometric.transforms import BaseTransform, Compose
 
 from graphformers.data.base import data_root
 from graphformers.data.distributed import GlobalBatchSampler, Order
 from graphformers.data.encoding_cache import EncodingCache
+from graphformers.data.full_batch import one_batch_loader, one_graph_batch
 from graphformers.data.sampling import PartitionCollate, SampledGraph, UniformNeighborSampler
 from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.data.validation import validate_graphs
@@ -48,6 +49,8 @@ class GraphDataModule(pl.LightningDataModule):
         self._prepared: dict[str, Sequence[Data]] = {}
         self._validated: set[str] = set()
         self._neighbor_samplers: dict[int, tuple[torch.Tensor, UniformNeighborSampler]] = {}
+        self._full_batches: dict[int, tuple[Data, Batch]] = {}
+        self._encoded: dict[tuple, dict[str, torch.Tensor]] = {}
 
     @property
     def info(self) -> TaskInfo:
@@ -96,6 +99,8 @@ class GraphDataModule(pl.LightningDataModule):
         # graphs once, or on each sampled subgraph (it must match the nodes attended over)
         self._structure = Compose([t for t in self.precompute if not isinstance(t, NodeEncoding)])
         self._prepared.clear()
+        self._full_batches.clear()
+        self._encoded.clear()
 
     def split(self, name: str) -> Sequence[Data]:
         """The ``train`` / ``val`` / ``test`` graphs with precompute transforms applied (memoised).
@@ -134,6 +139,11 @@ class GraphDataModule(pl.LightningDataModule):
         return EncodingCache(directory / "encodings", {"name": self.config.name, "options": self.config.options})
 
     def _encode(self, split: str, graphs: list[Data], encodings: list[NodeEncoding]) -> None:
+        # the splits of one large graph share its structure: encode it once, not once per split
+        structure = (repr(encodings),) + tuple((id(graph.edge_index), graph.num_nodes) for graph in graphs)
+        if structure in self._encoded:
+            attach_node_encodings(graphs, self._encoded[structure])
+            return
         cache = self.encoding_cache()
         path = cache.path(split, graphs, encodings) if cache else None
         encoded = cache.load(path, graphs) if cache else None
@@ -146,6 +156,7 @@ class GraphDataModule(pl.LightningDataModule):
                 cache.store(path, graphs, encoded)
         else:
             log.info("%s: loaded %s from %s", split, encodings, path)
+        self._encoded[structure] = encoded
         attach_node_encodings(graphs, encoded)
 
     def _loader(self, graphs: Sequence[Data], order: Order) -> torch.utils.data.DataLoader:
@@ -157,6 +168,8 @@ class GraphDataModule(pl.LightningDataModule):
         # the loader's own generator: creating its iterator must not consume the global RNG dropout uses
         common = dict(num_workers=workers, persistent_workers=workers > 0, generator=torch.Generator().manual_seed(self.seed))
         if not self.samples_subgraphs:
+            if self._trains_full_batch(graphs):
+                return one_batch_loader(self._full_batch(graphs[0]))
             return DataLoader(graphs, batch_sampler=self._batches(len(graphs), self.config.batch_size, order), **common)
         graph = self._one_graph(graphs)
         if order != "per_epoch" and self.config.evaluate == "full_graph":
@@ -187,6 +200,18 @@ class GraphDataModule(pl.LightningDataModule):
                               f"{self.config.name!r} has {len(graphs)} {self.info.level}-level graphs per split; remove "
                               f"data.{option} (batches of whole graphs: data.batch_size).")
         return graphs[0]
+
+    def _trains_full_batch(self, graphs: Sequence[Data]) -> bool:
+        """One graph for node-level prediction, in one process: every step is the whole graph."""
+        return len(graphs) == 1 and self.info.level == "node" and self._ranks()[0] == 1
+
+    def _full_batch(self, graph: Data) -> Batch:
+        """The split's graph collated once (memoised), sharing the tensors of the splits before it."""
+        key = id(graph)  # the graph is kept with its batch, so the id cannot be reused
+        if key not in self._full_batches:
+            shared = next(iter(self._full_batches.values()), None)
+            self._full_batches[key] = (graph, one_graph_batch(graph, shared))
+        return self._full_batches[key][1]
 
     def _part_size(self, num_nodes: int) -> int:
         return -(-num_nodes // self.config.node_parts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 from torch_geometric.data import download_url
 

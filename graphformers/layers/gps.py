@@ -72,7 +72,7 @@ class GPSLayer(nn.Module):
         branches = []
         if self.local is not None:
             if chunk is None:
-                local_out = self.local(x, data.edge_index, edge_attr)
+                local_out = self.local(x, self.local.edges_of(data), edge_attr)
             else:
                 local_out = local_in_chunks(self.local, x, data.edge_index, edge_attr, chunk)
             if self.local.updates_edges:

@@ -1,8 +1,12 @@
 """Local message-passing blocks wrapping PyG convolutions."""
 from __future__ import annotations
 
+from typing import Optional
+
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv, GINEConv, SAGEConv, TransformerConv
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
+from torch_geometric.utils import is_torch_sparse_tensor
 
 from graphformers.errors import check_heads_divide
 from graphformers.local.base import LocalBlock
@@ -38,20 +42,29 @@ class GCN(LocalBlock):
     """GCN (Kipf & Welling 2017), symmetric normalisation with self loops; ignores edge features.
 
     ``forward(x [N, hidden], edge_index [2, E], edge_attr) -> [N, hidden]``; ``edge_index`` may
-    also be the sparse transposed adjacency ``adj_t [N, N]``.
+    also be the sparse transposed adjacency ``adj_t [N, N]`` of full-batch training, whose
+    normalised copy is kept while the same ``adj_t`` comes back: PyG's ``GCNConv`` would
+    renormalise it (a sort of every edge) at every step, half a tolokers step at hidden 64
+    (``cached=True`` would also keep it for other graphs).
 
     Args:
         hidden (int): width of node features, in and out (``model.hidden``).
     """
 
-    accepts_adjacency = True  # edge_index may be PyG's sparse adj_t (full-graph inference aggregates by spmm)
+    accepts_adjacency = True  # edge_index may be PyG's sparse adj_t (aggregation by sparse product)
 
     def __init__(self, hidden: int) -> None:
         super().__init__(hidden)
-        self.conv = GCNConv(hidden, hidden)
+        self.conv = GCNConv(hidden, hidden, normalize=False)  # normalised in forward (gcn_norm, as GCNConv does)
+        self._normalized: Optional[tuple[Tensor, Tensor]] = None  # (adj_t, D^-1/2 (A + I) D^-1/2 of it)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
-        return self.conv(x, edge_index)
+        if not is_torch_sparse_tensor(edge_index):
+            edge_index, edge_weight = gcn_norm(edge_index, None, x.size(0), dtype=x.dtype)
+            return self.conv(x, edge_index, edge_weight)
+        if self._normalized is None or self._normalized[0] is not edge_index:
+            self._normalized = (edge_index, gcn_norm(edge_index, None, x.size(0), dtype=x.dtype)[0])
+        return self.conv(x, self._normalized[1])
 
 
 @register_local("gat")
@@ -85,13 +98,15 @@ class SAGE(LocalBlock):
     """GraphSAGE (Hamilton et al. 2017) with mean aggregation: ``x' = W_1 x_i + W_2 mean_j x_j``
     (PyG ``SAGEConv``); ignores edge features.
 
-    ``forward(x [N, hidden], edge_index [2, E], edge_attr) -> [N, hidden]``.
+    ``forward(x [N, hidden], edge_index [2, E], edge_attr) -> [N, hidden]``; ``edge_index`` may
+    also be the sparse transposed adjacency ``adj_t [N, N]``.
 
     Args:
         hidden (int): width of node features, in and out (``model.hidden``).
     """
 
     incoming_only = True  # the mean over a node's incoming edges and its own features
+    accepts_adjacency = True  # SAGEConv takes PyG's sparse adj_t (mean by sparse product)
 
     def __init__(self, hidden: int) -> None:
         super().__init__(hidden)

@@ -13,7 +13,8 @@ from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError
 from graphformers.layers.gps import GPSLayer
 from graphformers.models.base import GraphModel
-from graphformers.models.parts import build_feature, build_head, build_local, build_mixer, build_positional
+from graphformers.models.parts import (build_edge_features, build_feature, build_head, build_local, build_mixer,
+                                      build_positional, edge_features)
 from graphformers.recipe import ModelConfig
 from graphformers.registry import register_model
 
@@ -46,12 +47,7 @@ class GPSModel(GraphModel):
                 f"({config.hidden}) for the node features; raise model.hidden or lower their dim.")
         feature_dim = config.hidden - pe_dims
         self.node_encoder = build_feature(config.node_encoder or info.node_encoder, info.node_in, feature_dim)
-        edge_encoder = config.edge_encoder or info.edge_encoder
-        if edge_encoder is None:
-            self.edge_encoder = None
-            self.edge_vector = nn.Parameter(torch.zeros(config.hidden))
-        else:
-            self.edge_encoder = build_feature(edge_encoder, info.edge_in, config.hidden)
+        self.edge_encoder, self.edge_vector = build_edge_features(config, info, config.hidden)
         self.layers = nn.ModuleList(
             GPSLayer(config.hidden, build_local(config.local, config.hidden),
                      build_mixer(config.mixer, config.hidden, config.heads, config.attn_dropout),
@@ -86,10 +82,7 @@ class GPSModel(GraphModel):
             data = Batch.from_data_list([data])
         x = torch.cat([self.node_encoder(data.x)] + [encoder(data) for encoder in self.positional], dim=-1)
         x = self.input_dropout(x)
-        if self.edge_encoder is None:
-            edge_attr = self.edge_vector.expand(data.edge_index.size(1), -1)
-        else:
-            edge_attr = self.edge_encoder(data.edge_attr)
+        edge_attr = edge_features(data, self.edge_encoder, self.edge_vector)
         for layer in self.layers:
             x, edge_attr = layer(x, edge_attr, data, chunk)
         if self.level == "graph":

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Optional
 
-import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
@@ -18,7 +17,8 @@ from graphformers.errors import PartOptionError
 from graphformers.layers.gps import make_norm
 from graphformers.models.base import GraphModel
 from graphformers.models.gps import POOLS
-from graphformers.models.parts import build_feature, build_head, build_local, model_options
+from graphformers.models.parts import (build_edge_features, build_feature, build_head, build_local, edge_features,
+                                      model_options)
 from graphformers.recipe import ModelConfig, is_absent
 from graphformers.registry import register_model
 
@@ -72,9 +72,7 @@ class MPNNModel(GraphModel):
         hidden = config.hidden
         self.level = info.level
         self.node_encoder = build_feature(config.node_encoder or info.node_encoder, info.node_in, hidden)
-        edge_encoder = config.edge_encoder or info.edge_encoder
-        self.edge_encoder = build_feature(edge_encoder, info.edge_in, hidden) if edge_encoder else None
-        self.edge_vector = nn.Parameter(torch.zeros(hidden)) if edge_encoder is None else None
+        self.edge_encoder, self.edge_vector = build_edge_features(config, info, hidden)
         self.blocks = nn.ModuleList(build_local(config.local, hidden) for _ in range(config.layers))
         self.norms = nn.ModuleList(make_norm(config.norm, hidden) for _ in range(config.layers))
         self.activation = ACTIVATIONS[options.activation]()
@@ -89,12 +87,9 @@ class MPNNModel(GraphModel):
         if not isinstance(data, Batch):
             data = Batch.from_data_list([data])
         x = self.input_dropout(self.node_encoder(data.x))
-        if self.edge_encoder is None:
-            edge_attr = self.edge_vector.expand(data.edge_index.size(1), -1)
-        else:
-            edge_attr = self.edge_encoder(data.edge_attr)
+        edge_attr = edge_features(data, self.edge_encoder, self.edge_vector)
         for index, (block, norm) in enumerate(zip(self.blocks, self.norms)):
-            out = block(x if index == 0 else self.dropout(x), data.edge_index, edge_attr)
+            out = block(x if index == 0 else self.dropout(x), block.edges_of(data), edge_attr)
             if block.updates_edges:
                 out, edge_attr = out
             x = self.activation(norm(out))

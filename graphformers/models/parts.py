@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any, Optional
 
-from torch import nn
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Batch
 
 from graphformers.data.task import TaskInfo
 from graphformers.encoders.base import FeatureEncoder, PositionalEncoder
 from graphformers.errors import PartOptionError
 from graphformers.local.base import LocalBlock
 from graphformers.mixers.base import GlobalMixer
-from graphformers.recipe import PartSpec, is_absent
+from graphformers.recipe import ModelConfig, PartSpec, is_absent
 from graphformers.registry import FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, POSITIONAL_ENCODERS
 
 
@@ -87,3 +89,35 @@ def build_head(info: TaskInfo, hidden: int) -> nn.Module:
     if info.level == "link":
         return nn.Linear(hidden, hidden)
     return nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, info.num_outputs * info.sequence_length))
+
+
+def build_edge_features(config: ModelConfig, info: TaskInfo, hidden: int) -> tuple[Optional[FeatureEncoder],
+                                                                                     Optional[nn.Parameter]]:
+    """``(edge_encoder, edge_vector)``: the encoder of the recipe's (or the dataset's) edge features,
+    and ``None``; or, for a dataset without edge features, ``None`` and one learned ``[hidden]`` vector
+    every edge carries (so blocks that read edge features still run). A model keeps the pair as
+    its ``edge_encoder`` / ``edge_vector`` attributes and reads them with :func:`edge_features`.
+
+    Args:
+        config (ModelConfig): the recipe's ``model`` section (``edge_encoder``).
+        info (TaskInfo): the dataset's task (``edge_encoder``, ``edge_in``).
+        hidden (int): width of the edge features.
+    """
+    name = config.edge_encoder or info.edge_encoder
+    if name is None:
+        return None, nn.Parameter(torch.zeros(hidden))
+    return build_feature(name, info.edge_in, hidden), None
+
+
+def edge_features(data: Batch, encoder: Optional[FeatureEncoder], vector: Optional[nn.Parameter]) -> Tensor:
+    """``[E, hidden]`` edge features of ``data``: ``encoder(data.edge_attr)``, or ``vector`` on every edge
+    (an expanded view, no copy).
+
+    Args:
+        data (Batch): the batch (``edge_index [2, E]``, ``edge_attr``).
+        encoder (FeatureEncoder, optional): from :func:`build_edge_features`.
+        vector (Parameter, optional): from :func:`build_edge_features`.
+    """
+    if encoder is None:
+        return vector.expand(data.edge_index.size(1), -1)
+    return encoder(data.edge_attr)

@@ -30,6 +30,7 @@ from graphformers.results.summary import (
 from graphformers.training.objectives import higher_is_better as metric_higher_is_better
 from graphformers.training.runner import LAST, TrainingInterrupted, next_version, run
 
+
 class MultiRunError(GraphformersError, ValueError):
     """``--seeds`` / ``--splits`` that cannot be run, or a multi-run folder that does not fit the command."""
 
