@@ -6,9 +6,11 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from graphformers.benchmarks import encoders, model, plots, scaling
+from graphformers.benchmarks import encoders, fullbatch, model, plots, scaling
 from graphformers.benchmarks.results import write_csv
 from graphformers.registry import MIXERS
+
+RECIPES = Path("recipes")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
                                help="also time ours with this many workers when > 1 (default: %(default)s)")
     encoder_suite.add_argument("--quick", action="store_true", help="200 molecules, one 1,500-node graph, one repeat")
     encoder_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
+    full = suites.add_parser("fullbatch", help="full-batch training epochs on one graph and where their time goes")
+    full.add_argument("--recipes", default=",".join(str(RECIPES / f"minesweeper-{name}.yaml")
+                                                    for name in ("gcn", "sage", "gat", "gt")),
+                      help="comma-separated recipes of one-graph datasets (default: %(default)s)")
+    full.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                      help="recipe override for every recipe, repeatable (e.g. --set model.hidden=64)")
+    full.add_argument("--repeats", type=int, default=5, help="timed runs of each part after a warm-up (default: %(default)s)")
+    full.add_argument("--trainer-epochs", type=int, default=8,
+                      help="epochs of the Lightning run that times whole epochs; 0 skips it (default: %(default)s)")
+    full.add_argument("--quick", action="store_true",
+                      help="hidden 16, one layer, one repeat, a 3-epoch Lightning run: a smoke test")
+    full.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
     return parser
 
 
@@ -67,8 +81,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         rows, columns, table, plot = _scaling(args), scaling.COLUMNS, scaling.markdown_table, plots.plot_scaling
     elif args.suite == "model":
         rows, columns, table, plot = _model(args), model.COLUMNS, model.markdown_table, plots.plot_model
-    else:
+    elif args.suite == "encoders":
         rows, columns, table, plot = _encoders(args), encoders.COLUMNS, encoders.markdown_table, plots.plot_encoders
+    else:
+        rows, columns, table, plot = _fullbatch(args), fullbatch.COLUMNS, fullbatch.markdown_table, plots.plot_fullbatch
     path = args.out / f"{args.suite}.csv"
     write_csv(rows, columns, path)
     plot(rows, path.with_suffix(".png"))
@@ -100,6 +116,14 @@ def _encoders(args: argparse.Namespace) -> list[dict]:
         return encoders.run_encoders(200, [1500], args.k, args.steps, 1, args.workers)
     sizes = [int(float(size)) for size in _names(args.large_sizes)]
     return encoders.run_encoders(args.molecules, sizes, args.k, args.steps, args.repeats, args.workers)
+
+
+def _fullbatch(args: argparse.Namespace) -> list[dict]:
+    recipes = [Path(name) for name in _names(args.recipes)]
+    if args.quick:
+        quick = ["model.hidden=16", "model.layers=1", *args.overrides]
+        return fullbatch.run_fullbatch(recipes, quick, 1, 3)
+    return fullbatch.run_fullbatch(recipes, args.overrides, args.repeats, args.trainer_epochs)
 
 
 def _names(text: str) -> list[str]:

@@ -13,6 +13,7 @@ from ogb.utils.features import get_atom_feature_dims, get_bond_feature_dims
 from torch_geometric.utils import is_undirected
 
 from graphformers.benchmarks.encoders import COLUMNS as ENCODER_COLUMNS
+from graphformers.benchmarks.fullbatch import COLUMNS as FULLBATCH_COLUMNS, PARTS
 from graphformers.benchmarks.graphs import (EDGES_PER_NODE, GENERATED_LABELS, generated_graphs, molecule_like_graphs,
                                             synthetic_graph)
 from graphformers.benchmarks.model import COLUMNS as MODEL_COLUMNS, GENERATED
@@ -23,10 +24,10 @@ from graphformers.benchmarks.scaling import COLUMNS, fitted_exponent, projected_
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _quick_run(suite: str, out: Path) -> tuple[subprocess.CompletedProcess, list[dict]]:
-    """``python -m graphformers.bench SUITE --quick``: the finished process and its CSV rows; the
-    suite's PNG must be a real image."""
-    done = subprocess.run([sys.executable, "-m", "graphformers.bench", suite, "--quick", "--out", str(out)],
+def _quick_run(suite: str, out: Path, *options: str) -> tuple[subprocess.CompletedProcess, list[dict]]:
+    """``python -m graphformers.bench SUITE --quick [options]``: the finished process and its CSV rows;
+    the suite's PNG must be a real image."""
+    done = subprocess.run([sys.executable, "-m", "graphformers.bench", suite, "--quick", "--out", str(out), *options],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     png = (out / f"{suite}.png").read_bytes()
@@ -119,3 +120,25 @@ def test_molecule_like_and_generated_graphs_are_seeded_with_valid_ogb_features()
         assert (graph.x < torch.tensor(get_atom_feature_dims())).all() and (graph.x >= 0).all()
         assert (graph.edge_attr < torch.tensor(get_bond_feature_dims())).all() and (graph.edge_attr >= 0).all()
     assert torch.equal(generated_graphs(50, seed=3)[7].x, generated[7].x)
+
+
+def test_quick_fullbatch_run_times_each_part_of_an_epoch_on_minesweeper(tmp_path, node_data_root):
+    recipes = ",".join(f"recipes/minesweeper-{name}.yaml" for name in ("gcn", "gt"))
+    done, rows = _quick_run("fullbatch", tmp_path, "--recipes", recipes, "--set", f"data.root={node_data_root}")
+    assert list(rows[0]) == FULLBATCH_COLUMNS
+    assert [(row["recipe"], row["path"]) for row in rows] == [
+        ("minesweeper-gcn", "adjacency"), ("minesweeper-gcn", "per-edge"), ("minesweeper-gt", "per-edge")]
+    for row in rows:
+        assert row["status"] == "ok" and (row["nodes"], row["edges"]) == ("10000", "78804"), row
+        parts = [float(row[part]) for part in PARTS]
+        assert all(part > 0 for part in parts) and float(row["collate_ms"]) > 0
+        assert float(row["epoch_ms"]) == pytest.approx(sum(parts), abs=0.3)
+        assert float(row["epochs_per_s"]) == pytest.approx(1000 / float(row["epoch_ms"]), rel=0.01)
+    adjacency, per_edge = rows[0], rows[1]
+    assert float(adjacency["speedup_vs_per_edge"]) == pytest.approx(
+        float(per_edge["epoch_ms"]) / float(adjacency["epoch_ms"]), abs=0.01)
+    for row in (rows[0], rows[2]):  # the path training takes is also timed in a Lightning run
+        assert float(row["trainer_epoch_ms"]) > 0
+        assert float(row["loop_overhead_ms"]) == pytest.approx(float(row["trainer_epoch_ms"]) - float(row["epoch_ms"]),
+                                                               abs=0.3)
+    assert "| recipe | path | epochs/s |" in done.stdout

@@ -14,7 +14,6 @@ import statistics
 import time
 from typing import Callable, Sequence
 
-import torch
 from torch_geometric.data import Data
 from torch_geometric.transforms import AddLaplacianEigenvectorPE, AddRandomWalkPE
 from torch_geometric.utils import remove_self_loops

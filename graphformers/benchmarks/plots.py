@@ -84,3 +84,19 @@ def plot_encoders(rows: Sequence[dict], path: Path) -> None:
     axis.set_title("positional-encoding precompute", fontsize=10)
     axis.legend()
     _save(figure, path)
+
+
+def plot_fullbatch(rows: Sequence[dict], path: Path) -> None:
+    """One stacked bar per (recipe, path): the milliseconds of a full-batch epoch's parts."""
+    measured = _ok(rows)
+    figure, axis = plt.subplots(figsize=(max(6, 1.3 * len(measured) + 2), 4))
+    bottoms = [0.0] * len(measured)
+    for part in ("forward_ms", "backward_ms", "optimizer_ms", "evaluate_ms"):
+        values = [float(row[part]) for row in measured]
+        axis.bar(range(len(measured)), values, 0.6, bottom=bottoms, label=part.removesuffix("_ms"))
+        bottoms = [bottom + value for bottom, value in zip(bottoms, values)]
+    axis.set_xticks(range(len(measured)), [f"{row['recipe']}\n{row['path']}" for row in measured], fontsize=8)
+    axis.set_ylabel("ms per epoch (lower is better)")
+    axis.set_title("full-batch epoch on one graph", fontsize=10)
+    axis.legend()
+    _save(figure, path)

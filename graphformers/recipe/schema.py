@@ -92,9 +92,11 @@ class TrainConfig:
     max_epochs: int = 30
     """epochs to train"""
     lr: float = 1e-3
-    """AdamW learning rate"""
+    """learning rate"""
+    optimizer: Literal["adamw", "adam"] = "adamw"
+    """adamw: decoupled weight decay; adam: weight decay as an L2 term of the gradient (as in the GCN and GAT papers)"""
     weight_decay: float = 0.0
-    """AdamW weight decay"""
+    """weight decay (decoupled or L2, see optimizer)"""
     scheduler: Literal["cosine", "none"] = "cosine"
     """learning-rate schedule per epoch, after the warm-up"""
     warmup_epochs: int = 0

@@ -60,7 +60,7 @@ class GraphTask(pl.LightningModule):
         skip = self.recipe.train.on_nonfinite_loss == "skip"
         # the forward pass updates running statistics (batch norm); a skipped step must not keep them
         statistics = {name: b.clone() for name, b in self.model.named_buffers() if b.is_floating_point()} if skip else {}
-        output, target = self._predicted(self(batch), batch)
+        output, target = self.predicted(self(batch), batch)
         loss = self.objective.loss(output, target)
         weighted, finite = self._share_of_global_batch(loss, output.size(0))
         if not finite:
@@ -107,7 +107,7 @@ class GraphTask(pl.LightningModule):
             model_output = self.model(batch, chunk=FULL_GRAPH_CHUNK)
         else:
             model_output = self(batch)
-        output, target = self._predicted(model_output, batch)
+        output, target = self.predicted(model_output, batch)
         self.log(f"{stage}/loss", self.objective.loss(output, target), batch_size=batch.num_graphs, sync_dist=True)
         if self.info.level == "link":
             metric.update(reciprocal_ranks_per_graph(model_output, batch, filtered=self.info.metric == "mrr_filtered"))
@@ -115,9 +115,14 @@ class GraphTask(pl.LightningModule):
             metric.update(*metric_inputs(self.info.task, output, target))
         self.log(f"{stage}/{self.info.metric}", metric, prog_bar=True, batch_size=batch.num_graphs)
 
-    def _predicted(self, model_output: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(prediction, target)`` the loss compares: scored nodes or graphs, or for link-level
-        tasks the scores of the positive pairs and of freshly sampled negatives."""
+    def predicted(self, model_output: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(prediction, target)`` the loss and the metric compare: scored nodes or graphs, or for link-level
+        tasks the scores of the positive pairs and of freshly sampled negatives.
+
+        Args:
+            model_output (Tensor): the model's output for ``batch``.
+            batch (Batch): the batch (``y``, perhaps ``target_mask``; pairs for link-level tasks).
+        """
         if self.info.level == "link":
             pairs, labels = training_pairs(batch)
             return pair_scores(model_output, pairs), labels
@@ -125,7 +130,8 @@ class GraphTask(pl.LightningModule):
 
     def configure_optimizers(self) -> Any:
         train = self.recipe.train
-        optimizer = torch.optim.AdamW(self.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+        optimizers = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam}
+        optimizer = optimizers[train.optimizer](self.parameters(), lr=train.lr, weight_decay=train.weight_decay)
         if train.scheduler == "none":
             return optimizer
         decay_epochs = max(train.max_epochs - train.warmup_epochs, 1)
