@@ -95,6 +95,16 @@ def random_graph(num_nodes: int, edge_prob: float = 0.3, seed: int = 0) -> Data:
     )
 
 
+def two_small_graphs() -> list[Data]:
+    """A 5-node undirected graph and a 4-node directed ring, 5 float features each:
+    small enough to compute models densely, graph by graph."""
+    generator = torch.Generator().manual_seed(1)
+    first = Data(x=torch.randn(5, 5, generator=generator),
+                 edge_index=torch.tensor([[0, 1, 1, 2, 3, 4, 0, 3], [1, 0, 2, 1, 4, 3, 3, 0]]))
+    second = Data(x=torch.randn(4, 5, generator=generator), edge_index=torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]]))
+    return [first, second]
+
+
 def random_batch(sizes: tuple[int, ...] = (7, 12, 4, 9), seed: int = 0) -> Batch:
     return Batch.from_data_list([random_graph(n, seed=seed + i) for i, n in enumerate(sizes)])
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Batch
 
+from conftest import two_small_graphs
 from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError
 from graphformers.models.gat import GATModel
@@ -21,14 +22,6 @@ def _model(info: TaskInfo = NODE, **config) -> GATModel:
     settings = dict(name="gat", hidden=8, layers=3, heads=2, dropout=0.6, attn_dropout=0.6,
                     options={"output_heads": 2})
     return GATModel(ModelConfig(**{**settings, **config}), info)
-
-
-def _graphs() -> list[Data]:
-    generator = torch.Generator().manual_seed(1)
-    first = Data(x=torch.randn(5, 5, generator=generator),
-                 edge_index=torch.tensor([[0, 1, 1, 2, 3, 4, 0, 3], [1, 0, 2, 1, 4, 3, 3, 0]]))
-    second = Data(x=torch.randn(4, 5, generator=generator), edge_index=torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]]))
-    return [first, second]
 
 
 def _dense_attention_layer(conv, x: torch.Tensor, edge_index: torch.Tensor, concat: bool) -> torch.Tensor:
@@ -50,7 +43,7 @@ def _dense_attention_layer(conv, x: torch.Tensor, edge_index: torch.Tensor, conc
 
 def test_equals_the_papers_equations_graph_by_graph():
     model = _model().eval()
-    graphs = _graphs()
+    graphs = two_small_graphs()
     out = model(Batch.from_data_list(graphs))
     expected = []
     for graph in graphs:
@@ -70,7 +63,7 @@ def test_first_layer_reads_the_raw_features_and_the_last_maps_onto_the_classes()
 
 def test_dropout_acts_only_in_training():
     model = _model()
-    batch = Batch.from_data_list(_graphs())
+    batch = Batch.from_data_list(two_small_graphs())
     model.eval()
     torch.testing.assert_close(model(batch), model(batch))
     model.train()

@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch_geometric.data import Batch, Data
 
+from conftest import two_small_graphs
 from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError
 from graphformers.models.mpnn import MPNNModel
@@ -22,14 +23,6 @@ def _model(info: TaskInfo, **config) -> MPNNModel:
     settings = dict(name="mpnn", hidden=8, layers=2, local=PartSpec("gcn"), mixer=None, norm="none",
                     options={"activation": "elu"})
     return MPNNModel(ModelConfig(**{**settings, **config}), info).eval()
-
-
-def _graphs() -> list[Data]:
-    generator = torch.Generator().manual_seed(1)
-    first = Data(x=torch.randn(5, 5, generator=generator),
-                 edge_index=torch.tensor([[0, 1, 1, 2, 3, 4, 0, 3], [1, 0, 2, 1, 4, 3, 3, 0]]))
-    second = Data(x=torch.randn(4, 5, generator=generator), edge_index=torch.tensor([[0, 1, 2, 3], [1, 2, 3, 0]]))
-    return [first, second]
 
 
 def _dense_gcn(conv, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
@@ -49,7 +42,7 @@ def _dense_stack(model: MPNNModel, graph: Data) -> torch.Tensor:
 
 
 def test_the_stack_equals_gcn_written_densely_graph_by_graph():
-    model, graphs = _model(NODE), _graphs()
+    model, graphs = _model(NODE), two_small_graphs()
     with torch.no_grad():
         out = model(Batch.from_data_list(graphs))
         expected = torch.cat([model.head(_dense_stack(model, graph)) for graph in graphs])
@@ -58,7 +51,7 @@ def test_the_stack_equals_gcn_written_densely_graph_by_graph():
 
 
 def test_graph_level_pools_each_graph_on_its_own():
-    model, graphs = _model(GRAPH, pool="sum"), _graphs()
+    model, graphs = _model(GRAPH, pool="sum"), two_small_graphs()
     with torch.no_grad():
         out = model(Batch.from_data_list(graphs))
         expected = torch.stack([model.head(_dense_stack(model, graph).sum(0)) for graph in graphs])
@@ -66,7 +59,7 @@ def test_graph_level_pools_each_graph_on_its_own():
 
 
 def test_node_outputs_follow_a_permutation_of_the_nodes():
-    model, graph = _model(NODE, local=PartSpec("gat", {"heads": 2})), _graphs()[0]
+    model, graph = _model(NODE, local=PartSpec("gat", {"heads": 2})), two_small_graphs()[0]
     permutation = torch.tensor([3, 0, 4, 1, 2])
     inverse = torch.empty_like(permutation)
     inverse[permutation] = torch.arange(5)
@@ -77,7 +70,7 @@ def test_node_outputs_follow_a_permutation_of_the_nodes():
 
 def test_dropout_is_applied_only_in_training():
     model = _model(NODE, dropout=0.5, input_dropout=0.5)
-    batch = Batch.from_data_list(_graphs())
+    batch = Batch.from_data_list(two_small_graphs())
     with torch.no_grad():
         assert torch.equal(model(batch), model(batch))
         model.train()

@@ -20,7 +20,7 @@ from torch_geometric.nn import GATConv
 from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError, check_heads_divide
 from graphformers.models.base import GraphModel
-from graphformers.models.parts import model_options
+from graphformers.models.parts import model_options, require_node_level
 from graphformers.recipe import ModelConfig
 from graphformers.registry import register_model
 
@@ -63,9 +63,7 @@ class GATModel(GraphModel):
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__(config, info)
         options = model_options(GATOptions, config.options, "gat")
-        if info.level != "node":
-            raise PartOptionError(f"gat predicts nodes, but the dataset's task is {info.level}-level; use "
-                                  f"model.name: mpnn with local: gat.")
+        require_node_level(info, "gat", "model.name: mpnn with local: gat")
         if (config.node_encoder or info.node_encoder) != "linear":
             raise PartOptionError("gat's first layer reads float node features, but this dataset's are categorical "
                                   f"(node encoder {config.node_encoder or info.node_encoder!r}); use model.name: mpnn "

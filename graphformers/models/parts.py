@@ -77,6 +77,18 @@ def model_options(options_type: type, options: dict[str, Any], model: str) -> An
     return options_type(**options)
 
 
+def require_node_level(info: TaskInfo, model: str, instead: str) -> None:
+    """Raise :class:`~graphformers.errors.PartOptionError` unless ``info`` is a node-level task.
+
+    Args:
+        info (TaskInfo): the dataset's task.
+        model (str): the model's registered name, for the message.
+        instead (str): what to use for other tasks, for the message.
+    """
+    if info.level != "node":
+        raise PartOptionError(f"{model} predicts nodes, but the dataset's task is {info.level}-level; use {instead}.")
+
+
 def build_head(info: TaskInfo, hidden: int) -> nn.Module:
     """The prediction head on ``hidden``-wide states: a 2-layer MLP to ``info``'s outputs, or for
     link-level tasks a linear map to node embeddings whose dot products score pairs (GraphGPS's

@@ -18,10 +18,10 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import GATConv
 
 from graphformers.data.task import TaskInfo
-from graphformers.errors import PartOptionError, check_heads_divide
+from graphformers.errors import check_heads_divide
 from graphformers.mixers.kernel_attention import per_graph_linear_attention
 from graphformers.models.base import GraphModel
-from graphformers.models.parts import build_feature, model_options
+from graphformers.models.parts import build_feature, model_options, require_node_level
 from graphformers.recipe import ModelConfig
 from graphformers.registry import register_model
 
@@ -99,9 +99,8 @@ class PolynormerModel(GraphModel):
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__(config, info)
         options = model_options(PolynormerOptions, config.options, "polynormer")
-        if info.level != "node":
-            raise PartOptionError(f"polynormer predicts nodes, but the dataset's task is {info.level}-level; use "
-                                  f"model.name: gps with local: polynormer and mixer: polynormer for graph tasks.")
+        require_node_level(info, "polynormer", "model.name: gps with local: polynormer and mixer: polynormer for "
+                                               "graph tasks")
         hidden, heads = config.hidden, config.heads
         check_heads_divide(hidden, heads, "polynormer")
         self.options, self.heads = options, heads
