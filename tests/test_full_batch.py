@@ -3,6 +3,8 @@ adjacency that GCN and SAGE aggregate over gives what their per-edge messages gi
 gradients, whole models too); a one-graph dataset's encodings are computed once for all splits."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch_geometric.data import Batch, Data
@@ -11,7 +13,7 @@ from torch_geometric.utils import erdos_renyi_graph, to_dense_adj
 import graphformers.data.datamodule as datamodule_module
 from graphformers.data.base import register_dataset
 from graphformers.data.datamodule import GraphDataModule
-from graphformers.data.full_batch import one_graph_batch, transposed_adjacency
+from graphformers.data.full_batch import FullBatches, transposed_adjacency
 from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.encoders import RandomWalkLandingProbabilities
 from graphformers.local.pyg_convs import GCN, SAGE
@@ -51,10 +53,43 @@ def test_each_split_is_collated_once_and_the_splits_share_the_graph():
 def test_a_split_keeps_the_tensors_it_does_not_share():
     graph = _graph()
     other = Data(x=torch.randn(40, 4), edge_index=graph.edge_index, y=graph.y, num_nodes=40)
-    base = one_graph_batch(graph)
-    batch = one_graph_batch(other, (graph, base))
+    batches = FullBatches()
+    base, batch = batches.batch(graph), batches.batch(other)
+    assert batches.batch(graph) is base and batches.holds(batch) and not batches.holds(copy.copy(batch))
     assert batch.edge_index is base.edge_index and batch.y is base.y and batch.adj_t is base.adj_t
     assert torch.equal(batch.x, other.x) and not torch.equal(batch.x, base.x)
+
+
+@pytest.mark.parametrize("extra_edges", [torch.tensor([[0], [1]]), torch.tensor([[2], [2]])],
+                         ids=["repeated-edge", "self-loop"])
+def test_no_adjacency_where_it_would_differ_from_the_edges(extra_edges):
+    graph = _graph()
+    graph.edge_index = torch.cat([graph.edge_index, graph.edge_index[:, :1], extra_edges], dim=1)
+    assert "adj_t" not in FullBatches().batch(graph)
+
+
+def test_splits_are_placed_once_and_keep_sharing_in_the_models_dtype():
+    datamodule = GraphDataModule(DataConfig(name="test-full-batch-graph"))
+    train, val = next(iter(datamodule.train_dataloader())), next(iter(datamodule.val_dataloader()))
+    placed = [datamodule._full_batches.placed(batch, torch.device("cpu"), torch.float64) for batch in (train, val)]
+    assert datamodule._full_batches.placed(train, torch.device("cpu"), torch.float64) is placed[0]
+    assert placed[0].x is placed[1].x and placed[0].adj_t is placed[1].adj_t
+    assert placed[0].x.dtype == torch.float64 and placed[0].adj_t.values().dtype == torch.float64
+    assert placed[0].edge_index is train.edge_index and train.x.dtype == torch.float32  # the host batch is unchanged
+    assert torch.equal(placed[1].target_mask, val.target_mask)
+
+
+def test_gcn_trains_after_evaluating_on_the_same_adjacency_in_inference_mode():
+    block = GCN(8)
+    graph = _graph()
+    adjacency = transposed_adjacency(graph.edge_index, 40)
+    x = torch.randn(40, 8)
+    with torch.inference_mode():
+        evaluated = block(x, adjacency, None)
+    trained = block(x, adjacency, None)
+    trained.sum().backward()
+    torch.testing.assert_close(trained.detach(), evaluated)
+    assert block.conv.lin.weight.grad is not None
 
 
 @pytest.mark.parametrize("block_type", [GCN, SAGE])
@@ -95,7 +130,7 @@ def test_models_give_the_same_predictions_with_the_adjacency(model_type, local, 
     model = model_type(config, INFO).eval()
     graph = _graph()
     per_edge = model(Batch.from_data_list([graph]))
-    torch.testing.assert_close(model(one_graph_batch(graph)), per_edge)
+    torch.testing.assert_close(model(FullBatches().batch(graph)), per_edge)
 
 
 def test_the_splits_of_one_graph_are_encoded_once(monkeypatch):

@@ -12,6 +12,7 @@ import torch
 
 from graphformers.recipe import load_recipe
 from graphformers.registry import MIXERS
+from graphformers.training.module import GraphTask
 from graphformers.training.runner import run
 from conftest import epoch_values
 
@@ -199,3 +200,23 @@ def test_resumed_run_appends_its_epochs_to_the_first_parts_metrics_csv(tmp_path)
     assert [{key: row[key] for key in first_rows[0]} for row in rows[:len(first_rows)]] == first_rows
     assert sorted(epoch_values(resumed.metrics_csv, "train/loss")) == [0, 1, 2]
     assert {int(row["epoch"]) for row in rows[len(first_rows):] if row["train/loss"]} == {1, 2}
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw"])
+def test_weight_decay_is_an_l2_term_with_adam_and_decoupled_with_adamw(optimizer):
+    """One step from a zero loss gradient: Adam's L2 term enters the normalised update (each weight
+    moves by about lr), AdamW shrinks every weight by the factor 1 - lr * weight_decay."""
+    recipe = load_recipe(REPO / "recipes/quickstart.yaml", [f"train.optimizer={optimizer}", "train.lr=0.01",
+                                                           "train.weight_decay=0.5", "train.scheduler=none"])
+    task = GraphTask(recipe.to_dict(), {"level": "node", "task": "multiclass", "num_outputs": 3,
+                                        "metric": "accuracy", "node_encoder": "linear", "node_in": 4})
+    adam = task.configure_optimizers()
+    weight = next(task.model.node_encoder.parameters())
+    before = weight.detach().clone()
+    for parameter in task.parameters():
+        parameter.grad = torch.zeros_like(parameter)
+    adam.step()
+    if optimizer == "adam":
+        torch.testing.assert_close((before - weight.detach()).abs(), torch.full_like(before, 0.01), rtol=1e-3, atol=1e-6)
+    else:
+        torch.testing.assert_close(weight.detach(), before * (1 - 0.01 * 0.5))

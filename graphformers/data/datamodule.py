@@ -8,14 +8,14 @@ from typing import Optional, Sequence
 
 import pytorch_lightning as pl
 import torch
-from torch_geometric.data import Batch, Data
+from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader, NodeLoader
 from torch_geometric.transforms import BaseTransform, Compose
 
 from graphformers.data.base import data_root
 from graphformers.data.distributed import GlobalBatchSampler, Order
 from graphformers.data.encoding_cache import EncodingCache
-from graphformers.data.full_batch import one_batch_loader, one_graph_batch
+from graphformers.data.full_batch import FullBatches, one_batch_loader
 from graphformers.data.sampling import PartitionCollate, SampledGraph, UniformNeighborSampler
 from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.data.validation import validate_graphs
@@ -49,7 +49,7 @@ class GraphDataModule(pl.LightningDataModule):
         self._prepared: dict[str, Sequence[Data]] = {}
         self._validated: set[str] = set()
         self._neighbor_samplers: dict[int, tuple[torch.Tensor, UniformNeighborSampler]] = {}
-        self._full_batches: dict[int, tuple[Data, Batch]] = {}
+        self._full_batches = FullBatches()
         self._encoded: dict[tuple, dict[str, torch.Tensor]] = {}
 
     @property
@@ -140,7 +140,9 @@ class GraphDataModule(pl.LightningDataModule):
 
     def _encode(self, split: str, graphs: list[Data], encodings: list[NodeEncoding]) -> None:
         # the splits of one large graph share its structure: encode it once, not once per split
-        structure = (repr(encodings),) + tuple((id(graph.edge_index), graph.num_nodes) for graph in graphs)
+        edge_sets = list(dict.fromkeys(["edge_index"] + [encoding.edges for encoding in encodings]))
+        structure = (repr(encodings),) + tuple((graph.num_nodes,) + tuple(id(graph[edges]) for edges in edge_sets)
+                                               for graph in graphs)
         if structure in self._encoded:
             attach_node_encodings(graphs, self._encoded[structure])
             return
@@ -169,7 +171,7 @@ class GraphDataModule(pl.LightningDataModule):
         common = dict(num_workers=workers, persistent_workers=workers > 0, generator=torch.Generator().manual_seed(self.seed))
         if not self.samples_subgraphs:
             if self._trains_full_batch(graphs):
-                return one_batch_loader(self._full_batch(graphs[0]))
+                return one_batch_loader(self._full_batches.batch(graphs[0]))
             return DataLoader(graphs, batch_sampler=self._batches(len(graphs), self.config.batch_size, order), **common)
         graph = self._one_graph(graphs)
         if order != "per_epoch" and self.config.evaluate == "full_graph":
@@ -205,14 +207,6 @@ class GraphDataModule(pl.LightningDataModule):
         """One graph for node-level prediction, in one process: every step is the whole graph."""
         return len(graphs) == 1 and self.info.level == "node" and self._ranks()[0] == 1
 
-    def _full_batch(self, graph: Data) -> Batch:
-        """The split's graph collated once (memoised), sharing the tensors of the splits before it."""
-        key = id(graph)  # the graph is kept with its batch, so the id cannot be reused
-        if key not in self._full_batches:
-            shared = next(iter(self._full_batches.values()), None)
-            self._full_batches[key] = (graph, one_graph_batch(graph, shared))
-        return self._full_batches[key][1]
-
     def _part_size(self, num_nodes: int) -> int:
         return -(-num_nodes // self.config.node_parts)
 
@@ -237,6 +231,14 @@ class GraphDataModule(pl.LightningDataModule):
         """``(processes, this process's rank)``; ``(1, 0)`` outside a trainer."""
         trainer = self.trainer
         return (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
+
+    def transfer_batch_to_device(self, batch: object, device: torch.device, dataloader_idx: int) -> object:
+        """A full batch of one graph is moved (and cast to the model's dtype) once, its splits sharing
+        the moved tensors; any other batch as Lightning moves it."""
+        if self._full_batches.holds(batch):
+            module = self.trainer.lightning_module if self.trainer else None
+            return self._full_batches.placed(batch, device, module.dtype if module is not None else None)
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)
 
     def on_after_batch_transfer(self, batch: Data, dataloader_idx: int) -> Data:
         """Floating-point tensors of the batch in the model's dtype: with ``train.precision`` 64-true

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+import torch
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv, GINEConv, SAGEConv, TransformerConv
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
@@ -63,7 +64,9 @@ class GCN(LocalBlock):
             edge_index, edge_weight = gcn_norm(edge_index, None, x.size(0), dtype=x.dtype)
             return self.conv(x, edge_index, edge_weight)
         if self._normalized is None or self._normalized[0] is not edge_index:
-            self._normalized = (edge_index, gcn_norm(edge_index, None, x.size(0), dtype=x.dtype)[0])
+            # an ordinary tensor even under evaluation's inference mode, so training steps may reuse it
+            with torch.inference_mode(False):
+                self._normalized = (edge_index, gcn_norm(edge_index, None, x.size(0), dtype=x.dtype)[0])
         return self.conv(x, self._normalized[1])
 
 
