@@ -5,6 +5,7 @@ import csv
 import math
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -16,6 +17,8 @@ from graphformers.data.base import DATA_ROOT_VARIABLE
 from graphformers.data.task import TaskInfo
 
 NODE_FEATURES = 5
+CPU_STRATEGY = SimpleNamespace(root_device=torch.device("cpu"))
+"""What a stand-in trainer's ``strategy`` tells a data module: it trains on the CPU."""
 EDGE_FEATURES = 3
 
 

@@ -10,6 +10,7 @@ from torch_geometric.data import Data
 from torch_geometric.sampler import NodeSamplerInput
 from torch_geometric.utils import erdos_renyi_graph
 
+from conftest import CPU_STRATEGY
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.data.sampling import UniformNeighborSampler
 from graphformers.data.task import SplitDataset, TaskInfo
@@ -114,7 +115,7 @@ def test_each_target_node_is_a_seed_of_exactly_one_process_once_per_epoch(sample
     graph = sampled.split("val")[0]
     shares = []
     for rank in range(3):
-        sampled.trainer = SimpleNamespace(world_size=3, global_rank=rank)
+        sampled.trainer = SimpleNamespace(world_size=3, global_rank=rank, strategy=CPU_STRATEGY)
         shares.append([batch.node_id[batch.target_mask] for batch in sampled.val_dataloader()])
     assert len({len(batches) for batches in shares}) == 1
     seeds = torch.cat([ids for batches in shares for ids in batches])

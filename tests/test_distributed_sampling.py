@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from lightning_fabric.utilities.data import _set_sampler_epoch  # what Lightning calls before every epoch
 from torch.utils.data import DataLoader
 
+from conftest import CPU_STRATEGY
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.data.distributed import GlobalBatchSampler, TooFewItemsError
 from graphformers.recipe import DataConfig
@@ -73,7 +74,7 @@ def _shares(datamodule: GraphDataModule, world: int, loader: str) -> list[list]:
     """Per rank, the batches a ``world``-process run's rank would load."""
     shares = []
     for rank in range(world):
-        datamodule.trainer = SimpleNamespace(world_size=world, global_rank=rank)
+        datamodule.trainer = SimpleNamespace(world_size=world, global_rank=rank, strategy=CPU_STRATEGY)
         shares.append(list(getattr(datamodule, loader)()))
     return shares
 

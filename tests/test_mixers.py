@@ -6,7 +6,7 @@ import math
 import networkx as nx
 import pytest
 import torch
-from torch_geometric.data import Batch
+from torch_geometric.data import Batch, Data
 from torch_geometric.nn.attention import PolynormerAttention as PyGPolynormerAttention
 
 from conftest import naive_attention, random_graph
@@ -38,12 +38,13 @@ def test_mixer_does_not_leak_across_graphs(name):
 def test_per_graph_linear_attention_batched_equals_each_graph_alone():
     torch.manual_seed(0)
     sizes = (5, 11, 1, 7)
-    batch = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+    data = Batch.from_data_list([Data(num_nodes=n) for n in sizes])
+    batch = data.batch
     q, k = torch.rand(sum(sizes), 2, 6), torch.rand(sum(sizes), 2, 6)
     v = torch.randn(sum(sizes), 2, 3)
-    batched = per_graph_linear_attention(q, k, v, batch, len(sizes))
+    batched = per_graph_linear_attention(q, k, v, data)
     alone = torch.cat([per_graph_linear_attention(q[batch == g], k[batch == g], v[batch == g],
-                                                  torch.zeros(n, dtype=torch.long), 1)
+                                                  Batch.from_data_list([Data(num_nodes=n)]))
                        for g, n in enumerate(sizes)])
     torch.testing.assert_close(batched, alone)
 
@@ -77,9 +78,9 @@ def test_performer_attention_rows_sum_to_one():
     """With every value equal to 1 the normalised attention returns exactly 1 (rows of D^-1 A sum to 1)."""
     torch.manual_seed(0)
     sizes = (4, 9)
-    batch = torch.repeat_interleave(torch.arange(2), torch.tensor(sizes))
+    data = Batch.from_data_list([Data(num_nodes=n) for n in sizes])
     features = torch.rand(13, 2, 32) + 0.01
-    out = per_graph_linear_attention(features, torch.rand(13, 2, 32) + 0.01, torch.ones(13, 2, 1), batch, 2, eps=0.0)
+    out = per_graph_linear_attention(features, torch.rand(13, 2, 32) + 0.01, torch.ones(13, 2, 1), data, eps=0.0)
     torch.testing.assert_close(out, torch.ones_like(out))
 
 

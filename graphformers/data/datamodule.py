@@ -10,6 +10,7 @@ import pytorch_lightning as pl
 import torch
 from torch_geometric.data import Data
 from torch_geometric.loader import DataLoader, NodeLoader
+from torch_geometric.loader.dataloader import Collater
 from torch_geometric.transforms import BaseTransform, Compose
 
 from graphformers.data.base import data_root
@@ -20,6 +21,7 @@ from graphformers.data.sampling import PartitionCollate, SampledGraph, UniformNe
 from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.data.validation import validate_graphs
 from graphformers.encoders.precompute import NodeEncoding, attach_node_encodings, compute_node_encodings
+from graphformers.mixers.size_groups import SizeBlockCollater
 from graphformers.recipe import DataConfig, RecipeError
 from graphformers.registry import DATASETS
 
@@ -165,14 +167,19 @@ class GraphDataModule(pl.LightningDataModule):
         """Graph mini-batches; or, on one large graph, sampled neighbourhoods of ``data.batch_size``
         target nodes (``data.neighbors``) or random node partitions (``data.node_parts``). Every
         loader splits its batches across processes with :class:`GlobalBatchSampler` (each graph,
-        target node or partition node exactly once per epoch)."""
+        target node or partition node exactly once per epoch). Graph mini-batches carry their mixers'
+        block plan (:class:`SizeBlockCollater`), made where they are collated; batches bound for a
+        CUDA device come in pinned memory, so they move while the previous step computes."""
         workers = self.config.num_workers
         # the loader's own generator: creating its iterator must not consume the global RNG dropout uses
-        common = dict(num_workers=workers, persistent_workers=workers > 0, generator=torch.Generator().manual_seed(self.seed))
+        common = dict(num_workers=workers, persistent_workers=workers > 0, pin_memory=self._on_cuda(),
+                      generator=torch.Generator().manual_seed(self.seed))
         if not self.samples_subgraphs:
             if self._trains_full_batch(graphs):
                 return one_batch_loader(self._full_batches.batch(graphs[0]))
-            return DataLoader(graphs, batch_sampler=self._batches(len(graphs), self.config.batch_size, order), **common)
+            return torch.utils.data.DataLoader(graphs, collate_fn=SizeBlockCollater(Collater(graphs)),
+                                               batch_sampler=self._batches(len(graphs), self.config.batch_size, order),
+                                               **common)
         graph = self._one_graph(graphs)
         if order != "per_epoch" and self.config.evaluate == "full_graph":
             return self._whole_graph(graph)
@@ -227,6 +234,9 @@ class GraphDataModule(pl.LightningDataModule):
         world, rank = self._ranks()
         return GlobalBatchSampler(size, batch_size, num_replicas=world, rank=rank, order=order, seed=self.seed)
 
+    def _on_cuda(self) -> bool:
+        return self.trainer is not None and self.trainer.strategy.root_device.type == "cuda"
+
     def _ranks(self) -> tuple[int, int]:
         """``(processes, this process's rank)``; ``(1, 0)`` outside a trainer."""
         trainer = self.trainer
@@ -234,10 +244,13 @@ class GraphDataModule(pl.LightningDataModule):
 
     def transfer_batch_to_device(self, batch: object, device: torch.device, dataloader_idx: int) -> object:
         """A full batch of one graph is moved (and cast to the model's dtype) once, its splits sharing
-        the moved tensors; any other batch as Lightning moves it."""
+        the moved tensors; a graph mini-batch to CUDA without blocking the host (it is pinned; Lightning
+        would move a PyG batch blocking); any other batch as Lightning moves it."""
         if self._full_batches.holds(batch):
             module = self.trainer.lightning_module if self.trainer else None
             return self._full_batches.placed(batch, device, module.dtype if module is not None else None)
+        if isinstance(batch, Data) and device.type == "cuda":
+            return batch.to(device, non_blocking=True)
         return super().transfer_batch_to_device(batch, device, dataloader_idx)
 
     def on_after_batch_transfer(self, batch: Data, dataloader_idx: int) -> Data:

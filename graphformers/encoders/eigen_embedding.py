@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.utils import scatter
+from torch_geometric.utils import degree, scatter
 
 from graphformers.errors import PartOptionError
 
@@ -105,5 +105,5 @@ def build_eigen_embedding(name: str, k: int, channels: int, dim: int, eigval: bo
 def valid_eigenpairs(batch: Tensor, num_graphs: int, k: int, skipped: int) -> Tensor:
     """``[N, k]`` bool: slot ``j`` holds a real eigenpair for a node whose graph has more than
     ``j + skipped`` nodes (``skipped`` leading eigenpairs were dropped, e.g. the trivial one)."""
-    sizes = torch.bincount(batch, minlength=num_graphs)
+    sizes = degree(batch, num_graphs, dtype=torch.long)  # a scatter: unlike bincount, no read of the size on the host
     return torch.arange(k, device=batch.device) < (sizes[batch] - skipped)[:, None]

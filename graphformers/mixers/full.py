@@ -7,7 +7,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 
 from graphformers.mixers.base import GlobalMixer, GraphTooLargeError
-from graphformers.mixers.size_groups import padded_blocks
+from graphformers.mixers.size_groups import blocks_of
 from graphformers.registry import register_mixer
 
 @register_mixer("full")
@@ -15,9 +15,10 @@ class FullAttention(GlobalMixer):
     """Exact softmax attention among the nodes of each graph; O(sum N_i^2) per batch.
 
     Q, K and V come from one fused projection of the packed nodes; graphs of similar size
-    (:func:`~graphformers.mixers.size_groups.padded_blocks`) are gathered into one padded block each and attended with
-    ``scaled_dot_product_attention`` (padded keys masked; blocks of equal-size graphs need
-    no mask, which lets PyTorch pick its fused kernels). Nodes must be ordered by graph, as
+    (the batch's plan, :func:`~graphformers.mixers.size_groups.blocks_of`) are gathered into one padded block each and
+    attended with ``scaled_dot_product_attention`` (padded keys masked; blocks of equal-size graphs need
+    no mask, which lets PyTorch pick its fused kernels). Gathers and writes use integer indices
+    only, so a step on an accelerator never waits for the host. Nodes must be ordered by graph, as
     in every PyG ``Batch``. Graphs above ``max_nodes`` are refused (:meth:`check_graph_size`).
 
     ``forward(x [N, hidden], batch [N], data) -> [N, hidden]``; :meth:`attention_weights` gives
@@ -57,14 +58,14 @@ class FullAttention(GlobalMixer):
         num_nodes = x.size(0)
         q, k, v = self._project(x)
         attended = x.new_empty(num_nodes, self.heads, self.hidden // self.heads)
-        for index, valid in padded_blocks(batch, data.num_graphs):  # [G, L] each, largest graphs first
-            self.check_graph_size(index.size(1))
-            mask = None if bool(valid.all()) else valid[:, None, None, :]
-            block = F.scaled_dot_product_attention(
-                *(t[index].transpose(1, 2) for t in (q, k, v)), attn_mask=mask,
+        for block in blocks_of(data):  # [G, L] each, largest graphs first
+            self.check_graph_size(block.index.size(1))
+            mask = None if block.complete else block.valid[:, None, None, :]
+            values = F.scaled_dot_product_attention(
+                *(t[block.index].transpose(1, 2) for t in (q, k, v)), attn_mask=mask,
                 dropout_p=self.dropout if self.training else 0.0,
             )  # [G, heads, L, hidden / heads]
-            attended[index[valid]] = block.transpose(1, 2)[valid]
+            attended[block.nodes] = values.transpose(1, 2).flatten(0, 1)[block.slots]
         return self.out(attended.reshape(num_nodes, self.hidden))
 
     @torch.no_grad()

@@ -3,31 +3,33 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch_geometric.data import Batch
 
-from graphformers.mixers.size_groups import padded_blocks
+from graphformers.mixers.size_groups import blocks_of
 
 
-def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, values: Tensor, batch: Tensor,
-                               num_graphs: int, eps: float = 1e-6) -> Tensor:
+def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, values: Tensor, data: Batch,
+                               eps: float = 1e-6) -> Tensor:
     """``out_i = phi(q_i) . sum_j phi(k_j) v_j^T / (phi(q_i) . sum_j phi(k_j) + eps)`` over ``j`` in ``i``'s graph.
 
     Shapes: ``query_features``, ``key_features`` ``[N, heads, m]`` (non-negative feature maps),
-    ``values`` ``[N, heads, d]`` -> ``[N, heads, d]``. Cost O(N m d).
+    ``values`` ``[N, heads, d]`` -> ``[N, heads, d]``, for the nodes of ``data`` (its ``batch [N]``,
+    ``num_graphs`` and block plan). Cost O(N m d).
 
     A single graph is contracted directly. A batch is gathered into blocks of similar-size graphs
-    (:func:`~graphformers.mixers.size_groups.padded_blocks`) for the two contractions, with padded
+    (the batch's plan, :func:`~graphformers.mixers.size_groups.blocks_of`) for the two contractions, with padded
     keys zeroed so that they add nothing to any sum (PyG's ``PerformerAttention`` /
     ``PolynormerAttention`` pad the whole batch to its largest graph and zero only padded values,
     so their padded keys still add to the normaliser). Scattering per-node outer products
     ``phi(k_j) v_j^T`` instead would hold an ``[N, heads, m, d]`` tensor, ``m * d`` times the activations.
     """
-    if num_graphs == 1:
+    if data.num_graphs == 1:
         return _contract(query_features, key_features, values, "n", eps)
     out = values.new_empty(values.shape)
-    for index, valid in padded_blocks(batch, num_graphs):
-        keys = key_features[index] * valid[:, :, None, None]  # [G, L, heads, m], padded keys zeroed
-        attended = _contract(query_features[index], keys, values[index], "gn", eps)
-        out[index[valid]] = attended[valid]
+    for block in blocks_of(data):
+        keys = key_features[block.index] * block.valid[:, :, None, None]  # [G, L, heads, m], padded keys zeroed
+        attended = _contract(query_features[block.index], keys, values[block.index], "gn", eps)
+        out[block.nodes] = attended.flatten(0, 1)[block.slots]
     return out
 
 

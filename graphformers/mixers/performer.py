@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -79,6 +80,7 @@ class Performer(GlobalMixer):
         self.out = nn.Linear(hidden, hidden)
         self.register_buffer("projection", gaussian_orthogonal_random_matrix(features, self.head_dim))
         self.register_buffer("steps_since_redraw", torch.zeros((), dtype=torch.long))
+        self._steps_since_redraw = 0  # the buffer's value on the host: deciding to redraw reads no device value
         # Redraws use their own seed sequence, not the global RNG, so every DDP rank (whose global
         # RNGs differ) draws the same projection, and a resumed run redraws what it would have.
         self.register_buffer("redraw_seed", torch.randint(0, 2**62, (), dtype=torch.long))
@@ -91,12 +93,18 @@ class Performer(GlobalMixer):
         generator = torch.Generator().manual_seed(hash((int(self.redraw_seed), int(self.redraws))) % 2**63)
         self.projection.copy_(gaussian_orthogonal_random_matrix(*self.projection.shape, generator))
         self.steps_since_redraw.zero_()
+        self._steps_since_redraw = 0
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any) -> None:
+        super()._load_from_state_dict(state_dict, prefix, *args)
+        self._steps_since_redraw = int(self.steps_since_redraw)
 
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
         if self.training and self.redraw_interval > 0:
-            if self.steps_since_redraw >= self.redraw_interval:
+            if self._steps_since_redraw >= self.redraw_interval:
                 self.redraw_features()
             self.steps_since_redraw += 1
+            self._steps_since_redraw += 1
         num_nodes = x.size(0)
         q, k, v = self.qkv(x).view(num_nodes, 3, self.heads, self.head_dim).unbind(1)
         query_logits = softmax_kernel_logits(q, self.projection)
@@ -104,6 +112,6 @@ class Performer(GlobalMixer):
         key_max = scatter(key_logits.amax(dim=-1), batch, 0, dim_size=data.num_graphs, reduce="max")  # [B, heads]
         query_features = positive_features(query_logits, query_logits.amax(dim=-1, keepdim=True))
         key_features = positive_features(key_logits, key_max[batch].unsqueeze(-1))
-        attended = per_graph_linear_attention(query_features, key_features, v, batch, data.num_graphs)
+        attended = per_graph_linear_attention(query_features, key_features, v, data)
         attended = F.dropout(attended, p=self.dropout, training=self.training)
         return self.out(attended.reshape(num_nodes, self.hidden))

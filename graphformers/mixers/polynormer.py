@@ -49,6 +49,6 @@ class PolynormerAttention(GlobalMixer):
         shape = (x.size(0), self.heads, self.hidden // self.heads)
         keys = torch.sigmoid(self.key(x)).view(shape)
         queries = keys if self.query is None else torch.sigmoid(self.query(x)).view(shape)
-        attended = per_graph_linear_attention(queries, keys, self.value(x).view(shape), batch, data.num_graphs)
+        attended = per_graph_linear_attention(queries, keys, self.value(x).view(shape), data)
         gated = self.norm(attended.reshape(x.size(0), self.hidden)) * (self.gate(x) + self.beta)
         return F.dropout(F.relu(self.out(gated)), p=self.dropout, training=self.training)

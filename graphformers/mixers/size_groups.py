@@ -4,16 +4,48 @@ Padding a whole batch to its largest graph (as ``to_dense_batch`` and PyG's ``GP
 wastes most of the work when sizes vary: on Peptides (8 to 444 nodes, mean 151) padded
 score matrices are ~6x the real ones and padded node tensors ~3x. Blocks of similar-size
 graphs cut that waste to at most ``ratio`` per side, for one call per block.
+
+Grouping reads the graph sizes on the host. So that an accelerator never waits for it, the
+blocks of a mini-batch are planned once, on the CPU, where it is collated (in the loader's
+worker: :class:`SizeBlockCollater`) and travel with the batch as ``batch.size_blocks``
+(PyG moves and pins the tensors of a list of named tuples); every mixer of every layer reads
+that plan (:func:`blocks_of`) and gathers and scatters with integer indices only.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Callable, NamedTuple, Sequence
 
 import torch
 from torch import Tensor
+from torch_geometric.data import Batch
+from torch_geometric.utils import degree
 
 PAD_RATIO = 1.25
 """A graph shares a padded block with larger graphs only if the largest is at most this many times its size."""
+
+PLAN_KEY = "size_blocks"
+"""Attribute of a :class:`~torch_geometric.data.Batch` holding its block plan (a list of :class:`SizeBlock`)."""
+
+
+class SizeBlock(NamedTuple):
+    """One padded block of ``G`` graphs of similar size, padded to ``L`` nodes (the largest).
+
+    ``x[index]`` gathers a ``[G, L, ...]`` block; ``out[nodes] = block.flatten(0, 1)[slots]``
+    writes the real slots back.
+
+    Args:
+        index (Tensor): ``[G, L]`` node positions of the graphs' nodes; padded slots point at node 0.
+        valid (Tensor): ``[G, L]`` bool, which slots are real nodes.
+        nodes (Tensor): ``[n]`` the real slots' node positions (``index[valid]``).
+        slots (Tensor): ``[n]`` the real slots' positions in the flattened ``[G * L]`` block.
+        complete (bool): every slot is real (graphs of one size): no mask is needed.
+    """
+
+    index: Tensor
+    valid: Tensor
+    nodes: Tensor
+    slots: Tensor
+    complete: bool
 
 
 def size_groups(sizes: Tensor, ratio: float = PAD_RATIO) -> list[Tensor]:
@@ -29,13 +61,56 @@ def size_groups(sizes: Tensor, ratio: float = PAD_RATIO) -> list[Tensor]:
     return groups
 
 
-def padded_blocks(batch: Tensor, num_graphs: int, ratio: float = PAD_RATIO) -> Iterator[tuple[Tensor, Tensor]]:
-    """For each size group: ``index [G, L]`` (node positions of the group's graphs, padded slots pointing
-    at node 0) and ``valid [G, L]`` (which slots are real). ``x[index]`` gathers a ``[G, L, ...]`` block;
-    ``out[index[valid]] = block[valid]`` writes results back. Nodes must be ordered by graph (as in a PyG ``Batch``)."""
-    sizes = torch.bincount(batch, minlength=num_graphs)
+def padded_blocks(batch: Tensor, num_graphs: int, ratio: float = PAD_RATIO) -> list[SizeBlock]:
+    """The size groups of a batch (:func:`size_groups`) as padded blocks, largest graphs first.
+
+    Planned on the CPU (one read of the sizes if ``batch`` is elsewhere) and placed where ``batch`` is.
+
+    Args:
+        batch (Tensor): ``[N]`` graph of each node, sorted (as in a PyG ``Batch``).
+        num_graphs (int): graphs in the batch (empty ones included).
+        ratio (float): largest padding factor within a block.
+    """
+    sizes = degree(batch, num_graphs, dtype=torch.long).cpu()
     starts = torch.cumsum(sizes, 0) - sizes
+    blocks = []
     for group in size_groups(sizes, ratio):
-        positions = torch.arange(int(sizes[group[0]]), device=batch.device)
+        positions = torch.arange(int(sizes[group[0]]))
         valid = positions < sizes[group][:, None]
-        yield torch.where(valid, starts[group][:, None] + positions, 0), valid
+        index = torch.where(valid, starts[group][:, None] + positions, 0)
+        block = SizeBlock(index, valid, index[valid], valid.flatten().nonzero().view(-1), bool(valid.all()))
+        blocks.append(block if batch.device.type == "cpu" else _placed(block, batch.device))
+    return blocks
+
+
+def _placed(block: SizeBlock, device: torch.device) -> SizeBlock:
+    return SizeBlock(*(value.to(device, non_blocking=True) if isinstance(value, Tensor) else value for value in block))
+
+
+def blocks_of(data: Batch) -> list[SizeBlock]:
+    """The block plan of ``data`` (over ``data.batch``): the one collated with it, else planned now
+    and attached, so the mixers of all layers share one plan.
+
+    Args:
+        data (Batch): a mini-batch of graphs (``batch [N]``, ``num_graphs``).
+    """
+    if PLAN_KEY not in data:
+        data[PLAN_KEY] = padded_blocks(data.batch, data.num_graphs)
+    return data[PLAN_KEY]
+
+
+class SizeBlockCollater:
+    """A collate function that plans each collated batch's blocks (:func:`padded_blocks`) where it
+    is collated: in a data-loader worker when there are workers, never on the training loop's path.
+
+    Args:
+        collate (callable): the wrapped collate function (PyG's ``Collater``), returning a ``Batch``.
+    """
+
+    def __init__(self, collate: Callable[[Sequence[Any]], Batch]) -> None:
+        self.collate = collate
+
+    def __call__(self, items: Sequence[Any]) -> Batch:
+        batch = self.collate(items)
+        batch[PLAN_KEY] = padded_blocks(batch.batch, batch.num_graphs)
+        return batch

@@ -148,8 +148,7 @@ class PolynormerModel(GraphModel):
         for j in range(len(self.global_keys)):
             gate = self.global_gates[j](x)
             keys = torch.sigmoid(self.global_keys[j](x)).view(shape)
-            attended = per_graph_linear_attention(keys, keys, self.global_values[j](x).view(shape), data.batch,
-                                                  data.num_graphs)
+            attended = per_graph_linear_attention(keys, keys, self.global_values[j](x).view(shape), data)
             x = self.global_norms[j](attended.reshape(x.shape)) * (gate + self.global_beta(j))
             x = F.dropout(F.relu(self.global_out(x)), self.global_dropout, self.training)
         return self.global_head(x)

@@ -25,6 +25,39 @@ class NonFiniteLossError(GraphformersError, FloatingPointError):
     """The training loss became NaN or infinite."""
 
 
+class FirstNonFiniteLoss:
+    """The first non-finite training loss of an epoch, watched on the loss's device.
+
+    Checking each step's loss on the host (``bool(torch.isfinite(loss))``) makes an accelerator
+    drain its queue every step. Instead each step folds its loss into a 3-element tensor on the
+    device, ``[next batch index, first bad batch index (-1: none), its loss]``, with no host
+    read; :meth:`read` (one read) runs before the epoch's validation, so a diverged epoch is
+    still never checkpointed.
+    """
+
+    def __init__(self) -> None:
+        self.state: Optional[torch.Tensor] = None
+
+    def reset(self) -> None:
+        """Forget the epoch's losses (at the start of each epoch)."""
+        self.state = None
+
+    def record(self, loss: torch.Tensor, batch_idx: int) -> None:
+        """Fold in the loss of batch ``batch_idx`` (the first batch of an epoch, or of a resumed one, sets the count)."""
+        if self.state is None:
+            self.state = torch.tensor([batch_idx, -1.0, 0.0], dtype=torch.float64, device=loss.device)
+        step, first, value = self.state.unbind()
+        bad = ~torch.isfinite(loss.detach()) & (first < 0)
+        self.state = torch.stack([step + 1, torch.where(bad, step, first), torch.where(bad, loss.detach().double(), value)])
+
+    def read(self) -> Optional[tuple[int, float]]:
+        """``(batch index, loss)`` of the epoch's first non-finite loss, or None."""
+        if self.state is None:
+            return None
+        _, first, value = self.state.tolist()
+        return (int(first), value) if first >= 0 else None
+
+
 class GraphTask(pl.LightningModule):
     """Model + loss + metric + optimiser of one recipe.
 
@@ -41,6 +74,7 @@ class GraphTask(pl.LightningModule):
         self.objective = objective_for(self.info)
         self.val_metric = self.objective.make_metric()
         self.test_metric = self.objective.make_metric()
+        self.nonfinite = FirstNonFiniteLoss()
 
     @property
     def monitor(self) -> str:
@@ -52,17 +86,42 @@ class GraphTask(pl.LightningModule):
 
     def on_train_epoch_start(self) -> None:
         self.model.start_epoch(self.current_epoch)
+        self.nonfinite.reset()
+
+    def on_validation_start(self) -> None:
+        if self.trainer.training:
+            self._stop_if_nonfinite()
+
+    def on_train_epoch_end(self) -> None:
+        self._stop_if_nonfinite()
+
+    def _stop_if_nonfinite(self) -> None:
+        first = self.nonfinite.read()
+        if first is not None:
+            raise self._nonfinite_error(*first)
+
+    def _nonfinite_error(self, batch_idx: int, loss: float) -> NonFiniteLossError:
+        return NonFiniteLossError(
+            f"epoch {self.current_epoch}, batch {batch_idx}: the training loss is {loss}. Nothing from this epoch "
+            f"was saved; lower train.lr, keep train.gradient_clip on, check the data, or set "
+            f"train.on_nonfinite_loss: skip to skip such steps.")
 
     def training_step(self, batch: Batch, batch_idx: int) -> Optional[torch.Tensor]:
-        """The step's loss; a non-finite loss raises :class:`NonFiniteLossError`, or with
-        ``train.on_nonfinite_loss: skip`` returns None (Lightning then skips backward and the update)
-        after restoring the running statistics that forward pass changed."""
+        """The step's loss. A non-finite loss stops the run with :class:`NonFiniteLossError` before the
+        epoch's validation and checkpoint (one process: watched on the device, :class:`FirstNonFiniteLoss`;
+        several: found by the all-reduce every step needs anyway). With ``train.on_nonfinite_loss: skip``
+        each step's loss is read on the host, and a non-finite one returns None (Lightning then skips
+        backward and the update) after restoring the running statistics that forward pass changed."""
         skip = self.recipe.train.on_nonfinite_loss == "skip"
         # the forward pass updates running statistics (batch norm); a skipped step must not keep them
         statistics = {name: b.clone() for name, b in self.model.named_buffers() if b.is_floating_point()} if skip else {}
         output, target = self.predicted(self(batch), batch)
         loss = self.objective.loss(output, target)
-        weighted, finite = self._share_of_global_batch(loss, output.size(0))
+        if self.trainer.world_size == 1 and not skip:
+            self.nonfinite.record(loss, batch_idx)
+            weighted, finite = loss, True
+        else:
+            weighted, finite = self._share_of_global_batch(loss, output.size(0))
         if not finite:
             if skip:
                 buffers = dict(self.model.named_buffers())
@@ -71,10 +130,7 @@ class GraphTask(pl.LightningModule):
                 self.log("train/skipped_steps", 1.0, on_step=False, on_epoch=True, reduce_fx="sum",
                          batch_size=batch.num_graphs)
                 return None
-            raise NonFiniteLossError(
-                f"epoch {self.current_epoch}, batch {batch_idx}: the training loss is {loss.item()}. Nothing from "
-                f"this epoch was saved; lower train.lr, keep train.gradient_clip on, check the data, or set "
-                f"train.on_nonfinite_loss: skip to skip such steps.")
+            raise self._nonfinite_error(batch_idx, loss.item())
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, batch_size=batch.num_graphs,
                  sync_dist=True)
         return weighted

@@ -40,12 +40,16 @@ def _binary_loss(logits: Tensor, target: Tensor) -> Tensor:
 
 
 def _multilabel_loss(logits: Tensor, target: Tensor) -> Tensor:
-    """BCE over labelled entries only (OGB/LRGB mark missing labels with NaN)."""
+    """Mean BCE over labelled entries only (OGB/LRGB mark missing labels with NaN).
+
+    Missing entries get weight 0 rather than being selected out: the same mean, without a
+    boolean selection (whose size the host must read) on every step; with no label at all the
+    loss is 0 and still connected to the graph (for DDP and gradient accumulation)."""
     target = target.view(logits.shape).to(logits.dtype)
     labelled = ~torch.isnan(target)
-    if not labelled.any():
-        return logits.sum() * 0.0  # keeps the graph connected for DDP and gradient accumulation
-    return F.binary_cross_entropy_with_logits(logits[labelled], target[labelled])
+    losses = F.binary_cross_entropy_with_logits(logits, torch.nan_to_num(target), weight=labelled.to(logits.dtype),
+                                                reduction="sum")
+    return losses / labelled.sum().clamp_min(1)
 
 
 def _regression_loss(prediction: Tensor, target: Tensor) -> Tensor:

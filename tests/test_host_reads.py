@@ -1,0 +1,140 @@
+"""A training step of a graph mini-batch never waits for the device: mixers read the block plan
+collated with the batch, the loss and the non-finite check stay on the device (what a GPU run of
+the Peptides-func recipe needs, checked here on the CPU with :class:`HostReads`)."""
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch_geometric.data import Batch
+
+from conftest import random_batch
+from graphformers.data.datamodule import GraphDataModule
+from graphformers.mixers.size_groups import PLAN_KEY, SizeBlock, blocks_of, padded_blocks
+from graphformers.recipe import load_recipe
+from graphformers.train import build_parser
+from graphformers.training.module import FirstNonFiniteLoss, GraphTask
+from graphformers.training.multirun import parse_indices
+from graphformers.training.objectives import _multilabel_loss
+from host_reads import HostReads
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def peptides_batches(peptides_root):
+    """The Peptides-func GPS recipe's task and data module, on the real files, 16 graphs a batch."""
+    def build(*overrides: str) -> tuple[GraphTask, Batch]:
+        recipe = load_recipe(REPO / "recipes" / "peptides-func-gps.yaml",
+                             [f"data.root={peptides_root}", "data.batch_size=16", *overrides])
+        datamodule = GraphDataModule(recipe.data, seed=0)
+        task = GraphTask(recipe.to_dict(), dataclasses.asdict(datamodule.info))
+        datamodule.set_precompute(task.model.precompute_transforms())
+        datamodule.splits.val = datamodule.splits.val[:32]
+        return task, next(iter(datamodule.val_dataloader()))
+    return build
+
+
+def test_the_recorder_sees_each_kind_of_host_read():
+    x = torch.randn(6)
+    with HostReads() as recorder:
+        x.sum().item()
+        x[x > 0].sum()
+        x.nonzero()
+        torch.bincount(torch.tensor([0, 2]))
+        x.tolist()
+        torch.repeat_interleave(torch.tensor([1, 2]))
+    assert set(recorder.reads) == {"_local_scalar_dense", "nonzero", "index with a boolean mask", "bincount", "tolist",
+                                   "repeat_interleave without output_size"}
+
+
+@pytest.mark.parametrize("mixer", ["full", "performer", "polynormer"])
+def test_a_training_step_of_the_peptides_recipe_reads_nothing_from_the_device(peptides_batches, mixer):
+    task, batch = peptides_batches(f"model.mixer={mixer}")
+    assert isinstance(batch[PLAN_KEY][0], SizeBlock)  # planned where the batch was collated
+    task.train()
+    with HostReads() as recorder:
+        output, target = task.predicted(task(batch), batch)
+        loss = task.objective.loss(output, target)
+        task.nonfinite.record(loss, batch_idx=0)
+        loss.backward()
+    assert not recorder.reads, recorder.report()
+    assert task.nonfinite.read() is None
+    mixed = [p.grad for name, p in task.model.named_parameters() if ".mixer." in name]
+    assert mixed and all(grad is not None and grad.abs().sum() > 0 for grad in mixed)
+
+
+def test_the_collated_plan_is_the_one_the_mixers_would_make_and_gives_the_same_output(peptides_batches):
+    task, batch = peptides_batches()
+    task.eval()
+    planned = batch[PLAN_KEY]
+    for block, fresh in zip(planned, padded_blocks(batch.batch, batch.num_graphs), strict=True):
+        for value, expected in zip(block, fresh):
+            assert torch.equal(torch.as_tensor(value), torch.as_tensor(expected))
+        assert torch.equal(block.nodes, block.index[block.valid])
+        assert torch.equal(block.index.flatten()[block.slots], block.nodes)
+        assert block.complete == bool(block.valid.all())
+    # every node in exactly one block, each block at most 1.25x padded
+    assert torch.equal(torch.cat([b.nodes for b in planned]).sort().values, torch.arange(batch.num_nodes))
+    with torch.no_grad():
+        with_plan = task(batch)
+        del batch[PLAN_KEY]
+        planned_now = task(batch)
+    torch.testing.assert_close(with_plan, planned_now)
+
+
+def test_one_plan_serves_every_layer_and_travels_with_the_batch(monkeypatch):
+    batch = random_batch((7, 12, 4, 9, 9))
+    calls = []
+    monkeypatch.setattr("graphformers.mixers.size_groups.padded_blocks",
+                        lambda *args: calls.append(args) or padded_blocks(*args))
+    first = blocks_of(batch)
+    assert blocks_of(batch) is first and len(calls) == 1
+    moved = batch.apply(lambda t: t.clone())  # what .to(device) and .pin_memory() do to every attribute
+    assert all(isinstance(block, SizeBlock) for block in moved[PLAN_KEY])
+    assert moved[PLAN_KEY][0].index is not first[0].index and torch.equal(moved[PLAN_KEY][0].index, first[0].index)
+
+
+def test_mini_batches_are_pinned_only_for_a_cuda_device(peptides_root):
+    recipe = load_recipe(REPO / "recipes" / "peptides-func-gps.yaml", [f"data.root={peptides_root}"])
+    datamodule = GraphDataModule(recipe.data, seed=0)
+    assert not datamodule.val_dataloader().pin_memory
+    datamodule.trainer = SimpleNamespace(strategy=SimpleNamespace(root_device=torch.device("cuda", 0)),
+                                         world_size=1, global_rank=0)
+    assert datamodule.val_dataloader().pin_memory
+
+
+def test_the_first_nonfinite_loss_of_an_epoch_is_kept_on_the_device():
+    watch = FirstNonFiniteLoss()
+    assert watch.read() is None
+    for batch_idx, loss in enumerate([0.7, 0.5, float("nan"), float("inf"), 0.3], start=3):  # resumed at batch 3
+        watch.record(torch.tensor(loss), batch_idx)
+    first, value = watch.read()
+    assert first == 5 and value != value  # NaN
+    watch.reset()
+    watch.record(torch.tensor(float("-inf")), 0)
+    assert watch.read() == (0, float("-inf"))
+
+
+def test_the_multilabel_loss_weights_out_missing_labels_exactly():
+    torch.manual_seed(0)
+    logits = torch.randn(6, 4, requires_grad=True)
+    target = torch.randint(0, 2, (6, 4)).float()
+    target[torch.rand(6, 4) < 0.3] = float("nan")
+    labelled = ~target.isnan()
+    expected = F.binary_cross_entropy_with_logits(logits[labelled], target[labelled])
+    torch.testing.assert_close(_multilabel_loss(logits, target), expected)
+
+
+def test_the_readme_gpu_command_is_the_full_peptides_schedule_with_workers():
+    line = re.search(r"python -m graphformers\.train (recipes/peptides-func-gps\.yaml[^\n]*)",
+                     (REPO / "README.md").read_text()).group(1)
+    args = build_parser().parse_intermixed_args(line.split())
+    recipe = load_recipe(REPO / args.recipe, args.overrides)
+    assert (recipe.train.accelerator, recipe.train.max_epochs, recipe.model.mixer.name) == ("gpu", 200, "full")
+    assert recipe.data.num_workers > 0 and len(parse_indices(args.seeds, "--seeds")) >= 3
