@@ -230,6 +230,24 @@ def test_exphormer_without_its_expander_says_what_to_do():
         mixer(torch.randn(5, 16), batch.batch, batch)
 
 
+def test_a_loaded_performer_redraws_when_the_saved_one_would():
+    """The redraw step count kept on the host follows a loaded state dict (a resumed run)."""
+    batch = Batch.from_data_list([random_graph(5)])
+    x = torch.randn(5, 16)
+    saved = Performer(16, 2, 0.0, features=8, redraw_interval=3).train()
+    for _ in range(2):
+        saved(x, batch.batch, batch)
+    loaded = Performer(16, 2, 0.0, features=8, redraw_interval=3).train()
+    loaded.load_state_dict(saved.state_dict())
+    before = loaded.projection.clone()
+    loaded(x, batch.batch, batch)  # third step since the last draw: not yet
+    assert torch.equal(loaded.projection, before)
+    loaded(x, batch.batch, batch)
+    saved(x, batch.batch, batch)
+    saved(x, batch.batch, batch)
+    assert not torch.equal(loaded.projection, before) and torch.equal(loaded.projection, saved.projection)
+
+
 def test_performer_redraw_does_not_depend_on_the_global_rng():
     """DDP ranks reseed their global RNGs differently; their redrawn projections must still agree."""
     torch.manual_seed(0)

@@ -112,5 +112,5 @@ class SizeBlockCollater:
 
     def __call__(self, items: Sequence[Any]) -> Batch:
         batch = self.collate(items)
-        batch[PLAN_KEY] = padded_blocks(batch.batch, batch.num_graphs)
+        blocks_of(batch)
         return batch

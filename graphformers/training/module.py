@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pytorch_lightning as pl
+from pytorch_lightning.trainer.states import TrainerFn
 import torch
 from torch_geometric.data import Batch
 
@@ -89,7 +90,7 @@ class GraphTask(pl.LightningModule):
         self.nonfinite.reset()
 
     def on_validation_start(self) -> None:
-        if self.trainer.training:
+        if self.trainer.state.fn == TrainerFn.FITTING:  # the epoch's validation (trainer.training is False there)
             self._stop_if_nonfinite()
 
     def on_train_epoch_end(self) -> None:

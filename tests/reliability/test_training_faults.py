@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import pytest
+import pytorch_lightning as pl
 import torch
 
 from conftest import epoch_values
@@ -26,11 +27,24 @@ def diverging_parts(helper_module):
     helper_module(Path(__file__).with_name("diverging_parts.py"), MIXERS)
 
 
+class ValidatedEpochs(pl.Callback):
+    """The epochs in which a validation batch was run."""
+
+    def __init__(self) -> None:
+        self.epochs: list[int] = []
+
+    def on_validation_batch_start(self, trainer: pl.Trainer, *args) -> None:
+        if trainer.current_epoch not in self.epochs:
+            self.epochs.append(trainer.current_epoch)
+
+
 def test_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
     recipe = load_recipe(REPO / "recipes" / "quickstart.yaml",
                          SMALL + ["model.mixer={name: nan-after, steps: 15}", f"train.out_dir={tmp_path}"])
+    validated = ValidatedEpochs()
     with pytest.raises(NonFiniteLossError) as error:
-        run(recipe)
+        run(recipe, callbacks=[validated])
+    assert validated.epochs == [0]  # the diverged epoch stops before its validation
     last = tmp_path / "version_0" / "checkpoints" / "last.ckpt"
     message = str(error.value)
     assert "epoch 1, batch 4: the training loss is nan" in message
