@@ -14,11 +14,12 @@ from graphformers.errors import GraphformersError
 from graphformers.options import PartOption
 from graphformers.recipe.convert import type_name
 from graphformers.registry import (
-    DATASETS, FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS, POSITIONAL_ENCODERS, REGISTRIES, Entry, Registry,
+    DATASETS, FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS, PAIR_ENCODINGS, POSITIONAL_ENCODERS, REGISTRIES, Entry,
+    Registry,
 )
 
 KINDS: dict[str, Registry] = {"model": MODELS, "local": LOCAL_BLOCKS, "mixer": MIXERS, "encoder": POSITIONAL_ENCODERS,
-                              "feature": FEATURE_ENCODERS, "dataset": DATASETS}
+                              "pair": PAIR_ENCODINGS, "feature": FEATURE_ENCODERS, "dataset": DATASETS}
 """What ``graphformers list KIND`` accepts (the recipe key's word for each kind)."""
 
 

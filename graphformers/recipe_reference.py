@@ -14,7 +14,7 @@ import yaml
 
 from graphformers.recipe import schema
 from graphformers.registry import (
-    DATASETS, FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS, POSITIONAL_ENCODERS, Registry,
+    DATASETS, FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS, PAIR_ENCODINGS, POSITIONAL_ENCODERS, Registry,
 )
 
 COMMENT_COLUMN = 32
@@ -40,6 +40,7 @@ def _choices() -> dict[str, list[str]]:
     features = _built_in(FEATURE_ENCODERS)
     return {"model.name": _built_in(MODELS), "model.local": _built_in(LOCAL_BLOCKS) + [schema.NO_PART],
             "model.mixer": _built_in(MIXERS) + [schema.NO_PART], "model.encoders": _built_in(POSITIONAL_ENCODERS),
+            "model.pair_encodings": _built_in(PAIR_ENCODINGS),
             "model.node_encoder": features, "model.edge_encoder": features, "data.name": _built_in(DATASETS)}
 
 

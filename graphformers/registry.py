@@ -157,8 +157,9 @@ LOCAL_BLOCKS = Registry("local block", "graphformers.local.base:LocalBlock", ("h
 MIXERS = Registry("mixer", "graphformers.mixers.base:GlobalMixer", ("hidden", "heads", "dropout"))
 FEATURE_ENCODERS = Registry("feature encoder", "graphformers.encoders.base:FeatureEncoder", ("in_dim", "out_dim"))
 POSITIONAL_ENCODERS = Registry("positional encoder", "graphformers.encoders.base:PositionalEncoder")
+PAIR_ENCODINGS = Registry("pair encoding", "graphformers.pair_encodings.base:PairEncoding")
 DATASETS = Registry("dataset", "graphformers.data.base:DatasetSpec", ("root",), constructor=lambda spec: spec.loader)
-REGISTRIES = (MODELS, LOCAL_BLOCKS, MIXERS, POSITIONAL_ENCODERS, FEATURE_ENCODERS, DATASETS)
+REGISTRIES = (MODELS, LOCAL_BLOCKS, MIXERS, POSITIONAL_ENCODERS, PAIR_ENCODINGS, FEATURE_ENCODERS, DATASETS)
 """Every kind, in the order ``graphformers list`` shows them."""
 
 register_model = MODELS.register
@@ -166,6 +167,7 @@ register_local = LOCAL_BLOCKS.register
 register_mixer = MIXERS.register
 register_feature_encoder = FEATURE_ENCODERS.register
 register_positional_encoder = POSITIONAL_ENCODERS.register
+register_pair_encoding = PAIR_ENCODINGS.register
 
 _plugins_loaded = False
 

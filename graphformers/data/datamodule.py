@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import pytorch_lightning as pl
 import torch
@@ -22,6 +22,9 @@ from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.data.validation import validate_graphs
 from graphformers.encoders.precompute import NodeEncoding, attach_node_encodings, compute_node_encodings
 from graphformers.mixers.size_groups import SizeBlockCollater
+from graphformers.pair_encodings.all_pairs import PairBatchCollater
+from graphformers.pair_encodings.base import PairEncoding
+from graphformers.pair_encodings.precompute import attach_pair_encodings, compute_pair_encodings
 from graphformers.recipe import DataConfig, RecipeError
 from graphformers.registry import DATASETS
 
@@ -53,6 +56,7 @@ class GraphDataModule(pl.LightningDataModule):
         self._neighbor_samplers: dict[int, tuple[torch.Tensor, UniformNeighborSampler]] = {}
         self._full_batches = FullBatches()
         self._encoded: dict[tuple, dict[str, torch.Tensor]] = {}
+        self._pair_encodings: list[PairEncoding] = []
 
     @property
     def info(self) -> TaskInfo:
@@ -97,9 +101,10 @@ class GraphDataModule(pl.LightningDataModule):
     def set_precompute(self, transforms: list[BaseTransform]) -> None:
         """Transforms applied once to each graph (positional encodings, ...)."""
         self.precompute = list(transforms)
-        # the ones that are not node encodings (a mixer's structure, e.g. expander edges): on whole
-        # graphs once, or on each sampled subgraph (it must match the nodes attended over)
-        self._structure = Compose([t for t in self.precompute if not isinstance(t, NodeEncoding)])
+        self._pair_encodings = [t for t in self.precompute if isinstance(t, PairEncoding)]
+        # the ones that are not node or pair encodings (a mixer's structure, e.g. expander edges): on
+        # whole graphs once, or on each sampled subgraph (it must match the nodes attended over)
+        self._structure = Compose([t for t in self.precompute if not isinstance(t, (NodeEncoding, PairEncoding))])
         self._prepared.clear()
         self._full_batches.clear()
         self._encoded.clear()
@@ -121,7 +126,12 @@ class GraphDataModule(pl.LightningDataModule):
                 graphs = [copy.copy(graph) for graph in graphs]
                 encodings = [t for t in self.precompute if isinstance(t, NodeEncoding)]
                 if encodings:
-                    self._encode(name, graphs, encodings)
+                    self._encode(name, graphs, encodings, compute_node_encodings,
+                                 lambda graphs, encoded: attach_node_encodings(graphs, encoded))
+                if self._pair_encodings and (not self.pairs_per_batch or self._trains_full_batch(graphs)):
+                    pairs = self._pair_encodings
+                    self._encode(name, graphs, pairs, compute_pair_encodings,
+                                 lambda graphs, encoded: attach_pair_encodings(graphs, pairs, encoded))
                 if not self.samples_subgraphs:
                     graphs = [self._structure(graph) for graph in graphs]
             self._prepared[name] = graphs
@@ -140,20 +150,28 @@ class GraphDataModule(pl.LightningDataModule):
         directory = self.splits.directory or data_root(self.config.root) / self.config.name
         return EncodingCache(directory / "encodings", {"name": self.config.name, "options": self.config.options})
 
-    def _encode(self, split: str, graphs: list[Data], encodings: list[NodeEncoding]) -> None:
+    @property
+    def pairs_per_batch(self) -> bool:
+        """Whether pair encodings are computed for each mini-batch (``data.pair_storage: per_batch``)."""
+        return self.config.pair_storage == "per_batch"
+
+    def _encode(self, split: str, graphs: list[Data], encodings: Sequence[BaseTransform],
+                compute: Callable[..., dict[str, torch.Tensor]],
+                attach: Callable[[Sequence[Data], dict[str, torch.Tensor]], None]) -> None:
+        """Node or pair encodings (``compute`` / ``attach``) of the graphs: from memory, the cache, or computed."""
         # the splits of one large graph share its structure: encode it once, not once per split
         edge_sets = list(dict.fromkeys(["edge_index"] + [encoding.edges for encoding in encodings]))
         structure = (repr(encodings),) + tuple((graph.num_nodes,) + tuple(id(graph[edges]) for edges in edge_sets)
                                                for graph in graphs)
         if structure in self._encoded:
-            attach_node_encodings(graphs, self._encoded[structure])
+            attach(graphs, self._encoded[structure])
             return
         cache = self.encoding_cache()
         path = cache.path(split, graphs, encodings) if cache else None
         encoded = cache.load(path, graphs) if cache else None
         if encoded is None:
             started = time.perf_counter()
-            encoded = compute_node_encodings(graphs, encodings, workers=self.config.precompute_workers)
+            encoded = compute(graphs, encodings, workers=self.config.precompute_workers)
             log.info("%s: computed %s for %d graphs in %.1f s", split, encodings, len(graphs),
                      time.perf_counter() - started)
             if cache:
@@ -161,7 +179,7 @@ class GraphDataModule(pl.LightningDataModule):
         else:
             log.info("%s: loaded %s from %s", split, encodings, path)
         self._encoded[structure] = encoded
-        attach_node_encodings(graphs, encoded)
+        attach(graphs, encoded)
 
     def _loader(self, graphs: Sequence[Data], order: Order) -> torch.utils.data.DataLoader:
         """Graph mini-batches; or, on one large graph, sampled neighbourhoods of ``data.batch_size``
@@ -177,7 +195,10 @@ class GraphDataModule(pl.LightningDataModule):
         if not self.samples_subgraphs:
             if self._trains_full_batch(graphs):
                 return one_batch_loader(self._full_batches.batch(graphs[0]))
-            return torch.utils.data.DataLoader(graphs, collate_fn=SizeBlockCollater(Collater(graphs)),
+            collate = Collater(graphs)
+            if self._pair_encodings:
+                collate = PairBatchCollater(collate, self._pair_encodings if self.pairs_per_batch else ())
+            return torch.utils.data.DataLoader(graphs, collate_fn=SizeBlockCollater(collate),
                                                batch_sampler=self._batches(len(graphs), self.config.batch_size, order),
                                                **common)
         graph = self._one_graph(graphs)

@@ -1,6 +1,7 @@
 """Input encoders: raw-feature encoders (``linear``, ``embedding``, ``atom``, ``bond``) and
-positional/structural encoders (``lap``, ``maglap``, ``rwse``). See :mod:`graphformers.encoders.base`."""
+positional/structural encoders (``lap``, ``maglap``, ``rwse``, ``degree``). See :mod:`graphformers.encoders.base`."""
 from graphformers.encoders.base import FeatureEncoder, PositionalEncoder
+from graphformers.encoders.degree import DegreeEncoding, NodeDegrees
 from graphformers.encoders.features import CategoryEncoder, LinearEncoder, OGBAtomEncoder, OGBBondEncoder
 from graphformers.encoders.laplacian import LapPE, LaplacianEigenvectors
 from graphformers.encoders.magnetic_laplacian import MagLapPE, MagneticLaplacianEigenvectors
@@ -9,4 +10,5 @@ from graphformers.encoders.random_walk import RWSE, RandomWalkLandingProbabiliti
 __all__ = [
     "FeatureEncoder", "PositionalEncoder", "LinearEncoder", "CategoryEncoder", "OGBAtomEncoder",
     "OGBBondEncoder", "LapPE", "LaplacianEigenvectors", "MagLapPE", "MagneticLaplacianEigenvectors", "RWSE", "RandomWalkLandingProbabilities",
+    "DegreeEncoding", "NodeDegrees",
 ]

@@ -1,4 +1,5 @@
-"""Layers that combine local blocks and global mixers."""
+"""Layers: the GPS layer (a local block and a global mixer) and GRIT's pair-attention layer."""
 from graphformers.layers.gps import GPSLayer
+from graphformers.layers.grit import GRITAttention, GRITLayer
 
-__all__ = ["GPSLayer"]
+__all__ = ["GPSLayer", "GRITAttention", "GRITLayer"]

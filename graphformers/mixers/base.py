@@ -1,13 +1,14 @@
 """The global-mixer contract: attention-like mixing among all nodes of each graph."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional
 
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
 from graphformers.errors import GraphformersError, check_heads_divide
+from graphformers.pair_encodings.base import PairEncoding
 
 
 class GraphTooLargeError(GraphformersError, ValueError):
@@ -45,6 +46,12 @@ class GlobalMixer(nn.Module):
     def precompute(self) -> Optional[BaseTransform]:
         """A transform storing per-graph structure this mixer reads from ``data`` (None: needs none)."""
         return None
+
+    def use_pair_encodings(self, encodings: Mapping[str, PairEncoding]) -> None:
+        """Called by the model once, after construction and before training, with the recipe's pair
+        encodings by name (``model.pair_encodings``), precomputed on every graph; a mixer whose options
+        name one builds what reads it here and raises
+        :class:`~graphformers.errors.PartOptionError` when it is missing. The default reads none."""
 
     def check_graph_size(self, num_nodes: int) -> None:
         """Raise :class:`GraphTooLargeError` if a graph of ``num_nodes`` nodes is beyond this mixer

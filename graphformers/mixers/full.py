@@ -1,14 +1,20 @@
 """Exact multi-head softmax attention within each graph (Vaswani et al. 2017; GraphGPS's ``Transformer``)."""
 from __future__ import annotations
 
+from typing import Mapping, Optional
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
+from graphformers.errors import PartOptionError
 from graphformers.mixers.base import GlobalMixer, GraphTooLargeError
-from graphformers.mixers.size_groups import blocks_of
+from graphformers.mixers.size_groups import SizeBlock, blocks_of
+from graphformers.pair_encodings.all_pairs import AllPairs, all_pairs_of, pair_values
+from graphformers.pair_encodings.base import PairEncoding
 from graphformers.registry import register_mixer
+
 
 @register_mixer("full")
 class FullAttention(GlobalMixer):
@@ -21,8 +27,14 @@ class FullAttention(GlobalMixer):
     only, so a step on an accelerator never waits for the host. Nodes must be ordered by graph, as
     in every PyG ``Batch``. Graphs above ``max_nodes`` are refused (:meth:`check_graph_size`).
 
+    With ``bias``, Graphormer's spatial encoding (Ying et al. 2021, eq. 6): a learned scalar per head
+    is added to the score of every pair, from the named pair encoding (``model.pair_encodings``): an
+    embedding of its category for categorical encodings (``spd``: one per distance), a linear map
+    of its channels otherwise. It goes to ``scaled_dot_product_attention`` as the float mask of each
+    size block (``-inf`` on padded keys).
+
     ``forward(x [N, hidden], batch [N], data) -> [N, hidden]``; :meth:`attention_weights` gives
-    each graph's attention probabilities ``[heads, n_i, n_i]`` for inspection.
+    each graph's attention probabilities ``[heads, n_i, n_i]`` for inspection (without a bias).
 
     Args:
         hidden (int): width of node features, in and out (``model.hidden``).
@@ -33,13 +45,32 @@ class FullAttention(GlobalMixer):
             ``dropout_p``, in training only; ``model.attn_dropout``).
         max_nodes (int, optional): largest graph accepted; a larger one raises
             :class:`GraphTooLargeError` before training (default: :obj:`100000`)
+        bias (str, optional): the pair encoding whose learned per-head bias is added to the scores
+            (``spd``: Graphormer's); :obj:`None`: no bias (default: :obj:`None`)
     """
 
-    def __init__(self, hidden: int, heads: int, dropout: float, max_nodes: int = 100_000) -> None:
+    def __init__(self, hidden: int, heads: int, dropout: float, max_nodes: int = 100_000,
+                 bias: Optional[str] = None) -> None:
         super().__init__(hidden, heads, dropout)
-        self.max_nodes = max_nodes
+        self.max_nodes, self.bias = max_nodes, bias
         self.qkv = nn.Linear(hidden, 3 * hidden)
         self.out = nn.Linear(hidden, hidden)
+        self.bias_encoding: Optional[PairEncoding] = None
+        self.bias_encoder: Optional[nn.Module] = None
+
+    def use_pair_encodings(self, encodings: Mapping[str, PairEncoding]) -> None:
+        """Build the bias's embedding (or linear map) of the pair encoding ``bias`` names."""
+        if self.bias is None:
+            return
+        if self.bias not in encodings:
+            raise PartOptionError(f"mixer full: bias {self.bias!r} reads the pair encoding {self.bias!r}, which "
+                                  f"model.pair_encodings does not list; add {{name: {self.bias}}} there.")
+        encoding = self.bias_encoding = encodings[self.bias]
+        if encoding.categories is not None:
+            self.bias_encoder = nn.Embedding(encoding.categories, self.heads)
+            nn.init.normal_(self.bias_encoder.weight, std=0.02)
+        else:
+            self.bias_encoder = nn.Linear(encoding.channels, self.heads)
 
     def check_graph_size(self, num_nodes: int) -> None:
         """Refuse graphs above ``max_nodes``: exact attention costs N^2 per head and layer (at 10^5
@@ -58,15 +89,39 @@ class FullAttention(GlobalMixer):
         num_nodes = x.size(0)
         q, k, v = self._project(x)
         attended = x.new_empty(num_nodes, self.heads, self.hidden // self.heads)
+        pair_bias = self._pair_bias(data) if self.bias is not None else None
         for block in blocks_of(data):  # [G, L] each, largest graphs first
             self.check_graph_size(block.index.size(1))
             mask = None if block.complete else block.valid[:, None, None, :]
+            if pair_bias is not None:
+                mask = self._block_bias(block, *pair_bias)
             values = F.scaled_dot_product_attention(
                 *(t[block.index].transpose(1, 2) for t in (q, k, v)), attn_mask=mask,
                 dropout_p=self.dropout if self.training else 0.0,
             )  # [G, heads, L, hidden / heads]
             attended[block.nodes] = values.transpose(1, 2).flatten(0, 1)[block.slots]
         return self.out(attended.reshape(num_nodes, self.hidden))
+
+    def _pair_bias(self, data: Batch) -> tuple[AllPairs, Tensor]:
+        """The batch's pairs and each pair's ``[P, heads]`` bias."""
+        if self.bias_encoder is None:
+            raise PartOptionError(f"mixer full: bias {self.bias!r} needs its pair encoding: the model must call "
+                                  f"use_pair_encodings before the first forward.")
+        plan = all_pairs_of(data)
+        values = pair_values(data, self.bias_encoding, plan)
+        if isinstance(self.bias_encoder, nn.Embedding):
+            return plan, self.bias_encoder(values.long().squeeze(-1))
+        return plan, self.bias_encoder(values)
+
+    @staticmethod
+    def _block_bias(block: SizeBlock, plan: AllPairs, pair_bias: Tensor) -> Tensor:
+        """``[G, heads, L, L]`` float mask of a block: each real pair's bias, ``-inf`` on padded keys
+        (padded slots index node 0, so every position stays within the batch's pairs)."""
+        positions = plan.row_start[block.index][:, :, None] + block.index[:, None, :]  # [G, L, L]
+        bias = pair_bias[positions].permute(0, 3, 1, 2)
+        if block.complete:
+            return bias
+        return bias.masked_fill(~block.valid[:, None, None, :], float("-inf"))
 
     @torch.no_grad()
     def attention_weights(self, x: Tensor, batch: Tensor) -> list[Tensor]:

@@ -3,7 +3,8 @@ the contract is :class:`graphformers.models.base.GraphModel`."""
 from graphformers.models.base import GraphModel
 from graphformers.models.gat import GATModel
 from graphformers.models.gps import GPSModel
+from graphformers.models.grit import GRITModel
 from graphformers.models.mpnn import MPNNModel
 from graphformers.models.polynormer import PolynormerModel
 
-__all__ = ["GraphModel", "GATModel", "GPSModel", "MPNNModel", "PolynormerModel"]
+__all__ = ["GraphModel", "GATModel", "GPSModel", "GRITModel", "MPNNModel", "PolynormerModel"]

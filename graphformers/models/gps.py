@@ -14,7 +14,7 @@ from graphformers.errors import PartOptionError
 from graphformers.layers.gps import GPSLayer
 from graphformers.models.base import GraphModel
 from graphformers.models.parts import (build_edge_features, build_feature, build_head, build_local, build_mixer,
-                                      build_positional, edge_features)
+                                      build_pair_encodings, build_positional, edge_features)
 from graphformers.recipe import ModelConfig
 from graphformers.registry import register_model
 
@@ -54,14 +54,18 @@ class GPSModel(GraphModel):
                      config.dropout, config.norm, config.ffn_ratio)
             for _ in range(config.layers)
         )
+        self.pair_encodings = build_pair_encodings(config.pair_encodings)
+        for layer in self.layers:
+            if layer.mixer is not None:
+                layer.mixer.use_pair_encodings(self.pair_encodings)
         self.input_dropout = nn.Dropout(config.input_dropout)
         self.pool = POOLS[config.pool]
         self.head = build_head(info, config.hidden)
 
     def precompute_transforms(self) -> list[BaseTransform]:
-        """Transforms that store what the positional encoders and the mixer read from each graph.
-        Every layer's mixer has the same configuration, so the first layer's transform serves all."""
-        transforms = [encoder.precompute() for encoder in self.positional]
+        """Transforms that store what the positional encoders, the pair encodings and the mixer read from
+        each graph. Every layer's mixer has the same configuration, so the first layer's transform serves all."""
+        transforms = [encoder.precompute() for encoder in self.positional] + list(self.pair_encodings.values())
         mixer = self.layers[0].mixer
         mixer_transform = mixer.precompute() if mixer is not None else None
         return transforms + ([mixer_transform] if mixer_transform is not None else [])

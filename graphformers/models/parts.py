@@ -15,7 +15,8 @@ from graphformers.errors import PartOptionError
 from graphformers.local.base import LocalBlock
 from graphformers.mixers.base import GlobalMixer
 from graphformers.recipe import ModelConfig, PartSpec, is_absent
-from graphformers.registry import FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, POSITIONAL_ENCODERS
+from graphformers.pair_encodings.base import PairEncoding
+from graphformers.registry import FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, PAIR_ENCODINGS, POSITIONAL_ENCODERS
 
 
 def build_local(spec: Optional[PartSpec], hidden: int) -> Optional[LocalBlock]:
@@ -47,6 +48,22 @@ def build_positional(spec: PartSpec) -> PositionalEncoder:
         spec (PartSpec): name and options.
     """
     return POSITIONAL_ENCODERS.get(spec.name)(**spec.options)
+
+
+def build_pair_encodings(specs: list[PartSpec]) -> dict[str, PairEncoding]:
+    """The pair encodings ``model.pair_encodings`` names, by name; a name listed twice raises
+    :class:`~graphformers.errors.PartOptionError` (both would store the same attributes).
+
+    Args:
+        specs (list of PartSpec): names and options.
+    """
+    encodings: dict[str, PairEncoding] = {}
+    for spec in specs:
+        if spec.name in encodings:
+            raise PartOptionError(f"model.pair_encodings lists {spec.name!r} twice; keep one (each is stored under "
+                                  f"its name).")
+        encodings[spec.name] = PAIR_ENCODINGS.get(spec.name)(**spec.options)
+    return encodings
 
 
 def build_feature(name: str, in_dim: int, out_dim: int) -> FeatureEncoder:

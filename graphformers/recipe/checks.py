@@ -17,7 +17,8 @@ from graphformers.recipe.convert import convert
 from graphformers.recipe.origins import source
 from graphformers.recipe.schema import PartSpec, Recipe, RecipeError, is_absent
 from graphformers.registry import (
-    DATASETS, FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS, POSITIONAL_ENCODERS, Registry, RegistryError,
+    DATASETS, FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS, PAIR_ENCODINGS, POSITIONAL_ENCODERS, Registry,
+    RegistryError,
 )
 
 _RANGES: dict[str, tuple[Any, str]] = {
@@ -72,6 +73,8 @@ def _check_parts(recipe: Recipe, origins: Mapping[str, str]) -> None:
             _check_part(registry, spec, dotted, origins)
     for spec in model.encoders:
         _check_part(POSITIONAL_ENCODERS, spec, "model.encoders", origins, other_kind=FEATURE_ENCODERS)
+    for spec in model.pair_encodings:
+        _check_part(PAIR_ENCODINGS, spec, "model.pair_encodings", origins, other_kind=POSITIONAL_ENCODERS)
     for dotted in ("model.node_encoder", "model.edge_encoder"):
         name = _get_dotted(recipe, dotted)
         if name is not None:
@@ -80,7 +83,7 @@ def _check_parts(recipe: Recipe, origins: Mapping[str, str]) -> None:
                   source(origins, "data.options"))
 
 
-_ENCODER_KEYS = {POSITIONAL_ENCODERS.kind: "model.encoders",
+_ENCODER_KEYS = {POSITIONAL_ENCODERS.kind: "model.encoders", PAIR_ENCODINGS.kind: "model.pair_encodings",
                  FEATURE_ENCODERS.kind: "model.node_encoder / model.edge_encoder"}
 """The recipe keys that name each kind of encoder, for the wrong-kind message."""
 

@@ -39,6 +39,8 @@ class ModelConfig:
     """global mixer, a name or {name: ..., option: ...}; none for a pure MPNN"""
     encoders: list[PartSpec] = field(default_factory=list)
     """positional/structural encodings, e.g. [{name: lap, k: 8, dim: 16}]; concatenated to the node features"""
+    pair_encodings: list[PartSpec] = field(default_factory=list)
+    """encodings of node pairs, e.g. [{name: rrwp, steps: 17}]; read by the parts that name them (model grit, mixer full's bias)"""
     node_encoder: Optional[str] = None
     """feature encoder for raw node features; null: the dataset's choice"""
     edge_encoder: Optional[str] = None
@@ -75,6 +77,8 @@ class DataConfig:
     """workers computing positional encodings (0: in this process)"""
     cache: bool = True
     """keep positional encodings under <dataset folder>/encodings/"""
+    pair_storage: Literal["precompute", "per_batch"] = "precompute"
+    """pair encodings: computed once and kept (in memory and the cache), or computed for each mini-batch where it is collated (no memory held; data.num_workers share the work)"""
     node_parts: Optional[int] = None
     """one large graph: train and evaluate on this many random node partitions (induced subgraphs)"""
     neighbors: Optional[list[int]] = None

@@ -14,6 +14,8 @@ from torch_geometric.transforms import BaseTransform
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.encoders.precompute import NodeEncoding
 from graphformers.models.base import GraphModel
+from graphformers.pair_encodings.base import PairEncoding
+from graphformers.pair_encodings.precompute import pair_memory_bytes
 from graphformers.recipe import Recipe, RecipeError
 
 FLOAT_BYTES = 4
@@ -47,12 +49,13 @@ def check_before_training(datamodule: GraphDataModule, model: GraphModel, transf
     datamodule.validate()
     datamodule.check_batching()
     model.check_graph_size(datamodule.largest_graph_nodes())
-    check_encoding_memory(datamodule, transforms, int(machine_memory_bytes() * ENCODING_MEMORY_SHARE))
+    budget = int(machine_memory_bytes() * ENCODING_MEMORY_SHARE)
+    check_pair_memory(datamodule, transforms, budget - check_encoding_memory(datamodule, transforms, budget))
 
 
-def check_encoding_memory(datamodule: GraphDataModule, transforms: Sequence[BaseTransform], budget: int) -> None:
+def check_encoding_memory(datamodule: GraphDataModule, transforms: Sequence[BaseTransform], budget: int) -> int:
     """Refuse node encodings whose stored size (nodes x floats per node x 4 bytes, over the three
-    splits) exceeds ``budget`` bytes, before the precompute allocates any of it.
+    splits) exceeds ``budget`` bytes, before the precompute allocates any of it; returns that size.
 
     Args:
         datamodule (GraphDataModule): the loaded data.
@@ -61,7 +64,7 @@ def check_encoding_memory(datamodule: GraphDataModule, transforms: Sequence[Base
     """
     encodings = [t for t in transforms if isinstance(t, NodeEncoding)]
     if not encodings:
-        return
+        return 0
     try:
         channels = sum(encoding.channels_per_node for encoding in encodings)
     except NotImplementedError as error:
@@ -72,7 +75,7 @@ def check_encoding_memory(datamodule: GraphDataModule, transforms: Sequence[Base
     nodes = sum(graph.num_nodes for split in splits for graph in split)
     needed = nodes * channels * FLOAT_BYTES
     if needed <= budget:
-        return
+        return needed
     largest = max(graph.num_nodes for split in splits for graph in split)
     each = ", ".join(f"{encoding!r}: {encoding.channels_per_node:,}" for encoding in encodings)
     raise RecipeError(
@@ -80,6 +83,41 @@ def check_encoding_memory(datamodule: GraphDataModule, transforms: Sequence[Base
         f"node: {each}), above the {budget / 2**30:,.1f} GiB they may use (half of this machine's memory). Lower "
         f"the encoders' k or steps; the largest graph here has {largest:,} nodes, so k above {largest - 1:,} only "
         f"adds zero padding.")
+
+
+def check_pair_memory(datamodule: GraphDataModule, transforms: Sequence[BaseTransform], budget: int) -> None:
+    """Refuse pair encodings on sampled subgraphs, and precomputed ones whose stored size could exceed ``budget`` bytes (at most
+    ``N^2`` pairs per graph, :func:`~graphformers.pair_encodings.precompute.pair_memory_bytes`),
+    before the precompute allocates any of it; computed per batch they hold no memory.
+
+    Args:
+        datamodule (GraphDataModule): the loaded data.
+        transforms (sequence of BaseTransform): the precompute transforms (pair encodings are counted).
+        budget (int): bytes the pair encodings may take.
+    """
+    encodings = [t for t in transforms if isinstance(t, PairEncoding)]
+    if encodings and datamodule.samples_subgraphs:
+        option = "neighbors" if datamodule.config.neighbors is not None else "node_parts"
+        raise RecipeError(f"model.pair_encodings are stored per graph, but data.{option} trains on sampled subgraphs "
+                          f"of one graph; remove data.{option} (full-batch training) or the pair encodings.")
+    if not encodings or datamodule.pairs_per_batch:
+        return
+    try:
+        sizes = [graph.num_nodes for split in (datamodule.splits.train, datamodule.splits.val, datamodule.splits.test)
+                 for graph in split]
+        needed = pair_memory_bytes(sizes, encodings)
+    except NotImplementedError as error:
+        raise RecipeError(f"model.pair_encodings: {error}: a PairEncoding states how many floats it stores per pair, "
+                          f"so its memory is checked before the precompute; add the property to the plugin.") from None
+    if needed <= budget:
+        return
+    pairs = sum(n * n for n in sizes)
+    raise RecipeError(
+        f"model.pair_encodings: {', '.join(map(repr, encodings))} would take up to {needed / 2**30:,.1f} GiB when "
+        f"precomputed ({pairs:,} node pairs in {len(sizes):,} graphs, the largest of {max(sizes):,} nodes), above the "
+        f"{max(budget, 0) / 2**30:,.1f} GiB encodings may use here (half of this machine's memory, less the node "
+        f"encodings). Set data.pair_storage: per_batch to compute them for each mini-batch instead (data.num_workers "
+        f"share the work), or use fewer channels.")
 
 
 def check_trainer(recipe: Recipe, trainer: pl.Trainer) -> None:

@@ -1,0 +1,139 @@
+"""GRIT (Ma et al. 2023): a graph transformer without message passing, attending over all node pairs
+with learned relative random-walk encodings that each layer updates."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.data import Batch
+from torch_geometric.transforms import BaseTransform
+from torch_geometric.utils import degree
+
+from graphformers.data.task import TaskInfo
+from graphformers.errors import PartOptionError
+from graphformers.layers.grit import GRITLayer
+from graphformers.mixers.base import GraphTooLargeError
+from graphformers.models.base import GraphModel
+from graphformers.models.gps import POOLS
+from graphformers.models.parts import (build_edge_features, build_feature, build_head, build_pair_encodings,
+                                      build_positional, edge_features, model_options)
+from graphformers.pair_encodings.all_pairs import all_pairs_of, pair_values
+from graphformers.recipe import ModelConfig, is_absent
+from graphformers.registry import register_model
+
+PAIR_FLOATS_PER_LAYER = 12
+"""About the ``hidden``-wide float tensors per pair that one GRIT layer keeps for its backward pass."""
+
+
+@dataclass(frozen=True)
+class GRITOptions:
+    """GRIT's ``model.options``.
+
+    Args:
+        pair_encoding (str, optional): the ``model.pair_encodings`` entry the pair states start from
+            (GRIT: ``rrwp``) (default: :obj:`"rrwp"`)
+        clamp (float, optional): attention scores are clamped to ``[-clamp, clamp]`` (``gt.attn.clamp``) (default: :obj:`5.0`)
+        degree_scaler (bool, optional): scale attention outputs by learned functions of ``log(1 + degree)``
+            (``gt.attn.deg_scaler``) (default: :obj:`True`)
+        update_pairs (bool, optional): each layer passes its updated pair states on (``gt.update_e``) (default: :obj:`True`)
+        max_nodes (int, optional): largest graph accepted; its ``N^2`` pair states per layer are refused
+            above it, with the memory they would take (default: :obj:`3000`)
+    """
+
+    pair_encoding: str = "rrwp"
+    clamp: float = 5.0
+    degree_scaler: bool = True
+    update_pairs: bool = True
+    max_nodes: int = 3000
+
+
+@register_model("grit")
+class GRITModel(GraphModel):
+    """Encoders -> ``layers`` x :class:`~graphformers.layers.grit.GRITLayer` -> head (pooled for graph tasks).
+
+    Node states start as the node features' embedding plus a bias-free linear map of the pair
+    encoding's diagonal (for RRWP: the identity and RWSE), concatenated with any ``model.encoders``;
+    pair states, on every ordered pair of each graph, as a bias-free linear map of the pair encoding
+    (an embedding for categorical ones, such as ``spd``) plus the edge features' embedding on edges.
+    GRIT has no local message passing and no separate mixer: ``model.local`` and ``model.mixer``
+    must be ``none``. As in LiamMa/GRIT, attention and pair updates run on the list of pairs.
+
+    Args:
+        config (ModelConfig): ``hidden``, ``layers``, ``heads``, ``dropout``, ``attn_dropout``, ``norm``,
+            ``ffn_ratio``, ``pool``, ``encoders``, ``pair_encodings`` and ``options`` (:class:`GRITOptions`).
+        info (TaskInfo): the dataset's task.
+    """
+
+    options_type = GRITOptions
+
+    def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
+        super().__init__(config, info)
+        options = model_options(GRITOptions, config.options, "grit")
+        for key in ("local", "mixer"):
+            if not is_absent(getattr(config, key)):
+                raise PartOptionError(f"grit takes no model.{key} (it attends over all node pairs in its own layers, "
+                                      f"without message passing); set model.{key}: none.")
+        self.pair_encodings = build_pair_encodings(config.pair_encodings)
+        if options.pair_encoding not in self.pair_encodings:
+            raise PartOptionError(f"grit starts its pair states from the pair encoding {options.pair_encoding!r} "
+                                  f"(model.options.pair_encoding), which model.pair_encodings does not list; add "
+                                  f"{{name: {options.pair_encoding}}} there.")
+        self.options, self.level, self.hidden = options, info.level, config.hidden
+        self.encoding = self.pair_encodings[options.pair_encoding]
+        self.positional = nn.ModuleList(build_positional(spec) for spec in config.encoders)
+        feature_dim = config.hidden - sum(encoder.dim for encoder in self.positional)
+        if feature_dim <= 0:
+            raise PartOptionError(f"the positional encoders' dims leave no room in model.hidden ({config.hidden}).")
+        self.node_encoder = build_feature(config.node_encoder or info.node_encoder, info.node_in, feature_dim)
+        categorical = self.encoding.categories is not None
+        self.pair_encoder = (nn.Embedding(self.encoding.categories, config.hidden) if categorical
+                             else nn.Linear(self.encoding.channels, config.hidden, bias=False))
+        self.diagonal_encoder = None if categorical else nn.Linear(self.encoding.channels, feature_dim, bias=False)
+        for linear in (self.pair_encoder, self.diagonal_encoder):
+            if isinstance(linear, nn.Linear):
+                nn.init.xavier_uniform_(linear.weight)
+        self.edge_encoder, _ = build_edge_features(config, info, config.hidden)
+        self.layers = nn.ModuleList(
+            GRITLayer(config.hidden, config.heads, config.dropout, config.attn_dropout, config.norm, config.ffn_ratio,
+                      options.clamp, options.degree_scaler, options.update_pairs)
+            for _ in range(config.layers))
+        self.pool = POOLS[config.pool]
+        self.head = build_head(info, config.hidden)
+
+    def precompute_transforms(self) -> list[BaseTransform]:
+        """The positional encoders' transforms and the pair encodings."""
+        return [encoder.precompute() for encoder in self.positional] + list(self.pair_encodings.values())
+
+    def check_graph_size(self, num_nodes: int) -> None:
+        """Refuse graphs above ``options.max_nodes``: each layer keeps ``N^2`` pair states."""
+        if num_nodes > self.options.max_nodes:
+            needed = num_nodes ** 2 * self.hidden * 4 * PAIR_FLOATS_PER_LAYER * len(self.layers)
+            raise GraphTooLargeError(
+                f"grit on a graph of {num_nodes:,} nodes: {num_nodes ** 2:,} pair states of {self.hidden} floats per "
+                f"layer, about {needed / 2**30:,.0f} GiB for training. Use a linear mixer (model gps with mixer "
+                f"performer, exphormer or polynormer), or raise model.options.max_nodes ({self.options.max_nodes:,}).")
+
+    def forward(self, data: Batch, chunk: Optional[int] = None) -> Tensor:
+        """``[num_graphs, outputs]`` (graph level) or ``[N, outputs]`` (node level) for a PyG ``Batch``
+        (a single ``Data`` is treated as a batch of one)."""
+        if not isinstance(data, Batch):
+            data = Batch.from_data_list([data])
+        plan = all_pairs_of(data)
+        values = pair_values(data, self.encoding, plan)  # [P, channels]
+        if self.diagonal_encoder is None:
+            pairs = self.pair_encoder(values.long().squeeze(-1))
+            x = self.node_encoder(data.x)
+        else:
+            pairs = self.pair_encoder(values)
+            x = self.node_encoder(data.x) + self.diagonal_encoder(values[plan.diagonal()])
+        if self.edge_encoder is not None:
+            pairs = pairs.index_add(0, plan.positions(data.edge_index), edge_features(data, self.edge_encoder, None))
+        x = torch.cat([x] + [encoder(data) for encoder in self.positional], dim=-1)
+        log_degree = torch.log1p(degree(data.edge_index[0], x.size(0), dtype=x.dtype)).unsqueeze(-1)
+        for layer in self.layers:
+            x, pairs = layer(x, pairs, plan.index, log_degree)
+        if self.level == "graph":
+            x = self.pool(x, data.batch, size=data.num_graphs)
+        return self.head(x)
