@@ -30,7 +30,7 @@ def _one_error_line(capsys, argv: list[str]) -> str:
 def test_a_feature_encoder_named_as_a_positional_encoding_lists_both_kinds(capsys, tmp_path):
     line = _one_error_line(capsys, [QUICKSTART, "model.encoders=[{name: linear}]", f"train.out_dir={tmp_path}"])
     assert "model.encoders: 'linear' is a feature encoder, not a positional encoder" in line
-    assert "Positional encoders: lap, maglap, rwse" in line and "Feature encoders" in line and "embedding" in line
+    assert "Positional encoders: degree, lap, maglap, rwse" in line and "Feature encoders" in line and "embedding" in line
     assert not tmp_path.exists() or not any(tmp_path.iterdir())
 
 

@@ -3,7 +3,7 @@ with learned relative random-walk encodings that each layer updates."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Literal, Optional
 
 import torch
 from torch import Tensor, nn
@@ -40,6 +40,10 @@ class GRITOptions:
         update_pairs (bool, optional): each layer passes its updated pair states on (``gt.update_e``) (default: :obj:`True`)
         max_nodes (int, optional): largest graph accepted; its ``N^2`` pair states per layer are refused
             above it, with the memory they would take (default: :obj:`3000`)
+        head (str, optional): the prediction head: ``mlp``, the toolkit's 2-layer MLP; ``linear``, one
+            linear map (GRIT's Peptides-func head, GraphGym's with ``layers_post_mp: 1``); ``halving``,
+            ``hidden -> hidden/2 -> hidden/4 -> outputs`` with ReLUs (GRIT's ZINC head, ``san_graph``)
+            (default: :obj:`"mlp"`)
     """
 
     pair_encoding: str = "rrwp"
@@ -47,6 +51,20 @@ class GRITOptions:
     degree_scaler: bool = True
     update_pairs: bool = True
     max_nodes: int = 3000
+    head: Literal["mlp", "linear", "halving"] = "mlp"
+
+
+def _head(kind: str, info: TaskInfo, hidden: int) -> nn.Module:
+    """The head ``kind`` names (:class:`GRITOptions`), ``hidden`` wide in; link tasks always get the toolkit's."""
+    outputs = info.num_outputs * info.sequence_length
+    if kind == "mlp" or info.level == "link":
+        return build_head(info, hidden)
+    if kind == "linear":
+        return nn.Linear(hidden, outputs)
+    if kind == "halving":
+        return nn.Sequential(nn.Linear(hidden, hidden // 2), nn.ReLU(), nn.Linear(hidden // 2, hidden // 4), nn.ReLU(),
+                             nn.Linear(hidden // 4, outputs))
+    raise PartOptionError(f"grit: model.options.head must be mlp, linear or halving, got {kind!r}.")
 
 
 @register_model("grit")
@@ -100,7 +118,7 @@ class GRITModel(GraphModel):
                       options.clamp, options.degree_scaler, options.update_pairs)
             for _ in range(config.layers))
         self.pool = POOLS[config.pool]
-        self.head = build_head(info, config.hidden)
+        self.head = _head(options.head, info, config.hidden)
 
     def precompute_transforms(self) -> list[BaseTransform]:
         """The positional encoders' transforms and the pair encodings."""

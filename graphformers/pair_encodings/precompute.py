@@ -91,13 +91,14 @@ def _pair_task(task: Task, encodings: Sequence[PairEncoding]) -> dict[str, tuple
 
 
 def _in_graph_order(encoding: PairEncoding, tasks: Sequence[Task], results: Sequence[dict], num_graphs: int) -> dict[str, Tensor]:
-    indices: list[Tensor] = [torch.empty(2, 0, dtype=torch.long)] * num_graphs
-    values: list[Tensor] = [torch.empty(0, encoding.channels)] * num_graphs
+    """One encoding's pairs of every graph, concatenated in the input order (graphs without nodes: none)."""
+    indices: list[Tensor] = [torch.empty(2, 0, dtype=torch.long)] * (num_graphs + 1)
+    values: list[Tensor] = [torch.empty(0, encoding.channels)] * (num_graphs + 1)
     for task, result in zip(tasks, results):
         for member, index, value in zip(task.members.tolist(), *result[encoding.key]):
             indices[member], values[member] = index, value
     return {encoding.index_key: torch.cat(indices, dim=1), encoding.attr_key: torch.cat(values).float(),
-            count_key(encoding): torch.tensor([value.size(0) for value in values], dtype=torch.long)}
+            count_key(encoding): torch.tensor([value.size(0) for value in values[:-1]], dtype=torch.long)}
 
 
 def attach_pair_encodings(graphs: Sequence[Data], encodings: Sequence[PairEncoding], encoded: dict[str, Tensor]) -> None:
