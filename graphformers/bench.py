@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from graphformers.benchmarks import encoders, fullbatch, model, plots, scaling
+from graphformers.benchmarks import encoders, fullbatch, model, pairs, plots, scaling
 from graphformers.benchmarks.results import write_csv
 from graphformers.registry import MIXERS
 
@@ -71,6 +71,21 @@ def build_parser() -> argparse.ArgumentParser:
     full.add_argument("--quick", action="store_true",
                       help="hidden 16, one layer, one repeat, a 3-epoch Lightning run: a smoke test")
     full.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
+    pair_suite = suites.add_parser("pairs", help="pair-encoding precompute vs per graph; GRIT vs GPS training")
+    pair_suite.add_argument("--graphs", type=int, default=2000, help="graphs for the precompute (default: %(default)s)")
+    pair_suite.add_argument("--steps", type=int, default=17, help="RRWP steps (default: %(default)s, GRIT's Peptides-func)")
+    pair_suite.add_argument("--recipes", default=",".join(str(RECIPES / f"peptides-func-{name}.yaml") for name in ("gps", "grit")),
+                            help="comma-separated recipes to train side by side; ratios are to the first "
+                                 "(default: %(default)s)")
+    pair_suite.add_argument("--batch-size", type=int, default=16, help="graphs per training batch (default: %(default)s)")
+    pair_suite.add_argument("--num-batches", type=int, default=4, help="batches per timed pass (default: %(default)s)")
+    pair_suite.add_argument("--repeats", type=int, default=3, help="timed runs per method (default: %(default)s)")
+    pair_suite.add_argument("--workers", type=int, default=2,
+                            help="also time our precompute with this many workers when > 1 (default: %(default)s)")
+    pair_suite.add_argument("--root", default=None, help="data root (default: $GRAPHFORMERS_DATA, else ./datasets)")
+    pair_suite.add_argument("--quick", action="store_true",
+                            help="100 graphs, 8 steps, 2 batches of 2 graphs, one repeat: a smoke test")
+    pair_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
     return parser
 
 
@@ -83,6 +98,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         rows, columns, table, plot = _model(args), model.COLUMNS, model.markdown_table, plots.plot_model
     elif args.suite == "encoders":
         rows, columns, table, plot = _encoders(args), encoders.COLUMNS, encoders.markdown_table, plots.plot_encoders
+    elif args.suite == "pairs":
+        rows, columns, table, plot = _pairs(args), pairs.COLUMNS, pairs.markdown_table, plots.plot_pairs
     else:
         rows, columns, table, plot = _fullbatch(args), fullbatch.COLUMNS, fullbatch.markdown_table, plots.plot_fullbatch
     path = args.out / f"{args.suite}.csv"
@@ -124,6 +141,15 @@ def _fullbatch(args: argparse.Namespace) -> list[dict]:
         quick = ["model.hidden=16", "model.layers=1", *args.overrides]
         return fullbatch.run_fullbatch(recipes, quick, 1, 3)
     return fullbatch.run_fullbatch(recipes, args.overrides, args.repeats, args.trainer_epochs)
+
+
+def _pairs(args: argparse.Namespace) -> list[dict]:
+    recipes = [Path(name) for name in _names(args.recipes)]
+    if args.quick:
+        return (pairs.run_precompute(100, 8, 1, args.workers, args.root)
+                + pairs.run_training(recipes, 2, 2, 1, args.root))
+    return (pairs.run_precompute(args.graphs, args.steps, args.repeats, args.workers, args.root)
+            + pairs.run_training(recipes, args.batch_size, args.num_batches, args.repeats, args.root))
 
 
 def _names(text: str) -> list[str]:

@@ -100,3 +100,18 @@ def plot_fullbatch(rows: Sequence[dict], path: Path) -> None:
     axis.set_title("full-batch epoch on one graph", fontsize=10)
     axis.legend()
     _save(figure, path)
+
+
+def plot_pairs(rows: Sequence[dict], path: Path) -> None:
+    """Graphs/s of each precompute method and of each recipe's training, and training's peak memory."""
+    measured = _ok(rows)
+    precompute = [row for row in measured if row["part"] != "training"]
+    training = [row for row in measured if row["part"] == "training"]
+    figure, axes = plt.subplots(1, 3, figsize=(12, 4))
+    for axis, subset, key, title in ((axes[0], precompute, "graphs_per_s", "precompute (graphs/s)"),
+                                     (axes[1], training, "graphs_per_s", "training (graphs/s)"),
+                                     (axes[2], training, "peak_mib", "training peak memory (MiB)")):
+        axis.bar([row["method"] for row in subset], [row[key] for row in subset], color="tab:blue")
+        axis.set_title(title)
+        axis.tick_params(axis="x", rotation=20)
+    _save(figure, path)

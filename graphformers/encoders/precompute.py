@@ -62,24 +62,14 @@ class NodeEncoding(BaseTransform):
 
 
 @dataclass
-class Task:
-    """Same-size graphs computed together (dense), or one large graph (sparse).
-
-    Args:
-        edge_index (ndarray): ``[2, E]`` the graphs' edges, node ids local to each graph.
-        graph (ndarray): ``[E]`` each edge's graph, ``0 .. num_graphs - 1`` within the task.
-        num_graphs (int): graphs in the task.
-        num_nodes (int): nodes of each graph.
-        sparse (bool): a graph above the dense limit.
-        members (ndarray): ``[num_graphs]`` the graphs' positions in the input sequence.
-    """
+class _Task:
+    """Same-size graphs computed together (dense), or one large graph (sparse)."""
 
     edge_index: np.ndarray
     graph: np.ndarray
     num_graphs: int
     num_nodes: int
     sparse: bool
-    members: np.ndarray
 
 
 def encode_graphs(graphs: Sequence[Data], encodings: Sequence[NodeEncoding], dense_limit: int = DENSE_LIMIT,
@@ -98,7 +88,7 @@ def compute_node_encodings(graphs: Sequence[Data], encodings: Sequence[NodeEncod
     node_ptr = torch.cat([sizes.new_zeros(1), sizes.cumsum(0)])
     encoded: dict[str, Tensor] = {}
     for edges in dict.fromkeys(encoding.edges for encoding in encodings):
-        tasks, rows = plan_tasks([graph[edges] for graph in graphs], sizes, node_ptr, dense_limit)
+        tasks, rows = _plan([graph[edges] for graph in graphs], sizes, node_ptr, dense_limit)
         results = _run(tasks, [encoding for encoding in encodings if encoding.edges == edges], workers)
         for task_rows, result in zip(rows, results):
             for name, values in result.items():
@@ -117,17 +107,8 @@ def attach_node_encodings(graphs: Sequence[Data], encoded: dict[str, Tensor]) ->
             setattr(graph, name, rows)
 
 
-def plan_tasks(edge_sets: Sequence[Tensor], sizes: Tensor, node_ptr: Tensor, dense_limit: int,
-               chunk_elements: int = _CHUNK_ELEMENTS) -> tuple[list[Task], list[Tensor]]:
-    """Tasks over graphs sorted by size, and the output node rows each fills.
-
-    Args:
-        edge_sets (sequence of Tensor): each graph's ``[2, E_g]`` edges.
-        sizes (Tensor): ``[G]`` node counts.
-        node_ptr (Tensor): ``[G + 1]`` first output row of each graph (``cumsum`` of ``sizes``).
-        dense_limit (int): graphs above this many nodes get a sparse task each.
-        chunk_elements (int): most ``B * n * n`` entries one dense task stacks.
-    """
+def _plan(edge_sets: Sequence[Tensor], sizes: Tensor, node_ptr: Tensor, dense_limit: int) -> tuple[list[_Task], list[Tensor]]:
+    """Tasks over graphs (given by their ``[2, E]`` edges and sizes) sorted by size, and the output rows each fills."""
     edge_counts = torch.tensor([edges.size(1) for edges in edge_sets], dtype=torch.long)
     order = torch.argsort(sizes, stable=True)
     edge_index = torch.cat([edge_sets[i] for i in order.tolist()], dim=1) if len(edge_sets) else torch.empty(2, 0)
@@ -141,19 +122,18 @@ def plan_tasks(edge_sets: Sequence[Tensor], sizes: Tensor, node_ptr: Tensor, den
         if n > dense_limit:
             stop = start + 1
         else:
-            limit = start + max(1, chunk_elements // max(n * n, 1))
+            limit = start + max(1, _CHUNK_ELEMENTS // max(n * n, 1))
             stop = start + int((sorted_sizes[start:limit] == n).sum())
         if n > 0:
             members = order[start:stop]
             edges = slice(int(edge_ptr[start]), int(edge_ptr[stop]))
-            tasks.append(Task(edge_index[:, edges].numpy(), (edge_rank[edges] - start).numpy(), stop - start, n,
-                              n > dense_limit, members.numpy()))
+            tasks.append(_Task(edge_index[:, edges].numpy(), (edge_rank[edges] - start).numpy(), stop - start, n, n > dense_limit))
             rows.append((node_ptr[members][:, None] + torch.arange(n)).reshape(-1))
         start = stop
     return tasks, rows
 
 
-def _run(tasks: list[Task], encodings: list[NodeEncoding], workers: int) -> list[dict[str, np.ndarray]]:
+def _run(tasks: list[_Task], encodings: list[NodeEncoding], workers: int) -> list[dict[str, np.ndarray]]:
     """Dense tasks on ``workers`` threads (batched LAPACK/BLAS releases the GIL, and threads copy
     nothing); sparse tasks on ``workers`` forked processes (ARPACK's iteration is driven from
     Python and holds the GIL)."""
@@ -178,7 +158,7 @@ def _run(tasks: list[Task], encodings: list[NodeEncoding], workers: int) -> list
     return results
 
 
-def _run_task(task: Task, encodings: list[NodeEncoding]) -> dict[str, np.ndarray]:
+def _run_task(task: _Task, encodings: list[NodeEncoding]) -> dict[str, np.ndarray]:
     edge_index = torch.from_numpy(task.edge_index)
     result: dict[str, Tensor] = {}
     if task.sparse:

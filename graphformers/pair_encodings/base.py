@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Optional
 
+import torch
 from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.transforms import BaseTransform
+
+from graphformers.pair_encodings.distances import hop_distances
 
 
 class PairEncoding(BaseTransform):
@@ -23,7 +26,10 @@ class PairEncoding(BaseTransform):
     - ``data[key + "_attr"]`` ``[P, channels]`` float32: the encoding of the pair, read by target
       ``i`` about source ``j`` (for a random walk: from ``i`` to ``j``).
 
-    A pair not stored has the value :attr:`fill` in every channel. Recipes list encodings in
+    A pair not stored has the value :attr:`fill` in every channel. The precompute pads graphs of
+    similar size with isolated nodes to share one call, so the values between a graph's own
+    nodes must not depend on isolated nodes beside them (true of any encoding computed per
+    connected component). Recipes list encodings in
     ``model.pair_encodings`` (their options are the constructor's) and consumers (``model: grit``,
     ``mixer: {name: full, bias: spd}``) name them there. ``repr`` must name every option that
     changes the output: it keys the on-disk cache.
@@ -69,6 +75,14 @@ class PairEncoding(BaseTransform):
         self loops) -> ``[B, n, n, channels]`` float32, entry ``[b, i, j]`` the encoding of target
         ``i`` about source ``j``; pairs beyond :attr:`hops` must hold :attr:`fill`."""
         raise NotImplementedError
+
+    def stored_pairs(self, directed: Tensor, values: Tensor) -> Tensor:
+        """``[B, n, n]`` bool, which pairs of :meth:`dense`'s ``values`` ``[B, n, n, channels]`` are
+        stored: all when :attr:`hops` is None, else those within ``hops`` hops (breadth-first search;
+        an encoding may override this with a cheaper rule that picks the same pairs)."""
+        if self.hops is None:
+            return torch.ones(values.shape[:-1], dtype=torch.bool)
+        return hop_distances(directed) <= self.hops
 
     def forward(self, data: Data) -> Data:
         from graphformers.pair_encodings.precompute import encode_pairs

@@ -1,28 +1,26 @@
 """Compute pair encodings for many graphs at once, and attach them to the graphs.
 
-Graphs of equal size are stacked and share one batched dense call per encoding (as node
-encodings are, :mod:`graphformers.encoders.precompute`); each graph keeps the pairs its encoding
+Graphs of similar size are padded with isolated nodes to a common size, stacked, and share one
+batched dense call per encoding; each graph keeps the pairs among its own nodes that its encoding
 stores (within ``hops``, or all ``N^2``) as sparse ``(index [2, P], attr [P, channels])``.
 """
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
-import scipy.sparse as sp
 import torch
-from scipy.sparse.csgraph import shortest_path
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphformers.encoders.precompute import Task, plan_tasks
-from graphformers.encoders.spectral import dense_directed_adjacency, symmetrize
+from graphformers.encoders.spectral import dense_directed_adjacency
 from graphformers.pair_encodings.base import PairEncoding
 
-_PAIR_CHUNK_ELEMENTS = 1 << 19
-"""Most ``B * n * n`` pairs one dense task stacks (times the channels, in float64, while it works)."""
-_NO_DENSE_LIMIT = 1 << 62
+_CHUNK_ELEMENTS = 1 << 24
+"""Most values (``B * L * L * channels``, 64 MiB in float32) one dense task stacks: bounds memory, leaves stacks large."""
+PAD_RATIO = 1.25
+"""Graphs share a task (padded with isolated nodes) when the largest has at most this many times the smallest's nodes."""
 
 
 def count_key(encoding: PairEncoding) -> str:
@@ -30,13 +28,36 @@ def count_key(encoding: PairEncoding) -> str:
     return f"{encoding.key}_count"
 
 
-def hop_distances(directed: Tensor) -> Tensor:
-    """``[B, n, n]`` float64 hop distances on the undirected graphs of ``[B, n, n]`` directed
-    adjacencies (``inf`` between components), by breadth-first search (scipy, per graph: ``O(n E)``,
-    where distance by matrix products would cost ``O(n^3)`` per hop)."""
-    undirected = symmetrize(directed).numpy()
-    return torch.from_numpy(np.stack([shortest_path(sp.csr_matrix(graph), method="D", unweighted=True, directed=False)
-                                      for graph in undirected]).reshape(directed.shape))
+@dataclass
+class _Task:
+    """Graphs of similar size computed together, each padded to ``length`` nodes."""
+
+    members: list[int]
+    sizes: Tensor
+    edge_index: Tensor
+    graph: Tensor
+    length: int
+
+
+def _plan(edge_sets: Sequence[Tensor], sizes: Sequence[int], chunk_elements: int) -> list[_Task]:
+    """Tasks over the graphs with nodes, smallest first: a task's largest graph has at most
+    :data:`PAD_RATIO` times its smallest's nodes and the stack at most ``chunk_elements`` pairs.
+    Stacking graphs of similar (not only equal) size keeps stacks large on datasets whose sizes vary
+    (Peptides-func: 2,000 graphs have ~300 distinct sizes)."""
+    order = sorted((i for i, n in enumerate(sizes) if n > 0), key=lambda i: sizes[i])
+    tasks, members = [], []
+    for position, graph in enumerate(order + [None]):
+        if members and (graph is None or sizes[graph] > PAD_RATIO * sizes[members[0]]
+                        or (len(members) + 1) * sizes[graph] ** 2 > chunk_elements):
+            tasks.append(_Task(members, torch.tensor([sizes[m] for m in members]),
+                               torch.cat([edge_sets[m] for m in members], dim=1),
+                               torch.repeat_interleave(torch.arange(len(members)),
+                                                       torch.tensor([edge_sets[m].size(1) for m in members])),
+                               sizes[members[-1]]))
+            members = []
+        if graph is not None:
+            members.append(graph)
+    return tasks
 
 
 def compute_pair_encodings(graphs: Sequence[Data], encodings: Sequence[PairEncoding], workers: int = 0) -> dict[str, Tensor]:
@@ -48,15 +69,14 @@ def compute_pair_encodings(graphs: Sequence[Data], encodings: Sequence[PairEncod
     Args:
         graphs (sequence of Data): the graphs.
         encodings (sequence of PairEncoding): the encodings; their keys must differ.
-        workers (int): threads sharing the same-size stacks (batched BLAS releases the GIL).
+        workers (int): threads sharing the tasks (batched BLAS releases the GIL).
     """
-    sizes = torch.tensor([graph.num_nodes for graph in graphs], dtype=torch.long)
-    node_ptr = torch.cat([sizes.new_zeros(1), sizes.cumsum(0)])
+    sizes = [int(graph.num_nodes) for graph in graphs]
     encoded: dict[str, Tensor] = {}
     for edges in dict.fromkeys(encoding.edges for encoding in encodings):
         group = [encoding for encoding in encodings if encoding.edges == edges]
-        chunk = max(1, _PAIR_CHUNK_ELEMENTS // max(encoding.channels for encoding in group))
-        tasks, _ = plan_tasks([graph[edges] for graph in graphs], sizes, node_ptr, _NO_DENSE_LIMIT, chunk)
+        chunk = max(1, _CHUNK_ELEMENTS // max(encoding.channels for encoding in group))
+        tasks = _plan([graph[edges] for graph in graphs], sizes, chunk)
         if workers > 1 and len(tasks) > 1:
             with ThreadPoolExecutor(workers) as pool:
                 results = list(pool.map(lambda task: _pair_task(task, group), tasks))
@@ -67,35 +87,28 @@ def compute_pair_encodings(graphs: Sequence[Data], encodings: Sequence[PairEncod
     return encoded
 
 
-def _pair_task(task: Task, encodings: Sequence[PairEncoding]) -> dict[str, tuple[list[Tensor], list[Tensor]]]:
+def _pair_task(task: _Task, encodings: Sequence[PairEncoding]) -> dict[str, tuple[list[Tensor], list[Tensor]]]:
     """Per encoding, each graph of the task's ``([2, P] index, [P, channels] values)``."""
-    directed = dense_directed_adjacency(torch.from_numpy(task.edge_index), torch.from_numpy(task.graph),
-                                        task.num_graphs, task.num_nodes)
-    n = task.num_nodes
-    distances = None
+    directed = dense_directed_adjacency(task.edge_index, task.graph, len(task.members), task.length)
+    positions = torch.arange(task.length)
+    real = positions < task.sizes[:, None]  # [B, L]
     out = {}
     for encoding in encodings:
-        values = encoding.dense(directed)  # [B, n, n, channels]
-        if encoding.hops is None:
-            target, source = torch.arange(n).repeat_interleave(n), torch.arange(n).repeat(n)
-            index = torch.stack([source, target])
-            out[encoding.key] = ([index] * task.num_graphs, list(values.reshape(task.num_graphs, n * n, -1).unbind(0)))
-            continue
-        if distances is None:
-            distances = hop_distances(directed)
-        graph, target, source = (distances <= encoding.hops).nonzero(as_tuple=True)  # sorted by graph, target, source
-        counts = torch.bincount(graph, minlength=task.num_graphs).tolist()
+        values = encoding.dense(directed)  # [B, L, L, channels]
+        stored = encoding.stored_pairs(directed, values) & real[:, :, None] & real[:, None, :]
+        graph, target, source = stored.nonzero(as_tuple=True)  # sorted by graph, target, source
+        counts = torch.bincount(graph, minlength=len(task.members)).tolist()
         out[encoding.key] = (list(torch.stack([source, target]).split(counts, dim=1)),
                              list(values[graph, target, source].split(counts)))
     return out
 
 
-def _in_graph_order(encoding: PairEncoding, tasks: Sequence[Task], results: Sequence[dict], num_graphs: int) -> dict[str, Tensor]:
+def _in_graph_order(encoding: PairEncoding, tasks: Sequence[_Task], results: Sequence[dict], num_graphs: int) -> dict[str, Tensor]:
     """One encoding's pairs of every graph, concatenated in the input order (graphs without nodes: none)."""
     indices: list[Tensor] = [torch.empty(2, 0, dtype=torch.long)] * (num_graphs + 1)
     values: list[Tensor] = [torch.empty(0, encoding.channels)] * (num_graphs + 1)
     for task, result in zip(tasks, results):
-        for member, index, value in zip(task.members.tolist(), *result[encoding.key]):
+        for member, index, value in zip(task.members, *result[encoding.key]):
             indices[member], values[member] = index, value
     return {encoding.index_key: torch.cat(indices, dim=1), encoding.attr_key: torch.cat(values).float(),
             count_key(encoding): torch.tensor([value.size(0) for value in values[:-1]], dtype=torch.long)}

@@ -41,14 +41,28 @@ class RRWP(PairEncoding):
     def hops(self) -> int:
         return self.steps - 1
 
+    def stored_pairs(self, directed: Tensor, values: Tensor) -> Tensor:
+        """The pairs with a non-zero value: the same as those within ``steps - 1`` hops (at distance
+        ``d``, ``M^d[i, j] > 0``), read from the (non-negative) values instead of a search."""
+        return values.sum(dim=-1) > 0
+
     def dense(self, directed: Tensor) -> Tensor:
-        adjacency = symmetrize(directed)
+        """``M^k = M M^(k-1)`` for the whole stack at once, as one block-diagonal sparse ``M`` times the
+        stacked dense powers: ``O(B n^2 deg)`` per step where dense products cost ``O(B n^3)`` (on
+        Peptides, ~70x fewer multiplications), written in place into one ``[steps, B n, n]`` tensor.
+        In float32, as GRIT computes it (non-negative terms: no cancellation)."""
+        adjacency = symmetrize(directed).float()
+        graphs, n, _ = adjacency.shape
         degree = adjacency.sum(dim=-1, keepdim=True)
         walk = torch.where(degree > 0, adjacency / degree.clamp(min=1), torch.zeros_like(adjacency))
-        powers = [torch.eye(adjacency.size(-1), dtype=adjacency.dtype).expand_as(adjacency)]
-        while len(powers) < self.steps:
-            powers.append(walk if len(powers) == 1 else powers[-1] @ walk)
-        return torch.stack(powers, dim=-1).float()
+        graph, row, column = walk.nonzero(as_tuple=True)
+        block_diagonal = torch.sparse_coo_tensor(torch.stack([graph * n + row, graph * n + column]),
+                                                 walk[graph, row, column], (graphs * n, graphs * n)).to_sparse_csr()
+        powers = torch.empty(self.steps, graphs * n, n)
+        powers[0] = torch.eye(n).repeat(graphs, 1)
+        for k in range(1, self.steps):
+            torch.mm(block_diagonal, powers[k - 1], out=powers[k])
+        return powers.view(self.steps, graphs, n, n).permute(1, 2, 3, 0)  # channels-last view, no copy
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(steps={self.steps})"

@@ -6,7 +6,7 @@ from torch import Tensor
 
 from graphformers.errors import PartOptionError
 from graphformers.pair_encodings.base import PairEncoding
-from graphformers.pair_encodings.precompute import hop_distances
+from graphformers.pair_encodings.distances import hop_distances
 from graphformers.registry import register_pair_encoding
 
 
