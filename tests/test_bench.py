@@ -18,6 +18,9 @@ from graphformers.benchmarks.graphs import (EDGES_PER_NODE, GENERATED_LABELS, ge
                                             synthetic_graph)
 from graphformers.benchmarks.model import COLUMNS as MODEL_COLUMNS, GENERATED
 from graphformers.benchmarks.model_worker import build
+from graphformers.benchmarks.pairs import COLUMNS as PAIRS_COLUMNS, per_graph_rrwp
+from graphformers.pair_encodings import RRWP
+from graphformers.pair_encodings.precompute import encode_pairs
 from graphformers.recipe import ModelConfig, PartSpec
 from graphformers.benchmarks.scaling import COLUMNS, fitted_exponent, projected_seconds, run_scaling
 
@@ -142,3 +145,28 @@ def test_quick_fullbatch_run_times_each_part_of_an_epoch_on_minesweeper(tmp_path
         assert float(row["loop_overhead_ms"]) == pytest.approx(float(row["trainer_epoch_ms"]) - float(row["epoch_ms"]),
                                                                abs=0.3)
     assert "| recipe | path | epochs/s |" in done.stdout
+
+
+def test_quick_pairs_run_matches_the_per_graph_reference_and_trains_both_recipes(tmp_path, peptides_root):
+    done, rows = _quick_run("pairs", tmp_path, "--root", str(peptides_root))
+    assert list(rows[0]) == PAIRS_COLUMNS
+    precompute = [row for row in rows if row["part"].startswith("precompute")]
+    assert [row["method"] for row in precompute] == ["per-graph dense", "ours", "ours-workers2"]
+    assert all(row["status"] == "ok" and row["graph_set"] == "peptides-func" for row in precompute)
+    assert all(float(row["max_abs_diff"]) < 1e-5 for row in precompute[1:])
+    training = {row["method"]: row for row in rows if row["part"] == "training"}
+    assert set(training) == {"peptides-func-gps", "peptides-func-grit"}
+    for row in training.values():
+        assert float(row["seconds"]) > 0 and float(row["peak_mib"]) > 0 and math.isfinite(float(row["memory_ratio"]))
+    assert "| part | graphs | method |" in done.stdout
+
+
+def test_per_graph_rrwp_reference_equals_the_precompute():
+    from conftest import random_graph
+
+    graph = random_graph(11, edge_prob=0.2, seed=5)
+    index, values = per_graph_rrwp(graph, 6)
+    stored = graph.clone()
+    encode_pairs([stored], [RRWP(6)])
+    assert torch.equal(stored.rrwp_index, index)
+    torch.testing.assert_close(stored.rrwp_attr, values)

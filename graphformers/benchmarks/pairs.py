@@ -8,13 +8,14 @@ then timed ``repeats`` times in alternating order (median).
 
 ``training``: forward, loss, backward and AdamW step of recipes' models on the same Peptides-func
 validation batches (collated as training collates them, pair encodings included, before timing):
-seconds per batch and the peak memory training adds, side by side in one process.
+seconds per batch and the peak memory training adds, each recipe in a fresh process, one after the other.
 """
 from __future__ import annotations
 
-import dataclasses
+import json
 import statistics
-import time
+import subprocess
+import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -24,14 +25,13 @@ from torch_geometric.data import Data
 from graphformers.benchmarks.encoders import _time_alternating
 from graphformers.benchmarks.environment import environment
 from graphformers.benchmarks.graphs import molecule_like_graphs
-from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib
-from graphformers.data.datamodule import GraphDataModule, load_split_dataset
+from graphformers.data.datamodule import load_split_dataset
 from graphformers.data.raw_files import MissingDataError
 from graphformers.pair_encodings import RRWP
 from graphformers.pair_encodings.precompute import compute_pair_encodings
-from graphformers.recipe import DataConfig, load_recipe
-from graphformers.training.module import GraphTask
+from graphformers.recipe import DataConfig
 
+WORKER = "graphformers.benchmarks.pairs_worker"
 COLUMNS = ["suite", "part", "graph_set", "graphs", "nodes", "method", "seconds", "graphs_per_s", "speedup",
            "peak_mib", "memory_ratio", "max_abs_diff", "status", "device", "torch", "pyg", "threads", "commit"]
 
@@ -84,43 +84,24 @@ def run_precompute(count: int, steps: int, repeats: int, workers: int, root: Opt
 
 def run_training(recipes: Sequence[Path], batch_size: int, num_batches: int, repeats: int,
                  root: Optional[str]) -> list[dict]:
-    """One row per recipe: median seconds per batch over ``repeats`` passes, peak memory added; ratios to the first."""
+    """One row per recipe, each measured in a fresh process (``pairs_worker``): median seconds per
+    batch and the peak memory training added; speed and memory ratios are to the first recipe."""
     rows: list[dict] = []
     for path in recipes:
-        overrides = [f"data.batch_size={batch_size}"] + ([f"data.root={root}"] if root else [])
-        recipe = load_recipe(path, overrides)
-        datamodule = GraphDataModule(recipe.data, seed=0)
-        torch.manual_seed(0)
-        task = GraphTask(recipe.to_dict(), dataclasses.asdict(datamodule.info))
-        datamodule.set_precompute(task.model.precompute_transforms())
-        datamodule.splits.val = datamodule.splits.val[:batch_size * num_batches]
-        batches = list(datamodule.val_dataloader())
-        optimizer = torch.optim.AdamW(task.parameters(), lr=recipe.train.lr)
-        task.train()
-        device = torch.device("cpu")
-        _train_pass(task, optimizer, batches[:1])
-        before = resident_mib(device)
-        reset_peak(device)
-        passes = [_train_pass(task, optimizer, batches) for _ in range(repeats)]
-        seconds = statistics.median(passes) / len(batches)
-        rows.append({"suite": "pairs", "part": "training", "graph_set": f"{recipe.data.name} val batches",
-                     "graphs": sum(b.num_graphs for b in batches), "nodes": sum(b.num_nodes for b in batches),
-                     "method": recipe.name, "seconds": seconds, "graphs_per_s": batch_size / seconds,
-                     "peak_mib": peak_mib(device) - before, "status": "ok", **environment()})
+        command = [sys.executable, "-m", WORKER, str(path), str(batch_size), str(num_batches), str(repeats)]
+        done = subprocess.run(command + ([root] if root else []), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{WORKER} failed on {path}:\n{done.stderr[-2000:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        seconds = statistics.median(result["passes"]) / num_batches
+        rows.append({"suite": "pairs", "part": "training", "graph_set": f"{result['dataset']} val batches",
+                     "graphs": result["graphs"], "nodes": result["nodes"], "method": result["name"],
+                     "seconds": seconds, "graphs_per_s": batch_size / seconds, "peak_mib": result["peak_mib"],
+                     "status": "ok", **environment()})
     for row in rows:
         row["speedup"] = rows[0]["seconds"] / row["seconds"]
         row["memory_ratio"] = row["peak_mib"] / max(rows[0]["peak_mib"], 1e-9)
     return rows
-
-
-def _train_pass(task: GraphTask, optimizer: torch.optim.Optimizer, batches: list) -> float:
-    started = time.perf_counter()
-    for batch in batches:
-        loss = task.objective.loss(*task.predicted(task(batch), batch))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    return time.perf_counter() - started
 
 
 def markdown_table(rows: Sequence[dict]) -> str:

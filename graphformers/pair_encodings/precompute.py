@@ -17,8 +17,10 @@ from torch_geometric.data import Data
 from graphformers.encoders.spectral import dense_directed_adjacency
 from graphformers.pair_encodings.base import PairEncoding
 
-_CHUNK_ELEMENTS = 1 << 24
-"""Most values (``B * L * L * channels``, 64 MiB in float32) one dense task stacks: bounds memory, leaves stacks large."""
+_CHUNK_ELEMENTS = 1 << 22
+"""Most values (``B * L * L * channels``, 16 MiB in float32) one dense task stacks: large stacks, yet below
+glibc's largest mmap threshold (32 MiB), so the buffers are reused instead of mapped and faulted in
+again for every task (measured on 2,000 Peptides graphs: 2.0 s, against 2.6-3.4 s with 64 MiB)."""
 PAD_RATIO = 1.25
 """Graphs share a task (padded with isolated nodes) when the largest has at most this many times the smallest's nodes."""
 
