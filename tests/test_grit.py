@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch_geometric.data import Batch
 
-from conftest import NODE_FEATURES, permute_graph, random_graph, task_info
+from conftest import permute_graph, random_graph, task_info
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.errors import PartOptionError
 from graphformers.layers.grit import GRITAttention, GRITLayer

@@ -58,7 +58,7 @@ def _train(tmp_path: Path, imports: list[str], model: str, data: str, epochs: in
 
 
 def _train_with_plugin_parts(tmp_path: Path, imports: list[str]) -> None:
-    _train(tmp_path, imports, "{hidden: 32, layers: 2, mixer: gated-mean, encoders: [{name: degree, dim: 8}]}",
+    _train(tmp_path, imports, "{hidden: 32, layers: 2, mixer: gated-mean, encoders: [{name: inout-degree, dim: 8}]}",
            "{name: relay, batch_size: 32, options: {num_train: 400}}")
 
 
@@ -84,7 +84,7 @@ def test_list_command_in_a_fresh_process_finds_the_installed_plugin(tmp_path):
                           env={**os.environ, "PYTHONPATH": path}, cwd=REPO, timeout=300)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert any(line.split()[:1] == ["degree"] and line.endswith(f"[plugin {MODULE}]") for line in lines)
+    assert any(line.split()[:1] == ["inout-degree"] and line.endswith(f"[plugin {MODULE}]") for line in lines)
     assert any(line.split()[:1] == ["gated-mean"] and "gated projection" in line for line in lines)
     for kind in ("models:", "local blocks:", "mixers:", "positional encoders:", "feature encoders:", "datasets:"):
         assert kind in lines

@@ -1,4 +1,4 @@
-"""An example graphformers plugin: the ``gated-mean`` mixer, the ``degree`` positional encoding, the
+"""An example graphformers plugin: the ``gated-mean`` mixer, the ``inout-degree`` positional encoding, the
 ``sum-gate`` local block and the ``star-or-path`` dataset, one of each kind a plugin can add.
 
 Installed, its entry point (group ``graphformers.plugins``) makes every name usable in any recipe.
@@ -60,7 +60,7 @@ class Degrees(NodeEncoding):
         return "Degrees()"
 
 
-@register_positional_encoder("degree")
+@register_positional_encoder("inout-degree")
 class DegreePE(PositionalEncoder):
     """Log in/out-degrees of each node, linearly embedded to ``dim`` channels.
 
