@@ -39,6 +39,12 @@ def test_a_positional_encoding_named_as_a_feature_encoder_is_refused(tmp_path):
         load_recipe(QUICKSTART, ["model.node_encoder=rwse"])
 
 
+@pytest.mark.parametrize("override", ["model.layers=1000000", "model.hidden=200000", "model.ffn_ratio=100000000"])
+def test_a_model_too_large_to_train_is_refused_before_it_is_built(override):
+    with pytest.raises(RecipeError, match="could need up to .* GiB for weights, gradients and optimizer state"):
+        load_recipe(QUICKSTART, [override])
+
+
 def test_a_file_as_data_root_is_refused(capsys, tmp_path):
     line = _one_error_line(capsys, [QUICKSTART, f"data.root={REPO / 'README.md'}", f"train.out_dir={tmp_path}"])
     assert "is a file, not a folder" in line and "data.root" in line

@@ -58,6 +58,7 @@ def check_recipe(recipe: Recipe, origins: Mapping[str, str]) -> None:
     _check_combinations(recipe, origins)
     _check_data_root(recipe, origins)
     _check_published(recipe, origins)
+    _check_model_size(recipe, origins)
     _check_model_builds(recipe, origins)
 
 
@@ -203,6 +204,29 @@ def _check_published(recipe: Recipe, origins: Mapping[str, str]) -> None:
                           f"reported as one (0.8975, not 89.75); divide the published mean and std by 100.")
     if published.std is not None and not published.std >= 0:
         raise RecipeError(f"{where}: published.std must be >= 0 or null, got {published.std}.")
+
+
+TRAINING_BYTES_PER_WEIGHT = 16
+"""float32 weight, its gradient and AdamW's two moments."""
+
+
+def _check_model_size(recipe: Recipe, origins: Mapping[str, str]) -> None:
+    """Refuse, before building it, a model whose weights alone could not be trained in half this
+    machine's memory: a generous bound of ``(8 + 2 ffn_ratio) hidden^2`` weights per layer (local block,
+    mixer and FFN), over ``model.layers`` and any ``*layers`` count in ``model.options``."""
+    from graphformers.training.preflight import machine_memory_bytes
+
+    model = recipe.model
+    extra = [value for key, value in model.options.items()
+             if key.endswith("layers") and isinstance(value, int) and not isinstance(value, bool) and value > 0]
+    layers = model.layers + sum(extra)
+    needed = layers * (8 + 2 * model.ffn_ratio) * model.hidden ** 2 * TRAINING_BYTES_PER_WEIGHT
+    budget = machine_memory_bytes() // 2
+    if needed > budget:
+        raise RecipeError(f"{_section_sources(origins, 'model')}: model: {layers:,} layers of width {model.hidden:,} "
+                          f"(FFN ratio {model.ffn_ratio}) could need up to {needed / 2**30:,.0f} GiB for weights, "
+                          f"gradients and optimizer state, above the {budget / 2**30:,.1f} GiB (half of this machine's "
+                          f"memory) a model may take; lower model.hidden, model.layers or model.ffn_ratio.")
 
 
 def _check_model_builds(recipe: Recipe, origins: Mapping[str, str]) -> None:
