@@ -18,7 +18,7 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import GATConv
 
 from graphformers.data.task import TaskInfo
-from graphformers.errors import check_heads_divide
+from graphformers.errors import PartOptionError, check_heads_divide
 from graphformers.mixers.kernel_attention import per_graph_linear_attention
 from graphformers.models.base import GraphModel
 from graphformers.models.parts import build_feature, model_options, require_node_level
@@ -53,6 +53,9 @@ class PolynomialMix(nn.Module):
 
     def __init__(self, layers: int, hidden: int, beta: float) -> None:
         super().__init__()
+        if not (beta < 0 or 0 <= beta <= 1):
+            raise PartOptionError(f"polynormer: model.options.beta must be in [0, 1] (a fixed weight) or negative "
+                                  f"(learned), got {beta}.")
         self.learned = beta < 0
         if self.learned:
             self.raw = nn.Parameter(nn.init.xavier_normal_(torch.empty(layers, hidden)))
