@@ -137,7 +137,7 @@ def test_grit_refuses_a_local_block_a_mixer_a_missing_pair_encoding_and_huge_gra
 def _dense_bias_attention(mixer: FullAttention, x: torch.Tensor, distances: torch.Tensor) -> torch.Tensor:
     n, heads, d = x.size(0), mixer.heads, mixer.hidden // mixer.heads
     q, k, v = mixer.qkv(x).view(n, 3, heads, d).unbind(1)
-    scores = torch.einsum("ihd,jhd->hij", q, k) / math.sqrt(d) + mixer.bias_encoder(distances).permute(2, 0, 1)
+    scores = torch.einsum("ihd,jhd->hij", q, k) / math.sqrt(d) + mixer.bias_encoder.map(distances).permute(2, 0, 1)
     return mixer.out(torch.einsum("hij,jhd->ihd", torch.softmax(scores, dim=-1), v).reshape(n, -1))
 
 
@@ -159,7 +159,7 @@ def test_graphormer_bias_equals_the_dense_equation_and_a_zero_bias_changes_nothi
     plain = FullAttention(16, 4, dropout=0.0)
     plain.load_state_dict({k: v for k, v in mixer.state_dict().items() if not k.startswith("bias_encoder")})
     with torch.no_grad():
-        mixer.bias_encoder.weight.zero_()
+        mixer.bias_encoder.map.weight.zero_()
     torch.testing.assert_close(mixer(x, batch.batch, batch), plain(x, batch.batch, batch))
 
 

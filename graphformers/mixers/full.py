@@ -13,6 +13,7 @@ from graphformers.mixers.base import GlobalMixer, GraphTooLargeError
 from graphformers.mixers.size_groups import SizeBlock, blocks_of
 from graphformers.pair_encodings.all_pairs import AllPairs, all_pairs_of, pair_values
 from graphformers.pair_encodings.base import PairEncoding
+from graphformers.pair_encodings.value_encoder import PairValueEncoder
 from graphformers.registry import register_mixer
 
 
@@ -56,7 +57,7 @@ class FullAttention(GlobalMixer):
         self.qkv = nn.Linear(hidden, 3 * hidden)
         self.out = nn.Linear(hidden, hidden)
         self.bias_encoding: Optional[PairEncoding] = None
-        self.bias_encoder: Optional[nn.Module] = None
+        self.bias_encoder: Optional[PairValueEncoder] = None
 
     def use_pair_encodings(self, encodings: Mapping[str, PairEncoding]) -> None:
         """Build the bias's embedding (or linear map) of the pair encoding ``bias`` names."""
@@ -66,11 +67,9 @@ class FullAttention(GlobalMixer):
             raise PartOptionError(f"mixer full: bias {self.bias!r} reads the pair encoding {self.bias!r}, which "
                                   f"model.pair_encodings does not list; add {{name: {self.bias}}} there.")
         encoding = self.bias_encoding = encodings[self.bias]
-        if encoding.categories is not None:
-            self.bias_encoder = nn.Embedding(encoding.categories, self.heads)
-            nn.init.normal_(self.bias_encoder.weight, std=0.02)
-        else:
-            self.bias_encoder = nn.Linear(encoding.channels, self.heads)
+        self.bias_encoder = PairValueEncoder(encoding, self.heads, bias=True)
+        if self.bias_encoder.categorical:
+            nn.init.normal_(self.bias_encoder.map.weight, std=0.02)
 
     def check_graph_size(self, num_nodes: int) -> None:
         """Refuse graphs above ``max_nodes``: exact attention costs N^2 per head and layer (at 10^5
@@ -108,10 +107,7 @@ class FullAttention(GlobalMixer):
             raise PartOptionError(f"mixer full: bias {self.bias!r} needs its pair encoding: the model must call "
                                   f"use_pair_encodings before the first forward.")
         plan = all_pairs_of(data)
-        values = pair_values(data, self.bias_encoding, plan)
-        if isinstance(self.bias_encoder, nn.Embedding):
-            return plan, self.bias_encoder(values.long().squeeze(-1))
-        return plan, self.bias_encoder(values)
+        return plan, self.bias_encoder(pair_values(data, self.bias_encoding, plan))
 
     @staticmethod
     def _block_bias(block: SizeBlock, plan: AllPairs, pair_bias: Tensor) -> Tensor:

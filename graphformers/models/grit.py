@@ -20,6 +20,7 @@ from graphformers.models.gps import POOLS
 from graphformers.models.parts import (build_edge_features, build_feature, build_head, build_pair_encodings,
                                       build_positional, edge_features, model_options)
 from graphformers.pair_encodings.all_pairs import all_pairs_of, pair_values
+from graphformers.pair_encodings.value_encoder import PairValueEncoder
 from graphformers.recipe import ModelConfig, is_absent
 from graphformers.registry import register_model
 
@@ -105,12 +106,11 @@ class GRITModel(GraphModel):
         if feature_dim <= 0:
             raise PartOptionError(f"the positional encoders' dims leave no room in model.hidden ({config.hidden}).")
         self.node_encoder = build_feature(config.node_encoder or info.node_encoder, info.node_in, feature_dim)
-        categorical = self.encoding.categories is not None
-        self.pair_encoder = (nn.Embedding(self.encoding.categories, config.hidden) if categorical
-                             else nn.Linear(self.encoding.channels, config.hidden, bias=False))
-        self.diagonal_encoder = None if categorical else nn.Linear(self.encoding.channels, feature_dim, bias=False)
-        for linear in (self.pair_encoder, self.diagonal_encoder):
-            if isinstance(linear, nn.Linear):
+        self.pair_encoder = PairValueEncoder(self.encoding, config.hidden, bias=False)
+        self.diagonal_encoder = (None if self.pair_encoder.categorical
+                                 else nn.Linear(self.encoding.channels, feature_dim, bias=False))
+        if self.diagonal_encoder is not None:
+            for linear in (self.pair_encoder.map, self.diagonal_encoder):
                 nn.init.xavier_uniform_(linear.weight)
         self.edge_encoder, _ = build_edge_features(config, info, config.hidden)
         self.layers = nn.ModuleList(
@@ -140,12 +140,9 @@ class GRITModel(GraphModel):
             data = Batch.from_data_list([data])
         plan = all_pairs_of(data)
         values = pair_values(data, self.encoding, plan)  # [P, channels]
-        if self.diagonal_encoder is None:
-            pairs = self.pair_encoder(values.long().squeeze(-1))
-            x = self.node_encoder(data.x)
-        else:
-            pairs = self.pair_encoder(values)
-            x = self.node_encoder(data.x) + self.diagonal_encoder(values[plan.diagonal()])
+        pairs, x = self.pair_encoder(values), self.node_encoder(data.x)
+        if self.diagonal_encoder is not None:
+            x = x + self.diagonal_encoder(values[plan.diagonal()])
         if self.edge_encoder is not None:
             pairs = pairs.index_add(0, plan.positions(data.edge_index), edge_features(data, self.edge_encoder, None))
         x = torch.cat([x] + [encoder(data) for encoder in self.positional], dim=-1)

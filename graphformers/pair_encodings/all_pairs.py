@@ -22,6 +22,8 @@ from graphformers.pair_encodings.precompute import encode_pairs
 
 PLAN_KEY = "all_pairs"
 """Attribute of a :class:`~torch_geometric.data.Batch` holding its :class:`AllPairs` plan."""
+PLACED_KEY = "placed_pair_values"
+"""Attribute of a :class:`~torch_geometric.data.Batch` holding, by encoding key, its pair values placed on the plan."""
 
 
 class AllPairs(NamedTuple):
@@ -80,14 +82,20 @@ def all_pairs_of(data: Batch) -> AllPairs:
 
 def pair_values(data: Batch, encoding: PairEncoding, plan: AllPairs) -> Tensor:
     """``[P, channels]`` the encoding's values on every pair of the plan (:attr:`PairEncoding.fill`
-    where none is stored).
+    where none is stored), placed once per batch: every layer reading them gets the same tensor
+    (kept on the batch under :data:`PLACED_KEY`, by encoding key).
 
     Args:
         data (Batch): the batch, holding the encoding's ``index_key`` / ``attr_key`` attributes.
         encoding (PairEncoding): the encoding.
         plan (AllPairs): the batch's pairs.
     """
-    return plan.place(data[encoding.index_key], data[encoding.attr_key], encoding.fill)
+    if PLACED_KEY not in data:
+        data[PLACED_KEY] = {}
+    placed = data[PLACED_KEY]
+    if encoding.key not in placed:
+        placed[encoding.key] = plan.place(data[encoding.index_key], data[encoding.attr_key], encoding.fill)
+    return placed[encoding.key]
 
 
 class PairBatchCollater:

@@ -211,22 +211,22 @@ TRAINING_BYTES_PER_WEIGHT = 16
 
 
 def _check_model_size(recipe: Recipe, origins: Mapping[str, str]) -> None:
-    """Refuse, before building it, a model whose weights alone could not be trained in half this
-    machine's memory: a generous bound of ``(8 + 2 ffn_ratio) hidden^2`` weights per layer (local block,
+    """Refuse, before building it, a model whose weights alone could not be trained in the share of this
+    machine's memory a model may take (``preflight.MEMORY_SHARE``): a generous bound of ``(8 + 2 ffn_ratio) hidden^2`` weights per layer (local block,
     mixer and FFN), over ``model.layers`` and any ``*layers`` count in ``model.options``."""
-    from graphformers.training.preflight import machine_memory_bytes
+    from graphformers.training.preflight import MEMORY_SHARE, machine_memory_bytes
 
     model = recipe.model
     extra = [value for key, value in model.options.items()
              if key.endswith("layers") and isinstance(value, int) and not isinstance(value, bool) and value > 0]
     layers = model.layers + sum(extra)
     needed = layers * (8 + 2 * model.ffn_ratio) * model.hidden ** 2 * TRAINING_BYTES_PER_WEIGHT
-    budget = machine_memory_bytes() // 2
+    budget = int(machine_memory_bytes() * MEMORY_SHARE)
     if needed > budget:
         raise RecipeError(f"{_section_sources(origins, 'model')}: model: {layers:,} layers of width {model.hidden:,} "
                           f"(FFN ratio {model.ffn_ratio}) could need up to {needed / 2**30:,.0f} GiB for weights, "
-                          f"gradients and optimizer state, above the {budget / 2**30:,.1f} GiB (half of this machine's "
-                          f"memory) a model may take; lower model.hidden, model.layers or model.ffn_ratio.")
+                          f"gradients and optimizer state, above the {budget / 2**30:,.1f} GiB ({MEMORY_SHARE:.0%} of this "
+                          f"machine's memory) a model may take; lower model.hidden, model.layers or model.ffn_ratio.")
 
 
 def _check_model_builds(recipe: Recipe, origins: Mapping[str, str]) -> None:

@@ -19,9 +19,10 @@ from graphformers.pair_encodings.precompute import pair_memory_bytes
 from graphformers.recipe import Recipe, RecipeError
 
 FLOAT_BYTES = 4
-ENCODING_MEMORY_SHARE = 0.5
-"""Positional encodings may take at most this share of the machine's memory (they are held in memory
-for the whole run, and the precompute needs about as much again while it works)."""
+MEMORY_SHARE = 0.5
+"""The share of the machine's memory that one thing held for the whole run may take: the positional
+and pair encodings together (the precompute needs about as much again while it works), or a model's
+weights with their gradients and optimizer state (activations need room beside them)."""
 
 
 def machine_memory_bytes() -> int:
@@ -49,7 +50,7 @@ def check_before_training(datamodule: GraphDataModule, model: GraphModel, transf
     datamodule.validate()
     datamodule.check_batching()
     model.check_graph_size(datamodule.largest_graph_nodes())
-    budget = int(machine_memory_bytes() * ENCODING_MEMORY_SHARE)
+    budget = int(machine_memory_bytes() * MEMORY_SHARE)
     check_pair_memory(datamodule, transforms, budget - check_encoding_memory(datamodule, transforms, budget))
 
 

@@ -155,7 +155,7 @@ def _interrupted_message(trainer: pl.Trainer, checkpoints: Path) -> str:
     kept = (f"{last} (end of epoch {epoch - 1}): rerun the same command with --resume to continue from it; epoch "
             f"{epoch} is then repeated from its start, with the same batches and dropout, so the run ends exactly as "
             f"an uninterrupted one" if last.is_file() else
-            f"no finished epoch (rerun the command to start again)")
+            "no finished epoch (rerun the command to start again)")
     return (f"interrupted (Ctrl-C) in epoch {epoch}, at training step {trainer.global_step}. Kept: {kept}; and {moment} "
             f"(the weights of that moment, for inspection; resuming from it with --resume {moment} continues the "
             f"epoch's remaining step count from its first batches again, so it is not exact).")
