@@ -2,10 +2,10 @@
 
 The contract is :class:`graphformers.data.base.DatasetSpec`. Each dataset lives in its own module
 (``relay``, ``peptides``, ``zinc``, ``ogb_graphs``, ``ogb_nodes``, ``ogb_code2``, ``superpixels``, ``heterophilous``, ``planetoid``,
-``pcqm_contact``); importing this package registers them all.
+``pcqm_contact``), and the kinds given without code in ``custom``; importing this package registers them all.
 """
 from graphformers.data import (  # noqa: F401
-    heterophilous, ogb_code2, ogb_graphs, ogb_nodes, pcqm_contact, peptides, planetoid, relay, superpixels, zinc,
+    custom, heterophilous, ogb_code2, ogb_graphs, ogb_nodes, pcqm_contact, peptides, planetoid, relay, superpixels, zinc,
 )
 from graphformers.data.base import DatasetSpec, RawFile, data_root, register_dataset
 from graphformers.data.datamodule import GraphDataModule, load_split_dataset

@@ -140,6 +140,30 @@ class OGBEvaluatorMetric(torchmetrics.Metric):
         return torch.tensor(result[self.evaluator.eval_metric], dtype=torch.float)
 
 
+def _without_outputs(make: Callable[[], torchmetrics.Metric], outputs: int) -> torchmetrics.Metric:
+    """``make()``, for metrics that do not take the output count."""
+    return make()
+
+
+# functions of the output count, partials and not lambdas: ddp_spawn pickles the module into each process
+METRICS: dict[tuple[str, str], Callable[[int], torchmetrics.Metric]] = {
+    ("multiclass", "accuracy"): partial(torchmetrics.classification.MulticlassAccuracy, average="micro"),
+    ("multiclass", "f1"): partial(torchmetrics.classification.MulticlassF1Score, average="macro"),
+    ("binary", "auroc"): partial(_without_outputs, torchmetrics.classification.BinaryAUROC),
+    ("binary", "ap"): partial(_without_outputs, torchmetrics.classification.BinaryAveragePrecision),
+    ("multilabel", "ap"): partial(torchmetrics.classification.MultilabelAveragePrecision, average="macro",
+                                  ignore_index=MISSING_LABEL),
+    ("multilabel", "auroc"): partial(torchmetrics.classification.MultilabelAUROC, average="macro",
+                                     ignore_index=MISSING_LABEL),
+    ("regression", "mae"): partial(_without_outputs, torchmetrics.MeanAbsoluteError),
+    ("regression", "rmse"): partial(_without_outputs, partial(torchmetrics.MeanSquaredError, squared=False)),
+    # link level: the mean over graphs of per-graph reciprocal ranks (link_prediction.py)
+    ("binary", "mrr"): partial(_without_outputs, torchmetrics.MeanMetric),
+    ("binary", "mrr_filtered"): partial(_without_outputs, torchmetrics.MeanMetric),
+}
+"""``(task, metric)`` -> the torchmetrics metric for ``num_outputs`` outputs (tasks without an ``ogb`` Evaluator)."""
+
+
 def objective_for(info: TaskInfo) -> Objective:
     """The loss and metric for ``info.task`` / ``info.metric`` (``ogb``'s Evaluator where ``info.evaluator``)."""
     losses = {"multiclass": _multiclass_loss, "binary": _binary_loss, "multilabel": _multilabel_loss,
@@ -149,23 +173,11 @@ def objective_for(info: TaskInfo) -> Objective:
     if info.evaluator is not None:
         return Objective(losses[info.task], partial(OGBEvaluatorMetric, info.evaluator),
                          higher_is_better=higher_is_better(info.metric))
-    n = info.num_outputs
-    # partials, not lambdas: ddp_spawn pickles the module into each process
-    metrics: dict[tuple[str, str], Callable[[], torchmetrics.Metric]] = {
-        ("multiclass", "accuracy"): partial(torchmetrics.classification.MulticlassAccuracy, n, average="micro"),
-        ("multiclass", "f1"): partial(torchmetrics.classification.MulticlassF1Score, n, average="macro"),
-        ("binary", "auroc"): torchmetrics.classification.BinaryAUROC,
-        ("multilabel", "ap"): partial(torchmetrics.classification.MultilabelAveragePrecision,
-                                      n, average="macro", ignore_index=MISSING_LABEL),
-        ("regression", "mae"): torchmetrics.MeanAbsoluteError,
-        # link level: the mean over graphs of per-graph reciprocal ranks (link_prediction.py)
-        ("binary", "mrr"): torchmetrics.MeanMetric,
-        ("binary", "mrr_filtered"): torchmetrics.MeanMetric,
-    }
     key = (info.task, info.metric)
-    if key not in metrics:
-        raise ValueError(f"No metric {info.metric!r} for task {info.task!r}; supported: {sorted(metrics)}.")
-    return Objective(losses[info.task], metrics[key], higher_is_better=higher_is_better(info.metric))
+    if key not in METRICS:
+        raise ValueError(f"No metric {info.metric!r} for task {info.task!r}; supported: {sorted(METRICS)}.")
+    return Objective(losses[info.task], partial(METRICS[key], info.num_outputs),
+                     higher_is_better=higher_is_better(info.metric))
 
 
 def metric_inputs(task: str, output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:

@@ -1,0 +1,99 @@
+"""Graphs given without code -> a :class:`~graphformers.data.task.SplitDataset`: targets shaped,
+task inferred, features given where there are none, the split rule applied."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Optional, Sequence
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from graphformers.data.custom.inference import shape_targets, task_info
+from graphformers.data.custom.splits import column_split, random_split, scaffold_split
+from graphformers.data.task import SplitDataset
+from graphformers.errors import PartOptionError
+
+log = logging.getLogger(__name__)
+Indices = tuple[Tensor, Tensor, Tensor]
+
+
+def with_node_features(graph: Data) -> Data:
+    """``graph`` itself, given ``x = ones [N, 1]`` if it has no node features (TUDatasets such as IMDB-BINARY)."""
+    if graph.x is None:
+        graph.x = torch.ones(graph.num_nodes, 1)
+    return graph
+
+
+def split_rows(rule: str, count: int, fractions: Sequence[float], seed: int, smiles: Optional[Sequence[str]] = None,
+               labels: Optional[Sequence[object]] = None, column: str = "split") -> Indices:
+    """``(train, val, test)`` indices of ``count`` rows under ``rule``: ``random`` (fractions, seed),
+    ``scaffold`` (needs ``smiles``) or ``column`` (needs the column's ``labels``)."""
+    if rule == "random":
+        return random_split(count, fractions, seed)
+    if rule == "scaffold":
+        if smiles is None:
+            raise PartOptionError("split scaffold needs molecules (SMILES); use split: random or column.")
+        return scaffold_split(smiles, fractions)
+    if rule == "column":
+        if labels is None:
+            raise PartOptionError(f"split column: there is no column {column!r} (data.options.split_column).")
+        return column_split(labels, column)
+    raise PartOptionError(f"unknown split rule {rule!r}; use random, scaffold or column.")
+
+
+def graph_dataset(graphs: Sequence[Data], parts: Indices, task: Optional[str], metric: Optional[str],
+                  directory: Optional[Path], molecules: bool = False) -> SplitDataset:
+    """Graph-level splits of ``graphs`` (each ``y`` one row of targets) by the ``parts`` indices.
+
+    Args:
+        graphs (sequence of Data): every graph, each with ``y`` of its targets.
+        parts (tuple of Tensor): train, val and test indices into ``graphs``.
+        task (str, optional): ``data.options.task`` (None: inferred).
+        metric (str, optional): ``data.options.metric`` (None: the task's default).
+        directory (Path, optional): where the data lives (caches go beside it).
+        molecules (bool): OGB ``smiles2graph`` features.
+    """
+    if any(graph.y is None for graph in graphs):
+        raise PartOptionError("some graphs have no targets (y); every graph of a graph-level dataset needs its y.")
+    targets = torch.cat([graph.y.reshape(1, -1) for graph in graphs])
+    info, kind = task_info(graphs, targets, "graph", task, metric, molecules)
+    shaped = [with_node_features(graph.clone()) for graph in graphs]
+    for graph in shaped:
+        graph.y = shape_targets(graph.y, kind, "graph")
+    train, val, test = ([shaped[i] for i in part.tolist()] for part in parts)
+    log.info("%d / %d / %d graphs; task %s, %d outputs, metric %s", len(train), len(val), len(test), info.task,
+             info.num_outputs, info.metric)
+    return SplitDataset(train, val, test, info, directory=directory)
+
+
+def node_dataset(graph: Data, masks: tuple[Tensor, Tensor, Tensor], task: Optional[str], metric: Optional[str],
+                 directory: Optional[Path]) -> SplitDataset:
+    """Node-level splits of one graph (``y [N]`` or ``[N, columns]``) by boolean node ``masks`` ``[N]``.
+
+    Args:
+        graph (Data): the graph.
+        masks (tuple of Tensor): train, val and test node masks.
+        task (str, optional): ``data.options.task`` (None: inferred).
+        metric (str, optional): ``data.options.metric`` (None: the task's default).
+        directory (Path, optional): where the data lives.
+    """
+    if graph.y is None or graph.y.size(0) != graph.num_nodes:
+        raise PartOptionError("a node-level graph needs y with one row per node.")
+    graph = with_node_features(Data(x=graph.x, edge_index=graph.edge_index, y=graph.y, num_nodes=graph.num_nodes))
+    labelled = masks[0] | masks[1] | masks[2]
+    y = graph.y if graph.y.dim() > 1 else graph.y.view(-1, 1)
+    info, kind = task_info([graph], y[labelled], "node", task, metric)
+    graph.y = shape_targets(graph.y, kind, "node")
+    log.info("%d / %d / %d nodes; task %s, %d outputs, metric %s", *(int(m.sum()) for m in masks), info.task,
+             info.num_outputs, info.metric)
+    return SplitDataset.of_one_graph(graph, masks, info, directory=directory)
+
+
+def masks_of(parts: Indices, num_nodes: int) -> tuple[Tensor, Tensor, Tensor]:
+    """Boolean ``[N]`` masks of ``(train, val, test)`` node indices."""
+    masks = tuple(torch.zeros(num_nodes, dtype=torch.bool) for _ in parts)
+    for mask, part in zip(masks, parts):
+        mask[part] = True
+    return masks  # type: ignore[return-value]
