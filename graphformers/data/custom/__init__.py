@@ -2,4 +2,4 @@
 ``graphs-file`` and ``edge-list``, each with a split rule (:mod:`~graphformers.data.custom.splits`)
 and its task inferred from the targets (:mod:`~graphformers.data.custom.inference`). The dataset
 contract they follow is :class:`graphformers.data.base.DatasetSpec`."""
-from graphformers.data.custom import pyg_class, smiles_csv  # noqa: F401
+from graphformers.data.custom import edge_list, graphs_file, pyg_class, smiles_csv  # noqa: F401

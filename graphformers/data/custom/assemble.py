@@ -91,6 +91,13 @@ def node_dataset(graph: Data, masks: tuple[Tensor, Tensor, Tensor], task: Option
     return SplitDataset.of_one_graph(graph, masks, info, directory=directory)
 
 
+def joined(parts: Sequence[Sequence[Data]]) -> tuple[list[Data], Indices]:
+    """Three lists of graphs (train, val, test) as one list and each part's indices into it."""
+    graphs = [graph for part in parts for graph in part]
+    ends = torch.tensor([len(part) for part in parts]).cumsum(0).tolist()
+    return graphs, tuple(torch.arange(start, end) for start, end in zip([0] + ends[:2], ends))  # type: ignore[return-value]
+
+
 def masks_of(parts: Indices, num_nodes: int) -> tuple[Tensor, Tensor, Tensor]:
     """Boolean ``[N]`` masks of ``(train, val, test)`` node indices."""
     masks = tuple(torch.zeros(num_nodes, dtype=torch.bool) for _ in parts)

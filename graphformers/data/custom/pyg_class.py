@@ -7,12 +7,11 @@ import inspect
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-import torch
 import torch_geometric.datasets
 from torch_geometric.data import Dataset
 
 from graphformers.data.base import register_dataset
-from graphformers.data.custom.assemble import graph_dataset, masks_of, node_dataset, split_rows
+from graphformers.data.custom.assemble import graph_dataset, joined, masks_of, node_dataset, split_rows
 from graphformers.data.raw_files import MissingDataError
 from graphformers.data.task import SplitDataset
 from graphformers.errors import PartOptionError
@@ -96,10 +95,8 @@ def pyg_dataset(root: str, split: Literal["own", "random", "scaffold"] = "own", 
     _check_arguments(cls, arguments)
     directory = Path(root) / cls.__name__
     if split == "own" and (parts := _own_split(cls, directory, arguments)) is not None:
-        graphs = [graph for part in parts for graph in part]
-        ends = [len(parts[0]), len(parts[0]) + len(parts[1]), len(graphs)]
-        indices = tuple(torch.arange(start, end) for start, end in zip([0] + ends[:2], ends))
-        return graph_dataset(graphs, indices, task, metric, directory)  # type: ignore[arg-type]
+        graphs, indices = joined(parts)
+        return graph_dataset(graphs, indices, task, metric, directory)
     dataset = _instantiate(cls, directory, arguments)
     graphs = [dataset[i] for i in range(len(dataset))]
     first = graphs[0]
