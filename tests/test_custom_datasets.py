@@ -2,6 +2,7 @@
 files in ``../shared/data``: published sizes, split rules, inferred tasks, and bad input refused."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from graphformers.data.custom.inference import infer_task, pick_metric
 from graphformers.data.custom.splits import random_split, scaffold_split
 from graphformers.data.datamodule import load_split_dataset
 from graphformers.errors import PartOptionError
-from graphformers.recipe import DataConfig, load_recipe
+from graphformers.recipe import DataConfig, RecipeError, load_recipe
 from graphformers.training.runner import run
 from conftest import epoch_values
 
@@ -202,3 +203,19 @@ def test_a_recipe_trains_on_a_pyg_dataset(custom_root, tmp_path):
     losses = epoch_values(result.metrics_csv, "train/loss")
     assert losses[3] < losses[0]
     assert result.metric == "accuracy" and 0 <= result.test_value <= 1
+
+
+def test_the_readmes_own_data_examples_are_valid_recipes(tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("<!-- your-data -->", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```yaml\n(.+?)\n```", section, re.S)
+    assert [re.search(r"name: ([\w-]+)", block).group(1) for block in blocks] == [
+        "pyg", "smiles-csv", "graphs-file", "edge-list"]
+    for index, block in enumerate(blocks):
+        recipe_file = tmp_path / f"example{index}.yaml"
+        recipe_file.write_text(block + "\n")
+        assert load_recipe(recipe_file).data.name in block  # its options pass the dataset's option checks
+    misspelled = tmp_path / "misspelled.yaml"
+    misspelled.write_text(blocks[1].replace("skip_invalid", "skip_invalids") + "\n")
+    with pytest.raises(RecipeError, match="has no option 'skip_invalids'. Did you mean 'skip_invalid'"):
+        load_recipe(misspelled)
