@@ -10,7 +10,7 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
-from graphformers.recipe import load_recipe
+from graphformers.recipe import RecipeError, load_recipe
 from graphformers.registry import MIXERS
 from graphformers.training.module import GraphTask
 from graphformers.training.runner import run
@@ -220,3 +220,21 @@ def test_weight_decay_is_an_l2_term_with_adam_and_decoupled_with_adamw(optimizer
         torch.testing.assert_close((before - weight.detach()).abs(), torch.full_like(before, 0.01), rtol=1e-3, atol=1e-6)
     else:
         torch.testing.assert_close(weight.detach(), before * (1 - 0.01 * 0.5))
+
+
+def test_tensorboard_logger_writes_beside_the_csv_and_a_missing_extra_is_one_line(tmp_path, monkeypatch):
+    recipe = load_recipe(QUICKSTART, [*SMALL_DATA, "data.options.num_train=64", f"train.out_dir={tmp_path}",
+                                      "train.max_epochs=1", "train.progress_bar=false", "model.layers=1",
+                                      "train.loggers=[csv, tensorboard]"])
+    result = run(recipe)
+    assert epoch_values(result.metrics_csv, "train/loss")
+    events = list((result.run_dir / "tensorboard").glob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 0
+    from graphformers.training import loggers
+
+    monkeypatch.setattr(loggers.importlib.util, "find_spec", lambda name: None)
+    for name in ("wandb", "mlflow", "tensorboard"):
+        with pytest.raises(RecipeError, match=rf"train.loggers: {name} needs the .* pip install 'graphformers\[{name}\]'"):
+            load_recipe(QUICKSTART, [f"train.loggers=[{name}]"])
+    with pytest.raises(RecipeError, match="Did you mean 'mlflow'"):
+        load_recipe(QUICKSTART, ["train.loggers=[mlfow]"])

@@ -59,6 +59,7 @@ def check_recipe(recipe: Recipe, origins: Mapping[str, str]) -> None:
     _check_data_root(recipe, origins)
     _check_published(recipe, origins)
     _check_model_size(recipe, origins)
+    _check_loggers(recipe, origins)
     _check_model_builds(recipe, origins)
 
 
@@ -227,6 +228,16 @@ def _check_model_size(recipe: Recipe, origins: Mapping[str, str]) -> None:
                           f"(FFN ratio {model.ffn_ratio}) could need up to {needed / 2**30:,.0f} GiB for weights, "
                           f"gradients and optimizer state, above the {budget / 2**30:,.1f} GiB ({MEMORY_SHARE:.0%} of this "
                           f"machine's memory) a model may take; lower model.hidden, model.layers or model.ffn_ratio.")
+
+
+def _check_loggers(recipe: Recipe, origins: Mapping[str, str]) -> None:
+    """Each logger in ``train.loggers`` has its package installed (the error names the extra)."""
+    from graphformers.training.loggers import missing_logger_package
+
+    for name in recipe.train.loggers:
+        reason = missing_logger_package(name)
+        if reason:
+            raise RecipeError(f"{source(origins, 'train.loggers')}: {reason}")
 
 
 def _check_model_builds(recipe: Recipe, origins: Mapping[str, str]) -> None:

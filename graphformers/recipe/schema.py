@@ -125,6 +125,8 @@ class TrainConfig:
     """where runs are written; null: runs/<recipe name>"""
     progress_bar: bool = True
     """show Lightning's progress bar and model summary"""
+    loggers: list[Literal["csv", "tensorboard", "wandb", "mlflow"]] = field(default_factory=lambda: ["csv"])
+    """experiment loggers; the run's metrics.csv is always written; tensorboard, wandb, mlflow: pip install 'graphformers[<name>]'"""
     limit_batches: Optional[int] = None
     """smoke runs: at most this many batches per epoch and split"""
     on_nonfinite_loss: Literal["stop", "skip"] = "stop"

@@ -19,7 +19,8 @@ from graphformers.data.datamodule import GraphDataModule
 from graphformers.errors import GraphformersError, PartOptionError
 from graphformers.recipe import Recipe, RecipeError, TrainConfig
 from graphformers.training.checkpointing import AtomicCheckpointIO, EpochSeeder, InterruptCheckpoint
-from graphformers.training.logging import EpochTimer, ResumableCSVLogger
+from graphformers.training.loggers import build_loggers
+from graphformers.training.logging import EpochTimer
 from graphformers.training.module import GraphTask, NonFiniteLossError
 from graphformers.training.preflight import check_before_training, check_trainer
 
@@ -97,7 +98,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
             strategy=_strategy(train), precision=train.precision, sync_batchnorm=train.sync_batchnorm,
             use_distributed_sampler=False,  # GlobalBatchSampler splits batches across processes (exactly once)
             gradient_clip_val=train.gradient_clip, deterministic=True,
-            logger=ResumableCSVLogger(save_dir=str(run_dir.parent), name="", version=run_dir.name),
+            logger=build_loggers(train.loggers, run_dir, recipe.name),
             callbacks=[best, last, InterruptCheckpoint(checkpoints), EpochSeeder(train.seed), EpochTimer(), *callbacks],
             plugins=[AtomicCheckpointIO()],
             enable_progress_bar=train.progress_bar, enable_model_summary=train.progress_bar,
