@@ -3,6 +3,10 @@
 Parts register by name; import this package and use ``register_mixer`` etc. to add your own
 (each kind's contract is the base class in its folder's ``base.py``).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from graphformers.registry import (
     register_feature_encoder, register_local, register_mixer, register_model, register_pair_encoding,
     register_positional_encoder,
@@ -10,6 +14,23 @@ from graphformers.registry import (
 from graphformers import data, encoders, layers, local, mixers, models, pair_encodings  # noqa: F401  (registers built-ins)
 from graphformers.data.base import register_dataset
 
-__all__ = ["register_dataset", "register_feature_encoder", "register_local", "register_mixer", "register_model",
+if TYPE_CHECKING:  # the training stack is imported on use
+    from graphformers.prediction import Predictor
+
+
+
+def load(checkpoint: str) -> Predictor:
+    """A trained model from its checkpoint, ready to predict: ``graphformers.load(ckpt).predict(graphs)``
+    (:class:`~graphformers.prediction.Predictor`).
+
+    Args:
+        checkpoint (str): a ``.ckpt`` written by a graphformers run.
+    """
+    from graphformers.prediction import Predictor as TrainedPredictor
+
+    return TrainedPredictor.from_checkpoint(checkpoint)
+
+
+__all__ = ["load", "register_dataset", "register_feature_encoder", "register_local", "register_mixer", "register_model",
            "register_pair_encoding", "register_positional_encoder"]
 __version__ = "0.1.0"

@@ -44,11 +44,11 @@ class GraphDataModule(pl.LightningDataModule):
     """Loads a dataset's splits eagerly (so its :class:`TaskInfo` can shape the model), then
     applies the model's precompute transforms once to every graph before training."""
 
-    def __init__(self, config: DataConfig, seed: int = 0) -> None:
+    def __init__(self, config: DataConfig, seed: int = 0, splits: Optional[SplitDataset] = None) -> None:
         super().__init__()
         self.config = config
         self.seed = seed
-        self.splits = load_split_dataset(config)
+        self.splits = load_split_dataset(config) if splits is None else splits
         self.precompute: list[BaseTransform] = []
         self._structure = Compose([])
         self._prepared: dict[str, Sequence[Data]] = {}
@@ -296,6 +296,10 @@ class GraphDataModule(pl.LightningDataModule):
     def test_dataloader(self) -> torch.utils.data.DataLoader:
         """Test batches in fixed order (node partitions: one fixed random draw)."""
         return self._loader(self.split("test"), self._evaluation_order)
+
+    def predict_dataloader(self) -> torch.utils.data.DataLoader:
+        """The test split's batches in order (predictions for new graphs give them as the test split)."""
+        return self.test_dataloader()
 
     @property
     def _evaluation_order(self) -> Order:

@@ -27,7 +27,7 @@ from ogb.graphproppred import PygGraphPropPredDataset
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphformers.data.ogb_graphs import PYG_SAFE_GLOBALS
+from graphformers.data.ogb_graphs import pyg_safe_globals
 from graphformers.data.base import RawFile, register_dataset
 from graphformers.data.raw_files import ensure_via_library
 from graphformers.data.task import SplitDataset, TaskInfo
@@ -82,7 +82,7 @@ def ogbg_code2(root: str, download: bool = True) -> SplitDataset:
         download (bool, optional): fetch missing raw files. (default: :obj:`True`)
     """
     directory = Path(root) / "ogbg_code2"
-    with torch.serialization.safe_globals(PYG_SAFE_GLOBALS):
+    with pyg_safe_globals():
         ensure_via_library(NAME, Path(root), directory, lambda: PygGraphPropPredDataset(NAME, root), download)
         dataset = PygGraphPropPredDataset(NAME, root)
         split = dataset.get_idx_split()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import torch
 from ogb.graphproppred import PygGraphPropPredDataset
+from torch_geometric.data import Data
 from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
 from torch_geometric.data.storage import GlobalStorage
 
@@ -28,9 +29,18 @@ DATASETS = {
     "ogbg-molpcba": (replace(MOLECULE, task="multilabel", num_outputs=128, metric="ap", evaluator="ogbg-molpcba"),
                      "http://snap.stanford.edu/ogb/data/graphproppred/csv_mol_download/pcba.zip"),
 }
-PYG_SAFE_GLOBALS = [DataEdgeAttr, DataTensorAttr, GlobalStorage]
-"""PyG classes inside OGB's processed files: ``ogb`` loads them with a bare ``torch.load``, which
-torch >= 2.6 runs with ``weights_only=True``; allow-listing these keeps that safe mode working."""
+PYG_SAFE_GLOBALS = [Data, DataEdgeAttr, DataTensorAttr, GlobalStorage]
+"""PyG classes inside saved graphs and OGB's processed files: ``ogb`` loads them with a bare
+``torch.load``, which torch >= 2.6 runs with ``weights_only=True``; allow-listing these keeps that
+safe mode working."""
+
+
+def pyg_safe_globals() -> torch.serialization.safe_globals:
+    """A context allowing :data:`PYG_SAFE_GLOBALS` in ``weights_only`` loads. Only the ones not yet
+    allowed are listed: leaving the context removes what it listed, and PyG allows ``Data`` for the
+    whole process on import (removing it broke every later load of PyG's processed files)."""
+    allowed = torch.serialization.get_safe_globals()
+    return torch.serialization.safe_globals([cls for cls in PYG_SAFE_GLOBALS if cls not in allowed])
 
 
 
@@ -49,7 +59,7 @@ def load_ogb_molecules(name: str, root: str, download: bool) -> SplitDataset:
     (``ogb`` asks on stdin about a folder without a release file; we report missing files instead)."""
     info, _ = DATASETS[name]
     directory = Path(root) / name.replace("-", "_")
-    with torch.serialization.safe_globals(PYG_SAFE_GLOBALS):
+    with pyg_safe_globals():
         ensure_via_library(name, Path(root), directory, lambda: PygGraphPropPredDataset(name, root), download)
         dataset = PygGraphPropPredDataset(name, root)
         split = dataset.get_idx_split()

@@ -19,7 +19,7 @@ import torch
 from ogb.nodeproppred import PygNodePropPredDataset
 from torch_geometric.utils import is_undirected, to_undirected
 
-from graphformers.data.ogb_graphs import PYG_SAFE_GLOBALS
+from graphformers.data.ogb_graphs import pyg_safe_globals
 from graphformers.data.base import RawFile, register_dataset
 from graphformers.data.raw_files import ensure_via_library
 from graphformers.data.task import SplitDataset, TaskInfo
@@ -51,7 +51,7 @@ def load_ogb_nodes(name: str, root: str, download: bool) -> SplitDataset:
     through ``ogb`` only into an absent folder (``ogb`` asks on stdin about an incomplete one)."""
     info, _, _ = DATASETS[name]
     directory = Path(root) / name.replace("-", "_")
-    with torch.serialization.safe_globals(PYG_SAFE_GLOBALS):
+    with pyg_safe_globals():
         ensure_via_library(name, Path(root), directory, lambda: PygNodePropPredDataset(name, root), download)
         dataset = PygNodePropPredDataset(name, root)
         split = dataset.get_idx_split()

@@ -2,7 +2,7 @@
 and a fix instead of as NaN losses or an index error deep inside a scatter."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -19,11 +19,16 @@ class DataValidationError(GraphformersError, ValueError):
     """A graph that cannot be trained on; the message names the split, the graph and the fix."""
 
 
-def validate_graphs(graphs: Sequence[Data], info: TaskInfo, split: str) -> None:
+FIX_TASK_INFO = "fix the dataset's task info"
+FIX_WIDTH = "make the dataset's TaskInfo and its graphs agree"
+
+
+def validate_graphs(graphs: Sequence[Data], info: TaskInfo, split: str, fix: Optional[str] = None) -> None:
     """Raise :class:`DataValidationError` for the first problem found in ``graphs``:
     NaN/inf node or edge features, non-finite targets (NaN is allowed where it marks a missing
     multilabel entry), edge indices outside ``[0, num_nodes)``, or feature widths (or category ids)
-    that do not fit the task's feature encoders."""
+    that do not fit the task's feature encoders (``fix``: the advice for those, where the graphs,
+    not the task, are to change)."""
     for index, graph in enumerate(graphs):
         where = f"{split} graph {index}"
         _check_edges(graph, where)
@@ -33,7 +38,7 @@ def validate_graphs(graphs: Sequence[Data], info: TaskInfo, split: str) -> None:
             if values is None or encoder is None:
                 continue
             _check_finite(values, f"{where}: {name}", "features")
-            _check_width(values, encoder, expected, f"{where}: {name}")
+            _check_width(values, encoder, expected, f"{where}: {name}", fix)
         target = graph.get("y")
         if isinstance(target, Tensor) and target.is_floating_point():
             finite = torch.isfinite(target) | (torch.isnan(target) if info.task == "multilabel" else False)
@@ -60,16 +65,16 @@ def _check_finite(values: Tensor, what: str, kind: str) -> None:
                                       f"impute or drop them before training.")
 
 
-def _check_width(values: Tensor, encoder: str, expected: int, what: str) -> None:
+def _check_width(values: Tensor, encoder: str, expected: int, what: str, fix: Optional[str] = None) -> None:
     if encoder in CATEGORY_ENCODERS:
         if values.numel() and (int(values.min()) < 0 or int(values.max()) >= expected):
             raise DataValidationError(f"{what} holds category ids up to {int(values.max())}, but the {encoder!r} encoder "
-                                      f"has {expected} categories (ids 0..{expected - 1}); fix the dataset's task info.")
+                                      f"has {expected} categories (ids 0..{expected - 1}); {fix or FIX_TASK_INFO}.")
         return
     width = values.size(-1) if values.dim() > 1 else 1
     if width != expected:
         raise DataValidationError(f"{what} has {width} features per row, but the {encoder!r} encoder expects {expected}; "
-                                  f"make the dataset's TaskInfo and its graphs agree.")
+                                  f"{fix or FIX_WIDTH}.")
 
 
 def _first_bad(values: Tensor, good: Tensor) -> str:

@@ -172,6 +172,29 @@ class GraphTask(pl.LightningModule):
             metric.update(*metric_inputs(self.info.task, output, target))
         self.log(f"{stage}/{self.info.metric}", metric, prog_bar=True, batch_size=batch.num_graphs)
 
+    def predict_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
+        """Predictions for the scored graphs or nodes of ``batch`` (:meth:`probabilities`)."""
+        output = self.model(batch, chunk=FULL_GRAPH_CHUNK) if self.recipe.data.evaluate == "full_graph" else self(batch)
+        if "target_mask" in batch:
+            output = output[batch.target_mask]
+        return self.probabilities(output)
+
+    def probabilities(self, output: torch.Tensor) -> torch.Tensor:
+        """The model's raw outputs as predictions: class probabilities (softmax; per position for
+        sequences), label probabilities (sigmoid) for binary and multilabel tasks, the values themselves
+        for regression (targets are not rescaled in training, so these are in the targets' units).
+
+        Args:
+            output (Tensor): ``[rows, outputs]`` (``[rows, length * vocabulary]`` for sequences).
+        """
+        if self.info.task == "multiclass":
+            return output.softmax(dim=-1)
+        if self.info.task == "sequence":
+            return output.view(output.size(0), self.info.sequence_length, -1).softmax(dim=-1)
+        if self.info.task in ("binary", "multilabel"):
+            return output.sigmoid()
+        return output
+
     def predicted(self, model_output: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """``(prediction, target)`` the loss and the metric compare: scored nodes or graphs, or for link-level
         tasks the scores of the positive pairs and of freshly sampled negatives.

@@ -11,7 +11,7 @@ from torch_geometric.data import Data
 from graphformers.data.base import register_dataset
 from graphformers.data.custom.assemble import graph_dataset, joined, split_rows
 from graphformers.data.custom.smiles_csv import resolve
-from graphformers.data.ogb_graphs import PYG_SAFE_GLOBALS
+from graphformers.data.ogb_graphs import pyg_safe_globals
 from graphformers.data.task import SplitDataset
 from graphformers.errors import PartOptionError
 
@@ -22,7 +22,7 @@ SPLIT_FILES = ("train.pt", "val.pt", "test.pt")
 def load_graphs(path: Path) -> list[Data]:
     """The graphs of one file: a ``Data`` or a list (or tuple) of them, loaded without running code."""
     try:
-        with torch.serialization.safe_globals([Data] + PYG_SAFE_GLOBALS):
+        with pyg_safe_globals():
             loaded = torch.load(path, weights_only=True)
     except Exception as error:  # noqa: BLE001 -- torch's unpickling errors have no common type
         raise PartOptionError(f"{path}: cannot be read as saved PyG graphs ({type(error).__name__}: "
