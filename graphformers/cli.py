@@ -1,4 +1,4 @@
-"""The ``graphformers`` console script: ``graphformers train ...`` and ``graphformers list [KIND [NAME]]``."""
+"""The ``graphformers`` console script: ``graphformers train | predict | sweep ...`` and ``graphformers list [KIND [NAME]]``."""
 from __future__ import annotations
 
 import argparse
@@ -6,18 +6,19 @@ import sys
 from typing import Optional, Sequence
 
 from graphformers import list as listing
-from graphformers import train
+from graphformers import predict, sweep, train
+
+COMMANDS = {"train": train.main, "predict": predict.main, "sweep": sweep.main, "list": listing.main}
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Dispatch to ``train`` or ``list`` with the remaining arguments."""
+    """Dispatch to ``train``, ``predict``, ``sweep`` or ``list`` with the remaining arguments."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="graphformers", description="Graph transformers from recipes.")
-    parser.add_argument("command", choices=["train", "list"], help="train a recipe, or list registered parts")
+    parser.add_argument("command", choices=list(COMMANDS),
+                        help="train a recipe, predict with a checkpoint, sweep a recipe's hyperparameters, or list parts")
     args = parser.parse_args(argv[:1])
-    if args.command == "list":
-        return listing.main(argv[1:])
-    return train.main(argv[1:])
+    return COMMANDS[args.command](argv[1:])
 
 
 if __name__ == "__main__":

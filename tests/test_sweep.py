@@ -28,7 +28,7 @@ def _space(tmp_path: Path, text: str) -> Path:
 
 
 def test_space_keys_are_recipe_keys_and_ranges_make_sense(tmp_path):
-    with pytest.raises(SearchSpaceError, match="model.hiden=.*Did you mean 'hidden'"):
+    with pytest.raises(SearchSpaceError, match="model.hiden=16: unknown key 'model.hiden'. Did you mean 'model.hidden'"):
         load_space(_space(tmp_path, "model.hiden: {choices: [16, 32]}\n"), QUICKSTART)
     with pytest.raises(SearchSpaceError, match="needs numbers low < high"):
         load_space(_space(tmp_path, "train.lr: {low: 0.1, high: 0.01}\n"), QUICKSTART)
@@ -78,6 +78,8 @@ def test_sweep_runs_resumes_and_writes_the_best_recipe(tmp_path):
     with (out / "sweep" / "trials.csv").open() as file:
         rows = list(csv.DictReader(file))
     assert len(rows) == 3  # the study continued: one more trial, not three
+    drawn = [(row["model.hidden"], row["train.lr"]) for row in rows]
+    assert drawn[2] not in drawn[:2]  # the resumed sampler draws anew
     complete = [row for row in rows if row["state"] == "complete"]
     best = max(complete, key=lambda row: float(row["val"]))
     recipe = load_recipe(out / "sweep" / "best.yaml")

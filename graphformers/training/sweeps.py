@@ -83,13 +83,15 @@ def sweep(recipe_path: str, dimensions: Sequence[Dimension], trials: int, overri
     out_dir.mkdir(parents=True, exist_ok=True)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(study_name=base.name, storage=f"sqlite:///{(out_dir / STUDY_FILE).resolve()}",
-                                load_if_exists=True, sampler=optuna.samplers.TPESampler(seed=seed),
+                                load_if_exists=True,
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1),
                                 direction="maximize")  # error metrics are negated (see _run_trial)
-    for stale in study.get_trials(deep_copy=False, states=(optuna.trial.TrialState.RUNNING,)):
+    # seeded from the trials so far: a resumed study draws new values, not its first trials' again
+    study.sampler = optuna.samplers.TPESampler(seed=seed + len(study.trials))
+    for stale in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(stale.number, state=optuna.trial.TrialState.FAIL)  # interrupted before it finished
     done = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED, optuna.trial.TrialState.FAIL)
-    while len(study.get_trials(deep_copy=False, states=done)) < trials:
+    while len(study.get_trials(deepcopy=False, states=done)) < trials:
         _run_trial(study, recipe_path, dimensions, overrides, out_dir)
         write_summary(study, recipe_path, overrides, out_dir)
     write_summary(study, recipe_path, overrides, out_dir)
@@ -134,7 +136,7 @@ def _metric_of(recipe: Any) -> str:
 
 def _best(study: Any) -> Any:
     optuna = _optuna()
-    complete = study.get_trials(deep_copy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     return max(complete, key=lambda trial: trial.value) if complete else None
 
 
