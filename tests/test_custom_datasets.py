@@ -137,6 +137,10 @@ def test_graphs_file_round_trip_and_entries_that_are_not_graphs(tmp_path):
     torch.save(graphs[:2] + [{"x": torch.ones(2)}], tmp_path / "bad.pt")
     with pytest.raises(PartOptionError, match="entry 2 is a dict, not a torch_geometric.data.Data"):
         load(tmp_path, "graphs-file", path="bad.pt")
+    per_node = [Data(x=torch.randn(n, 4), edge_index=torch.tensor([[0, 1], [1, 0]]), y=torch.zeros(n)) for n in (3, 4, 5)]
+    torch.save(per_node, tmp_path / "per_node.pt")
+    with pytest.raises(PartOptionError, match=r"y hold different numbers of values \(3, 4, 5\).*not supported yet"):
+        load(tmp_path, "graphs-file", path="per_node.pt")
     assert Data in torch.serialization.get_safe_globals()  # loading left PyG's process-wide allow-list as it was
 
 

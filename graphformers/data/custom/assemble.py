@@ -57,6 +57,11 @@ def graph_dataset(graphs: Sequence[Data], parts: Indices, task: Optional[str], m
     """
     if any(graph.y is None for graph in graphs):
         raise PartOptionError("some graphs have no targets (y); every graph of a graph-level dataset needs its y.")
+    widths = {graph.y.numel() for graph in graphs}
+    if len(widths) > 1:
+        raise PartOptionError(f"the graphs' y hold different numbers of values ({', '.join(map(str, sorted(widths)[:5]))}); "
+                              f"a graph-level dataset needs one row of targets per graph (node-level tasks on several "
+                              f"graphs, a y per node, are not supported yet).")
     targets = torch.cat([graph.y.reshape(1, -1) for graph in graphs])
     info, kind = task_info(graphs, targets, "graph", task, metric, molecules)
     shaped = [with_node_features(graph.clone()) for graph in graphs]
