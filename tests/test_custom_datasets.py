@@ -224,3 +224,31 @@ def test_the_readmes_own_data_examples_are_valid_recipes(tmp_path):
     misspelled.write_text(blocks[1].replace("skip_invalid", "skip_invalids") + "\n")
     with pytest.raises(RecipeError, match="has no option 'skip_invalids'. Did you mean 'skip_invalid'"):
         load_recipe(misspelled)
+
+
+def test_a_pyg_class_with_a_split_argument_gives_its_own_parts(tmp_path):
+    """ZINC's own train / val / test (files in its raw format, written here: the real pickles are not in ../shared)."""
+    import pickle
+
+    raw = tmp_path / "ZINC" / "raw"
+    raw.mkdir(parents=True)
+    generator = torch.Generator().manual_seed(0)
+    for part, count in (("train", 12), ("val", 4), ("test", 4)):
+        molecules = []
+        for _ in range(count):
+            n = int(torch.randint(4, 9, (1,), generator=generator))
+            bonds = torch.zeros(n, n, dtype=torch.long)
+            chain = torch.arange(n - 1)
+            bonds[chain, chain + 1] = bonds[chain + 1, chain] = torch.randint(1, 4, (n - 1,), generator=generator)
+            molecules.append({"atom_type": torch.randint(0, 20, (n,), generator=generator), "bond_type": bonds,
+                              "logP_SA_cycle_normalized": torch.randn(1, generator=generator)})
+        with (raw / f"{part}.pickle").open("wb") as file:
+            pickle.dump(molecules, file)
+        (raw / f"{part}.index").write_text(",".join(map(str, range(count))) + "\n")
+    splits = load(tmp_path, "pyg", **{"class": "ZINC"})
+    assert (len(splits.train), len(splits.val), len(splits.test)) == (12, 4, 4)
+    info = splits.info
+    assert (info.task, info.metric, info.node_encoder, info.edge_encoder) == ("regression", "mae", "embedding", "embedding")
+    largest_atom = max(int(g.x.max()) for part in (splits.train, splits.val, splits.test) for g in part)
+    assert info.node_in == largest_atom + 1 and info.edge_in == 4
+    assert splits.test[0].y.shape == (1, 1)
