@@ -9,6 +9,7 @@ from pathlib import Path
 
 import optuna
 import pytest
+import torch
 
 from graphformers.recipe import load_recipe
 from graphformers.training.runner import run
@@ -86,3 +87,15 @@ def test_sweep_runs_resumes_and_writes_the_best_recipe(tmp_path):
     assert recipe.model.hidden == int(best["model.hidden"]) and abs(recipe.train.lr - float(best["train.lr"])) < 1e-12
     assert recipe.train.out_dir is None and recipe.train.max_epochs == 2
     assert f"best: val {float(best['val']):.4f}" in resumed.stdout
+
+
+def test_the_pruner_sees_error_metrics_negated_as_the_study_maximises():
+    from types import SimpleNamespace
+
+    reported = []
+    trial = SimpleNamespace(report=lambda value, step: reported.append((step, value)), should_prune=lambda: False)
+    trainer = SimpleNamespace(sanity_checking=False, callback_metrics={"val/mae": torch.tensor(0.5)}, current_epoch=3)
+    for higher_is_better, expected in ((False, -0.5), (True, 0.5)):
+        module = SimpleNamespace(objective=SimpleNamespace(higher_is_better=higher_is_better))
+        PruneOnValidation(trial, "val/mae").on_validation_end(trainer, module)
+        assert reported[-1] == (3, expected)

@@ -51,7 +51,9 @@ class PruneOnValidation(pl.Callback):
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
             return
-        self.trial.report(float(trainer.callback_metrics[self.monitor]), step=trainer.current_epoch)
+        value = float(trainer.callback_metrics[self.monitor])
+        # the study maximises: an error metric is negated here as in the trial's final value (_run_trial)
+        self.trial.report(value if pl_module.objective.higher_is_better else -value, step=trainer.current_epoch)
         if self.trial.should_prune():
             raise _optuna().TrialPruned(f"pruned after epoch {trainer.current_epoch}")
 
