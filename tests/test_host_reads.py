@@ -15,7 +15,7 @@ from torch_geometric.data import Batch
 
 from conftest import random_batch
 from graphformers.data.datamodule import GraphDataModule
-from graphformers.mixers.size_groups import PLAN_KEY, SizeBlock, blocks_of, padded_blocks
+from graphformers.mixers.size_groups import PLAN_KEY, SizePlan, padded_blocks, plan_of
 from graphformers.recipe import load_recipe
 from graphformers.train import build_parser
 from graphformers.training.module import FirstNonFiniteLoss, GraphTask
@@ -56,7 +56,7 @@ def test_the_recorder_sees_each_kind_of_host_read():
 @pytest.mark.parametrize("mixer", ["full", "performer", "polynormer"])
 def test_a_training_step_of_the_peptides_recipe_reads_nothing_from_the_device(peptides_batches, mixer):
     task, batch = peptides_batches(f"model.mixer={mixer}")
-    assert isinstance(batch[PLAN_KEY][0], SizeBlock)  # planned where the batch was collated
+    assert isinstance(batch[PLAN_KEY], SizePlan)  # planned where the batch was collated
     task.train()
     with HostReads() as recorder:
         output, target = task.predicted(task(batch), batch)
@@ -73,14 +73,18 @@ def test_the_collated_plan_is_the_one_the_mixers_would_make_and_gives_the_same_o
     task, batch = peptides_batches()
     task.eval()
     planned = batch[PLAN_KEY]
-    for block, fresh in zip(planned, padded_blocks(batch.batch, batch.num_graphs), strict=True):
-        for value, expected in zip(block, fresh):
+    fresh = padded_blocks(batch.batch, batch.num_graphs)
+    for block, fresh_block in zip(planned.blocks, fresh.blocks, strict=True):
+        for value, expected in zip(block, fresh_block):
             assert torch.equal(torch.as_tensor(value), torch.as_tensor(expected))
-        assert torch.equal(block.nodes, block.index[block.valid])
-        assert torch.equal(block.index.flatten()[block.slots], block.nodes)
         assert block.complete == bool(block.valid.all())
-    # every node in exactly one block, each block at most 1.25x padded
-    assert torch.equal(torch.cat([b.nodes for b in planned]).sort().values, torch.arange(batch.num_nodes))
+        assert block.index.size(1) <= 1.25 * block.valid.sum(1).min()  # each block at most 1.25x padded
+    assert torch.equal(planned.gather, fresh.gather) and torch.equal(planned.slot, fresh.slot)
+    # every node in exactly one real slot, and the slot it is read back from holds it
+    real = torch.cat([block.valid.flatten() for block in planned.blocks])
+    assert torch.equal(planned.gather[real].sort().values, torch.arange(batch.num_nodes))
+    assert torch.equal(planned.gather[planned.slot], torch.arange(batch.num_nodes))
+    assert bool(real[planned.slot].all())
     with torch.no_grad():
         with_plan = task(batch)
         del batch[PLAN_KEY]
@@ -93,11 +97,13 @@ def test_one_plan_serves_every_layer_and_travels_with_the_batch(monkeypatch):
     calls = []
     monkeypatch.setattr("graphformers.mixers.size_groups.padded_blocks",
                         lambda *args: calls.append(args) or padded_blocks(*args))
-    first = blocks_of(batch)
-    assert blocks_of(batch) is first and len(calls) == 1
+    first = plan_of(batch)
+    assert plan_of(batch) is first and len(calls) == 1
     moved = batch.apply(lambda t: t.clone())  # what .to(device) and .pin_memory() do to every attribute
-    assert all(isinstance(block, SizeBlock) for block in moved[PLAN_KEY])
-    assert moved[PLAN_KEY][0].index is not first[0].index and torch.equal(moved[PLAN_KEY][0].index, first[0].index)
+    assert isinstance(moved[PLAN_KEY], SizePlan)
+    assert moved[PLAN_KEY].blocks[0].index is not first.blocks[0].index
+    assert torch.equal(moved[PLAN_KEY].blocks[0].index, first.blocks[0].index)
+    assert moved[PLAN_KEY].slot is not first.slot and torch.equal(moved[PLAN_KEY].slot, first.slot)
 
 
 def test_mini_batches_are_pinned_only_for_a_cuda_device(peptides_root):

@@ -67,7 +67,7 @@ class EigenvectorGIN(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         for i, mlp in enumerate(self.mlps):
-            neighbours = scatter(x[edge_index[0]], edge_index[1], dim=0, dim_size=x.size(0), reduce="sum")
+            neighbours = scatter(x.index_select(0, edge_index[0]), edge_index[1], dim=0, dim_size=x.size(0), reduce="sum")
             x = mlp((1 + self.eps[i]) * x + neighbours)
             if i < len(self.mlps) - 1:
                 x = torch.relu(x)

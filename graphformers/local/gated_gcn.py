@@ -46,9 +46,12 @@ class GatedGCN(LocalBlock):
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
         source, target = edge_index
-        gate_logits = self.gate_target(x)[target] + self.gate_source(x)[source] + self.gate_edge(edge_attr)
+        # index_select, not x[index]: the backward of advanced indexing is an accumulating index_put
+        gate_logits = (self.gate_target(x).index_select(0, target) + self.gate_source(x).index_select(0, source)
+                       + self.gate_edge(edge_attr))
         gates = torch.sigmoid(gate_logits)
-        weighted = scatter(gates * self.node_neighbour(x)[source], target, 0, dim_size=x.size(0), reduce="sum")
+        messages = gates * self.node_neighbour(x).index_select(0, source)
+        weighted = scatter(messages, target, 0, dim_size=x.size(0), reduce="sum")
         normaliser = scatter(gates, target, 0, dim_size=x.size(0), reduce="sum")
         x_out = torch.relu(self.node_norm(self.node_self(x) + weighted / (normaliser + 1e-6)))
         edge_update = F.dropout(torch.relu(self.edge_norm(gate_logits)), p=self.dropout, training=self.training)

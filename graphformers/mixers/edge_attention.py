@@ -21,7 +21,7 @@ class _GatherDot(torch.autograd.Function):
     @staticmethod
     def forward(ctx, query: Tensor, key: Tensor, source: Tensor, target: Tensor) -> Tensor:
         ctx.save_for_backward(query, key, source, target)
-        return (query[target] * key[source]).sum(dim=-1)
+        return (query.index_select(0, target) * key.index_select(0, source)).sum(dim=-1)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
@@ -60,4 +60,6 @@ def edge_softmax_attention(query: Tensor, key: Tensor, value: Tensor, source: Te
     """
     scores = _GatherDot.apply(query, key, source, target) / math.sqrt(query.size(-1)) + bias
     weights = F.dropout(softmax(scores, target, num_nodes=num_targets), p=dropout, training=training)
-    return _WeightedGatherSum.apply(weights, value, source, target, num_targets)
+    # under autocast the softmax runs in float32 and the values are bfloat16 / float16: the
+    # weighted sum is taken in the values' dtype (index_add_ needs one dtype)
+    return _WeightedGatherSum.apply(weights.to(value.dtype), value, source, target, num_targets)

@@ -10,7 +10,8 @@ from torch_geometric.data import Batch
 
 from graphformers.errors import PartOptionError
 from graphformers.mixers.base import GlobalMixer, GraphTooLargeError
-from graphformers.mixers.size_groups import SizeBlock, blocks_of
+from graphformers.mixers.size_groups import SizeBlock, from_blocks, plan_of, to_blocks
+from graphformers.mixers.softmax_attention import block_attention
 from graphformers.pair_encodings.all_pairs import AllPairs, all_pairs_of, pair_values
 from graphformers.pair_encodings.base import PairEncoding
 from graphformers.pair_encodings.value_encoder import PairValueEncoder
@@ -22,8 +23,9 @@ class FullAttention(GlobalMixer):
     """Exact softmax attention among the nodes of each graph; O(sum N_i^2) per batch.
 
     Q, K and V come from one fused projection of the packed nodes; graphs of similar size
-    (the batch's plan, :func:`~graphformers.mixers.size_groups.blocks_of`) are gathered into one padded block each and
-    attended with ``scaled_dot_product_attention`` (padded keys masked; blocks of equal-size graphs need
+    (the batch's plan, :func:`~graphformers.mixers.size_groups.plan_of`) are gathered into one padded block each and
+    attended with ``scaled_dot_product_attention`` (:func:`~graphformers.mixers.softmax_attention.block_attention`;
+    padded keys masked; blocks of equal-size graphs need
     no mask, which lets PyTorch pick its fused kernels). Gathers and writes use integer indices
     only, so a step on an accelerator never waits for the host. Nodes must be ordered by graph, as
     in every PyG ``Batch``. Graphs above ``max_nodes`` are refused (:meth:`check_graph_size`).
@@ -85,21 +87,19 @@ class FullAttention(GlobalMixer):
                 f"({self.max_nodes:,}).")
 
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
-        num_nodes = x.size(0)
-        q, k, v = self._project(x)
-        attended = x.new_empty(num_nodes, self.heads, self.hidden // self.heads)
+        plan = plan_of(data)
         pair_bias = self._pair_bias(data) if self.bias is not None else None
-        for block in blocks_of(data):  # [G, L] each, largest graphs first
+        qkv = self.qkv(x).view(x.size(0), 3, self.heads, self.hidden // self.heads)
+        attended = []
+        for block, packed in zip(plan.blocks, to_blocks(qkv, plan)):  # [G, L, 3, heads, d] each, largest first
             self.check_graph_size(block.index.size(1))
             mask = None if block.complete else block.valid[:, None, None, :]
             if pair_bias is not None:
                 mask = self._block_bias(block, *pair_bias)
-            values = F.scaled_dot_product_attention(
-                *(t[block.index].transpose(1, 2) for t in (q, k, v)), attn_mask=mask,
-                dropout_p=self.dropout if self.training else 0.0,
-            )  # [G, heads, L, hidden / heads]
-            attended[block.nodes] = values.transpose(1, 2).flatten(0, 1)[block.slots]
-        return self.out(attended.reshape(num_nodes, self.hidden))
+            q, k, v = packed.permute(2, 0, 3, 1, 4)  # [G, heads, L, d] each
+            values = block_attention(q, k, v, mask, self.dropout if self.training else 0.0)
+            attended.append(values.transpose(1, 2))  # [G, L, heads, d]
+        return self.out(from_blocks(attended, plan).flatten(1))
 
     def _pair_bias(self, data: Batch) -> tuple[AllPairs, Tensor]:
         """The batch's pairs and each pair's ``[P, heads]`` bias."""
@@ -114,7 +114,7 @@ class FullAttention(GlobalMixer):
         """``[G, heads, L, L]`` float mask of a block: each real pair's bias, ``-inf`` on padded keys
         (padded slots index node 0, so every position stays within the batch's pairs)."""
         positions = plan.row_start[block.index][:, :, None] + block.index[:, None, :]  # [G, L, L]
-        bias = pair_bias[positions].permute(0, 3, 1, 2)
+        bias = pair_bias.index_select(0, positions.flatten()).view(*positions.shape, -1).permute(0, 3, 1, 2)
         if block.complete:
             return bias
         return bias.masked_fill(~block.valid[:, None, None, :], float("-inf"))

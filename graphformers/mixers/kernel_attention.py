@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch
 
-from graphformers.mixers.size_groups import blocks_of
+from graphformers.mixers.size_groups import from_blocks, plan_of, to_blocks
 
 
 def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, values: Tensor, data: Batch,
@@ -17,7 +17,7 @@ def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, val
     ``num_graphs`` and block plan). Cost O(N m d).
 
     A single graph is contracted directly. A batch is gathered into blocks of similar-size graphs
-    (the batch's plan, :func:`~graphformers.mixers.size_groups.blocks_of`) for the two contractions, with padded
+    (the batch's plan, :func:`~graphformers.mixers.size_groups.plan_of`) for the two contractions, with padded
     keys zeroed so that they add nothing to any sum (PyG's ``PerformerAttention`` /
     ``PolynormerAttention`` pad the whole batch to its largest graph and zero only padded values,
     so their padded keys still add to the normaliser). Scattering per-node outer products
@@ -25,12 +25,13 @@ def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, val
     """
     if data.num_graphs == 1:
         return _contract(query_features, key_features, values, "n", eps)
-    out = values.new_empty(values.shape)
-    for block in blocks_of(data):
-        keys = key_features[block.index] * block.valid[:, :, None, None]  # [G, L, heads, m], padded keys zeroed
-        attended = _contract(query_features[block.index], keys, values[block.index], "gn", eps)
-        out[block.nodes] = attended.flatten(0, 1)[block.slots]
-    return out
+    plan = plan_of(data)
+    attended = []
+    for block, queries, keys, block_values in zip(plan.blocks, *(to_blocks(t, plan) for t in (
+            query_features, key_features, values))):
+        keys = keys if block.complete else keys * block.valid[:, :, None, None]  # [G, L, heads, m], padded keys zeroed
+        attended.append(_contract(queries, keys, block_values, "gn", eps))
+    return from_blocks(attended, plan)
 
 
 def _contract(queries: Tensor, keys: Tensor, values: Tensor, nodes: str, eps: float) -> Tensor:

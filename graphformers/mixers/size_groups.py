@@ -8,8 +8,8 @@ graphs cut that waste to at most ``ratio`` per side, for one call per block.
 Grouping reads the graph sizes on the host. So that an accelerator never waits for it, the
 blocks of a mini-batch are planned once, on the CPU, where it is collated (in the loader's
 worker: :class:`SizeBlockCollater`) and travel with the batch as ``batch.size_blocks``
-(PyG moves and pins the tensors of a list of named tuples); every mixer of every layer reads
-that plan (:func:`blocks_of`) and gathers and scatters with integer indices only.
+(PyG moves and pins the tensors of named tuples and lists); every mixer of every layer reads
+that plan (:func:`plan_of`) and gathers and scatters with integer indices only.
 """
 from __future__ import annotations
 
@@ -30,22 +30,35 @@ PLAN_KEY = "size_blocks"
 class SizeBlock(NamedTuple):
     """One padded block of ``G`` graphs of similar size, padded to ``L`` nodes (the largest).
 
-    ``x[index]`` gathers a ``[G, L, ...]`` block; ``out[nodes] = block.flatten(0, 1)[slots]``
-    writes the real slots back.
-
     Args:
         index (Tensor): ``[G, L]`` node positions of the graphs' nodes; padded slots point at node 0.
         valid (Tensor): ``[G, L]`` bool, which slots are real nodes.
-        nodes (Tensor): ``[n]`` the real slots' node positions (``index[valid]``).
-        slots (Tensor): ``[n]`` the real slots' positions in the flattened ``[G * L]`` block.
         complete (bool): every slot is real (graphs of one size): no mask is needed.
     """
 
     index: Tensor
     valid: Tensor
-    nodes: Tensor
-    slots: Tensor
     complete: bool
+
+
+class SizePlan(NamedTuple):
+    """The padded blocks of a batch and the two integer maps between nodes and the blocks' slots.
+
+    The slots of all blocks, one block after another (each flattened ``[G * L]``), are the batch's
+    packed slots. :func:`to_blocks` gathers node rows into them with one ``index_select`` (whose
+    backward is one ``index_add``) and :func:`from_blocks` reads each node's row back with another:
+    advanced indexing per block would cost an ``index_put`` per block and layer, forward or backward
+    (12-17% of a CPU GPS step when it did).
+
+    Args:
+        blocks (list of SizeBlock): the blocks, largest graphs first.
+        gather (Tensor): ``[S]`` the node each packed slot holds (padded slots: node 0).
+        slot (Tensor): ``[N]`` each node's packed slot.
+    """
+
+    blocks: list[SizeBlock]
+    gather: Tensor
+    slot: Tensor
 
 
 def size_groups(sizes: Tensor, ratio: float = PAD_RATIO) -> list[Tensor]:
@@ -61,7 +74,7 @@ def size_groups(sizes: Tensor, ratio: float = PAD_RATIO) -> list[Tensor]:
     return groups
 
 
-def padded_blocks(batch: Tensor, num_graphs: int, ratio: float = PAD_RATIO) -> list[SizeBlock]:
+def padded_blocks(batch: Tensor, num_graphs: int, ratio: float = PAD_RATIO) -> SizePlan:
     """The size groups of a batch (:func:`size_groups`) as padded blocks, largest graphs first.
 
     Planned on the CPU (one read of the sizes if ``batch`` is elsewhere) and placed where ``batch`` is.
@@ -77,17 +90,23 @@ def padded_blocks(batch: Tensor, num_graphs: int, ratio: float = PAD_RATIO) -> l
     for group in size_groups(sizes, ratio):
         positions = torch.arange(int(sizes[group[0]]))
         valid = positions < sizes[group][:, None]
-        index = torch.where(valid, starts[group][:, None] + positions, 0)
-        block = SizeBlock(index, valid, index[valid], valid.flatten().nonzero().view(-1), bool(valid.all()))
-        blocks.append(block if batch.device.type == "cpu" else _placed(block, batch.device))
-    return blocks
+        blocks.append(SizeBlock(torch.where(valid, starts[group][:, None] + positions, 0), valid, bool(valid.all())))
+    gather = torch.cat([block.index.flatten() for block in blocks]) if blocks else torch.zeros(0, dtype=torch.long)
+    valid = torch.cat([block.valid.flatten() for block in blocks]) if blocks else torch.zeros(0, dtype=torch.bool)
+    slot = torch.empty(batch.numel(), dtype=torch.long)
+    slot[gather[valid]] = valid.nonzero().view(-1)
+    plan = SizePlan(blocks, gather, slot)
+    return plan if batch.device.type == "cpu" else _placed(plan, batch.device)
 
 
-def _placed(block: SizeBlock, device: torch.device) -> SizeBlock:
-    return SizeBlock(*(value.to(device, non_blocking=True) if isinstance(value, Tensor) else value for value in block))
+def _placed(plan: SizePlan, device: torch.device) -> SizePlan:
+    def place(value: Tensor) -> Tensor:
+        return value.to(device, non_blocking=True)
+    blocks = [SizeBlock(place(block.index), place(block.valid), block.complete) for block in plan.blocks]
+    return SizePlan(blocks, place(plan.gather), place(plan.slot))
 
 
-def blocks_of(data: Batch) -> list[SizeBlock]:
+def plan_of(data: Batch) -> SizePlan:
     """The block plan of ``data`` (over ``data.batch``): the one collated with it, else planned now
     and attached, so the mixers of all layers share one plan.
 
@@ -97,6 +116,24 @@ def blocks_of(data: Batch) -> list[SizeBlock]:
     if PLAN_KEY not in data:
         data[PLAN_KEY] = padded_blocks(data.batch, data.num_graphs)
     return data[PLAN_KEY]
+
+
+def to_blocks(values: Tensor, plan: SizePlan) -> list[Tensor]:
+    """Node rows gathered into each padded block (padded slots hold node 0's row).
+
+    Shapes: ``values [N, *]`` -> one ``[G, L, *]`` per block of ``plan``.
+    """
+    packed = values.index_select(0, plan.gather)
+    parts = packed.split([block.index.numel() for block in plan.blocks])
+    return [part.view(*block.index.shape, *values.shape[1:]) for part, block in zip(parts, plan.blocks)]
+
+
+def from_blocks(blocks: list[Tensor], plan: SizePlan) -> Tensor:
+    """Each node's row read back from the padded blocks (the inverse of :func:`to_blocks` on real slots).
+
+    Shapes: one ``[G, L, *]`` per block of ``plan`` -> ``[N, *]``.
+    """
+    return torch.cat([block.flatten(0, 1) for block in blocks]).index_select(0, plan.slot)
 
 
 class SizeBlockCollater:
@@ -112,5 +149,5 @@ class SizeBlockCollater:
 
     def __call__(self, items: Sequence[Any]) -> Batch:
         batch = self.collate(items)
-        blocks_of(batch)
+        plan_of(batch)
         return batch

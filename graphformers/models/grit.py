@@ -144,7 +144,8 @@ class GRITModel(GraphModel):
         if self.diagonal_encoder is not None:
             x = x + self.diagonal_encoder(values[plan.diagonal()])
         if self.edge_encoder is not None:
-            pairs = pairs.index_add(0, plan.positions(data.edge_index), edge_features(data, self.edge_encoder, None))
+            edges = edge_features(data, self.edge_encoder, None).to(pairs.dtype)  # autocast: a linear map's dtype
+            pairs = pairs.index_add(0, plan.positions(data.edge_index), edges)
         x = torch.cat([x] + [encoder(data) for encoder in self.positional], dim=-1)
         log_degree = torch.log1p(degree(data.edge_index[0], x.size(0), dtype=x.dtype)).unsqueeze(-1)
         for layer in self.layers:
