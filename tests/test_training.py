@@ -98,10 +98,12 @@ def test_training_batches_are_reshuffled_every_epoch_in_a_real_run(tmp_path, bat
     assert len(first.fingerprints) == 3 and len(set(first.fingerprints)) == 3, first.fingerprints
 
 
-def test_resumed_training_equals_uninterrupted_training(tmp_path):
+@pytest.mark.parametrize("precision", ["32-true", "bf16-mixed"])
+def test_resumed_training_equals_uninterrupted_training(tmp_path, precision):
     overrides = [*SMALL_DATA, "data.options.num_train=64", "data.batch_size=16", "train.max_epochs=3",
                  "train.warmup_epochs=1", "model.hidden=32", "model.layers=2", "model.dropout=0.2",
-                 "model.encoders=[{name: lap, k: 4, dim: 8}]", "train.progress_bar=false"]
+                 "model.attn_dropout=0.3", "model.encoders=[{name: lap, k: 4, dim: 8}]", "train.progress_bar=false",
+                 f"train.precision={precision}"]
     straight = run(load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'straight'}"]))
     interrupted_recipe = load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'interrupted'}"])
     interrupted = run(interrupted_recipe, callbacks=[StopAfterFirstEpoch()])

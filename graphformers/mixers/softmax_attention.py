@@ -22,6 +22,12 @@ _FULL_LANES = 3
 ``random_()`` fills an int64 from 0 to 2^63 - 1, so the sign bit is always clear (little-endian lanes)."""
 
 
+def keep_thresholds(p: float) -> list[int]:
+    """The smallest value of each int16 lane (see :data:`_FULL_LANES`) that keeps an element, for drop probability ``p``."""
+    full = min(round(p * 2**16) - 2**15, 2**15 - 1)
+    return [full] * _FULL_LANES + [min(round(p * 2**15), 2**15 - 1)]
+
+
 def dropout_keep_mask(shape: Sequence[int], p: float, device: torch.device | str = "cpu",
                       generator: Optional[torch.Generator] = None) -> Tensor:
     """A bool mask, each element independently ``True`` (kept) with probability ``1 - p``.
@@ -40,9 +46,7 @@ def dropout_keep_mask(shape: Sequence[int], p: float, device: torch.device | str
     Shapes: ``shape`` -> ``shape`` (bool).
     """
     numel = math.prod(shape)
-    full = min(round(p * 2**16) - 2**15, 2**15 - 1)  # keep a signed 16-bit lane if it is >= this
-    thresholds = torch.tensor([full] * _FULL_LANES + [min(round(p * 2**15), 2**15 - 1)], dtype=torch.int16,
-                              device=device)
+    thresholds = torch.tensor(keep_thresholds(p), dtype=torch.int16, device=device)
     bits = torch.empty(-(-numel // _LANES), dtype=torch.int64, device=device).random_(generator=generator)
     keep = bits.view(torch.int16).view(-1, _LANES) >= thresholds
     return keep.view(-1)[:numel].view(*shape)

@@ -82,8 +82,11 @@ class GraphTask(pl.LightningModule):
         """Logged name of the validation metric that picks the best checkpoint."""
         return f"val/{self.info.metric}"
 
-    def forward(self, batch: Batch) -> torch.Tensor:
-        return self.model(batch)
+    def forward(self, batch: Batch, chunk: Optional[int] = None) -> torch.Tensor:
+        """The model's output on ``batch``, in float32 at least: under mixed precision (autocast) the
+        model computes in bfloat16 / float16, while the loss, the metrics and predictions take float32."""
+        output = self.model(batch) if chunk is None else self.model(batch, chunk=chunk)
+        return output.float() if output.dtype in (torch.float16, torch.bfloat16) else output
 
     def on_train_epoch_start(self) -> None:
         self.model.start_epoch(self.current_epoch)
@@ -160,10 +163,7 @@ class GraphTask(pl.LightningModule):
         self._evaluate(batch, self.test_metric, "test")
 
     def _evaluate(self, batch: Batch, metric: Any, stage: str) -> None:
-        if self.recipe.data.evaluate == "full_graph":
-            model_output = self.model(batch, chunk=FULL_GRAPH_CHUNK)
-        else:
-            model_output = self(batch)
+        model_output = self(batch, chunk=FULL_GRAPH_CHUNK if self.recipe.data.evaluate == "full_graph" else None)
         output, target = self.predicted(model_output, batch)
         self.log(f"{stage}/loss", self.objective.loss(output, target), batch_size=batch.num_graphs, sync_dist=True)
         if self.info.level == "link":
@@ -174,7 +174,7 @@ class GraphTask(pl.LightningModule):
 
     def predict_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         """Predictions for the scored graphs or nodes of ``batch`` (:meth:`probabilities`)."""
-        output = self.model(batch, chunk=FULL_GRAPH_CHUNK) if self.recipe.data.evaluate == "full_graph" else self(batch)
+        output = self(batch, chunk=FULL_GRAPH_CHUNK if self.recipe.data.evaluate == "full_graph" else None)
         if "target_mask" in batch:
             output = output[batch.target_mask]
         return self.probabilities(output)

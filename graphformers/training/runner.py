@@ -19,6 +19,8 @@ from graphformers.data.datamodule import GraphDataModule
 from graphformers.errors import GraphformersError, PartOptionError
 from graphformers.recipe import Recipe, RecipeError, TrainConfig
 from graphformers.training.checkpointing import AtomicCheckpointIO, EpochSeeder, InterruptCheckpoint
+from graphformers.training.hardware import (check_precision, device_type, nondeterministic_operator,
+                                            resolved_deterministic)
 from graphformers.training.loggers import build_loggers
 from graphformers.training.logging import EpochTimer
 from graphformers.training.module import GraphTask, NonFiniteLossError
@@ -70,6 +72,8 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     data, the model or the Trainer runs before anything is written (:mod:`~graphformers.training.preflight`).
     Ctrl-C writes ``interrupted.ckpt`` and raises :class:`TrainingInterrupted` saying how to resume.
     """
+    device = device_type(recipe.train.accelerator)
+    check_precision(recipe.train, device)
     out_dir = Path(recipe.train.out_dir or Path("runs") / recipe.name)
     checkpoint = _resume_checkpoint(out_dir, resume) if resume else None
     run_dir = checkpoint.parent.parent if checkpoint else run_dir or next_version(out_dir)
@@ -97,7 +101,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
             max_epochs=train.max_epochs, accelerator=train.accelerator, devices=train.devices, num_nodes=train.num_nodes,
             strategy=_strategy(train), precision=train.precision, sync_batchnorm=train.sync_batchnorm,
             use_distributed_sampler=False,  # GlobalBatchSampler splits batches across processes (exactly once)
-            gradient_clip_val=train.gradient_clip, deterministic=True,
+            gradient_clip_val=train.gradient_clip, deterministic=resolved_deterministic(train, device),
             logger=build_loggers(train.loggers, run_dir, recipe.name),
             callbacks=[best, last, InterruptCheckpoint(checkpoints), EpochSeeder(train.seed), EpochTimer(), *callbacks],
             plugins=[AtomicCheckpointIO()],
@@ -126,6 +130,8 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
             "No epoch had finished, so there is no checkpoint yet."
         raise NonFiniteLossError(f"{error} {where}") from None
     except RuntimeError as error:
+        if (nondeterministic := nondeterministic_operator(error)) is not None:
+            raise nondeterministic from None
         if "DataLoader worker" not in str(error):
             raise
         raise DataLoaderWorkerError(

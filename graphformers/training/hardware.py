@@ -1,0 +1,95 @@
+"""What the chosen device can run: precision and determinism, decided before anything is built.
+
+``train.precision`` and ``train.deterministic`` go to Lightning as they are; this module refuses
+the values that cannot work on the device the run will use (with the reason and what to use
+instead), resolves the default of ``train.deterministic`` per device, and turns PyTorch's error
+for an operator without a deterministic kernel into one that names the switch.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional, Union
+
+import torch
+from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
+
+from graphformers.errors import GraphformersError
+from graphformers.recipe import RecipeError, TrainConfig
+
+Deterministic = Union[bool, str]
+
+DETERMINISM = {
+    True: "every kernel is deterministic (torch.use_deterministic_algorithms): a seed gives the same run, and "
+          "--resume continues bit-exactly; an operator without a deterministic kernel stops the run",
+    "warn": "PyTorch warns where a kernel is not deterministic and runs it anyway (on GPUs: scatter and index_add "
+            "use atomics, so runs with one seed differ in the last bits and a resumed run is not bit-exact)",
+    False: "PyTorch picks its fastest kernels with no check (cuDNN benchmarking included)",
+}
+"""What each ``train.deterministic`` value guarantees."""
+
+_NO_DETERMINISTIC_KERNEL = re.compile(r"^(\S+) does not have a deterministic implementation")
+
+
+class NondeterministicOperatorError(GraphformersError, RuntimeError):
+    """An operator without a deterministic kernel ran under ``train.deterministic: true``."""
+
+
+def device_type(accelerator: str) -> str:
+    """The kind of device ``train.accelerator`` resolves to (``cpu``, ``cuda`` or ``mps``), as Lightning resolves it."""
+    if accelerator in ("gpu", "cuda"):
+        return "cuda" if accelerator == "cuda" or not MPSAccelerator.is_available() else "mps"
+    if accelerator == "auto":
+        if CUDAAccelerator.is_available():
+            return "cuda"
+        return "mps" if MPSAccelerator.is_available() else "cpu"
+    return accelerator
+
+
+def check_precision(train: TrainConfig, device: str) -> None:
+    """Refuse a ``train.precision`` that cannot train on ``device``.
+
+    Args:
+        train (TrainConfig): the recipe's ``train`` section.
+        device (str): :func:`device_type` of its accelerator.
+    """
+    precision = train.precision
+    if precision == "16-true":
+        raise RecipeError(
+            "train.precision: 16-true keeps the weights and the optimizer's state in float16, where Adam's epsilon "
+            "(1e-8) rounds to 0 and small updates vanish, so the loss soon becomes NaN. Use 16-mixed (float16 "
+            "compute, float32 weights) or bf16-mixed.")
+    if precision == "16-mixed" and device == "cpu":
+        raise RecipeError("train.precision: 16-mixed runs on GPUs only: on the CPU Lightning would switch to "
+                          "bf16-mixed without asking. Use bf16-mixed on the CPU (fast where it has bfloat16 matrix units: "
+                          "Intel AMX, Sapphire Rapids and newer), or 32-true.")
+    if precision.startswith("bf16") and device == "cuda" and not torch.cuda.is_bf16_supported():
+        name = torch.cuda.get_device_name()
+        raise RecipeError(f"train.precision: {precision} needs bfloat16 arithmetic, which this GPU ({name}) lacks "
+                          f"(bfloat16 needs compute capability 8.0, Ampere, or newer). Use 16-mixed or 32-true.")
+    if precision == "64-true" and device == "mps":
+        raise RecipeError("train.precision: 64-true: Apple's MPS devices have no float64. Use 32-true there, or "
+                          "train.accelerator: cpu.")
+
+
+def resolved_deterministic(train: TrainConfig, device: str) -> Deterministic:
+    """``train.deterministic``, its default resolved: ``True`` on the CPU (where every kernel graphformers
+    uses is deterministic and costs nothing more), ``"warn"`` on accelerators.
+
+    Args:
+        train (TrainConfig): the recipe's ``train`` section.
+        device (str): :func:`device_type` of its accelerator.
+    """
+    if train.deterministic is not None:
+        return train.deterministic
+    return True if device == "cpu" else "warn"
+
+
+def nondeterministic_operator(error: RuntimeError) -> Optional[NondeterministicOperatorError]:
+    """The error to raise instead of PyTorch's for an operator without a deterministic kernel, or None."""
+    match = _NO_DETERMINISTIC_KERNEL.match(str(error).strip())
+    if match is None:
+        return None
+    return NondeterministicOperatorError(
+        f"{match.group(1)} has no deterministic implementation on this device, and train.deterministic is true. "
+        f"Set train.deterministic: warn to run it anyway (runs with one seed then differ in the last bits, and "
+        f"--resume is no longer bit-exact), or change the part that uses it.")

@@ -1,0 +1,72 @@
+"""Attention dropout from random bits: the drop rate, independence, seeding, and attention with it
+equal to the written-out softmax attention with the same mask."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from graphformers.mixers.softmax_attention import block_attention, dropout_keep_mask, keep_thresholds
+
+PROBABILITIES = (0.1, 1 / 3, 0.5, 0.9)
+
+
+@pytest.mark.parametrize("p", PROBABILITIES + (0.0, 0.123456789))
+def test_each_lanes_keep_probability_is_within_2_to_the_minus_16_of_one_minus_p(p):
+    full, *_, last = keep_thresholds(p)
+    signed = torch.arange(-2**15, 2**15)  # every value of a 16-bit lane
+    assert abs(float((signed >= full).double().mean()) - (1 - p)) <= 2**-17
+    non_negative = torch.arange(0, 2**15)  # every value of the 15-bit lane
+    assert abs(float((non_negative >= last).double().mean()) - (1 - p)) <= 2**-16
+
+
+@pytest.mark.parametrize("p", PROBABILITIES)
+def test_the_mask_drops_at_rate_p_in_every_lane_and_its_elements_are_independent(p):
+    torch.manual_seed(0)
+    n = 1 << 22
+    keep = dropout_keep_mask((n,), p).double()
+    sigma = math.sqrt(p * (1 - p) / (n // 4))
+    for lane in range(4):  # the bits of one int64 draw feed four elements
+        assert abs(float(keep[lane::4].mean()) - (1 - p)) < 5 * sigma, lane
+    for offset in (1, 2, 3, 4, 5, 8):  # within one draw, and across draws
+        both = float((keep[:-offset] * keep[offset:]).mean())
+        assert abs(both - (1 - p) ** 2) < 5 * math.sqrt((1 - p) ** 2 * (1 - (1 - p) ** 2) / n), offset
+
+
+def test_the_mask_follows_torchs_seed_and_takes_any_shape():
+    torch.manual_seed(3)
+    first = dropout_keep_mask((5, 7, 3), 0.5)
+    torch.manual_seed(3)
+    assert torch.equal(first, dropout_keep_mask((5, 7, 3), 0.5))
+    assert first.shape == (5, 7, 3) and first.dtype == torch.bool
+    assert not torch.equal(first, dropout_keep_mask((5, 7, 3), 0.5))
+    assert bool(dropout_keep_mask((11,), 0.0).all())
+
+
+@pytest.mark.parametrize("masking", ["padded keys", "bias", "none"])
+def test_attention_with_dropout_equals_softmax_attention_with_the_same_mask(masking):
+    generator = torch.Generator().manual_seed(1)
+    graphs, heads, length, width, p = 3, 2, 6, 4, 0.4
+    q, k, v = (torch.randn(graphs, heads, length, width, generator=generator, dtype=torch.float64, requires_grad=True)
+               for _ in range(3))
+    valid = torch.ones(graphs, length, dtype=torch.bool)
+    valid[1, 4:], valid[2, 2:] = False, False
+    bias = torch.randn(graphs, heads, length, length, generator=generator, dtype=torch.float64)
+    mask = {"padded keys": valid[:, None, None, :], "bias": bias, "none": None}[masking]
+    torch.manual_seed(7)
+    attended = block_attention(q, k, v, mask, p)
+    torch.manual_seed(7)
+    keep = dropout_keep_mask((graphs, heads, length, length), p)
+    scores = q @ k.transpose(-1, -2) / math.sqrt(width)
+    if masking == "padded keys":
+        scores = scores.masked_fill(~valid[:, None, None, :], float("-inf"))
+    elif masking == "bias":
+        scores = scores + bias
+    expected = (torch.softmax(scores, dim=-1) * keep / (1 - p)) @ v
+    torch.testing.assert_close(attended, expected)
+    assert 0 < int(keep.sum()) < keep.numel()
+    rows = valid[:, None, :, None].expand_as(expected)  # padded queries are never read back
+    gradients = torch.autograd.grad(attended[rows].sum(), (q, k, v))
+    for gradient, reference in zip(gradients, torch.autograd.grad(expected[rows].sum(), (q, k, v))):
+        torch.testing.assert_close(gradient, reference)
