@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from graphformers.benchmarks import encoders, fullbatch, model, pairs, plots, scaling
+from graphformers.benchmarks import encoders, fullbatch, model, pairs, plots, scaling, step
 from graphformers.benchmarks.results import write_csv
 from graphformers.registry import MIXERS
 
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="tiny sizes, one repeat, one process per point: a smoke test")
     scaling.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
     model_suite = suites.add_parser("model", help="GPS training throughput and memory vs PyG's GPSConv")
-    model_suite.add_argument("--batches", default="peptides-func,zinc,generated",
+    model_suite.add_argument("--batches", default="peptides-func,zinc,hiv,generated",
                              help="comma-separated batch sets; real ones are skipped when their data is absent "
                                   "(default: %(default)s)")
     model_suite.add_argument("--mixers", default="full,performer", help="full and/or performer (default: %(default)s)")
@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                              help="attention dropout, both models (default: %(default)s, GraphGPS's LRGB setting)")
     model_suite.add_argument("--repeats", type=int, default=3, help="fresh-process runs per model (default: %(default)s)")
     model_suite.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
+    model_suite.add_argument("--precision", default="32-true",
+                             help="comma-separated: 32-true, bf16-mixed, 16-mixed; both models in each (default: "
+                                  "%(default)s)")
     model_suite.add_argument("--root", default=None, help="data root (default: $GRAPHFORMERS_DATA, else ./datasets)")
     model_suite.add_argument("--quick", action="store_true", help="generated batches only, 2 x 16 graphs, hidden 32")
     model_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
@@ -86,6 +89,22 @@ def build_parser() -> argparse.ArgumentParser:
     pair_suite.add_argument("--quick", action="store_true",
                             help="100 graphs, 8 steps, 2 batches of 2 graphs, one repeat: a smoke test")
     pair_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
+    step_suite = suites.add_parser("step", help="seconds per training step of whole recipes, per precision, "
+                                                "against an earlier commit")
+    step_suite.add_argument("--sets", default="peptides-func,hiv",
+                            help=f"comma-separated step sets ({', '.join(step.SETS)}; default: %(default)s)")
+    step_suite.add_argument("--precisions", default="32-true,bf16-mixed",
+                            help="comma-separated precisions of this checkout (default: %(default)s)")
+    step_suite.add_argument("--against", default=None, metavar="REV",
+                            help="also time this commit of the repository, in float32; speed-ups are over it")
+    step_suite.add_argument("--batch-size", type=int, default=128, help="graphs per batch (default: %(default)s)")
+    step_suite.add_argument("--batches", type=int, default=3, help="batches per timed pass (default: %(default)s)")
+    step_suite.add_argument("--repeats", type=int, default=3, help="fresh-process runs per variant (default: %(default)s)")
+    step_suite.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                            help="recipe override for every set, repeatable (e.g. --set model.layers=2)")
+    step_suite.add_argument("--root", default=None, help="data root (default: $GRAPHFORMERS_DATA, else ./datasets)")
+    step_suite.add_argument("--quick", action="store_true", help="the quickstart recipe, 2 batches of 8, one repeat")
+    step_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
     return parser
 
 
@@ -98,15 +117,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         rows, columns, table, plot = _model(args), model.COLUMNS, model.markdown_table, plots.plot_model
     elif args.suite == "encoders":
         rows, columns, table, plot = _encoders(args), encoders.COLUMNS, encoders.markdown_table, plots.plot_encoders
+    elif args.suite == "step":
+        rows, columns, table, plot = _step(args), step.COLUMNS, step.markdown_table, None
     elif args.suite == "pairs":
         rows, columns, table, plot = _pairs(args), pairs.COLUMNS, pairs.markdown_table, plots.plot_pairs
     else:
         rows, columns, table, plot = _fullbatch(args), fullbatch.COLUMNS, fullbatch.markdown_table, plots.plot_fullbatch
     path = args.out / f"{args.suite}.csv"
     write_csv(rows, columns, path)
-    plot(rows, path.with_suffix(".png"))
     print(table(rows))
-    print(f"\nCSV: {path}\nPlot: {path.with_suffix('.png')}")
+    print(f"\nCSV: {path}")
+    if plot is not None:
+        plot(rows, path.with_suffix(".png"))
+        print(f"Plot: {path.with_suffix('.png')}")
     return 0
 
 
@@ -123,9 +146,10 @@ def _model(args: argparse.Namespace) -> list[dict]:
     settings = {"hidden": args.hidden, "layers": args.layers, "heads": args.heads, "attn_dropout": args.attn_dropout}
     if args.quick:
         quick = {**settings, "hidden": 32, "layers": 2, "heads": 4}
-        return model.run_model(["generated"], _names(args.mixers), 16, 2, quick, 1, args.device, args.root)
+        return model.run_model(["generated"], _names(args.mixers), 16, 2, quick, 1, args.device, args.root,
+                               _names(args.precision))
     return model.run_model(_names(args.batches), _names(args.mixers), args.batch_size, args.num_batches, settings,
-                           args.repeats, args.device, args.root)
+                           args.repeats, args.device, args.root, _names(args.precision))
 
 
 def _encoders(args: argparse.Namespace) -> list[dict]:
@@ -141,6 +165,18 @@ def _fullbatch(args: argparse.Namespace) -> list[dict]:
         quick = ["model.hidden=16", "model.layers=1", *args.overrides]
         return fullbatch.run_fullbatch(recipes, quick, 1, 3)
     return fullbatch.run_fullbatch(recipes, args.overrides, args.repeats, args.trainer_epochs)
+
+
+def _step(args: argparse.Namespace) -> list[dict]:
+    sets = _names(args.sets)
+    unknown = [name for name in sets if name not in step.SETS]
+    if unknown:
+        raise SystemExit(f"error: --sets: unknown step set {unknown[0]!r}; known: {', '.join(step.SETS)}.")
+    if args.quick:
+        return step.run_step(["quickstart"], _names(args.precisions), args.against, 2, 8, 1, args.overrides,
+                             args.root)
+    return step.run_step(sets, _names(args.precisions), args.against, args.batches, args.batch_size, args.repeats,
+                         args.overrides, args.root)
 
 
 def _pairs(args: argparse.Namespace) -> list[dict]:

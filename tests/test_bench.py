@@ -23,27 +23,33 @@ from graphformers.pair_encodings import RRWP
 from graphformers.pair_encodings.precompute import encode_pairs
 from graphformers.recipe import ModelConfig, PartSpec
 from graphformers.benchmarks.scaling import COLUMNS, fitted_exponent, projected_seconds, run_scaling
+from graphformers.benchmarks.step import COLUMNS as STEP_COLUMNS
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _quick_run(suite: str, out: Path, *options: str) -> tuple[subprocess.CompletedProcess, list[dict]]:
+def _quick_run(suite: str, out: Path, *options: str, plot: bool = True) -> tuple[subprocess.CompletedProcess, list[dict]]:
     """``python -m graphformers.bench SUITE --quick [options]``: the finished process and its CSV rows;
-    the suite's PNG must be a real image."""
+    the suite's PNG (if it draws one) must be a real image."""
     done = subprocess.run([sys.executable, "-m", "graphformers.bench", suite, "--quick", "--out", str(out), *options],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    png = (out / f"{suite}.png").read_bytes()
-    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
+    if plot:
+        png = (out / f"{suite}.png").read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
     with (out / f"{suite}.csv").open() as file:
         return done, list(csv.DictReader(file))
 
 
-def test_quick_model_run_compares_with_pyg_gpsconv(tmp_path):
-    done, rows = _quick_run("model", tmp_path)
+def test_quick_model_run_compares_with_pyg_gpsconv_in_each_precision(tmp_path):
+    done, rows = _quick_run("model", tmp_path, "--precision", "32-true,bf16-mixed")
     assert list(rows[0]) == MODEL_COLUMNS
-    assert {(row["mixer"], row["implementation"]) for row in rows} == {
-        (mixer, implementation) for mixer in ("full", "performer") for implementation in ("ours", "pyg")}
+    assert {(row["mixer"], row["precision"], row["implementation"]) for row in rows} == {
+        (mixer, precision, implementation) for mixer in ("full", "performer")
+        for precision in ("32-true", "bf16-mixed") for implementation in ("ours", "pyg")}
+    for row in rows:
+        compared = row["implementation"] == "ours" and row["precision"] == "bf16-mixed"
+        assert (float(row["speedup_vs_float32"]) > 0) if compared else row["speedup_vs_float32"] == ""
     for row in rows:
         assert row["status"] == "ok", row
         for column in ("seconds", "graphs_per_s", "nodes_per_s"):
@@ -51,7 +57,20 @@ def test_quick_model_run_compares_with_pyg_gpsconv(tmp_path):
         assert math.isfinite(float(row["peak_mib"])) and row["device"].startswith("cpu")
         if row["implementation"] == "ours":
             assert float(row["speedup_vs_pyg"]) > 0 and float(row["memory_vs_pyg"]) > 0
-    assert "| batches | mixer | PyG GPSConv graphs/s | ours graphs/s | speed-up |" in done.stdout
+    assert "| batches | mixer | precision | PyG GPSConv graphs/s | ours graphs/s | speed-up |" in done.stdout
+
+
+def test_quick_step_run_times_each_precision_and_an_earlier_commit_of_the_same_recipe(tmp_path):
+    done, rows = _quick_run("step", tmp_path, "--against", "HEAD", plot=False)
+    assert list(rows[0]) == STEP_COLUMNS
+    assert [(row["code"], row["precision"]) for row in rows] == [
+        ("this checkout", "32-true"), ("this checkout", "bf16-mixed"), ("HEAD", "32-true")]
+    for row in rows:
+        assert row["status"] == "ok", row
+        assert float(row["seconds_per_step"]) > 0 and float(row["nodes_per_batch"]) > 0
+    assert [row["speedup_of"] for row in rows] == ["HEAD 32-true", "HEAD 32-true", ""]
+    assert all(float(row["speedup"]) > 0 for row in rows[:2])
+    assert "| set (recipe) | code | precision | nodes per batch | s per step | speed-up | over |" in done.stdout
 
 
 @pytest.mark.parametrize("mixer", ["full", "performer"])

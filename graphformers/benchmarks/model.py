@@ -1,12 +1,15 @@
 """The ``model`` suite: training throughput and peak memory of our GPS model against a reference
 built from PyG's ``GPSConv`` at the same configuration, on the same batches.
 
-Batch sets: ``peptides-func`` and ``zinc`` (real graphs, when their files are under the data
-root), and ``generated`` (``graphs.generated_graphs``: molecule-sized graphs with OGB-style atom/bond
-features, always).
-Each (set, mixer) is measured ``repeats`` times per implementation, each time in a fresh process
-(see ``model_worker``), ours and PyG's alternating which goes first; the median pass time is
-reported. Mixers compared: ``full`` (PyG: ``multihead``) and ``performer``.
+Batch sets: ``peptides-func``, ``zinc`` and ``hiv`` (real graphs, when their files are under the
+data root; ``hiv``: MoleculeNet's HIV.csv under ``<root>/MoleculeNet/hiv/raw/``, through
+``smiles-csv`` with OGB's features and scaffold split), and ``generated`` (``graphs.generated_graphs``:
+molecule-sized graphs with OGB-style atom/bond features, always).
+Each (set, mixer, precision) is measured ``repeats`` times per implementation, each time in a fresh
+process (see ``model_worker``), ours and PyG's alternating which goes first; the median pass time
+is reported. Mixers compared: ``full`` (PyG: ``multihead``) and ``performer``. Both implementations
+run each precision the same way (float32, or autocast for ``bf16-mixed`` / ``16-mixed``); ours in a
+mixed precision is also compared with ours in float32 (``speedup_vs_float32``).
 """
 from __future__ import annotations
 
@@ -27,14 +30,17 @@ from graphformers.benchmarks.graphs import GENERATED_LABELS, generated_graphs
 from graphformers.data.datamodule import load_split_dataset
 from graphformers.data.raw_files import MissingDataError
 from graphformers.data.task import TaskInfo
-from graphformers.recipe import DataConfig
+from graphformers.recipe import DataConfig, RecipeError
 
-COLUMNS = ["suite", "batches", "graphs", "nodes", "mixer", "implementation", "parameters", "seconds",
-           "graphs_per_s", "nodes_per_s", "peak_mib", "speedup_vs_pyg", "memory_vs_pyg", "status",
-           "device", "torch", "pyg", "threads", "commit"]
+COLUMNS = ["suite", "batches", "graphs", "nodes", "mixer", "precision", "implementation", "parameters", "seconds",
+           "graphs_per_s", "nodes_per_s", "peak_mib", "speedup_vs_pyg", "memory_vs_pyg", "speedup_vs_float32",
+           "status", "device", "torch", "pyg", "threads", "commit"]
 GENERATED = TaskInfo(level="graph", task="multilabel", num_outputs=GENERATED_LABELS, metric="ap", node_encoder="atom",
                      node_in=9, edge_encoder="bond", edge_in=3)
 WORKER = "graphformers.benchmarks.model_worker"
+DATASETS = {"hiv": {"name": "smiles-csv", "options": {"path": "MoleculeNet/hiv/raw/HIV.csv", "smiles": "smiles",
+                                                      "targets": ["HIV_active"], "split": "scaffold"}}}
+"""Batch sets read through a dataset other than the registered one of their name."""
 
 
 def batch_sets(names: Sequence[str], graphs_needed: int, root: Optional[str]) -> list[tuple[str, object]]:
@@ -45,8 +51,9 @@ def batch_sets(names: Sequence[str], graphs_needed: int, root: Optional[str]) ->
             sets.append((name, (generated_graphs(graphs_needed), GENERATED)))
             continue
         try:
-            splits = load_split_dataset(DataConfig(name=name, root=root, options={"download": False}))
-        except MissingDataError as error:
+            dataset = DATASETS.get(name, {"name": name, "options": {"download": False}})
+            splits = load_split_dataset(DataConfig(root=root, **dataset))
+        except (MissingDataError, RecipeError) as error:
             sets.append((name, f"skipped: data not found ({str(error).splitlines()[0]})"))
             continue
         sets.append((name, (list(splits.train[:graphs_needed]), splits.info)))
@@ -54,11 +61,12 @@ def batch_sets(names: Sequence[str], graphs_needed: int, root: Optional[str]) ->
 
 
 def run_model(set_names: Sequence[str], mixers: Sequence[str], batch_size: int, num_batches: int, model: dict,
-              repeats: int, device: str, root: Optional[str] = None) -> list[dict]:
-    """One row per (batch set, mixer, implementation), plus one per skipped set."""
+              repeats: int, device: str, root: Optional[str] = None,
+              precisions: Sequence[str] = ("32-true",)) -> list[dict]:
+    """One row per (batch set, mixer, precision, implementation), plus one per skipped set."""
     env, rows = environment(device), []
     sets = batch_sets(set_names, batch_size * num_batches, root)
-    runs = sum(len(mixers) * 2 * repeats for _, content in sets if not isinstance(content, str))
+    runs = sum(len(mixers) * len(precisions) * 2 * repeats for _, content in sets if not isinstance(content, str))
     with tempfile.TemporaryDirectory() as scratch, tqdm(total=runs, desc="model", unit="run") as progress:
         for set_name, content in sets:
             if isinstance(content, str):
@@ -70,9 +78,22 @@ def run_model(set_names: Sequence[str], mixers: Sequence[str], batch_size: int, 
             base = {"suite": "model", "batches": f"{set_name} ({len(graphs) // batch_size} x {batch_size})",
                     "graphs": len(graphs) // batch_size * batch_size, **env}
             for mixer in mixers:
-                results = _alternating(mixer, path, repeats, device, progress)
-                rows.extend(_rows(base, mixer, results, graphs, batch_size))
+                for precision in precisions:
+                    results = _alternating(mixer, precision, path, repeats, device, progress)
+                    rows.extend(_rows({**base, "precision": precision}, mixer, results, graphs, batch_size))
+    _compare_with_float32(rows)
     return rows
+
+
+def _compare_with_float32(rows: list[dict]) -> None:
+    """``speedup_vs_float32`` of ours in each mixed precision: ours in float32 on the same batches and mixer."""
+    float32 = {(row["batches"], row["mixer"]): row["seconds"] for row in rows
+               if row.get("implementation") == "ours" and row.get("precision") == "32-true" and row["status"] == "ok"}
+    for row in rows:
+        key = (row["batches"], row.get("mixer"))
+        if row.get("implementation") == "ours" and row.get("precision") != "32-true" and row["status"] == "ok" \
+                and key in float32:
+            row["speedup_vs_float32"] = float32[key] / row["seconds"]
 
 
 def _save_batches(path: Path, graphs: list[Data], batch_size: int, info: TaskInfo, model: dict) -> None:
@@ -82,19 +103,21 @@ def _save_batches(path: Path, graphs: list[Data], batch_size: int, info: TaskInf
     torch.save({"batches": batches, "info": dict(info.__dict__), "model": model}, path)
 
 
-def _alternating(mixer: str, path: Path, repeats: int, device: str, progress: tqdm) -> dict[str, list[dict]]:
+def _alternating(mixer: str, precision: str, path: Path, repeats: int, device: str,
+                 progress: tqdm) -> dict[str, list[dict]]:
     results: dict[str, list[dict]] = {"ours": [], "pyg": []}
     for repeat in range(repeats):
         order = ("ours", "pyg") if repeat % 2 == 0 else ("pyg", "ours")
         for implementation in order:
-            progress.set_postfix_str(f"{mixer}, {implementation}")
-            results[implementation].append(_worker(implementation, mixer, path, device))
+            progress.set_postfix_str(f"{mixer}, {precision}, {implementation}")
+            results[implementation].append(_worker(implementation, mixer, precision, path, device))
             progress.update()
     return results
 
 
-def _worker(implementation: str, mixer: str, path: Path, device: str) -> dict:
-    command = [sys.executable, "-m", WORKER, implementation, mixer, str(path), "--device", device]
+def _worker(implementation: str, mixer: str, precision: str, path: Path, device: str) -> dict:
+    command = [sys.executable, "-m", WORKER, implementation, mixer, str(path), "--device", device,
+               "--precision", precision]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
@@ -124,21 +147,24 @@ def _rows(base: dict, mixer: str, results: dict[str, list[dict]], graphs: list[D
 
 
 def markdown_table(rows: Sequence[dict]) -> str:
-    """Ours vs PyG per batch set and mixer: graphs/s, peak MiB, ratios."""
-    lines = ["| batches | mixer | PyG GPSConv graphs/s | ours graphs/s | speed-up | PyG peak MiB | ours peak MiB | "
-             "memory ratio | parameters (PyG / ours) |", "|---|---|---|---|---|---|---|---|---|"]
-    by_key = {(row["batches"], row.get("mixer"), row.get("implementation")): row for row in rows}
+    """Ours vs PyG per batch set, mixer and precision: graphs/s, peak MiB, ratios."""
+    lines = ["| batches | mixer | precision | PyG GPSConv graphs/s | ours graphs/s | speed-up | PyG peak MiB | "
+             "ours peak MiB | memory ratio | ours vs ours float32 | parameters (PyG / ours) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    by_key = {(row["batches"], row.get("mixer"), row.get("precision"), row.get("implementation")): row for row in rows}
     for row in rows:
         if "implementation" not in row:
-            lines.append(f"| {row['batches']} | — | {row['status']} | | | | | | |")
+            lines.append(f"| {row['batches']} | — | — | {row['status']} | | | | | | | |")
             continue
         if row["implementation"] != "ours":
             continue
-        pyg = by_key[(row["batches"], row["mixer"], "pyg")]
+        pyg = by_key[(row["batches"], row["mixer"], row["precision"], "pyg")]
+        head = f"| {row['batches']} | {row['mixer']} | {row['precision']} |"
         if row["status"] != "ok" or pyg["status"] != "ok":
-            lines.append(f"| {row['batches']} | {row['mixer']} | {pyg['status']} | {row['status']} | | | | | |")
+            lines.append(f"{head} {pyg['status']} | {row['status']} | | | | | | |")
             continue
-        lines.append(f"| {row['batches']} | {row['mixer']} | {pyg['graphs_per_s']:.1f} | {row['graphs_per_s']:.1f} | "
-                     f"{row['speedup_vs_pyg']:.2f}x | {pyg['peak_mib']:.0f} | {row['peak_mib']:.0f} | "
-                     f"{row['memory_vs_pyg']:.2f} | {pyg['parameters']:,} / {row['parameters']:,} |")
+        float32 = f"{row['speedup_vs_float32']:.2f}x" if "speedup_vs_float32" in row else "—"
+        lines.append(f"{head} {pyg['graphs_per_s']:.1f} | {row['graphs_per_s']:.1f} | {row['speedup_vs_pyg']:.2f}x | "
+                     f"{pyg['peak_mib']:.0f} | {row['peak_mib']:.0f} | {row['memory_vs_pyg']:.2f} | {float32} | "
+                     f"{pyg['parameters']:,} / {row['parameters']:,} |")
     return "\n".join(lines)

@@ -10,6 +10,7 @@ training added, parameter count. A process per measurement keeps each peak its o
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 
@@ -25,6 +26,8 @@ from graphformers.recipe import ModelConfig, PartSpec
 from graphformers.models.parts import build_feature
 from graphformers.training.objectives import objective_for
 
+AUTOCAST = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
+"""Lightning's mixed precisions: compute under autocast in this type, weights stay float32."""
 PYG_ATTENTION = {"full": "multihead", "performer": "performer"}
 """Our mixers that PyG's GPSConv also has, and its name for each."""
 
@@ -73,8 +76,10 @@ def load_batches(path: str, device: torch.device) -> tuple[list[Batch], TaskInfo
     return batches, TaskInfo(**saved["info"]), saved["model"]
 
 
-def measure(implementation: str, mixer: str, path: str, passes: int, device: torch.device) -> dict:
-    """Seconds of each timed pass, peak MiB added by training, parameter count."""
+def measure(implementation: str, mixer: str, path: str, passes: int, device: torch.device,
+            precision: str = "32-true") -> dict:
+    """Seconds of each timed pass, peak MiB added by training, parameter count; ``precision`` is
+    ``32-true`` or a mixed one (:data:`AUTOCAST`)."""
     batches, info, settings = load_batches(path, device)
     torch.manual_seed(0)
     config = ModelConfig(mixer=PartSpec(mixer), local=PartSpec("gine"), norm="batch", **settings)
@@ -84,7 +89,10 @@ def measure(implementation: str, mixer: str, path: str, passes: int, device: tor
 
     def train_on(batch: Batch) -> None:
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_of(model(batch), batch.y)
+        with (torch.autocast(device.type, dtype=AUTOCAST[precision]) if precision in AUTOCAST
+              else contextlib.nullcontext()):
+            output = model(batch)
+        loss = loss_of(output.float(), batch.y)
         loss.backward()
         optimizer.step()
 
@@ -111,8 +119,10 @@ def main() -> None:
     parser.add_argument("batches")
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--precision", default="32-true", choices=["32-true", *AUTOCAST])
     args = parser.parse_args()
-    print(json.dumps(measure(args.implementation, args.mixer, args.batches, args.passes, torch.device(args.device))))
+    print(json.dumps(measure(args.implementation, args.mixer, args.batches, args.passes, torch.device(args.device),
+                             args.precision)))
 
 
 if __name__ == "__main__":

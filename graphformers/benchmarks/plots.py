@@ -24,13 +24,14 @@ def _save(figure: plt.Figure, path: Path) -> None:
 
 
 def plot_model(rows: Sequence[dict], path: Path) -> None:
-    """Training graphs/s and peak memory, PyG ``GPSConv`` vs ours, per batch set and mixer."""
+    """Training graphs/s and peak memory, PyG ``GPSConv`` vs ours, per batch set, mixer and precision."""
     measured = _ok(rows)
-    cases = list(dict.fromkeys((row["batches"], row["mixer"]) for row in measured))
+    cases = list(dict.fromkeys((row["batches"], row["mixer"], row["precision"]) for row in measured))
     figure, axes = plt.subplots(1, 2, figsize=(max(6, 2.2 * len(cases) + 2), 4))
     width = 0.38
     for offset, implementation in ((-width / 2, "pyg"), (width / 2, "ours")):
-        values = {(row["batches"], row["mixer"]): row for row in measured if row["implementation"] == implementation}
+        values = {(row["batches"], row["mixer"], row["precision"]): row for row in measured
+                  if row["implementation"] == implementation}
         positions = [i + offset for i in range(len(cases))]
         label = "PyG GPSConv" if implementation == "pyg" else "graphformers"
         colour = IMPLEMENTATION_COLOURS[implementation]
@@ -38,7 +39,8 @@ def plot_model(rows: Sequence[dict], path: Path) -> None:
                     label=label, color=colour)
         axes[1].bar(positions, [values[c]["peak_mib"] if c in values else 0 for c in cases], width,
                     label=label, color=colour)
-    labels = [f"{batches.split(' (')[0]}\n{mixer}" for batches, mixer in cases]
+    labels = [f"{batches.split(' (')[0]}\n{mixer}" + ("" if precision == "32-true" else f"\n{precision}")
+              for batches, mixer, precision in cases]
     for axis, title in zip(axes, ("training throughput (graphs/s, higher is better)",
                                   "peak memory added by training (MiB, lower is better)")):
         axis.set_xticks(range(len(cases)), labels)
