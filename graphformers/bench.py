@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
-from graphformers.benchmarks import encoders, fullbatch, model, pairs, plots, scaling, step
+from graphformers.benchmarks import device, encoders, fullbatch, model, pairs, plots, scaling, step
 from graphformers.benchmarks.results import write_csv
 from graphformers.registry import MIXERS
 
@@ -105,12 +105,23 @@ def build_parser() -> argparse.ArgumentParser:
     step_suite.add_argument("--root", default=None, help="data root (default: $GRAPHFORMERS_DATA, else ./datasets)")
     step_suite.add_argument("--quick", action="store_true", help="the quickstart recipe, 2 batches of 8, one repeat")
     step_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
+    device_suite = suites.add_parser("device", help="a GPU check in one command: every part and precision, the model "
+                                                    "suite, and recipe epochs within --minutes")
+    device_suite.add_argument("--minutes", type=float, default=8.0, help="time budget (default: %(default)s)")
+    device_suite.add_argument("--root", default=None, help="data root (default: $GRAPHFORMERS_DATA, else ./datasets)")
+    device_suite.add_argument("--quick", action="store_true",
+                              help="the same checks on the CPU at tiny sizes (quickstart recipe): a smoke test")
+    device_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the chosen suite, write ``<out>/<suite>.csv`` and ``<out>/<suite>.png``, print its Markdown table."""
     args = build_parser().parse_args(argv)
+    if args.suite == "device":
+        print(device.run_device(args.minutes, args.out, args.quick, args.root))
+        print(f"\nReport: {args.out / 'device.md'}; CSVs: {args.out}/device-*.csv")
+        return 0
     if args.suite == "scaling":
         rows, columns, table, plot = _scaling(args), scaling.COLUMNS, scaling.markdown_table, plots.plot_scaling
     elif args.suite == "model":

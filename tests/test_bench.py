@@ -189,3 +189,26 @@ def test_per_graph_rrwp_reference_equals_the_precompute():
     encode_pairs([stored], [RRWP(6)])
     assert torch.equal(stored.rrwp_index, index)
     torch.testing.assert_close(stored.rrwp_attr, values)
+
+
+def test_quick_device_check_trains_every_section_and_writes_its_report(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "graphformers.bench", "device", "--quick", "--minutes", "4",
+                           "--out", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = (tmp_path / "device.md").read_text()
+    for heading in ("## Parts", "## Model: ours against PyG's GPSConv", "## Recipe: epochs in the remaining time"):
+        assert heading in report
+    with (tmp_path / "device-parts.csv").open() as file:
+        parts = list(csv.DictReader(file))
+    measured = [row for row in parts if row["status"] == "ok"]
+    assert {row["precision"] for row in measured} == {"32-true", "bf16-mixed"}
+    assert all(row["status"] == "ok" or row["status"].startswith("skipped: the parts section's time") for row in parts)
+    assert all(float(row["max_difference"]) < 0.05 and math.isfinite(float(row["last_loss"])) for row in measured)
+    with (tmp_path / "device-model.csv").open() as file:
+        ours = [row for row in csv.DictReader(file) if row["implementation"] == "ours"]
+    assert [(row["precision"], row["status"]) for row in ours] == [("32-true", "ok"), ("bf16-mixed", "ok")]
+    with (tmp_path / "device-recipe.csv").open() as file:
+        epochs = list(csv.DictReader(file))
+    assert epochs and all(row["status"] == "ok" and 0 <= float(row["value"]) <= 1 for row in epochs)
+    assert [int(row["epoch"]) for row in epochs] == list(range(len(epochs)))
+    assert "epochs of quickstart.yaml would take about" in report

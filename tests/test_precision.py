@@ -4,6 +4,7 @@ with one ``error:`` line."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -11,14 +12,15 @@ import pytorch_lightning as pl
 import torch
 from torch_geometric.data import Batch
 
-from conftest import random_graph, task_info
 from graphformers import train
+from graphformers.benchmarks.parts_check import AUTOCAST, case_task, encoded_batch, part_cases, small_model
+from graphformers.data.datamodule import GraphDataModule
+from graphformers.data.task import TaskInfo
 from graphformers.models.gps import GPSModel
-from graphformers.pair_encodings.base import PairEncoding
-from graphformers.pair_encodings.precompute import encode_pairs
-from graphformers.recipe import ModelConfig, PartSpec, RecipeError, load_recipe
+from graphformers.recipe import RecipeError, load_recipe
 from graphformers.registry import LOCAL_BLOCKS, MIXERS, MODELS, PAIR_ENCODINGS, POSITIONAL_ENCODERS
 from graphformers.training import hardware
+from graphformers.training.module import GraphTask
 from graphformers.training.objectives import objective_for
 from graphformers.training.runner import run
 
@@ -27,51 +29,27 @@ QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
 SMALL = ["data.options={num_train: 32, num_val: 16, num_test: 16}", "train.progress_bar=false", "model.layers=1",
          "train.max_epochs=1"]
 
-AUTOCAST = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
 TOLERANCE = {"bf16-mixed": 5e-2, "16-mixed": 1e-2, "64-true": 1e-4}
 """Largest difference from the float32 output on the same weights and batch, relative to that output's
 largest magnitude: bfloat16 keeps 8 significant bits (2^-8 = 4e-3 per rounding), float16 11, and a
 two-layer model rounds a few dozen times along each path."""
 
 
-def _cases():
-    """Each registered model, each local block and mixer inside GPS, each positional encoder and pair encoding."""
-    for local in LOCAL_BLOCKS.names():
-        yield f"gps-{local}-full", dict(name="gps", local=PartSpec(local), mixer=PartSpec("full"))
-    for mixer in MIXERS.names():
-        yield f"gps-gine-{mixer}", dict(name="gps", local=PartSpec("gine"), mixer=PartSpec(mixer))
-    for encoder in POSITIONAL_ENCODERS.names():
-        yield f"gps-{encoder}", dict(name="gps", encoders=[PartSpec(encoder, {"dim": 4})])
-    for encoding in PAIR_ENCODINGS.names():
-        yield f"gps-full-bias-{encoding}", dict(name="gps", mixer=PartSpec("full", {"bias": encoding}),
-                                                pair_encodings=[PartSpec(encoding)])
-        yield f"grit-{encoding}", dict(name="grit", local=None, mixer=None, pair_encodings=[PartSpec(encoding)],
-                                       options={"pair_encoding": encoding})
-    yield "mpnn", dict(name="mpnn", mixer=None)
-    yield "gat", dict(name="gat", local=None, mixer=None)
-    yield "polynormer", dict(name="polynormer", local=None, mixer=None, options={"local_layers": 1, "global_layers": 1})
+CASES = part_cases()
 
 
-CASES = dict(_cases())
+def test_the_cases_cover_every_registered_part():
+    specs = [spec for case in CASES.values() for key in ("local", "mixer") if (spec := case.get(key)) is not None]
+    assert {case["name"] for case in CASES.values()} == set(MODELS.names())
+    assert set(LOCAL_BLOCKS.names()) | set(MIXERS.names()) <= {spec.name for spec in specs}
+    assert {spec.name for case in CASES.values() for spec in case.get("encoders", [])} == set(POSITIONAL_ENCODERS.names())
+    assert {spec.name for case in CASES.values() for spec in case.get("pair_encodings", [])} == set(PAIR_ENCODINGS.names())
 
 
-def test_the_cases_cover_every_registered_model():
-    assert {config["name"] for config in CASES.values()} == set(MODELS.names())
-
-
-def _model_and_batch(config: dict, level: str) -> tuple[torch.nn.Module, Batch]:
-    torch.manual_seed(0)
-    model = MODELS.get(config["name"])(ModelConfig(hidden=16, layers=2, heads=4, dropout=0.1, attn_dropout=0.2,
-                                                   **config), task_info(level))
-    graphs = [random_graph(n, seed=i) for i, n in enumerate((6, 11, 3, 8, 9))]
-    transforms = model.precompute_transforms()
-    for transform in transforms:
-        if not isinstance(transform, PairEncoding):
-            graphs = [transform(graph) for graph in graphs]
-    encode_pairs(graphs, [t for t in transforms if isinstance(t, PairEncoding)])
-    batch = Batch.from_data_list(graphs)
-    batch.y = torch.randint(0, 3, (batch.num_graphs if level == "graph" else batch.num_nodes,))
-    return model, batch
+def _model_and_batch(case: dict) -> tuple[torch.nn.Module, Batch, TaskInfo]:
+    info, graphs = case_task(case)
+    model = small_model(case, info)
+    return model, encoded_batch(model, graphs), info
 
 
 def _in_precision(model: torch.nn.Module, batch: Batch, precision: str):
@@ -89,8 +67,7 @@ def _in_precision(model: torch.nn.Module, batch: Batch, precision: str):
 @pytest.mark.parametrize("precision", ["bf16-mixed", "16-mixed", "64-true"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_a_training_step_is_finite_and_the_output_close_to_float32(case, precision):
-    level = "graph" if case.startswith("grit") else "node"
-    model, batch = _model_and_batch(CASES[case], level)
+    model, batch, info = _model_and_batch(CASES[case])
     with torch.no_grad():
         reference = model.eval()(batch.clone())
     precise = _in_precision(model, batch, precision)
@@ -103,7 +80,7 @@ def test_a_training_step_is_finite_and_the_output_close_to_float32(case, precisi
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
     with precise:
         prediction = model(batch.clone())
-    loss = objective_for(task_info(level)).loss(prediction.float() if precision in AUTOCAST else prediction, batch.y)
+    loss = objective_for(info).loss(prediction.float() if precision in AUTOCAST else prediction, batch.y)
     loss.backward()
     optimizer.step()
     assert torch.isfinite(loss)
@@ -203,3 +180,11 @@ def test_an_operator_without_a_deterministic_kernel_names_the_switch(capsys, tmp
     assert len(error) == 1, error
     assert error[0].startswith("error: scatter_add_cuda_kernel has no deterministic implementation")
     assert "train.deterministic: warn" in error[0]
+
+
+@pytest.mark.parametrize("precision,fused", [("32-true", True), ("64-true", True), ("bf16-mixed", None)])
+def test_the_optimizer_is_fused_except_under_mixed_precision_whose_clipping_lightning_does(precision, fused):
+    recipe = load_recipe(QUICKSTART, [*SMALL, f"train.precision={precision}"])
+    task = GraphTask(recipe.to_dict(), dataclasses.asdict(GraphDataModule(recipe.data).info))
+    optimizer = task.configure_optimizers()["optimizer"]
+    assert optimizer.defaults["fused"] is fused

@@ -1,4 +1,4 @@
-"""Attention dropout from random bits: the drop rate, independence, seeding, and attention with it
+"""Dropout from random bits: the drop rate, independence, seeding, gradients, and attention with it
 equal to the written-out softmax attention with the same mask."""
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from graphformers.mixers.softmax_attention import block_attention, dropout_keep_mask, keep_thresholds
+from graphformers.mixers.softmax_attention import block_attention
+from graphformers.nn.dropout import Dropout, dropout, dropout_keep_mask, keep_thresholds
 
 PROBABILITIES = (0.1, 1 / 3, 0.5, 0.9)
 
@@ -70,3 +71,18 @@ def test_attention_with_dropout_equals_softmax_attention_with_the_same_mask(mask
     gradients = torch.autograd.grad(attended[rows].sum(), (q, k, v))
     for gradient, reference in zip(gradients, torch.autograd.grad(expected[rows].sum(), (q, k, v))):
         torch.testing.assert_close(gradient, reference)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float64])
+def test_dropout_scales_what_it_keeps_and_its_gradient_is_the_mask(dtype):
+    x = torch.randn(64, 33, dtype=dtype, requires_grad=True)
+    torch.manual_seed(5)
+    out = dropout(x, 0.25)
+    torch.manual_seed(5)
+    keep = dropout_keep_mask(x.shape, 0.25)
+    torch.testing.assert_close(out, torch.where(keep, x / 0.75, 0.0).to(dtype))
+    (gradient,) = torch.autograd.grad(out.sum(), x)
+    torch.testing.assert_close(gradient, (keep / 0.75).to(dtype))
+    assert dropout(x, 0.25, training=False) is x and dropout(x, 0.0) is x
+    module = Dropout(0.25)
+    assert module.eval()(x) is x and not torch.equal(module.train()(x), x)

@@ -39,7 +39,8 @@ GENERATED = TaskInfo(level="graph", task="multilabel", num_outputs=GENERATED_LAB
                      node_in=9, edge_encoder="bond", edge_in=3)
 WORKER = "graphformers.benchmarks.model_worker"
 DATASETS = {"hiv": {"name": "smiles-csv", "options": {"path": "MoleculeNet/hiv/raw/HIV.csv", "smiles": "smiles",
-                                                      "targets": ["HIV_active"], "split": "scaffold"}}}
+                                                      "targets": ["HIV_active"], "split": "scaffold",
+                                                      "skip_invalid": True}}}
 """Batch sets read through a dataset other than the registered one of their name."""
 
 

@@ -25,7 +25,7 @@ COLUMNS = ["suite", "set", "recipe", "code", "precision", "batch_size", "nodes_p
 WORKER = Path(__file__).with_name("step_worker.py")
 REPOSITORY = WORKER.resolve().parents[2]
 SMILES_HIV = ("data.options={path: MoleculeNet/hiv/raw/HIV.csv, smiles: smiles, targets: [HIV_active], "
-              "split: scaffold}")
+              "split: scaffold, skip_invalid: true}")
 SETS = {
     "peptides-func": ("recipes/peptides-func-gps.yaml", []),
     "hiv": ("recipes/ogbg-molhiv-gps.yaml", ["data.name=smiles-csv", SMILES_HIV]),

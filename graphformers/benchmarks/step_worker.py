@@ -3,10 +3,10 @@
 
 Loads the recipe's dataset and model as ``python -m graphformers.train`` would, collates the first
 ``K`` training batches, runs one untimed pass over them (which also plans what each batch keeps
-for every layer), then ``--passes`` timed passes: forward, loss, backward, the recipe's optimizer
-step (AdamW or Adam). Prints one JSON line: seconds per step of each pass, the torch version and
-which ``graphformers`` ran (its folder), and with ``--profile`` the operators of one profiled pass
-that took most of its time.
+for every layer), then ``--passes`` timed passes: forward, loss, backward, and the step of the
+optimizer training uses (``GraphTask.configure_optimizers``). Prints one JSON line: seconds per
+step of each pass, the torch version and which ``graphformers`` ran (its folder), and with
+``--profile`` the operators of one profiled pass that took most of its time.
 
 It imports only what every version of graphformers since the recipe runner has (``load_recipe``,
 ``GraphDataModule``, ``GraphTask``), so the ``step`` suite runs this same file against an older
@@ -50,8 +50,8 @@ def measure(recipe_path: str, overrides: list[str], batches: int, passes: int, p
             for key, value in batch.items():
                 if isinstance(value, torch.Tensor) and value.is_floating_point():
                     batch[key] = value.double()
-    optimizers = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam}
-    optimizer = optimizers[recipe.train.optimizer](task.parameters(), lr=recipe.train.lr)
+    configured = task.configure_optimizers()  # the optimizer training would use
+    optimizer = configured["optimizer"] if isinstance(configured, dict) else configured
     task.train()
 
     def step(batch: Batch) -> None:

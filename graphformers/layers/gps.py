@@ -12,6 +12,7 @@ from torch_geometric.data import Batch
 from graphformers.errors import PartOptionError
 from graphformers.local.base import LocalBlock
 from graphformers.mixers.base import GlobalMixer
+from graphformers.nn.dropout import Dropout
 
 
 def make_norm(kind: str, hidden: int) -> nn.Module:
@@ -58,10 +59,10 @@ class GPSLayer(nn.Module):
         self.local, self.mixer = local, mixer
         self.local_norm = make_norm(norm, hidden)
         self.mixer_norm = make_norm(norm, hidden)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.ffn = nn.Sequential(
-            nn.Linear(hidden, ffn_ratio * hidden), nn.ReLU(), nn.Dropout(dropout),
-            nn.Linear(ffn_ratio * hidden, hidden), nn.Dropout(dropout),
+            nn.Linear(hidden, ffn_ratio * hidden), nn.ReLU(), Dropout(dropout),
+            nn.Linear(ffn_ratio * hidden, hidden), Dropout(dropout),
         )
         self.ffn_norm = make_norm(norm, hidden)
 

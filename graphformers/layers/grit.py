@@ -4,12 +4,12 @@ graph, conditioned on pair states that every layer updates, with a degree scaler
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.utils import scatter, softmax
 
 from graphformers.errors import check_heads_divide
 from graphformers.layers.gps import make_norm
+from graphformers.nn.dropout import Dropout, dropout
 
 
 class _SignedSqrt(torch.autograd.Function):
@@ -68,7 +68,7 @@ class GRITAttention(nn.Module):
             nn.init.xavier_normal_(linear.weight)
         self.score = nn.Parameter(nn.init.xavier_normal_(torch.empty(self.head_dim, heads, 1)))
         self.pair_value = nn.Parameter(nn.init.xavier_normal_(torch.empty(self.head_dim, heads, self.head_dim)))
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x: Tensor, pairs: Tensor, index: Tensor) -> tuple[Tensor, Tensor]:
         source, target = index
@@ -112,17 +112,17 @@ class GRITLayer(nn.Module):
                                     if degree_scaler else None)
         self.node_out, self.pair_out = nn.Linear(hidden, hidden), nn.Linear(hidden, hidden)
         self.node_norm, self.pair_norm, self.ffn_norm = (make_norm(norm, hidden) for _ in range(3))
-        self.ffn = nn.Sequential(nn.Linear(hidden, ffn_ratio * hidden), nn.ReLU(), nn.Dropout(dropout),
+        self.ffn = nn.Sequential(nn.Linear(hidden, ffn_ratio * hidden), nn.ReLU(), Dropout(dropout),
                                  nn.Linear(ffn_ratio * hidden, hidden))
         self.dropout, self.update_pairs = dropout, update_pairs
 
     def forward(self, x: Tensor, pairs: Tensor, index: Tensor, log_degree: Tensor) -> tuple[Tensor, Tensor]:
         attended, updated = self.attention(x, pairs, index)
-        h = F.dropout(attended, self.dropout, self.training)
+        h = dropout(attended, self.dropout, self.training)
         if self.degree_coefficients is not None:
             h = h * self.degree_coefficients[..., 0] + h * log_degree * self.degree_coefficients[..., 1]
         h = self.node_norm(x + self.node_out(h))
         h = self.ffn_norm(h + self.ffn(h))
         if not self.update_pairs:
             return h, pairs
-        return h, self.pair_norm(pairs + self.pair_out(F.dropout(updated, self.dropout, self.training)))
+        return h, self.pair_norm(pairs + self.pair_out(dropout(updated, self.dropout, self.training)))

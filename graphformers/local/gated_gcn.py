@@ -6,12 +6,12 @@ updates edge features; GraphGPS's GatedGCN does both, so it is written here.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import BatchNorm
 from torch_geometric.utils import scatter
 
 from graphformers.local.base import LocalBlock
+from graphformers.nn.dropout import dropout
 from graphformers.registry import register_local
 
 
@@ -54,5 +54,5 @@ class GatedGCN(LocalBlock):
         weighted = scatter(messages, target, 0, dim_size=x.size(0), reduce="sum")
         normaliser = scatter(gates, target, 0, dim_size=x.size(0), reduce="sum")
         x_out = torch.relu(self.node_norm(self.node_self(x) + weighted / (normaliser + 1e-6)))
-        edge_update = F.dropout(torch.relu(self.edge_norm(gate_logits)), p=self.dropout, training=self.training)
+        edge_update = dropout(torch.relu(self.edge_norm(gate_logits)), p=self.dropout, training=self.training)
         return x_out, edge_attr + edge_update

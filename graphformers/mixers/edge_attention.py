@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.utils import softmax
+
+from graphformers.nn.dropout import dropout as dropped_out
 
 
 class _GatherDot(torch.autograd.Function):
@@ -59,7 +60,7 @@ def edge_softmax_attention(query: Tensor, key: Tensor, value: Tensor, source: Te
     O(E heads) memory kept for backward.
     """
     scores = _GatherDot.apply(query, key, source, target) / math.sqrt(query.size(-1)) + bias
-    weights = F.dropout(softmax(scores, target, num_nodes=num_targets), p=dropout, training=training)
+    weights = dropped_out(softmax(scores, target, num_nodes=num_targets), p=dropout, training=training)
     # under autocast the softmax runs in float32 and the values are bfloat16 / float16: the
     # weighted sum is taken in the values' dtype (index_add_ needs one dtype)
     return _WeightedGatherSum.apply(weights.to(value.dtype), value, source, target, num_targets)

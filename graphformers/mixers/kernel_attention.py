@@ -23,22 +23,27 @@ def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, val
     so their padded keys still add to the normaliser). Scattering per-node outer products
     ``phi(k_j) v_j^T`` instead would hold an ``[N, heads, m, d]`` tensor, ``m * d`` times the activations.
     """
+    # values gain a channel of ones: its attended value is the normaliser, so one pair of products gives both
+    extended = torch.cat([values, values.new_ones(*values.shape[:-1], 1)], dim=-1)  # [N, heads, d + 1]
     if data.num_graphs == 1:
-        return _contract(query_features, key_features, values, "n", eps)
+        return _contract(query_features, key_features, extended, "n", eps)
     plan = plan_of(data)
+    features = query_features.size(-1)
+    packed = torch.cat([query_features, key_features, extended.to(query_features.dtype)], dim=-1)  # one gather
     attended = []
-    for block, queries, keys, block_values in zip(plan.blocks, *(to_blocks(t, plan) for t in (
-            query_features, key_features, values))):
-        keys = keys if block.complete else keys * block.valid[:, :, None, None]  # [G, L, heads, m], padded keys zeroed
+    for block, gathered in zip(plan.blocks, to_blocks(packed, plan)):  # [G, L, heads, 2m + d + 1]
+        queries, keys, block_values = gathered.split([features, features, extended.size(-1)], dim=-1)
+        if not block.complete:  # padded keys add nothing to either sum: their values (ones included) are zeroed
+            block_values = block_values * block.valid[:, :, None, None]
         attended.append(_contract(queries, keys, block_values, "gn", eps))
     return from_blocks(attended, plan)
 
 
 def _contract(queries: Tensor, keys: Tensor, values: Tensor, nodes: str, eps: float) -> Tensor:
     """The attention of each query over all keys along the ``nodes`` axes (``"n"``: one graph
-    ``[n, heads, *]``; ``"gn"``: a block of graphs ``[g, n, heads, *]``)."""
+    ``[n, heads, *]``; ``"gn"``: a block of graphs ``[g, n, heads, *]``); the last channel of
+    ``values`` is ones, and its attended value the normaliser."""
     graphs = nodes[:-1]
     kv = torch.einsum(f"{nodes}hm,{nodes}hd->{graphs}hmd", keys, values)
-    numerator = torch.einsum(f"{nodes}hm,{graphs}hmd->{nodes}hd", queries, kv)
-    denominator = torch.einsum(f"{nodes}hm,{graphs}hm->{nodes}h", queries, keys.sum(dim=-3))
-    return numerator / (denominator.unsqueeze(-1) + eps)
+    attended = torch.einsum(f"{nodes}hm,{graphs}hmd->{nodes}hd", queries, kv)
+    return attended[..., :-1] / (attended[..., -1:] + eps)

@@ -5,13 +5,13 @@ import math
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.utils import scatter
 
 from graphformers.mixers.base import GlobalMixer
 from graphformers.mixers.kernel_attention import per_graph_linear_attention
+from graphformers.nn.dropout import dropout
 from graphformers.registry import register_mixer
 
 
@@ -113,5 +113,5 @@ class Performer(GlobalMixer):
         query_features = positive_features(query_logits, query_logits.amax(dim=-1, keepdim=True))
         key_features = positive_features(key_logits, key_max[batch].unsqueeze(-1))
         attended = per_graph_linear_attention(query_features, key_features, v, data)
-        attended = F.dropout(attended, p=self.dropout, training=self.training)
+        attended = dropout(attended, p=self.dropout, training=self.training)
         return self.out(attended.reshape(num_nodes, self.hidden))

@@ -8,6 +8,7 @@ from torch_geometric.data import Batch
 
 from graphformers.mixers.base import GlobalMixer
 from graphformers.mixers.kernel_attention import per_graph_linear_attention
+from graphformers.nn.dropout import dropout
 from graphformers.registry import register_mixer
 
 
@@ -51,4 +52,4 @@ class PolynormerAttention(GlobalMixer):
         queries = keys if self.query is None else torch.sigmoid(self.query(x)).view(shape)
         attended = per_graph_linear_attention(queries, keys, self.value(x).view(shape), data)
         gated = self.norm(attended.reshape(x.size(0), self.hidden)) * (self.gate(x) + self.beta)
-        return F.dropout(F.relu(self.out(gated)), p=self.dropout, training=self.training)
+        return dropout(F.relu(self.out(gated)), p=self.dropout, training=self.training)

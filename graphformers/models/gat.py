@@ -21,6 +21,7 @@ from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError, check_heads_divide
 from graphformers.models.base import GraphModel
 from graphformers.models.parts import model_options, require_node_level
+from graphformers.nn.dropout import dropout
 from graphformers.recipe import ModelConfig
 from graphformers.registry import register_model
 
@@ -87,5 +88,5 @@ class GATModel(GraphModel):
         """``data`` (``x [N, node_in]``, ``edge_index [2, E]``) -> ``[N, num_outputs]``."""
         x = data.x
         for layer in self.hidden_layers:
-            x = F.elu(layer(F.dropout(x, self.dropout, self.training), data.edge_index))
-        return self.output_layer(F.dropout(x, self.dropout, self.training), data.edge_index)
+            x = F.elu(layer(dropout(x, self.dropout, self.training), data.edge_index))
+        return self.output_layer(dropout(x, self.dropout, self.training), data.edge_index)

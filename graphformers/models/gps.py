@@ -15,6 +15,7 @@ from graphformers.layers.gps import GPSLayer
 from graphformers.models.base import GraphModel
 from graphformers.models.parts import (build_edge_features, build_feature, build_head, build_local, build_mixer,
                                       build_pair_encodings, build_positional, edge_features)
+from graphformers.nn.dropout import Dropout
 from graphformers.recipe import ModelConfig
 from graphformers.registry import register_model
 
@@ -58,7 +59,7 @@ class GPSModel(GraphModel):
         for layer in self.layers:
             if layer.mixer is not None:
                 layer.mixer.use_pair_encodings(self.pair_encodings)
-        self.input_dropout = nn.Dropout(config.input_dropout)
+        self.input_dropout = Dropout(config.input_dropout)
         self.pool = POOLS[config.pool]
         self.head = build_head(info, config.hidden)
 

@@ -19,6 +19,7 @@ from graphformers.models.base import GraphModel
 from graphformers.models.gps import POOLS
 from graphformers.models.parts import (build_edge_features, build_feature, build_head, build_local, edge_features,
                                       model_options)
+from graphformers.nn.dropout import Dropout
 from graphformers.recipe import ModelConfig, is_absent
 from graphformers.registry import register_model
 
@@ -76,8 +77,8 @@ class MPNNModel(GraphModel):
         self.blocks = nn.ModuleList(build_local(config.local, hidden) for _ in range(config.layers))
         self.norms = nn.ModuleList(make_norm(config.norm, hidden) for _ in range(config.layers))
         self.activation = ACTIVATIONS[options.activation]()
-        self.input_dropout = nn.Dropout(config.input_dropout)
-        self.dropout = nn.Dropout(config.dropout)
+        self.input_dropout = Dropout(config.input_dropout)
+        self.dropout = Dropout(config.dropout)
         self.pool = POOLS[config.pool]
         self.head = build_head(info, hidden)
 

@@ -22,6 +22,7 @@ from graphformers.errors import PartOptionError, check_heads_divide
 from graphformers.mixers.kernel_attention import per_graph_linear_attention
 from graphformers.models.base import GraphModel
 from graphformers.models.parts import build_feature, model_options, require_node_level
+from graphformers.nn.dropout import dropout
 from graphformers.recipe import ModelConfig
 from graphformers.registry import register_model
 
@@ -135,12 +136,12 @@ class PolynormerModel(GraphModel):
         """``data`` (``x``, ``edge_index``, ``batch``) -> ``[N, num_outputs]``."""
         if not isinstance(data, Batch):
             data = Batch.from_data_list([data])
-        x = F.dropout(data.x, self.input_dropout, self.training) if data.x.is_floating_point() else data.x
-        x = F.dropout(self.node_encoder(x), self.dropout, self.training)
+        x = dropout(data.x, self.input_dropout, self.training) if data.x.is_floating_point() else data.x
+        x = dropout(self.node_encoder(x), self.dropout, self.training)
         local_sum = torch.zeros_like(x)
         for i, conv in enumerate(self.local_convs):
             gate = F.relu(self.local_gates[i](x))
-            x = F.dropout(F.relu(conv(x, data.edge_index) + self.local_skips[i](x)), self.dropout, self.training)
+            x = dropout(F.relu(conv(x, data.edge_index) + self.local_skips[i](x)), self.dropout, self.training)
             beta = self.local_beta(i)
             x = (1 - beta) * self.local_norms[i](gate * x) + beta * x
             local_sum = local_sum + x
@@ -153,5 +154,5 @@ class PolynormerModel(GraphModel):
             keys = torch.sigmoid(self.global_keys[j](x)).view(shape)
             attended = per_graph_linear_attention(keys, keys, self.global_values[j](x).view(shape), data)
             x = self.global_norms[j](attended.reshape(x.shape)) * (gate + self.global_beta(j))
-            x = F.dropout(F.relu(self.global_out(x)), self.global_dropout, self.training)
+            x = dropout(F.relu(self.global_out(x)), self.global_dropout, self.training)
         return self.global_head(x)

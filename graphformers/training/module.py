@@ -211,7 +211,13 @@ class GraphTask(pl.LightningModule):
     def configure_optimizers(self) -> Any:
         train = self.recipe.train
         optimizers = {"adamw": torch.optim.AdamW, "adam": torch.optim.Adam}
-        optimizer = optimizers[train.optimizer](self.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+        # the fused kernel updates every tensor in one pass: 6x faster than the default (foreach) one
+        # on the CPU for a 400k-parameter model, where the step took 2% of a molecule batch's training step.
+        # Lightning's mixed-precision plugin refuses to clip the gradients of a fused optimizer.
+        fused = (all(p.device.type in ("cpu", "cuda") for p in self.parameters())
+                 and not train.precision.endswith("-mixed"))
+        optimizer = optimizers[train.optimizer](self.parameters(), lr=train.lr, weight_decay=train.weight_decay,
+                                                fused=fused or None)
         if train.scheduler == "none":
             return optimizer
         decay_epochs = max(train.max_epochs - train.warmup_epochs, 1)
