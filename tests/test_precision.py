@@ -188,3 +188,32 @@ def test_the_optimizer_is_fused_except_under_mixed_precision_whose_clipping_ligh
     task = GraphTask(recipe.to_dict(), dataclasses.asdict(GraphDataModule(recipe.data).info))
     optimizer = task.configure_optimizers()["optimizer"]
     assert optimizer.defaults["fused"] is fused
+
+
+def test_compiled_grit_layers_keep_their_output_and_state_dict_keys():
+    case = CASES["grit-rrwp"]
+    model, batch, _ = _model_and_batch(case)
+    model.eval()
+    keys = list(model.state_dict())
+    with torch.no_grad():
+        eager = model(batch.clone())
+    model.compile_for_training()
+    with torch.no_grad():
+        compiled = model(batch.clone())
+    assert list(model.state_dict()) == keys
+    torch.testing.assert_close(compiled, eager, atol=1e-5, rtol=1e-4)
+
+
+def test_compiling_gps_is_refused_with_what_was_measured(capsys, tmp_path):
+    assert train.main([QUICKSTART, *SMALL, "train.compile=true", f"train.out_dir={tmp_path}"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "train.compile: gps is not compiled" in error[0] and "2x slower" in error[0]
+
+
+def test_compiling_without_a_cpp_compiler_names_what_is_missing(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("CXX", raising=False)
+    monkeypatch.setattr(hardware.shutil, "which", lambda name: None)
+    assert train.main([QUICKSTART, *SMALL, "train.compile=true", f"train.out_dir={tmp_path}"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: train.compile: torch.compile builds C++ kernels") and "apt install g++" in error
+    assert not any(tmp_path.iterdir())

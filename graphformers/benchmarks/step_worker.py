@@ -41,6 +41,8 @@ def measure(recipe_path: str, overrides: list[str], batches: int, passes: int, p
     datamodule = GraphDataModule(recipe.data, seed=recipe.train.seed)
     task = GraphTask(recipe.to_dict(), dataclasses.asdict(datamodule.info))
     datamodule.set_precompute(task.model.precompute_transforms())
+    if getattr(recipe.train, "compile", False):  # train.compile (checkouts before it had no such key)
+        task.model.compile_for_training()
     graphs = datamodule.split("train")
     size = recipe.data.batch_size
     collated = [Batch.from_data_list(list(graphs[start * size:(start + 1) * size])) for start in range(batches)]

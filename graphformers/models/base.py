@@ -7,6 +7,8 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
+from graphformers.errors import PartOptionError
+
 if TYPE_CHECKING:
     from graphformers.data.task import TaskInfo
     from graphformers.recipe import ModelConfig
@@ -48,6 +50,16 @@ class GraphModel(nn.Module):
     def check_graph_size(self, num_nodes: int) -> None:
         """Raise :class:`~graphformers.mixers.base.GraphTooLargeError` if a graph of ``num_nodes``
         nodes is beyond the model (called before training with the largest graph a batch holds)."""
+
+    def compile_for_training(self) -> None:
+        """Compile, in place, the parts of the model where ``torch.compile`` (dynamic shapes) pays
+        (``train.compile``); state-dict keys stay the same. Models where it does not pay refuse.
+
+        Raises:
+            PartOptionError: compiling this model is not worth it (the message says what was measured).
+        """
+        raise PartOptionError(f"train.compile: {type(self).__name__} is not compiled: it has not been measured to gain "
+                              f"from torch.compile; set train.compile: false.")
 
     def start_epoch(self, epoch: int) -> None:
         """Called before each training epoch (0-based ``epoch``), for schedules that change the model

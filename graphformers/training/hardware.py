@@ -7,7 +7,10 @@ for an operator without a deterministic kernel into one that names the switch.
 """
 from __future__ import annotations
 
+import importlib.util
+import os
 import re
+import shutil
 from typing import Optional, Union
 
 import torch
@@ -69,6 +72,22 @@ def check_precision(train: TrainConfig, device: str) -> None:
     if precision == "64-true" and device == "mps":
         raise RecipeError("train.precision: 64-true: Apple's MPS devices have no float64. Use 32-true there, or "
                           "train.accelerator: cpu.")
+
+
+def check_compiler(device: str) -> None:
+    """Refuse ``train.compile`` where ``torch.compile``'s backend cannot build kernels: no C++ compiler
+    for the CPU, no Triton for a GPU.
+
+    Args:
+        device (str): :func:`device_type` of the run's accelerator.
+    """
+    if device == "cpu" and not (os.environ.get("CXX") or any(shutil.which(name) for name in ("g++", "c++", "clang++"))):
+        raise RecipeError("train.compile: torch.compile builds C++ kernels for the CPU, and no C++ compiler was found "
+                          "(g++, c++, clang++ or $CXX); install one (Debian/Ubuntu: apt install g++) or set "
+                          "train.compile: false.")
+    if device == "cuda" and importlib.util.find_spec("triton") is None:
+        raise RecipeError("train.compile: torch.compile builds GPU kernels with Triton, which is not installed; "
+                          "pip install triton, or set train.compile: false.")
 
 
 def resolved_deterministic(train: TrainConfig, device: str) -> Deterministic:

@@ -19,7 +19,7 @@ from graphformers.data.datamodule import GraphDataModule
 from graphformers.errors import GraphformersError, PartOptionError
 from graphformers.recipe import Recipe, RecipeError, TrainConfig
 from graphformers.training.checkpointing import AtomicCheckpointIO, EpochSeeder, InterruptCheckpoint
-from graphformers.training.hardware import (check_precision, device_type, nondeterministic_operator,
+from graphformers.training.hardware import (check_compiler, check_precision, device_type, nondeterministic_operator,
                                             resolved_deterministic)
 from graphformers.training.loggers import build_loggers
 from graphformers.training.logging import EpochTimer
@@ -74,6 +74,8 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     """
     device = device_type(recipe.train.accelerator)
     check_precision(recipe.train, device)
+    if recipe.train.compile:
+        check_compiler(device)
     out_dir = Path(recipe.train.out_dir or Path("runs") / recipe.name)
     checkpoint = _resume_checkpoint(out_dir, resume) if resume else None
     run_dir = checkpoint.parent.parent if checkpoint else run_dir or next_version(out_dir)
@@ -83,6 +85,8 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     try:
         task = GraphTask(recipe.to_dict(), dataclasses.asdict(datamodule.info))
         transforms = task.model.precompute_transforms()
+        if recipe.train.compile:
+            task.model.compile_for_training()
     except PartOptionError as error:  # a dataset whose task is known only once loaded: checked here
         raise RecipeError(f"model: {error}") from None
     check_before_training(datamodule, task.model, transforms)
