@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                             help="comma-separated precisions of this checkout (default: %(default)s)")
     step_suite.add_argument("--against", default=None, metavar="REV",
                             help="also time this commit of the repository, in float32; speed-ups are over it")
+    step_suite.add_argument("--compare", action="append", default=[], metavar="KEY=VALUE",
+                            help="also time this checkout with this override, repeatable (e.g. train.compile=true)")
     step_suite.add_argument("--batch-size", type=int, default=128, help="graphs per batch (default: %(default)s)")
     step_suite.add_argument("--batches", type=int, default=3, help="batches per timed pass (default: %(default)s)")
     step_suite.add_argument("--repeats", type=int, default=3, help="fresh-process runs per variant (default: %(default)s)")
@@ -185,9 +187,9 @@ def _step(args: argparse.Namespace) -> list[dict]:
         raise SystemExit(f"error: --sets: unknown step set {unknown[0]!r}; known: {', '.join(step.SETS)}.")
     if args.quick:
         return step.run_step(["quickstart"], _names(args.precisions), args.against, 2, 8, 1, args.overrides,
-                             args.root)
+                             args.root, args.compare)
     return step.run_step(sets, _names(args.precisions), args.against, args.batches, args.batch_size, args.repeats,
-                         args.overrides, args.root)
+                         args.overrides, args.root, args.compare)
 
 
 def _pairs(args: argparse.Namespace) -> list[dict]:

@@ -61,15 +61,16 @@ def test_quick_model_run_compares_with_pyg_gpsconv_in_each_precision(tmp_path):
 
 
 def test_quick_step_run_times_each_precision_and_an_earlier_commit_of_the_same_recipe(tmp_path):
-    done, rows = _quick_run("step", tmp_path, "--against", "HEAD", plot=False)
+    done, rows = _quick_run("step", tmp_path, "--against", "HEAD", "--compare", "model.hidden=32", plot=False)
     assert list(rows[0]) == STEP_COLUMNS
     assert [(row["code"], row["precision"]) for row in rows] == [
-        ("this checkout", "32-true"), ("this checkout", "bf16-mixed"), ("HEAD", "32-true")]
+        ("this checkout", "32-true"), ("this checkout", "bf16-mixed"), ("this checkout, model.hidden=32", "32-true"),
+        ("HEAD", "32-true")]
     for row in rows:
         assert row["status"] == "ok", row
         assert float(row["seconds_per_step"]) > 0 and float(row["nodes_per_batch"]) > 0
-    assert [row["speedup_of"] for row in rows] == ["HEAD 32-true", "HEAD 32-true", ""]
-    assert all(float(row["speedup"]) > 0 for row in rows[:2])
+    assert [row["speedup_of"] for row in rows] == ["HEAD 32-true"] * 3 + [""]
+    assert all(float(row["speedup"]) > 0 for row in rows[:3])
     assert "| set (recipe) | code | precision | nodes per batch | s per step | speed-up | over |" in done.stdout
 
 

@@ -29,6 +29,7 @@ SMILES_HIV = ("data.options={path: MoleculeNet/hiv/raw/HIV.csv, smiles: smiles, 
 SETS = {
     "peptides-func": ("recipes/peptides-func-gps.yaml", []),
     "hiv": ("recipes/ogbg-molhiv-gps.yaml", ["data.name=smiles-csv", SMILES_HIV]),
+    "peptides-func-grit": ("recipes/peptides-func-grit.yaml", []),
     "quickstart": ("recipes/quickstart.yaml", ["data.options={num_train: 32, num_val: 8, num_test: 8}"]),
 }
 """Named step sets: a recipe and the overrides that point it at data found here (``hiv``: MoleculeNet's
@@ -37,19 +38,23 @@ THIS = "this checkout"
 
 
 class Variant(NamedTuple):
-    """Which graphformers (this checkout, or a commit unpacked in ``tree``) runs, in which precision."""
+    """Which graphformers (this checkout, or a commit unpacked in ``tree``) runs, in which precision,
+    with which extra recipe overrides."""
 
     code: str
     precision: str
     tree: Optional[Path]
+    overrides: tuple[str, ...] = ()
 
 
 def run_step(sets: Sequence[str], precisions: Sequence[str], against: Optional[str], batches: int, batch_size: int,
-             repeats: int, overrides: Sequence[str], root: Optional[str]) -> list[dict]:
-    """One row per (set, variant): the median seconds per step over ``repeats`` fresh processes."""
+             repeats: int, overrides: Sequence[str], root: Optional[str], compare: Sequence[str] = ()) -> list[dict]:
+    """One row per (set, variant): the median seconds per step over ``repeats`` fresh processes.
+    ``compare``: overrides each timed as one more variant of this checkout in float32 (``train.compile=true``)."""
     env, rows = environment("cpu"), []
     with tempfile.TemporaryDirectory() as scratch:
         variants = [Variant(THIS, precision, None) for precision in precisions]
+        variants += [Variant(f"{THIS}, {override}", "32-true", None, (override,)) for override in compare]
         if against:
             variants.append(Variant(against, "32-true", _unpacked(against, Path(scratch))))
         runs = len(sets) * len(variants) * repeats
@@ -83,10 +88,11 @@ def _unpacked(revision: str, scratch: Path) -> Path:
 
 def _worker(variant: Variant, recipe: str, overrides: Sequence[str], batches: int) -> dict:
     """One measurement; the earlier commit's package is found first on the path (the worker's folder is not)."""
-    code, precision, tree = variant
+    code, precision, tree, extra = variant
     launcher = ("import runpy, sys; sys.path[0] = sys.argv.pop(1); sys.argv.pop(0); "
                 "runpy.run_path(sys.argv[0], run_name='__main__')")
-    command = [sys.executable, "-c", launcher, str(tree or REPOSITORY), str(WORKER), str(REPOSITORY / recipe), *overrides, "--batches", str(batches), "--precision", precision]
+    command = [sys.executable, "-c", launcher, str(tree or REPOSITORY), str(WORKER), str(REPOSITORY / recipe),
+               *overrides, *extra, "--batches", str(batches), "--precision", precision]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
@@ -96,7 +102,7 @@ def _worker(variant: Variant, recipe: str, overrides: Sequence[str], batches: in
 def _rows(name: str, recipe: str, batch_size: int, results: dict, against: Optional[str], env: dict) -> list[dict]:
     medians = {}
     rows = []
-    for (code, precision, _), runs in results.items():
+    for (code, precision, _, _), runs in results.items():
         row = {"suite": "step", "set": name, "recipe": recipe, "code": code, "precision": precision,
                "batch_size": batch_size, **env}
         failed = [run["error"] for run in runs if "error" in run]
