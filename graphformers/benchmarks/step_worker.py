@@ -1,10 +1,10 @@
 """Training steps of one recipe, timed in their own process:
 ``python graphformers/benchmarks/step_worker.py RECIPE [KEY=VALUE ...] --batches K [--precision P]``.
 
-Loads the recipe's dataset and model as ``python -m graphformers.train`` would, collates the first
-``K`` training batches, runs one untimed pass over them (which also plans what each batch keeps
-for every layer), then ``--passes`` timed passes: forward, loss, backward, and the step of the
-optimizer training uses (``GraphTask.configure_optimizers``). Prints one JSON line: seconds per
+Loads the recipe's dataset and model as ``python -m graphformers.train`` would, collates the
+first ``K`` training batches in order as training collates them (pair encodings, block plans),
+runs one untimed pass over them, then ``--passes`` timed passes: forward, loss, backward, and the
+step of the optimizer training uses (``GraphTask.configure_optimizers``). Prints one JSON line: seconds per
 step of each pass, the torch version and which ``graphformers`` ran (its folder), and with
 ``--profile`` the operators of one profiled pass that took most of its time.
 
@@ -43,9 +43,9 @@ def measure(recipe_path: str, overrides: list[str], batches: int, passes: int, p
     datamodule.set_precompute(task.model.precompute_transforms())
     if getattr(recipe.train, "compile", False):  # train.compile (checkouts before it had no such key)
         task.model.compile_for_training()
-    graphs = datamodule.split("train")
-    size = recipe.data.batch_size
-    collated = [Batch.from_data_list(list(graphs[start * size:(start + 1) * size])) for start in range(batches)]
+    first = list(datamodule.split("train")[:batches * recipe.data.batch_size])
+    # the first graphs in order, collated as training collates them (pair encodings, block plan)
+    collated = list(datamodule._loader(first, "sequential"))
     if precision == "64-true":
         task = task.double()
         for batch in collated:

@@ -122,7 +122,7 @@ class TrainConfig:
     precision: Literal["32-true", "16-mixed", "bf16-mixed", "16-true", "bf16-true", "64-true"] = "32-true"
     """Lightning precision: 32-true, 64-true; bf16-mixed / 16-mixed (GPUs only) compute in bfloat16 / float16 where safe (weights, loss, metrics and encodings stay float32); bf16-true keeps bfloat16 weights; 16-true is refused (float16 weights underflow)"""
     compile: bool = False
-    """torch.compile (dynamic shapes) the model's parts where it pays: grit's layers (1.6x a CPU training step on Peptides-func); models measured not to gain (gps: 0.5x) refuse"""
+    """torch.compile (dynamic shapes) the model's parts where it pays: grit's layers (1.8x a CPU training step on Peptides-func); models measured not to gain (gps: 0.5x) refuse"""
     deterministic: Optional[Union[bool, Literal["warn"]]] = None
     """true: deterministic kernels only (same seed, same run; exact --resume; an op without one stops the run); warn: warn and run such ops; false: fastest kernels; null: true on CPU, warn on GPUs"""
     out_dir: Optional[str] = None
