@@ -10,7 +10,6 @@ training added, parameter count. A process per measurement keeps each peak its o
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import time
 
@@ -20,14 +19,13 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.nn import GINEConv, GPSConv, global_mean_pool
 
 from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib, synchronize
+from graphformers.benchmarks.parts_check import AUTOCAST, autocast
 from graphformers.data.task import TaskInfo
 from graphformers.models.gps import GPSModel
 from graphformers.recipe import ModelConfig, PartSpec
 from graphformers.models.parts import build_feature
 from graphformers.training.objectives import objective_for
 
-AUTOCAST = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
-"""Lightning's mixed precisions: compute under autocast in this type, weights stay float32."""
 PYG_ATTENTION = {"full": "multihead", "performer": "performer"}
 """Our mixers that PyG's GPSConv also has, and its name for each."""
 
@@ -89,8 +87,7 @@ def measure(implementation: str, mixer: str, path: str, passes: int, device: tor
 
     def train_on(batch: Batch) -> None:
         optimizer.zero_grad(set_to_none=True)
-        with (torch.autocast(device.type, dtype=AUTOCAST[precision]) if precision in AUTOCAST
-              else contextlib.nullcontext()):
+        with autocast(precision, device):
             output = model(batch)
         loss = loss_of(output.float(), batch.y)
         loss.backward()

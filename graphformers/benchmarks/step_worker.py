@@ -31,6 +31,7 @@ from graphformers.recipe import load_recipe
 from graphformers.training.module import GraphTask
 
 AUTOCAST = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
+"""As :data:`graphformers.benchmarks.parts_check.AUTOCAST`, repeated: this file also runs against older checkouts."""
 
 
 def measure(recipe_path: str, overrides: list[str], batches: int, passes: int, precision: str,

@@ -17,7 +17,7 @@ def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, val
     ``num_graphs`` and block plan). Cost O(N m d).
 
     A single graph is contracted directly. A batch is gathered into blocks of similar-size graphs
-    (the batch's plan, :func:`~graphformers.mixers.size_groups.plan_of`) for the two contractions, with padded
+    (the batch's plan, :func:`~graphformers.mixers.size_groups.plan_of`) for the two contractions, with the values of padded
     keys zeroed so that they add nothing to any sum (PyG's ``PerformerAttention`` /
     ``PolynormerAttention`` pad the whole batch to its largest graph and zero only padded values,
     so their padded keys still add to the normaliser). Scattering per-node outer products

@@ -21,15 +21,6 @@ from graphformers.recipe import RecipeError, TrainConfig
 
 Deterministic = Union[bool, str]
 
-DETERMINISM = {
-    True: "every kernel is deterministic (torch.use_deterministic_algorithms): a seed gives the same run, and "
-          "--resume continues bit-exactly; an operator without a deterministic kernel stops the run",
-    "warn": "PyTorch warns where a kernel is not deterministic and runs it anyway (on GPUs: scatter and index_add "
-            "use atomics, so runs with one seed differ in the last bits and a resumed run is not bit-exact)",
-    False: "PyTorch picks its fastest kernels with no check (cuDNN benchmarking included)",
-}
-"""What each ``train.deterministic`` value guarantees."""
-
 _NO_DETERMINISTIC_KERNEL = re.compile(r"^(\S+) does not have a deterministic implementation")
 
 
