@@ -1,11 +1,14 @@
 """The ``full`` mixer is exact softmax attention inside each graph of a batch."""
 from __future__ import annotations
 
+import itertools
+
+import pytest
 import torch
 
 from conftest import naive_attention, random_batch
 from graphformers.mixers import FullAttention
-from graphformers.mixers.size_groups import size_groups
+from graphformers.mixers.size_groups import from_channel_blocks, padded_blocks, size_groups, to_channel_blocks
 
 
 def test_full_attention_equals_naive_per_graph_attention():
@@ -35,12 +38,37 @@ def test_full_attention_does_not_leak_across_graphs():
 
 def test_size_groups_cover_every_nonempty_graph_once_with_bounded_padding():
     sizes = torch.tensor([444, 8, 151, 150, 0, 120, 121, 9, 444, 37])
-    groups = size_groups(sizes, ratio=1.25)
+    groups = size_groups(sizes, block_cost=5000, max_ratio=2.0)
     ids = torch.cat(groups)
     assert sorted(ids.tolist()) == [i for i in range(len(sizes)) if sizes[i] > 0]
     for group in groups:
-        assert sizes[group].max() <= 1.25 * sizes[group].min()
+        assert sizes[group].max() <= 2.0 * sizes[group].min()
+    assert [int(sizes[group].max()) for group in groups] == sorted((int(sizes[g].max()) for g in groups), reverse=True)
     assert len(groups) < len(ids)  # similar sizes do share a block
+    assert len(size_groups(sizes, block_cost=0)) == len(set(sizes[sizes > 0].tolist()))  # no padding at all
+
+
+def _partition_cost(sizes: list[int], cuts: tuple[int, ...], block_cost: float) -> float:
+    bounds = (0, *cuts, len(sizes))
+    return sum((end - start) * sizes[start] ** 2 + block_cost for start, end in zip(bounds, bounds[1:]))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_size_groups_find_the_cheapest_partition(seed):
+    """Against every partition of the sorted sizes into consecutive blocks (2^(n-1) of them)."""
+    generator = torch.Generator().manual_seed(seed)
+    sizes = torch.randint(1, 60, (9,), generator=generator)
+    ordered = sorted(sizes.tolist(), reverse=True)
+    block_cost = 800.0
+    cheapest = min(
+        _partition_cost(ordered, cuts, block_cost)
+        for count in range(len(ordered))
+        for cuts in itertools.combinations(range(1, len(ordered)), count)
+        if all(ordered[a] <= 2.0 * ordered[b - 1] for a, b in zip((0, *cuts), (*cuts, len(ordered))))
+    )
+    groups = size_groups(sizes, block_cost=block_cost, max_ratio=2.0)
+    found = sum(len(group) * int(sizes[group].max()) ** 2 + block_cost for group in groups)
+    assert found == pytest.approx(cheapest)
 
 
 def test_attention_weights_reproduce_the_mixer_output():
@@ -53,3 +81,17 @@ def test_attention_weights_reproduce_the_mixer_output():
     _, _, v = mixer.qkv(x).view(x.size(0), 3, 4, -1).unbind(1)
     attended = torch.cat([torch.einsum("hnm,mhd->nhd", w, v_i) for w, v_i in zip(weights, v.split([5, 9, 3]))])
     torch.testing.assert_close(mixer.out(attended.reshape(-1, 20)), mixer(x, batch.batch, batch), atol=1e-5, rtol=0)
+
+
+def test_channel_blocks_hold_each_nodes_channels_heads_first_and_read_back_exactly():
+    batch = random_batch((7, 3, 8, 7, 2))
+    plan = padded_blocks(batch.batch, batch.num_graphs, block_cost=30.0)
+    values = torch.randn(batch.num_nodes, 6, 4)
+    blocks = to_channel_blocks(values, plan)
+    for block, packed in zip(plan.blocks, blocks):
+        assert packed.shape == (6, *block.index.shape, 4)
+        expected = values[block.index].permute(2, 0, 1, 3)  # [C, G, L, d]
+        assert torch.equal(packed[:, block.valid], expected[:, block.valid])
+        assert packed[:3].reshape(3 * block.index.size(0), block.index.size(1), 4).data_ptr() == packed.data_ptr()
+    assert len(blocks) < batch.num_graphs  # some graphs share a block, with padding
+    torch.testing.assert_close(from_channel_blocks(blocks, plan), values, rtol=0, atol=0)

@@ -15,7 +15,7 @@ from torch_geometric.data import Batch
 
 from conftest import random_batch
 from graphformers.data.datamodule import GraphDataModule
-from graphformers.mixers.size_groups import PLAN_KEY, SizePlan, padded_blocks, plan_of
+from graphformers.mixers.size_groups import MAX_PAD_RATIO, PLAN_KEY, SizePlan, padded_blocks, plan_of
 from graphformers.recipe import load_recipe
 from graphformers.train import build_parser
 from graphformers.training.module import FirstNonFiniteLoss, GraphTask
@@ -78,13 +78,18 @@ def test_the_collated_plan_is_the_one_the_mixers_would_make_and_gives_the_same_o
         for value, expected in zip(block, fresh_block):
             assert torch.equal(torch.as_tensor(value), torch.as_tensor(expected))
         assert block.complete == bool(block.valid.all())
-        assert block.index.size(1) <= 1.25 * block.valid.sum(1).min()  # each block at most 1.25x padded
-    assert torch.equal(planned.gather, fresh.gather) and torch.equal(planned.slot, fresh.slot)
+        assert block.index.size(1) <= MAX_PAD_RATIO * block.valid.sum(1).min()  # padding bounded
+    for value, expected in zip(planned[1:], fresh[1:], strict=True):
+        assert torch.equal(value, expected)
     # every node in exactly one real slot, and the slot it is read back from holds it
     real = torch.cat([block.valid.flatten() for block in planned.blocks])
     assert torch.equal(planned.gather[real].sort().values, torch.arange(batch.num_nodes))
     assert torch.equal(planned.gather[planned.slot], torch.arange(batch.num_nodes))
     assert bool(real[planned.slot].all())
+    sizes = [block.index.numel() for block in planned.blocks]  # each node's block: its first slot and its slots
+    starts = torch.tensor([sum(sizes[:b]) for b in range(len(sizes))])
+    owner = torch.searchsorted(starts, planned.slot, right=True) - 1
+    assert torch.equal(planned.block_start, starts[owner]) and torch.equal(planned.block_slots, torch.tensor(sizes)[owner])
     with torch.no_grad():
         with_plan = task(batch)
         del batch[PLAN_KEY]

@@ -58,7 +58,7 @@ def test_attention_with_dropout_equals_softmax_attention_with_the_same_mask(mask
     torch.manual_seed(7)
     attended = block_attention(q, k, v, mask, p)
     torch.manual_seed(7)
-    keep = dropout_keep_mask((graphs, heads, length, length), p)
+    keep = dropout_keep_mask((heads, graphs, length, length), p).transpose(0, 1)  # drawn heads first
     scores = q @ k.transpose(-1, -2) / math.sqrt(width)
     if masking == "padded keys":
         scores = scores.masked_fill(~valid[:, None, None, :], float("-inf"))

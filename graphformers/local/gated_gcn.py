@@ -6,6 +6,7 @@ updates edge features; GraphGPS's GatedGCN does both, so it is written here.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.nn import BatchNorm
 from torch_geometric.utils import scatter
@@ -46,13 +47,20 @@ class GatedGCN(LocalBlock):
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> tuple[Tensor, Tensor]:
         source, target = edge_index
+        # the four node maps as one product (one [hidden, 4 hidden] matrix multiplies faster than four
+        # [hidden, hidden] ones, and the two read at the sources are gathered together)
+        projections = (self.node_self, self.gate_target, self.gate_source, self.node_neighbour)
+        mapped = F.linear(x, torch.cat([p.weight for p in projections]), torch.cat([p.bias for p in projections]))
+        hidden = x.size(1)
+        # split, not slices: its backward is one cat, a slice's a zero-filled copy of ``mapped`` each
+        at_self, at_target, at_source = mapped.split([hidden, hidden, 2 * hidden], dim=1)
         # index_select, not x[index]: the backward of advanced indexing is an accumulating index_put
-        gate_logits = (self.gate_target(x).index_select(0, target) + self.gate_source(x).index_select(0, source)
-                       + self.gate_edge(edge_attr))
+        source_gate, neighbour = at_source.index_select(0, source).split(hidden, dim=1)
+        gate_logits = at_target.index_select(0, target) + source_gate + self.gate_edge(edge_attr)
         gates = torch.sigmoid(gate_logits)
-        messages = gates * self.node_neighbour(x).index_select(0, source)
+        messages = gates * neighbour
         weighted = scatter(messages, target, 0, dim_size=x.size(0), reduce="sum")
         normaliser = scatter(gates, target, 0, dim_size=x.size(0), reduce="sum")
-        x_out = torch.relu(self.node_norm(self.node_self(x) + weighted / (normaliser + 1e-6)))
+        x_out = torch.relu(self.node_norm(at_self + weighted / (normaliser + 1e-6)))
         edge_update = dropout(torch.relu(self.edge_norm(gate_logits)), p=self.dropout, training=self.training)
         return x_out, edge_attr + edge_update

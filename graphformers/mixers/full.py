@@ -9,7 +9,7 @@ from torch_geometric.data import Batch
 
 from graphformers.errors import PartOptionError
 from graphformers.mixers.base import GlobalMixer, GraphTooLargeError
-from graphformers.mixers.size_groups import SizeBlock, from_blocks, plan_of, to_blocks
+from graphformers.mixers.size_groups import SizeBlock, from_channel_blocks, plan_of, to_channel_blocks
 from graphformers.mixers.softmax_attention import block_attention
 from graphformers.pair_encodings.all_pairs import AllPairs, all_pairs_of, pair_values
 from graphformers.pair_encodings.base import PairEncoding
@@ -88,17 +88,19 @@ class FullAttention(GlobalMixer):
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
         plan = plan_of(data)
         pair_bias = self._pair_bias(data) if self.bias is not None else None
-        qkv = self.qkv(x).view(x.size(0), 3, self.heads, self.hidden // self.heads)
+        heads, width = self.heads, self.hidden // self.heads
+        qkv = self.qkv(x).view(x.size(0), 3 * heads, width)  # channels: q of each head, then k, then v
         attended = []
-        for block, packed in zip(plan.blocks, to_blocks(qkv, plan)):  # [G, L, 3, heads, d] each, largest first
+        for block, packed in zip(plan.blocks, to_channel_blocks(qkv, plan)):  # [3 heads, G, L, d], largest first
             self.check_graph_size(block.index.size(1))
             mask = None if block.complete else block.valid[:, None, None, :]
             if pair_bias is not None:
                 mask = self._block_bias(block, *pair_bias)
-            q, k, v = packed.permute(2, 0, 3, 1, 4)  # [G, heads, L, d] each
+            # [G, heads, L, d] views of heads-first memory: block_attention batches them without copies
+            q, k, v = packed.view(3, heads, *packed.shape[1:]).transpose(1, 2)
             values = block_attention(q, k, v, mask, self.dropout if self.training else 0.0)
-            attended.append(values.transpose(1, 2))  # [G, L, heads, d]
-        return self.out(from_blocks(attended, plan).flatten(1))
+            attended.append(values.transpose(0, 1))  # [heads, G, L, d]
+        return self.out(from_channel_blocks(attended, plan).flatten(1))
 
     def _pair_bias(self, data: Batch) -> tuple[AllPairs, Tensor]:
         """The batch's pairs and each pair's ``[P, heads]`` bias."""
@@ -113,10 +115,11 @@ class FullAttention(GlobalMixer):
         """``[G, heads, L, L]`` float mask of a block: each real pair's bias, ``-inf`` on padded keys
         (padded slots index node 0, so every position stays within the batch's pairs)."""
         positions = plan.row_start[block.index][:, :, None] + block.index[:, None, :]  # [G, L, L]
-        bias = pair_bias.index_select(0, positions.flatten()).view(*positions.shape, -1).permute(0, 3, 1, 2)
-        if block.complete:
-            return bias
-        return bias.masked_fill(~block.valid[:, None, None, :], float("-inf"))
+        # heads-first memory ([heads, G, L, L]), seen as [G, heads, L, L]: the layout block_attention batches
+        bias = pair_bias.index_select(0, positions.flatten()).view(*positions.shape, -1).permute(3, 0, 1, 2)
+        if not block.complete:
+            bias = bias.masked_fill(~block.valid[None, :, None, :], float("-inf"))
+        return bias.contiguous().transpose(0, 1)
 
     @torch.no_grad()
     def attention_weights(self, x: Tensor, batch: Tensor) -> list[Tensor]:

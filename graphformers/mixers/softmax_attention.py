@@ -25,7 +25,8 @@ def block_attention(query: Tensor, key: Tensor, value: Tensor, mask: Optional[Te
     :func:`~graphformers.nn.dropout.dropout_keep_mask`; otherwise this is ``scaled_dot_product_attention``.
 
     Args:
-        query, key, value (Tensor): one block, ``[G, heads, L, d]``.
+        query, key, value (Tensor): one block, ``[G, heads, L, d]``; laid out heads first in memory
+            (``[heads, G, L, d]`` transposed), the CPU path batches them without a copy.
         mask (Tensor, optional): bool ``[G, 1, 1, L]`` (True: a real key) or a float bias
             ``[G, heads, L, L]`` (``-inf`` on padded keys); None: every key is real.
         dropout (float): drop probability of each attention probability (0 outside training).
@@ -35,16 +36,20 @@ def block_attention(query: Tensor, key: Tensor, value: Tensor, mask: Optional[Te
     if dropout == 0.0 or query.device.type != "cpu":
         return F.scaled_dot_product_attention(query, key, value, attn_mask=mask, dropout_p=dropout)
     graphs, heads, length, width = query.shape
+
+    def batched(block: Tensor) -> Tensor:  # [G, heads, *] -> [heads * G, *], a view of heads-first memory
+        return block.transpose(0, 1).reshape(heads * graphs, *block.shape[2:])
+
     if mask is None:
         bias = query.new_zeros(())
-    elif mask.dtype == torch.bool:  # [G, 1, 1, L] -> a -inf bias on padded keys, [G * heads, 1, L]
+    elif mask.dtype == torch.bool:  # [G, 1, 1, L] -> a -inf bias on padded keys, [heads * G, 1, L]
         bias = query.new_zeros(mask.shape).masked_fill(~mask, float("-inf")).expand(-1, heads, -1, -1)
-        bias = bias.reshape(graphs * heads, 1, length)
+        bias = batched(bias)
     else:
-        bias = mask.reshape(graphs * heads, length, length)
+        bias = batched(mask)
     # the bias enters the product (beta 1) instead of a masking pass over the scores, forward and backward
-    scores = torch.baddbmm(bias, query.reshape(-1, length, width), key.reshape(-1, length, width).transpose(1, 2),
-                           alpha=width ** -0.5).view(graphs, heads, length, length)
+    scores = torch.baddbmm(bias, batched(query), batched(key).transpose(1, 2), alpha=width ** -0.5)
     probabilities = torch.softmax(scores, dim=-1, dtype=torch.promote_types(scores.dtype, torch.float32))
     dropped = kept(probabilities, dropout_keep_mask(probabilities.shape, dropout, probabilities.device))
-    return (dropped.to(value.dtype) @ value) * (1.0 / (1.0 - dropout))  # rescaled after the product: L / d times fewer values
+    attended = (dropped.to(value.dtype) @ batched(value)) * (1.0 / (1.0 - dropout))  # rescaled after: L / d times fewer values
+    return attended.view(heads, graphs, length, width).transpose(0, 1)
