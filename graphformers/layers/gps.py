@@ -81,7 +81,7 @@ class GPSLayer(nn.Module):
             branches.append(self.local_norm(x + self.dropout(local_out)))
         if self.mixer is not None:
             branches.append(self.mixer_norm(x + self.dropout(self.mixer(x, data.batch, data))))
-        h = sum(branches)
+        h = branches[0] if len(branches) == 1 else branches[0] + branches[1]  # sum() would add a 0 first
         return self.ffn_norm(h + self.ffn(h)), edge_attr
 
 
