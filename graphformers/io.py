@@ -1,30 +1,97 @@
-"""Files that are either fully written or not there: a kill mid-save never leaves a truncated one."""
+"""Files that are either fully written or not there: a kill or a full disk mid-save never leaves a
+truncated file, and the previous version of the file stays as it was."""
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Callable
 
 import torch
 
+from graphformers.errors import GraphformersError
 
-def atomic_torch_save(obj: Any, path: str | Path) -> None:
-    """``torch.save`` to a temporary file in the target's directory, fsync, then rename over the target.
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+"""``errno`` values of a full filesystem and of an exhausted disk quota."""
+
+
+class DiskFullError(GraphformersError, OSError):
+    """A file could not be written for lack of space; the message names it and the space needed."""
+
+
+def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None], size: int) -> None:
+    """``write(file)`` into a temporary file in the target's folder, fsync, then rename it over the target.
 
     The rename is atomic because it stays on one filesystem (staging under ``/tmp`` and moving,
-    as Lightning does, is a copy when ``/tmp`` is another filesystem).
+    as Lightning does, is a copy when ``/tmp`` is another filesystem). On any failure the temporary
+    file is removed and the target is untouched; a full disk becomes one :class:`DiskFullError`.
+
+    Args:
+        path (str or Path): the file to write.
+        write (callable): writes the whole content to the binary file it is given.
+        size (int): about how many bytes the content takes, for the full-disk message.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            torch.save(obj, file)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, 0o644)  # mkstemp creates 0600; these are ordinary files
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as error:
         Path(temporary).unlink(missing_ok=True)
+        if _disk_full(error):
+            raise DiskFullError(errno.ENOSPC, _full_message(target, size)) from None
         raise
+
+
+def atomic_torch_save(obj: Any, path: str | Path) -> None:
+    """``torch.save(obj)`` to ``path`` through :func:`atomic_write`."""
+    atomic_write(path, lambda file: torch.save(obj, file), _tensor_bytes(obj))
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """``text`` (UTF-8) to ``path`` through :func:`atomic_write`."""
+    data = text.encode("utf-8")
+    atomic_write(path, lambda file: file.write(data), len(data))
+
+
+def _disk_full(error: BaseException) -> bool:
+    """Whether ``error`` or an exception it arose from is a full disk (torch's zip writer raises its
+    own error while unwinding from the ``OSError``)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in _FULL:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _full_message(target: Path, size: int) -> str:
+    free = shutil.disk_usage(target.parent).free
+    previous = f"the previous {target.name} is intact" if target.exists() else f"there was no {target.name} before"
+    return (f"{target}: no space left on the device: writing it needs about {_megabytes(size)} and "
+            f"{_megabytes(free)} are free in {target.parent}. Nothing partial was left and {previous}. "
+            f"Free space there or write to another disk (train.out_dir, data.root), then rerun; "
+            f"a training run continues from its last checkpoint with --resume.")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2**20:,.1f} MB"
+
+
+def _tensor_bytes(obj: Any) -> int:
+    """The bytes of the tensors in ``obj`` (nested dicts, lists, tuples), about its saved size."""
+    if isinstance(obj, torch.Tensor):
+        return obj.numel() * obj.element_size()
+    if isinstance(obj, dict):
+        return sum(_tensor_bytes(value) for value in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_tensor_bytes(value) for value in obj)
+    return 0

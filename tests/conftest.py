@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import math
+import signal
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -144,3 +145,13 @@ def naive_attention(mixer, x: torch.Tensor) -> torch.Tensor:
         scores = q[:, h] @ k[:, h].T / math.sqrt(head_dim)
         outputs.append(torch.softmax(scores, dim=-1) @ v[:, h])
     return mixer.out(torch.cat(outputs, dim=-1))
+
+
+@pytest.fixture
+def ctrl_c_raises():
+    """Ctrl-C (SIGINT) raises ``KeyboardInterrupt`` during the test, as in an interactive shell, also
+    when the suite was started with SIGINT ignored (``cmd &`` in a script, ``nohup``, some CI runners);
+    the handler found is put back afterwards."""
+    found = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, found)

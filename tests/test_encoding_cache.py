@@ -70,3 +70,22 @@ def test_cache_off_writes_nothing(tmp_path, computations):
     _train_with(tmp_path, [RandomWalkLandingProbabilities(6)], cache=False)
     _train_with(tmp_path, [RandomWalkLandingProbabilities(6)], cache=False)
     assert len(computations) == 2 and not (tmp_path / "relay").exists()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not a cache entry"])
+def test_a_damaged_entry_is_deleted_with_a_warning_and_recomputed(tmp_path, computations, damage):
+    transforms = [RandomWalkLandingProbabilities(6)]
+    first = _train_with(tmp_path, transforms)
+    (entry,) = (tmp_path / "relay" / "encodings").glob("train-*.pt")
+    if damage == "truncated":
+        entry.write_bytes(entry.read_bytes()[:200])
+    else:
+        torch.save([1, 2, 3], entry)
+    with pytest.warns(UserWarning, match=f"{entry}: unreadable encoding-cache entry .*deleted it, recomputing"):
+        again = _train_with(tmp_path, transforms)
+    assert len(computations) == 2  # recomputed, and stored afresh
+    for before, after in zip(first, again):
+        torch.testing.assert_close(after.rwse, before.rwse, rtol=0, atol=0)
+    assert torch.load(entry, weights_only=True)["encodings"]
+    _train_with(tmp_path, transforms)
+    assert len(computations) == 2  # the rewritten entry is a hit

@@ -106,7 +106,8 @@ class InterruptAt(pl.Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
 
-def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path, node_data_root, monkeypatch):
+def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path, node_data_root, monkeypatch,
+                                                                        ctrl_c_raises):
     recipe = _chameleon(tmp_path, node_data_root)
     started = []
     real_run = multirun.run

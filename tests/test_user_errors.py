@@ -2,6 +2,7 @@
 trained, and Ctrl-C answered by a checkpoint and the command that resumes."""
 from __future__ import annotations
 
+import os
 import signal
 from pathlib import Path
 
@@ -92,14 +93,14 @@ class CtrlC(pl.Callback):
             raise KeyboardInterrupt
 
 
-def test_ctrl_c_keeps_a_checkpoint_says_how_to_resume_and_resuming_is_exact(tmp_path):
+def test_ctrl_c_keeps_a_checkpoint_says_how_to_resume_and_resuming_is_exact(tmp_path, ctrl_c_raises):
     overrides = [*SMALL, "data.options.num_train=160", "train.max_epochs=3", "model.dropout=0.2"]  # 5 batches
     recipe = load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'interrupted'}"])
     with pytest.raises(TrainingInterrupted) as raised:
         run(recipe, callbacks=[CtrlC()])
     checkpoints = tmp_path / "interrupted" / "version_0" / "checkpoints"
     message = str(raised.value)
-    assert "interrupted (Ctrl-C) in epoch 1, at training step 8" in message
+    assert "interrupted by Ctrl-C (SIGINT) in epoch 1, at training step 8" in message
     assert f"{checkpoints / 'last.ckpt'} (end of epoch 0)" in message and "--resume" in message
     assert str(checkpoints / "interrupted.ckpt") in message
     assert torch.load(checkpoints / "interrupted.ckpt", weights_only=True)["global_step"] == 5 + 3
@@ -111,6 +112,40 @@ def test_ctrl_c_keeps_a_checkpoint_says_how_to_resume_and_resuming_is_exact(tmp_
     actual = torch.load(resumed.last_checkpoint, weights_only=True)["state_dict"]
     for name, tensor in expected.items():
         torch.testing.assert_close(actual[name], tensor, rtol=0, atol=0, msg=name)
+
+
+class Sigterm(pl.Callback):
+    """A scheduler's stop: SIGTERM to this process after the third batch of epoch 1."""
+
+    def on_train_batch_end(self, trainer: pl.Trainer, module, outputs, batch, batch_idx: int) -> None:
+        if trainer.current_epoch == 1 and batch_idx == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_sigterm_is_named_keeps_the_moment_and_the_last_epoch_and_leaves_handlers_as_found(tmp_path):
+    overrides = [*SMALL, "data.options.num_train=160", "train.max_epochs=3", f"train.out_dir={tmp_path}"]
+    recipe = load_recipe(QUICKSTART, overrides)
+    sigterm = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(TrainingInterrupted) as raised:
+        run(recipe, callbacks=[Sigterm()])
+    checkpoints = tmp_path / "version_0" / "checkpoints"
+    message = str(raised.value)
+    assert message.startswith("interrupted by SIGTERM (a scheduler's stop or preemption, or kill) in epoch 1")
+    assert f"{checkpoints / 'last.ckpt'} (end of epoch 0)" in message and str(checkpoints / "interrupted.ckpt") in message
+    assert torch.load(checkpoints / "interrupted.ckpt", weights_only=True)["epoch"] == 1
+    assert signal.getsignal(signal.SIGTERM) is sigterm
+
+
+def test_with_sigint_ignored_at_start_it_stays_ignored_after_an_interrupt(tmp_path):
+    found = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a background job
+    try:
+        recipe = load_recipe(QUICKSTART, [*SMALL, "data.options.num_train=160", "train.max_epochs=2",
+                                          f"train.out_dir={tmp_path}"])
+        with pytest.raises(TrainingInterrupted, match="interrupted by Ctrl-C"):
+            run(recipe, callbacks=[CtrlC()])
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, found)
 
 
 def test_bad_data_in_any_split_is_refused_before_anything_is_written(tmp_path, monkeypatch):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
+import warnings
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
@@ -18,7 +20,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from graphformers.encoders.precompute import NodeEncoding
-from graphformers.io import atomic_torch_save
+from graphformers.io import DiskFullError, atomic_torch_save
 
 
 class EncodingCache:
@@ -42,16 +44,31 @@ class EncodingCache:
         return self.directory / f"{split}-{digest.hexdigest()[:20]}.pt"
 
     def load(self, path: Path, graphs: Sequence[Data]) -> Optional[dict[str, Tensor]]:
-        """The stored ``{attribute: [sum N, c]}``, or None when absent or not matching the graphs."""
+        """The stored ``{attribute: [sum N, c]}``, or None when absent, not matching the graphs, or
+        unreadable (the entry is then deleted, with a warning naming it)."""
         if not path.is_file():
             return None
-        stored = torch.load(path, weights_only=True)
+        try:
+            stored = torch.load(path, weights_only=True)
+            if not isinstance(stored, dict) or not isinstance(stored.get("encodings"), dict):
+                raise ValueError("not an encoding-cache entry")
+        except (RuntimeError, OSError, EOFError, ValueError, pickle.UnpicklingError) as error:
+            # a cache is only a cache: a damaged entry (a truncated copy, a full disk when another tool wrote
+            # it) is dropped and recomputed, never the end of the run
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            warnings.warn(f"{path}: unreadable encoding-cache entry ({reason}); deleted it, recomputing the "
+                          f"encodings.", stacklevel=2)
+            path.unlink(missing_ok=True)
+            return None
         sizes = torch.tensor([graph.num_nodes for graph in graphs], dtype=torch.long)
         if not torch.equal(stored.get("num_nodes", torch.empty(0)), sizes):
             return None
         return stored["encodings"]
 
     def store(self, path: Path, graphs: Sequence[Data], encoded: Mapping[str, Tensor]) -> None:
-        """Write an entry atomically."""
+        """Write an entry atomically; on a full disk, warn and go on without it (nothing partial is left)."""
         sizes = torch.tensor([graph.num_nodes for graph in graphs], dtype=torch.long)
-        atomic_torch_save({"num_nodes": sizes, "encodings": dict(encoded)}, path)
+        try:
+            atomic_torch_save({"num_nodes": sizes, "encodings": dict(encoded)}, path)
+        except DiskFullError as error:  # the run has its encodings; only the next run's shortcut is lost
+            warnings.warn(f"{error} The encodings are computed; continuing without caching them.", stacklevel=2)

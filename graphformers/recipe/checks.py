@@ -67,7 +67,8 @@ def _check_parts(recipe: Recipe, origins: Mapping[str, str]) -> None:
     """Every named part exists in its own registry and every option is one its constructor takes."""
     model = recipe.model
     _lookup(MODELS, model.name, "model.name", origins)
-    check_options(MODELS, model.name, model.options, f"model.options ({model.name})", source(origins, "model.options"))
+    model.options = check_options(MODELS, model.name, model.options, f"model.options ({model.name})",
+                                  source(origins, "model.options"))
     _lookup(DATASETS, recipe.data.name, "data.name", origins)
     for dotted, registry in (("model.local", LOCAL_BLOCKS), ("model.mixer", MIXERS)):
         spec = _get_dotted(recipe, dotted)
@@ -81,8 +82,8 @@ def _check_parts(recipe: Recipe, origins: Mapping[str, str]) -> None:
         name = _get_dotted(recipe, dotted)
         if name is not None:
             _lookup(FEATURE_ENCODERS, name, dotted, origins, other_kind=POSITIONAL_ENCODERS)
-    check_options(DATASETS, recipe.data.name, recipe.data.options, f"data.options ({recipe.data.name})",
-                  source(origins, "data.options"))
+    recipe.data.options = check_options(DATASETS, recipe.data.name, recipe.data.options,
+                                        f"data.options ({recipe.data.name})", source(origins, "data.options"))
 
 
 _ENCODER_KEYS = {POSITIONAL_ENCODERS.kind: "model.encoders", PAIR_ENCODINGS.kind: "model.pair_encodings",
@@ -107,13 +108,14 @@ def _lookup(registry: Registry, name: str, dotted: str, origins: Mapping[str, st
 def _check_part(registry: Registry, spec: PartSpec, dotted: str, origins: Mapping[str, str],
                 other_kind: Optional[Registry] = None) -> None:
     _lookup(registry, spec.name, dotted, origins, other_kind)
-    check_options(registry, spec.name, spec.options, f"{dotted} ({spec.name})", source(origins, dotted))
+    spec.options = check_options(registry, spec.name, spec.options, f"{dotted} ({spec.name})", source(origins, dotted))
 
 
-def check_options(registry: Registry, name: str, options: Mapping[str, Any], where: str, origin: str) -> None:
-    """Raise :class:`RecipeError` if ``options`` names an option part ``name`` does not take, misses
-    one it needs, or gives one a value of the wrong type (from the part's signature, the same source
-    ``graphformers list`` prints).
+def check_options(registry: Registry, name: str, options: Mapping[str, Any], where: str, origin: str) -> dict[str, Any]:
+    """``options`` converted to the types of part ``name``'s signature (the same source ``graphformers
+    list`` prints): the values parts are built from (YAML reads ``5e-1`` as a string; the part gets 0.5).
+    Raise :class:`RecipeError` if ``options`` names an option the part does not take, misses one it
+    needs, or gives one a value that does not convert.
 
     Args:
         registry (Registry): the part's registry.
@@ -133,16 +135,18 @@ def check_options(registry: Registry, name: str, options: Mapping[str, Any], whe
     missing = [option for option in known.values() if option.required and option.name not in options]
     if missing:
         raise RecipeError(f"{origin}: {where} needs option {missing[0].name!r} (it has no default).")
+    converted = dict(options)
     for option, value in options.items():
         annotation = known[option].annotation if option in known else None
         if annotation is None:
             continue
         try:
-            convert(annotation, value, f"{where}.{option}", {})
+            converted[option] = convert(annotation, value, f"{where}.{option}", {})
         except RecipeError as error:
             raise RecipeError(f"{origin}: {str(error).split(': ', 1)[1]}") from None
         except TypeError:  # an annotation the recipe types do not cover: the constructor checks it
             continue
+    return converted
 
 
 def _get_dotted(recipe: Recipe, dotted: str) -> Any:

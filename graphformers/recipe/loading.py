@@ -11,12 +11,11 @@ import importlib
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import yaml
-
 from graphformers.recipe.checks import check_recipe
 from graphformers.recipe.convert import build
 from graphformers.recipe.origins import record_origins, source
 from graphformers.recipe.schema import Recipe, RecipeError
+from graphformers.yaml_text import YamlError, parse_yaml, read_yaml
 
 
 def load_recipe(path: str | Path, overrides: Sequence[str] = ()) -> Recipe:
@@ -54,9 +53,9 @@ def _read_with_bases(path: Path, origins: dict[str, str], chain: tuple[Path, ...
     if path.resolve() in chain:
         raise RecipeError(f"{path}: 'extends' forms a cycle: {' -> '.join(map(str, chain + (path,)))}.")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise RecipeError(f"{path}: not valid YAML: {error}") from None
+        raw = read_yaml(path) or {}
+    except YamlError as error:
+        raise RecipeError(str(error)) from None
     if not isinstance(raw, dict):
         raise RecipeError(f"{path}: a recipe must be a mapping of sections, got {type(raw).__name__}.")
     base_name = raw.pop("extends", None)
@@ -84,9 +83,9 @@ def _apply_override(raw: dict[str, Any], override: str, origins: dict[str, str])
     if not sep or not key:
         raise RecipeError(f"Override {override!r} must look like section.key=value (e.g. model.layers=6).")
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise RecipeError(f"Override {override!r}: value is not valid YAML: {error}") from None
+        value = parse_yaml(text, f"Override {override!r}: its value")
+    except YamlError as error:
+        raise RecipeError(str(error)) from None
     *parents, leaf = key.split(".")
     node = raw
     for part in parents:

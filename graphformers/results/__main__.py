@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from graphformers.errors import GraphformersError
+from graphformers.io import atomic_write_text
 from graphformers.results.summary import RECIPE_FILE, SUMMARY_CSV, SUMMARY_MD
 from graphformers.results.table import BEGIN, RESULTS_DIR, render, updated_readme
 
@@ -48,7 +49,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 1
         return 0
     for readme, text in current.items():
-        readme.write_text(text)
+        atomic_write_text(readme, text)
         print(f"wrote the reproduction table of {readme}")
     return 0
 

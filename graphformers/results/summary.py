@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import math
-import os
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Optional, Sequence
 
+from graphformers.io import atomic_write_text
 from graphformers.recipe import PublishedResult
 
 Status = Literal["running", "finished", "failed"]
@@ -66,15 +67,14 @@ def read_records(path: Path) -> list[RunRecord]:
 
 
 def write_records(path: Path, records: Sequence[RunRecord]) -> None:
-    """Rewrite ``summary.csv`` atomically (a kill mid-write leaves the previous ledger intact)."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    with temporary.open("w", newline="") as file:
-        writer = csv.DictWriter(file, FIELDS)
-        writer.writeheader()
-        for record in records:
-            row = dataclasses.asdict(record)
-            writer.writerow({name: "" if value is None else value for name, value in row.items()})
-    os.replace(temporary, path)
+    """Rewrite ``summary.csv`` atomically (a kill or a full disk mid-write leaves the previous ledger intact)."""
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, FIELDS)
+    writer.writeheader()
+    for record in records:
+        row = dataclasses.asdict(record)
+        writer.writerow({name: "" if value is None else value for name, value in row.items()})
+    atomic_write_text(path, text.getvalue())
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ def write_markdown(path: Path, name: str, records: Sequence[RunRecord], publishe
     seconds = [r.wall_seconds for r in done if r.wall_seconds is not None]
     if seconds:
         lines.append(f"- wall time per run: {statistics.fmean(seconds):.0f} s on average")
-    path.write_text("\n".join(lines) + "\n")
+    atomic_write_text(path, "\n".join(lines) + "\n")
 
 
 def changed_settings(current: Any, saved: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:

@@ -4,16 +4,19 @@ from __future__ import annotations
 import pickle
 import random
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import OnExceptionCheckpoint
 from pytorch_lightning.plugins.io import TorchCheckpointIO
+from pytorch_lightning.utilities.exceptions import SIGTERMException
+from torch import Tensor
 
 from graphformers.errors import GraphformersError
 from graphformers.io import atomic_torch_save
+from graphformers.results.summary import changed_settings
 
 
 class UntrustedCheckpointError(GraphformersError, ValueError):
@@ -29,14 +32,47 @@ class AtomicCheckpointIO(TorchCheckpointIO):
 
     def load_checkpoint(self, path: Any, map_location: Optional[Callable] = lambda storage, loc: storage,
                         weights_only: Optional[bool] = None) -> dict[str, Any]:
-        try:
-            return torch.load(path, map_location=map_location, weights_only=True)
-        except pickle.UnpicklingError as error:
-            first_line = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-            raise UntrustedCheckpointError(
-                f"{path}: refused: the checkpoint holds pickled objects beyond tensors and plain data, which could "
-                f"run code when loaded (a tampered file, or one not written by graphformers). Nothing was "
-                f"executed. Use a checkpoint written by a graphformers run. (torch: {first_line})") from None
+        return load_trusted(path, map_location)
+
+
+def load_trusted(path: Union[str, Path], map_location: Any = "cpu", mmap: bool = False) -> dict[str, Any]:
+    """A checkpoint loaded with ``weights_only=True``: pickled objects or code are refused, and a
+    truncated or damaged file is an error naming the run's other checkpoints.
+
+    Args:
+        path (str or Path): the ``.ckpt`` file.
+        map_location: where tensors are placed (``torch.load``'s argument).
+        mmap (bool): map the file instead of reading it (cheap: for a look at its recipe and shapes).
+
+    Raises:
+        UnreadableCheckpointError: the file is not a readable checkpoint.
+        UntrustedCheckpointError: it holds more than tensors and plain data.
+    """
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+    except pickle.UnpicklingError as error:
+        first_line = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        raise UntrustedCheckpointError(
+            f"{path}: refused: the checkpoint holds pickled objects beyond tensors and plain data, which could "
+            f"run code when loaded (a tampered file, or one not written by graphformers). Nothing was "
+            f"executed. Use a checkpoint written by a graphformers run. (torch: {first_line})") from None
+    except (RuntimeError, OSError, EOFError, ValueError) as error:  # not a zip archive, truncated, damaged
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise UnreadableCheckpointError(f"{path}: not a readable checkpoint: the file is truncated or damaged "
+                                        f"(torch: {reason}). {_other_checkpoints(Path(path))}") from None
+
+
+def _other_checkpoints(path: Path) -> str:
+    """The run's other checkpoints beside ``path`` (newest first), or how to start again."""
+    others = sorted((other for other in path.parent.glob("*.ckpt") if other.name != path.name and other.is_file()),
+                    key=lambda other: other.stat().st_mtime, reverse=True)
+    if not others:
+        return "No other checkpoint is beside it; start the run again without --resume."
+    return f"Other checkpoints of this run: {', '.join(str(other) for other in others)}; pass one to --resume."
+
+
+class UnreadableCheckpointError(GraphformersError, ValueError):
+    """A checkpoint file that cannot be read at all (truncated, damaged, not a checkpoint)."""
 
 
 class EpochSeeder(pl.Callback):
@@ -58,8 +94,8 @@ class EpochSeeder(pl.Callback):
 
 
 class InterruptCheckpoint(OnExceptionCheckpoint):
-    """Lightning's ``OnExceptionCheckpoint``, for Ctrl-C only: on a ``KeyboardInterrupt`` it saves
-    the state of that moment (mid-epoch) as ``interrupted.ckpt``; other exceptions (a NaN loss, a
+    """Lightning's ``OnExceptionCheckpoint``, for stops only: on Ctrl-C (``KeyboardInterrupt``) or
+    SIGTERM (a scheduler's stop, ``kill``) it saves the state of that moment (mid-epoch) as ``interrupted.ckpt``; other exceptions (a NaN loss, a
     dead worker) already leave ``last.ckpt`` as their recovery point and save nothing more.
 
     Args:
@@ -72,5 +108,38 @@ class InterruptCheckpoint(OnExceptionCheckpoint):
         super().__init__(dirpath, filename=self.FILENAME)
 
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
-        if isinstance(exception, KeyboardInterrupt):
+        if isinstance(exception, (KeyboardInterrupt, SIGTERMException)):
             super().on_exception(trainer, pl_module, exception)
+
+
+class ResumeMismatchError(GraphformersError, ValueError):
+    """``--resume`` with a recipe whose model differs in shape from the checkpoint's."""
+
+
+def check_resumable(model_state: Mapping[str, Tensor], saved: Mapping[str, Any], recipe: Mapping[str, Any],
+                    path: Path) -> None:
+    """Refuse to resume ``saved`` (a checkpoint, :func:`load_trusted`) into a model whose parameters
+    differ from it in name or shape, naming the tensors and the recipe settings that differ.
+
+    Args:
+        model_state (mapping): the state dict of the task the recipe builds now.
+        saved (mapping): the checkpoint (its ``state_dict`` and ``hyper_parameters``).
+        recipe (mapping): the recipe now, as plain data (:meth:`Recipe.to_dict`).
+        path (Path): the checkpoint's file, for the message.
+    """
+    stored = saved.get("state_dict", {})
+    differ = [f"{key} ({list(stored[key].shape)} in the checkpoint, {list(value.shape)} now)"
+              for key, value in model_state.items() if key in stored and stored[key].shape != value.shape]
+    differ += [f"{key} (only now)" for key in model_state if key not in stored]
+    differ += [f"{key} (only in the checkpoint)" for key in stored if key not in model_state]
+    if not differ:
+        return
+    then = saved.get("hyper_parameters", {}).get("recipe", {})
+    changes = [f"{key} {old!r} -> {new!r}" for key, new, old in changed_settings(dict(recipe), then)
+               if not key.startswith("train.")]
+    listed = "; ".join(differ[:4]) + (f"; and {len(differ) - 4} more" if len(differ) > 4 else "")
+    because = (f"The recipe differs from the checkpoint's in {', '.join(changes)}: resume without those overrides"
+               if changes else "Resume with the recipe the checkpoint was trained with")
+    raise ResumeMismatchError(
+        f"--resume {path}: the model this recipe builds does not match the checkpoint's ({len(differ)} tensors "
+        f"differ: {listed}). {because}, or start a fresh run without --resume.")

@@ -21,6 +21,7 @@ import yaml
 
 from graphformers.benchmarks.environment import environment
 from graphformers.errors import GraphformersError
+from graphformers.io import atomic_write_text
 from graphformers.recipe import Recipe, RecipeError
 from graphformers.registry import DATASETS
 from graphformers.results.summary import (
@@ -29,6 +30,7 @@ from graphformers.results.summary import (
 )
 from graphformers.training.objectives import higher_is_better as metric_higher_is_better
 from graphformers.training.runner import LAST, TrainingInterrupted, next_version, run
+from graphformers.yaml_text import read_yaml
 
 
 class MultiRunError(GraphformersError, ValueError):
@@ -167,11 +169,11 @@ def _open_ledger(recipe: Recipe, out_dir: Path, resume: bool) -> list[RunRecord]
             raise MultiRunError(f"{out_dir} already holds a multi-run ({done} finished run(s)); continue it with "
                                 f"--resume, or start another under a new name (name=... or train.out_dir=...).")
         out_dir.mkdir(parents=True, exist_ok=True)
-        saved.write_text(yaml.safe_dump(base, sort_keys=False))
+        atomic_write_text(saved, yaml.safe_dump(base, sort_keys=False))
         return []
     if not ledger.is_file():
         raise MultiRunError(f"--resume: no multi-run under {out_dir} (no {SUMMARY_CSV}); start it without --resume.")
-    started_with = yaml.safe_load(saved.read_text()) if saved.is_file() else base
+    started_with = read_yaml(saved) if saved.is_file() else base
     changed = [f"{key}: {then!r} -> {now!r}" for key, now, then in changed_settings(base, started_with)]
     if changed:
         raise MultiRunError(f"--resume: the recipe differs from the one {out_dir} was started with ({', '.join(changed)}); "

@@ -18,7 +18,9 @@ from pytorch_lightning.utilities.exceptions import MisconfigurationException
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.errors import GraphformersError, PartOptionError
 from graphformers.recipe import Recipe, RecipeError, TrainConfig
-from graphformers.training.checkpointing import AtomicCheckpointIO, EpochSeeder, InterruptCheckpoint
+from graphformers.training.checkpointing import (
+    AtomicCheckpointIO, EpochSeeder, InterruptCheckpoint, check_resumable, load_trusted,
+)
 from graphformers.training.hardware import (check_compiler, check_precision, device_type, nondeterministic_operator,
                                             resolved_deterministic)
 from graphformers.training.loggers import build_loggers
@@ -38,7 +40,7 @@ class DataLoaderWorkerError(GraphformersError, RuntimeError):
 
 
 class TrainingInterrupted(GraphformersError, KeyboardInterrupt):
-    """Ctrl-C during training; the message says which checkpoints were kept and how to resume."""
+    """Ctrl-C or SIGTERM during training; the message names the signal, the checkpoints kept and how to resume."""
 
 
 @dataclass
@@ -70,7 +72,10 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     any other value is a checkpoint path whose run directory is reused. ``callbacks`` are
     extra Lightning callbacks (early stopping, custom logging, ...). Every check that needs the
     data, the model or the Trainer runs before anything is written (:mod:`~graphformers.training.preflight`).
-    Ctrl-C writes ``interrupted.ckpt`` and raises :class:`TrainingInterrupted` saying how to resume.
+    Ctrl-C or SIGTERM writes ``interrupted.ckpt`` and raises :class:`TrainingInterrupted` naming the
+    signal and saying how to resume. The SIGINT handler found at the start is restored afterwards:
+    where SIGINT was ignored (a background job, ``nohup``) it stays ignored, and such a run is
+    stopped with SIGTERM.
     """
     device = device_type(recipe.train.accelerator)
     check_precision(recipe.train, device)
@@ -78,6 +83,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
         check_compiler(device)
     out_dir = Path(recipe.train.out_dir or Path("runs") / recipe.name)
     checkpoint = _resume_checkpoint(out_dir, resume) if resume else None
+    saved = load_trusted(checkpoint, mmap=True) if checkpoint else None  # unreadable or untrusted: refused now
     run_dir = checkpoint.parent.parent if checkpoint else run_dir or next_version(out_dir)
 
     pl.seed_everything(recipe.train.seed, workers=True, verbose=False)
@@ -89,6 +95,8 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
             task.model.compile_for_training()
     except PartOptionError as error:  # a dataset whose task is known only once loaded: checked here
         raise RecipeError(f"model: {error}") from None
+    if saved is not None:
+        check_resumable(task.state_dict(), saved, recipe.to_dict(), checkpoint)
     check_before_training(datamodule, task.model, transforms)
     datamodule.set_precompute(transforms)
 
@@ -122,11 +130,11 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     sigint = signal.getsignal(signal.SIGINT)
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
-    except SystemExit:  # Lightning's (>= 2.4) answer to Ctrl-C: it saved interrupted.ckpt, then exits
+    except SystemExit:  # Lightning's (>= 2.4) answer to Ctrl-C and SIGTERM: it saved interrupted.ckpt, then exits
         if not trainer.interrupted:
             raise
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, sigint)  # Lightning ignores further Ctrl-C while it shuts down
+            signal.signal(signal.SIGINT, sigint)  # Lightning ignores further Ctrl-C while it shuts down; as found
         raise TrainingInterrupted(_interrupted_message(trainer, checkpoints)) from None
     except NonFiniteLossError as error:
         kept = checkpoints / LAST
@@ -159,7 +167,9 @@ def _best_epoch_and_score(path: Path, monitor: str) -> tuple[int, float]:
 
 
 def _interrupted_message(trainer: pl.Trainer, checkpoints: Path) -> str:
-    """What an interrupted run kept and the two ways to resume it."""
+    """What stopped the run (Ctrl-C or SIGTERM), what it kept and the two ways to resume it."""
+    cause = ("by SIGTERM (a scheduler's stop or preemption, or kill)" if trainer.received_sigterm
+             else "by Ctrl-C (SIGINT)")
     epoch = trainer.current_epoch
     moment = checkpoints / f"{InterruptCheckpoint.FILENAME}.ckpt"
     last = checkpoints / LAST
@@ -167,9 +177,10 @@ def _interrupted_message(trainer: pl.Trainer, checkpoints: Path) -> str:
             f"{epoch} is then repeated from its start, with the same batches and dropout, so the run ends exactly as "
             f"an uninterrupted one" if last.is_file() else
             "no finished epoch (rerun the command to start again)")
-    return (f"interrupted (Ctrl-C) in epoch {epoch}, at training step {trainer.global_step}. Kept: {kept}; and {moment} "
-            f"(the weights of that moment, for inspection; resuming from it with --resume {moment} continues the "
-            f"epoch's remaining step count from its first batches again, so it is not exact).")
+    at_moment = (f"; and {moment} (the weights of that moment, for inspection; resuming from it with --resume {moment} "
+                 f"continues the epoch's remaining step count from its first batches again, so it is not exact)"
+                 if moment.is_file() else "")
+    return f"interrupted {cause} in epoch {epoch}, at training step {trainer.global_step}. Kept: {kept}{at_moment}."
 
 
 def _strategy(train: TrainConfig) -> Union[str, pl.strategies.Strategy]:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
-import yaml
 
 from graphformers.errors import GraphformersError
 from graphformers.recipe import RecipeError, load_recipe
+from graphformers.yaml_text import read_yaml
 
 
 class SearchSpaceError(GraphformersError, ValueError):
@@ -92,7 +92,7 @@ def load_space(path: Union[str, Path], recipe_path: Union[str, Path], overrides:
     path = Path(path)
     if not path.is_file():
         raise SearchSpaceError(f"--space {str(path)!r}: no such file.")
-    raw = yaml.safe_load(path.read_text()) or {}
+    raw = read_yaml(path) or {}
     if not isinstance(raw, dict) or not raw:
         raise SearchSpaceError(f"{path}: a search space maps recipe keys to their values, e.g. train.lr: {{low: 1.0e-4, "
                                f"high: 1.0e-2, log: true}}.")

@@ -3,7 +3,9 @@ unpromising trials pruned on their validation metric, the study resumable from i
 a summary table and the best recipe written after every trial."""
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ import pytorch_lightning as pl
 import yaml
 
 from graphformers.errors import GraphformersError
+from graphformers.io import atomic_write_text
 from graphformers.recipe import load_recipe
 from graphformers.training.objectives import higher_is_better
 from graphformers.training.runner import run
@@ -144,9 +147,7 @@ def _best(study: Any) -> Any:
 
 def write_summary(study: Any, recipe_path: str, overrides: Sequence[str], out_dir: Path) -> None:
     """``trials.csv`` / ``trials.md`` (one row per trial: state, values drawn, validation and test metric)
-    and ``best.yaml``, the recipe with the best trial's values, ready to train."""
-    import csv
-
+    and ``best.yaml``, the recipe with the best trial's values, ready to train; each written atomically."""
     rows = []
     keys = sorted({key for trial in study.trials for key in trial.params})
     for trial in study.trials:
@@ -155,20 +156,21 @@ def write_summary(study: Any, recipe_path: str, overrides: Sequence[str], out_di
                      "val": attrs.get("val_value", ""), "test": attrs.get("test_value", ""),
                      "metric": attrs.get("metric", ""), "note": attrs.get("error", "")})
     columns = ["trial", "state", *keys, "val", "test", "metric", "note"]
-    with (out_dir / TRIALS_CSV).open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(out_dir / TRIALS_CSV, table.getvalue())
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(_cell(row[c]) for c in columns) + " |" for row in rows]
-    (out_dir / TRIALS_MD).write_text("\n".join(lines) + "\n")
+    atomic_write_text(out_dir / TRIALS_MD, "\n".join(lines) + "\n")
     best = _best(study)
     if best is not None:
         recipe = load_recipe(recipe_path, [*overrides, *(override(k, v) for k, v in best.params.items())])
         train = dataclasses.replace(recipe.train, out_dir=None)
         best_recipe = dataclasses.replace(recipe, train=train).to_dict()
         header = f"# best trial {best.number} of the sweep in {out_dir}: val {best.user_attrs['metric']} {best.user_attrs['val_value']:.4f}\n"
-        (out_dir / BEST_RECIPE).write_text(header + yaml.safe_dump(best_recipe, sort_keys=False))
+        atomic_write_text(out_dir / BEST_RECIPE, header + yaml.safe_dump(best_recipe, sort_keys=False))
 
 
 def _cell(value: Any) -> str:

@@ -1,10 +1,12 @@
-"""Random mutations of the shipped recipes: each either loads and builds its model, or raises our
+"""Random mutations of the shipped recipes (floats also written as YAML 1.1 reads strings, ``5e-1``):
+each either loads and builds its model, or raises our
 ``RecipeError`` with a message (or, for a dataset whose task is known only once loaded, the
 ``PartOptionError`` the runner reports as one); never another exception type (hypothesis)."""
 from __future__ import annotations
 
 import copy
 import math
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -35,6 +37,12 @@ def _paths(tree: dict, prefix: tuple = ()) -> list[tuple]:
     return paths
 
 
+def _dotless(value: float) -> str:
+    """``value`` in scientific notation without a decimal point (0.05 -> ``5e-2``), which YAML 1.1 reads as a string."""
+    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    return f"{'-' if sign else ''}{''.join(map(str, digits))}e{exponent}"
+
+
 @st.composite
 def mutated_recipes(draw) -> dict:
     path = draw(st.sampled_from(RECIPES))
@@ -48,8 +56,12 @@ def mutated_recipes(draw) -> dict:
         parent = tree
         for key in target[:-1]:
             parent = parent[key]
-        action = draw(st.sampled_from(["replace", "delete", "rename", "add"]))
-        if action == "replace":
+        action = draw(st.sampled_from(["replace", "delete", "rename", "add", "as written"]))
+        if action == "as written":  # a float as people write it, 5e-1: YAML 1.1 reads that as a string
+            value = parent[target[-1]]
+            if isinstance(value, float) and math.isfinite(value) and value != 0:
+                parent[target[-1]] = _dotless(value)
+        elif action == "replace":
             parent[target[-1]] = draw(VALUES)
         elif action == "delete":
             parent.pop(target[-1], None)
