@@ -8,14 +8,19 @@ from typing import Optional, Sequence
 
 from graphformers.benchmarks import device, encoders, fullbatch, model, pairs, plots, scaling, step
 from graphformers.benchmarks.results import write_csv
+from graphformers.command_line import CommandParser
+from graphformers.errors import GraphformersError
 from graphformers.registry import MIXERS
 
 RECIPES = Path("recipes")
+STEP_PRECISIONS = ("32-true", "64-true", "bf16-mixed", "16-mixed")
+"""The precisions the step suite measures in (Lightning's names); the model suite's lack 64-true (PyG's side)."""
+MODEL_PRECISIONS = ("32-true", "bf16-mixed", "16-mixed")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: one sub-command per suite."""
-    parser = argparse.ArgumentParser(prog="python -m graphformers.bench", description=__doc__)
+    parser = CommandParser(prog="python -m graphformers.bench", description=__doc__)
     suites = parser.add_subparsers(dest="suite", required=True)
     scaling = suites.add_parser("scaling", help="one GPS layer fwd+bwd per mixer on growing single graphs")
     scaling.add_argument("--mixers", default="performer,exphormer,polynormer,full",
@@ -120,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the chosen suite, write ``<out>/<suite>.csv`` and ``<out>/<suite>.png``, print its Markdown table."""
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except GraphformersError as error:  # a bad option value, found before any measurement
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.suite == "device":
         print(device.run_device(args.minutes, args.out, args.quick, args.root))
         print(f"\nReport: {args.out / 'device.md'}; CSVs: {args.out}/device-*.csv")
@@ -160,9 +173,9 @@ def _model(args: argparse.Namespace) -> list[dict]:
     if args.quick:
         quick = {**settings, "hidden": 32, "layers": 2, "heads": 4}
         return model.run_model(["generated"], _names(args.mixers), 16, 2, quick, 1, args.device, args.root,
-                               _names(args.precision))
+                               _precisions(args.precision, MODEL_PRECISIONS))
     return model.run_model(_names(args.batches), _names(args.mixers), args.batch_size, args.num_batches, settings,
-                           args.repeats, args.device, args.root, _names(args.precision))
+                           args.repeats, args.device, args.root, _precisions(args.precision, MODEL_PRECISIONS))
 
 
 def _encoders(args: argparse.Namespace) -> list[dict]:
@@ -184,11 +197,11 @@ def _step(args: argparse.Namespace) -> list[dict]:
     sets = _names(args.sets)
     unknown = [name for name in sets if name not in step.SETS]
     if unknown:
-        raise SystemExit(f"error: --sets: unknown step set {unknown[0]!r}; known: {', '.join(step.SETS)}.")
+        raise GraphformersError(f"--sets: unknown step set {unknown[0]!r}; known: {', '.join(step.SETS)}.")
     if args.quick:
-        return step.run_step(["quickstart"], _names(args.precisions), args.against, 2, 8, 1, args.overrides,
+        return step.run_step(["quickstart"], _precisions(args.precisions, STEP_PRECISIONS), args.against, 2, 8, 1, args.overrides,
                              args.root, args.compare)
-    return step.run_step(sets, _names(args.precisions), args.against, args.batches, args.batch_size, args.repeats,
+    return step.run_step(sets, _precisions(args.precisions, STEP_PRECISIONS), args.against, args.batches, args.batch_size, args.repeats,
                          args.overrides, args.root, args.compare)
 
 
@@ -199,6 +212,16 @@ def _pairs(args: argparse.Namespace) -> list[dict]:
                 + pairs.run_training(recipes, 2, 2, 1, args.root))
     return (pairs.run_precompute(args.graphs, args.steps, args.repeats, args.workers, args.root)
             + pairs.run_training(recipes, args.batch_size, args.num_batches, args.repeats, args.root))
+
+
+def _precisions(text: str, known: Sequence[str]) -> list[str]:
+    """The precisions of a comma-separated option, each one of ``known``."""
+    precisions = _names(text)
+    unknown = [precision for precision in precisions if precision not in known]
+    if unknown or not precisions:
+        raise GraphformersError(f"unknown precision {unknown[0] if unknown else text!r}; choose from "
+                                f"{', '.join(known)} (comma-separated).")
+    return precisions
 
 
 def _names(text: str) -> list[str]:

@@ -4,12 +4,12 @@ registered it); with a kind and a name, that part's options with types, defaults
 from the same signature the recipe validator checks options against."""
 from __future__ import annotations
 
-import argparse
 import inspect
 import re
 import sys
 from typing import Optional, Sequence
 
+from graphformers.command_line import CommandParser
 from graphformers.errors import GraphformersError
 from graphformers.options import PartOption
 from graphformers.recipe.convert import type_name
@@ -71,7 +71,7 @@ def describe_part(registry: Registry, name: str) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """List every part, one kind, or one part's options; an unknown kind or name prints one ``error:`` line."""
-    parser = argparse.ArgumentParser(prog="graphformers list", description="Registered parts and their options.")
+    parser = CommandParser(prog="graphformers list", description="Registered parts and their options.")
     parser.add_argument("kind", nargs="?", choices=sorted(KINDS), help="one kind of part")
     parser.add_argument("name", nargs="?", help="one part: print its options")
     args = parser.parse_args(argv)

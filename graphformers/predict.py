@@ -6,12 +6,13 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
+from graphformers.command_line import CommandParser
 from graphformers.errors import GraphformersError
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: a checkpoint, an input and where the table goes."""
-    parser = argparse.ArgumentParser(prog="python -m graphformers.predict",
+    parser = CommandParser(prog="python -m graphformers.predict",
                                      description="Predict with a trained checkpoint.")
     parser.add_argument("checkpoint", help="a .ckpt from a run's checkpoints/ folder")
     parser.add_argument("input", help="a SMILES .csv/.tsv, a .pt file or folder of saved Data, or train / val / test")

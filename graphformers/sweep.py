@@ -6,12 +6,13 @@ import argparse
 import sys
 from typing import Optional, Sequence
 
+from graphformers.command_line import CommandParser
 from graphformers.errors import GraphformersError
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: a recipe, its search space, the trial count and fixed overrides."""
-    parser = argparse.ArgumentParser(prog="python -m graphformers.sweep", description="Search a recipe's hyperparameters.")
+    parser = CommandParser(prog="python -m graphformers.sweep", description="Search a recipe's hyperparameters.")
     parser.add_argument("recipe", help="path to a recipe YAML file")
     parser.add_argument("overrides", nargs="*", help="fixed dotted overrides for every trial, e.g. train.max_epochs=20")
     parser.add_argument("--space", required=True, help="YAML search space: recipe keys -> {choices: [...]} or {low, high, log, step}")

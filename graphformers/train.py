@@ -7,13 +7,14 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from graphformers.command_line import CommandParser
 from graphformers.errors import GraphformersError
 from graphformers.recipe import Recipe, load_recipe
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: a recipe, dotted overrides and ``--resume``."""
-    parser = argparse.ArgumentParser(prog="python -m graphformers.train", description="Train a recipe.")
+    parser = CommandParser(prog="python -m graphformers.train", description="Train a recipe.")
     parser.add_argument("recipe", help="path to a recipe YAML file")
     parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. model.layers=6 train.max_epochs=3")
     parser.add_argument("--resume", nargs="?", const="last", metavar="CKPT",

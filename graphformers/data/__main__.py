@@ -1,11 +1,11 @@
 """``python -m graphformers.data place DATASET FOLDER [--root ROOT]``: put raw files you fetched yourself where loaders look."""
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from graphformers.command_line import CommandParser
 from graphformers.data.base import DATA_ROOT_VARIABLE, data_root
 from graphformers.data.raw_files import datasets_with_raw_files, place
 from graphformers.errors import GraphformersError
@@ -13,7 +13,7 @@ from graphformers.errors import GraphformersError
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Copy the dataset's raw files found under FOLDER into the data root's layout; print what was written."""
-    parser = argparse.ArgumentParser(prog="python -m graphformers.data", description=__doc__)
+    parser = CommandParser(prog="python -m graphformers.data", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     placing = commands.add_parser("place", help="copy a dataset's raw files into the data root")
     placing.add_argument("dataset", help=f"one of: {', '.join(datasets_with_raw_files())}")

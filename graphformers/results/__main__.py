@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from graphformers.command_line import CommandParser
 from graphformers.errors import GraphformersError
 from graphformers.io import atomic_write_text
 from graphformers.results.summary import RECIPE_FILE, SUMMARY_CSV, SUMMARY_MD
@@ -19,7 +20,7 @@ DEFAULT_RECIPES = Path("recipes")
 
 def build_parser() -> argparse.ArgumentParser:
     """The two commands and their options."""
-    parser = argparse.ArgumentParser(prog="python -m graphformers.results", description=__doc__)
+    parser = CommandParser(prog="python -m graphformers.results", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     table = commands.add_parser("table", help="regenerate the reproduction table of <recipes>/README.md")
     table.add_argument("--check", action="store_true", help="only check that it is current (exit 1 if not)")
