@@ -26,6 +26,7 @@ from graphformers.training.hardware import (check_compiler, check_precision, dev
 from graphformers.training.loggers import build_loggers
 from graphformers.training.logging import EpochTimer
 from graphformers.training.module import GraphTask, NonFiniteLossError
+from graphformers.training.preemption import clear_preemption_checkpoints, preempted_run
 from graphformers.training.preflight import check_before_training, check_trainer
 
 BEST, LAST = "best.ckpt", "last.ckpt"
@@ -83,6 +84,8 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
         check_compiler(device)
     out_dir = Path(recipe.train.out_dir or Path("runs") / recipe.name)
     checkpoint = _resume_checkpoint(out_dir, resume) if resume else None
+    if checkpoint is None and run_dir is None:
+        run_dir = preempted_run(out_dir)  # a requeued SLURM job continues the run it was preempted in
     saved = load_trusted(checkpoint, mmap=True) if checkpoint else None  # unreadable or untrusted: refused now
     run_dir = checkpoint.parent.parent if checkpoint else run_dir or next_version(out_dir)
 
@@ -110,7 +113,8 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     train = recipe.train
     try:
         trainer = pl.Trainer(
-            max_epochs=train.max_epochs, accelerator=train.accelerator, devices=train.devices, num_nodes=train.num_nodes,
+            max_epochs=train.max_epochs, default_root_dir=run_dir,  # SLURM preemption checkpoints go there
+            accelerator=train.accelerator, devices=train.devices, num_nodes=train.num_nodes,
             strategy=_strategy(train), precision=train.precision, sync_batchnorm=train.sync_batchnorm,
             use_distributed_sampler=False,  # GlobalBatchSampler splits batches across processes (exactly once)
             gradient_clip_val=train.gradient_clip, deterministic=resolved_deterministic(train, device),
@@ -151,6 +155,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
             f"data.num_workers or data.batch_size, or set data.num_workers: 0 to load in the training process; "
             f"--resume continues from the last checkpoint.") from None
     (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
+    clear_preemption_checkpoints(run_dir)
     best_epoch, best_score = _best_epoch_and_score(Path(best.best_model_path), task.monitor)
     return RunResult(run_dir, checkpoints / BEST, checkpoints / LAST, run_dir / "metrics.csv", task.info.metric,
                      tested[f"test/{task.info.metric}"], best_score, best_epoch,
