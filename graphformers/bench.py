@@ -14,8 +14,9 @@ from graphformers.registry import MIXERS
 
 RECIPES = Path("recipes")
 STEP_PRECISIONS = ("32-true", "64-true", "bf16-mixed", "16-mixed")
-"""The precisions the step suite measures in (Lightning's names); the model suite's lack 64-true (PyG's side)."""
+"""The precisions the step suite measures in (Lightning's names)."""
 MODEL_PRECISIONS = ("32-true", "bf16-mixed", "16-mixed")
+"""The precisions the model suite measures both models in."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,12 +128,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _run(args)
-    except GraphformersError as error:  # a bad option value, found before any measurement
+    except GraphformersError as error:  # a bad option value (found before measuring) or a suite's own error
         print(f"error: {error}", file=sys.stderr)
         return 2
 
 
 def _run(args: argparse.Namespace) -> int:
+    """Run the suite ``args`` names and report it; the exit status."""
     if args.suite == "device":
         print(device.run_device(args.minutes, args.out, args.quick, args.root))
         print(f"\nReport: {args.out / 'device.md'}; CSVs: {args.out}/device-*.csv")
@@ -163,7 +165,7 @@ def _scaling(args: argparse.Namespace) -> list[dict]:
     mixers = _names(args.mixers)
     for mixer in mixers:
         MIXERS.get(mixer)
-    sizes = [200, 2000] if args.quick else [int(float(size)) for size in _names(args.sizes)]
+    sizes = [200, 2000] if args.quick else _sizes(args.sizes, "--sizes")
     return scaling.run_scaling(mixers, sizes, args.memory_gib, 1 if args.quick else args.repeats, args.timeout,
                                steady_timing=not args.quick, device=args.device)
 
@@ -181,7 +183,7 @@ def _model(args: argparse.Namespace) -> list[dict]:
 def _encoders(args: argparse.Namespace) -> list[dict]:
     if args.quick:
         return encoders.run_encoders(200, [1500], args.k, args.steps, 1, args.workers)
-    sizes = [int(float(size)) for size in _names(args.large_sizes)]
+    sizes = _sizes(args.large_sizes, "--large-sizes")
     return encoders.run_encoders(args.molecules, sizes, args.k, args.steps, args.repeats, args.workers)
 
 
@@ -222,6 +224,17 @@ def _precisions(text: str, known: Sequence[str]) -> list[str]:
         raise GraphformersError(f"unknown precision {unknown[0] if unknown else text!r}; choose from "
                                 f"{', '.join(known)} (comma-separated).")
     return precisions
+
+
+def _sizes(text: str, option: str) -> list[int]:
+    """The node counts of a comma-separated option (``1e5`` allowed)."""
+    try:
+        sizes = [int(float(size)) for size in _names(text)]
+    except ValueError:
+        raise GraphformersError(f"{option} {text!r}: give comma-separated node counts, e.g. 1000,1e5.") from None
+    if not sizes or min(sizes) < 1:
+        raise GraphformersError(f"{option} {text!r}: node counts must be positive.")
+    return sizes
 
 
 def _names(text: str) -> list[str]:

@@ -17,8 +17,8 @@ _FULL = (errno.ENOSPC, errno.EDQUOT)
 """``errno`` values of a full filesystem and of an exhausted disk quota."""
 
 
-class DiskFullError(GraphformersError, OSError):
-    """A file could not be written for lack of space; the message names it and the space needed."""
+class DiskFullError(GraphformersError):
+    """A file could not be written for lack of space (or quota); the message names it and the space needed."""
 
 
 def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None], size: int) -> None:
@@ -26,17 +26,23 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None], size: int
 
     The rename is atomic because it stays on one filesystem (staging under ``/tmp`` and moving,
     as Lightning does, is a copy when ``/tmp`` is another filesystem). On any failure the temporary
-    file is removed and the target is untouched; a full disk becomes one :class:`DiskFullError`.
+    file is removed and the target is untouched; a full disk or an exhausted quota becomes one
+    :class:`DiskFullError`.
 
     Args:
         path (str or Path): the file to write.
         write (callable): writes the whole content to the binary file it is given.
         size (int): about how many bytes the content takes, for the full-disk message.
+
+    Raises:
+        DiskFullError: no space (or quota) was left for the folder, the temporary file or its content.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    temporary: Path | None = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        temporary = Path(name)
         with os.fdopen(handle, "wb") as file:
             write(file)
             file.flush()
@@ -44,9 +50,11 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None], size: int
         os.chmod(temporary, 0o644)  # mkstemp creates 0600; these are ordinary files
         os.replace(temporary, target)
     except BaseException as error:
-        Path(temporary).unlink(missing_ok=True)
-        if _disk_full(error):
-            raise DiskFullError(errno.ENOSPC, _full_message(target, size)) from None
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        full = _disk_full(error)
+        if full is not None:
+            raise DiskFullError(_full_message(target, size, full)) from None
         raise
 
 
@@ -61,28 +69,34 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write(path, lambda file: file.write(data), len(data))
 
 
-def _disk_full(error: BaseException) -> bool:
-    """Whether ``error`` or an exception it arose from is a full disk (torch's zip writer raises its
-    own error while unwinding from the ``OSError``)."""
+def _disk_full(error: BaseException) -> int | None:
+    """The ``errno`` (ENOSPC or EDQUOT) if ``error`` or an exception it arose from is a full disk or an
+    exhausted quota (torch's zip writer raises its own error while unwinding from the ``OSError``)."""
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
         if isinstance(error, OSError) and error.errno in _FULL:
-            return True
+            return error.errno
         error = error.__cause__ or error.__context__
-    return False
+    return None
 
 
-def _full_message(target: Path, size: int) -> str:
-    free = shutil.disk_usage(target.parent).free
+def _full_message(target: Path, size: int, code: int) -> str:
+    """What was not written, what it needs, what is free (or that a quota is spent), and what to do."""
+    folder = next((parent for parent in (target.parent, *target.parents) if parent.exists()), Path("/"))
+    if code == errno.EDQUOT:
+        lack = f"your disk quota is used up (writing it needs about {_megabytes(size)})"
+    else:
+        lack = (f"no space left on the device: writing it needs about {_megabytes(size)} and "
+                f"{_megabytes(shutil.disk_usage(folder).free)} are free in {folder}")
     previous = f"the previous {target.name} is intact" if target.exists() else f"there was no {target.name} before"
-    return (f"{target}: no space left on the device: writing it needs about {_megabytes(size)} and "
-            f"{_megabytes(free)} are free in {target.parent}. Nothing partial was left and {previous}. "
-            f"Free space there or write to another disk (train.out_dir, data.root), then rerun; "
-            f"a training run continues from its last checkpoint with --resume.")
+    return (f"{target}: {lack}. Nothing partial was left and {previous}. Free space there or write to another "
+            f"disk (train.out_dir, data.root), then rerun; a training run continues from its last checkpoint "
+            f"with --resume.")
 
 
 def _megabytes(size: int) -> str:
+    """``size`` bytes in MB, for messages."""
     return f"{size / 2**20:,.1f} MB"
 
 

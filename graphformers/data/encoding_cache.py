@@ -56,9 +56,13 @@ class EncodingCache:
             # a cache is only a cache: a damaged entry (a truncated copy, a full disk when another tool wrote
             # it) is dropped and recomputed, never the end of the run
             reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            warnings.warn(f"{path}: unreadable encoding-cache entry ({reason}); deleted it, recomputing the "
-                          f"encodings.", stacklevel=2)
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+                done = "deleted it"
+            except OSError as denied:  # a read-only shared data root
+                done = f"could not delete it ({denied.strerror})"
+            warnings.warn(f"{path}: unreadable encoding-cache entry ({reason}); {done}, recomputing the encodings.",
+                          stacklevel=2)
             return None
         sizes = torch.tensor([graph.num_nodes for graph in graphs], dtype=torch.long)
         if not torch.equal(stored.get("num_nodes", torch.empty(0)), sizes):

@@ -53,7 +53,7 @@ def check_recipe(recipe: Recipe, origins: Mapping[str, str]) -> None:
         recipe (Recipe): the loaded recipe.
         origins (mapping): where each dotted key was set (see :mod:`graphformers.recipe.origins`).
     """
-    _check_parts(recipe, origins)
+    check_parts(recipe, origins)
     _check_ranges(recipe, origins)
     _check_combinations(recipe, origins)
     _check_data_root(recipe, origins)
@@ -63,8 +63,14 @@ def check_recipe(recipe: Recipe, origins: Mapping[str, str]) -> None:
     _check_model_builds(recipe, origins)
 
 
-def _check_parts(recipe: Recipe, origins: Mapping[str, str]) -> None:
-    """Every named part exists in its own registry and every option is one its constructor takes."""
+def check_parts(recipe: Recipe, origins: Mapping[str, str]) -> None:
+    """Every named part exists in its own registry and every option is one its constructor takes;
+    the recipe's part, model and data options are replaced by their converted values (:func:`check_options`).
+
+    Args:
+        recipe (Recipe): the recipe, changed in place.
+        origins (mapping): where each key was set, for messages.
+    """
     model = recipe.model
     _lookup(MODELS, model.name, "model.name", origins)
     model.options = check_options(MODELS, model.name, model.options, f"model.options ({model.name})",

@@ -11,7 +11,7 @@ import importlib
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from graphformers.recipe.checks import check_recipe
+from graphformers.recipe.checks import check_parts, check_recipe
 from graphformers.recipe.convert import build
 from graphformers.recipe.origins import record_origins, source
 from graphformers.recipe.schema import Recipe, RecipeError
@@ -40,9 +40,11 @@ def load_recipe(path: str | Path, overrides: Sequence[str] = ()) -> Recipe:
 
 def recipe_from_dict(raw: dict[str, Any]) -> Recipe:
     """A recipe from its :meth:`Recipe.to_dict` form (e.g. a checkpoint's hyperparameters);
-    imports its ``imports`` so that plugin parts resolve."""
+    imports its ``imports`` so that plugin parts resolve, and converts part options as
+    :func:`load_recipe` does (checkpoints written before options were converted hold ``5e-1`` strings)."""
     recipe = build(Recipe, raw, "", {})
     import_user_modules(recipe.imports)
+    check_parts(recipe, {})
     return recipe
 
 

@@ -43,7 +43,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.command == "table" and args.check:
-        stale = [str(readme) for readme, text in current.items() if text != readme.read_text()]
+        stale = [str(readme) for readme, text in current.items() if text != readme.read_text(encoding="utf-8")]
         if stale:
             print(f"error: the reproduction table of {', '.join(stale)} is not current; run python -m "
                   f"graphformers.results table", file=sys.stderr)
@@ -60,7 +60,7 @@ def _readmes(recipes: Path) -> list[tuple[Path, bool]]:
     has the table's markers, the project README beside the recipes folder (the measured ones)."""
     readmes = [(recipes / "README.md", False)]
     project = recipes.resolve().parent / "README.md"
-    if project.is_file() and BEGIN in project.read_text():
+    if project.is_file() and BEGIN in project.read_text(encoding="utf-8"):
         readmes.append((project, True))
     return readmes
 

@@ -55,7 +55,7 @@ def read_records(path: Path) -> list[RunRecord]:
     """The rows of a ``summary.csv`` (empty if the file does not exist)."""
     if not path.is_file():
         return []
-    with path.open(newline="") as file:
+    with path.open(newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     records = []
     for row in rows:

@@ -120,7 +120,7 @@ def render(recipes_dir: Path, measured_only: bool = False) -> str:
 
 def updated_readme(readme: Path, table: str) -> str:
     """``readme``'s text with the part between the markers replaced by ``table``."""
-    text = readme.read_text()
+    text = readme.read_text(encoding="utf-8")
     if BEGIN not in text or END not in text:
         raise ValueError(f"{readme} has no reproduction-table markers; add a line {BEGIN!r} and a line {END!r}.")
     head, rest = text.split(BEGIN, 1)

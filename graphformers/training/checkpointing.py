@@ -23,6 +23,10 @@ class UntrustedCheckpointError(GraphformersError, ValueError):
     """A checkpoint holding more than tensors and plain data (pickled objects or code)."""
 
 
+class UnreadableCheckpointError(GraphformersError, ValueError):
+    """A checkpoint file that cannot be read at all (truncated, damaged, not a checkpoint, not permitted)."""
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Saves each checkpoint with :func:`atomic_torch_save` (a kill mid-save keeps the previous
     file intact); loads with ``weights_only=True``, refusing pickled objects or code."""
@@ -35,27 +39,37 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         return load_trusted(path, map_location)
 
 
-def load_trusted(path: Union[str, Path], map_location: Any = "cpu", mmap: bool = False) -> dict[str, Any]:
+def load_trusted(path: Union[str, Path], map_location: Union[str, Callable, None] = "cpu",
+                 mmap: bool = False) -> dict[str, Any]:
     """A checkpoint loaded with ``weights_only=True``: pickled objects or code are refused, and a
     truncated or damaged file is an error naming the run's other checkpoints.
 
     Args:
         path (str or Path): the ``.ckpt`` file.
-        map_location: where tensors are placed (``torch.load``'s argument).
-        mmap (bool): map the file instead of reading it (cheap: for a look at its recipe and shapes).
+        map_location (str or callable, optional): where tensors are placed (``torch.load``'s argument).
+        mmap (bool): map the file instead of reading it (cheap: for a look at its recipe and shapes);
+            a file that cannot be mapped (an old serialization format, a filesystem without mmap) is read.
 
     Raises:
-        UnreadableCheckpointError: the file is not a readable checkpoint.
+        UnreadableCheckpointError: the file is not a readable checkpoint, or may not be read.
         UntrustedCheckpointError: it holds more than tensors and plain data.
     """
     try:
-        return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+        try:
+            return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+        except RuntimeError:
+            if not mmap:
+                raise
+            return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
         first_line = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         raise UntrustedCheckpointError(
             f"{path}: refused: the checkpoint holds pickled objects beyond tensors and plain data, which could "
             f"run code when loaded (a tampered file, or one not written by graphformers). Nothing was "
             f"executed. Use a checkpoint written by a graphformers run. (torch: {first_line})") from None
+    except PermissionError:
+        raise UnreadableCheckpointError(f"{path}: no permission to read this checkpoint; give read access "
+                                        f"(chmod u+r) or copy it somewhere readable.") from None
     except (RuntimeError, OSError, EOFError, ValueError) as error:  # not a zip archive, truncated, damaged
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise UnreadableCheckpointError(f"{path}: not a readable checkpoint: the file is truncated or damaged "
@@ -63,16 +77,14 @@ def load_trusted(path: Union[str, Path], map_location: Any = "cpu", mmap: bool =
 
 
 def _other_checkpoints(path: Path) -> str:
-    """The run's other checkpoints beside ``path`` (newest first), or how to start again."""
-    others = sorted((other for other in path.parent.glob("*.ckpt") if other.name != path.name and other.is_file()),
+    """The run's other checkpoints beside ``path`` (newest first, preemption checkpoints included)."""
+    folders = {path.parent, path.parent.parent} if path.parent.name == "checkpoints" else {path.parent}
+    others = sorted((other for folder in folders for other in folder.glob("*.ckpt")
+                     if other.resolve() != path.resolve() and other.is_file()),
                     key=lambda other: other.stat().st_mtime, reverse=True)
     if not others:
-        return "No other checkpoint is beside it; start the run again without --resume."
-    return f"Other checkpoints of this run: {', '.join(str(other) for other in others)}; pass one to --resume."
-
-
-class UnreadableCheckpointError(GraphformersError, ValueError):
-    """A checkpoint file that cannot be read at all (truncated, damaged, not a checkpoint)."""
+        return "No other checkpoint of its run is beside it: train again, without --resume."
+    return f"Other checkpoints of this run: {', '.join(str(other) for other in others)}; use one of them instead."
 
 
 class EpochSeeder(pl.Callback):
@@ -126,6 +138,9 @@ def check_resumable(model_state: Mapping[str, Tensor], saved: Mapping[str, Any],
         saved (mapping): the checkpoint (its ``state_dict`` and ``hyper_parameters``).
         recipe (mapping): the recipe now, as plain data (:meth:`Recipe.to_dict`).
         path (Path): the checkpoint's file, for the message.
+
+    Raises:
+        ResumeMismatchError: a parameter or buffer differs in name or shape.
     """
     stored = saved.get("state_dict", {})
     differ = [f"{key} ({list(stored[key].shape)} in the checkpoint, {list(value.shape)} now)"

@@ -26,7 +26,7 @@ from graphformers.training.hardware import (check_compiler, check_precision, dev
 from graphformers.training.loggers import build_loggers
 from graphformers.training.logging import EpochTimer
 from graphformers.training.module import GraphTask, NonFiniteLossError
-from graphformers.training.preemption import clear_preemption_checkpoints, preempted_run
+from graphformers.training.preemption import clear_preemption_checkpoints, mark_slurm_job, preempted_run
 from graphformers.training.preflight import check_before_training, check_trainer
 
 BEST, LAST = "best.ckpt", "last.ckpt"
@@ -87,7 +87,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
     if checkpoint is None and run_dir is None:
         run_dir = preempted_run(out_dir)  # a requeued SLURM job continues the run it was preempted in
     saved = load_trusted(checkpoint, mmap=True) if checkpoint else None  # unreadable or untrusted: refused now
-    run_dir = checkpoint.parent.parent if checkpoint else run_dir or next_version(out_dir)
+    run_dir = _run_dir_of(checkpoint) if checkpoint else run_dir or next_version(out_dir)
 
     pl.seed_everything(recipe.train.seed, workers=True, verbose=False)
     datamodule = GraphDataModule(recipe.data, seed=recipe.train.seed)
@@ -100,6 +100,7 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
         raise RecipeError(f"model: {error}") from None
     if saved is not None:
         check_resumable(task.state_dict(), saved, recipe.to_dict(), checkpoint)
+        saved = None  # unmapped: Lightning reads the checkpoint itself
     check_before_training(datamodule, task.model, transforms)
     datamodule.set_precompute(transforms)
 
@@ -131,9 +132,11 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
                              for key in ("accelerator", "devices", "num_nodes", "strategy", "precision"))
         raise RecipeError(f"Lightning cannot run these settings ({settings}): {error}") from None
     check_trainer(recipe, trainer)
+    mark_slurm_job(run_dir)
     sigint = signal.getsignal(signal.SIGINT)
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
+        (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
     except SystemExit:  # Lightning's (>= 2.4) answer to Ctrl-C and SIGTERM: it saved interrupted.ckpt, then exits
         if not trainer.interrupted:
             raise
@@ -154,7 +157,6 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
             f"{str(error).strip().rstrip('.')}. A data-loading worker process died (often killed by the OS for memory): lower "
             f"data.num_workers or data.batch_size, or set data.num_workers: 0 to load in the training process; "
             f"--resume continues from the last checkpoint.") from None
-    (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
     clear_preemption_checkpoints(run_dir)
     best_epoch, best_score = _best_epoch_and_score(Path(best.best_model_path), task.monitor)
     return RunResult(run_dir, checkpoints / BEST, checkpoints / LAST, run_dir / "metrics.csv", task.info.metric,
@@ -203,6 +205,12 @@ def next_version(out_dir: Path) -> Path:
     """``out_dir/version_<n>`` with the next free ``n``."""
     taken = [int(m.group(1)) for p in out_dir.glob("version_*") if (m := re.fullmatch(r"version_(\d+)", p.name))]
     return out_dir / f"version_{max(taken, default=-1) + 1}"
+
+
+def _run_dir_of(checkpoint: Path) -> Path:
+    """The run folder a checkpoint belongs to: ``version_<n>/checkpoints/*.ckpt``, or
+    ``version_<n>/hpc_ckpt_<k>.ckpt`` (a SLURM preemption checkpoint)."""
+    return checkpoint.parent if checkpoint.name.startswith("hpc_ckpt_") else checkpoint.parent.parent
 
 
 def _resume_checkpoint(out_dir: Path, resume: str) -> Path:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence, Union
 
-
 from graphformers.errors import GraphformersError
 from graphformers.recipe import RecipeError, load_recipe
 from graphformers.yaml_text import read_yaml

@@ -26,7 +26,7 @@ CASES = {
     "graphformers.bench": [
         [], ["nosuchsuite"], ["step", "--sets", "nosuchset"], ["step", "--precisions", "17-bits"],
         ["model", "--batches", "nosuchbatches"], ["model", "--precision", "bf17-mixed"], ["scaling", "--mixers", "nosuchmixer"],
-        ["step", "--repeats", "x"],
+        ["step", "--repeats", "x"], ["scaling", "--sizes", "ten"], ["encoders", "--large-sizes", "0"],
     ],
     "graphformers.results": [[], ["nosuchcommand"], ["publish", "no/such/folder"], ["table", "--bogus"]],
     "graphformers.data": [[], ["place"], ["place", "nosuchdataset", "."], ["place", "zinc", "no/such/folder"]],

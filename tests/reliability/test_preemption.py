@@ -54,12 +54,17 @@ def test_a_requeued_slurm_job_continues_its_run_from_the_preemption_checkpoint(t
     assert torch.load(saved, weights_only=True)["epoch"] == 1
     assert {signum: signal.getsignal(signum) for signum in handlers} == handlers
 
+    monkeypatch.setenv("SLURM_JOB_ID", "4343")  # another job (a new submission) starts a run of its own
+    assert run(recipe).run_dir == tmp_path / "runs" / "version_1"
+    assert list(run_dir.glob("hpc_ckpt_*.ckpt")) == [saved]
+
+    monkeypatch.setenv("SLURM_JOB_ID", "4242")
     epochs = Epochs()
     requeued = run(recipe, callbacks=[epochs])  # the job starts again with the same command
     assert epochs.started == [2]  # epoch 1 went on from where it was preempted (not begun again), then epoch 2
-    assert requeued.run_dir == run_dir and not (tmp_path / "runs" / "version_1").exists()
+    assert requeued.run_dir == run_dir and not (tmp_path / "runs" / "version_2").exists()
     finished = torch.load(requeued.last_checkpoint, weights_only=True)
     assert finished["epoch"] == 2 and finished["global_step"] == 3 * 5  # 3 epochs of 5 batches, no step twice
     assert not list(run_dir.glob("hpc_ckpt_*.ckpt"))  # finished: the next job starts a new run
     monkeypatch.delenv("SLURM_NTASKS")
-    assert run(recipe).run_dir == tmp_path / "runs" / "version_1"
+    assert run(recipe).run_dir == tmp_path / "runs" / "version_2"

@@ -65,6 +65,16 @@ def test_a_key_written_twice_in_a_sweep_space_is_refused(tmp_path):
         load_space(space, REPO / "recipes" / "quickstart.yaml")
 
 
+def test_yaml_merge_keys_may_be_overridden_and_odd_mappings_are_yaml_errors():
+    merged = parse_yaml("base: &base {a: 1, b: 2}\nchild:\n  <<: *base\n  b: 3\n", "test")
+    assert merged["child"] == {"a": 1, "b": 3}  # an override of a merged key is not a duplicate
+    with pytest.raises(YamlError, match=r"key '1' \(line 1\) and '1.0' is given twice.*lines 1 and 2"):
+        parse_yaml("1: a\n1.0: b\n", "test")  # equal keys spelled differently: both spellings named
+    for odd in ("x: !!map foo\n", "? [1, 2]\n: a\n"):
+        with pytest.raises(YamlError, match="not valid YAML"):
+            parse_yaml(odd, "test")
+
+
 def test_distinct_keys_and_repeated_values_still_load():
     assert parse_yaml("a: 1\nb: {a: 1, b: 1}\nc: [{a: 1}, {a: 2}]\n", "test") == {
         "a": 1, "b": {"a": 1, "b": 1}, "c": [{"a": 1}, {"a": 2}]}

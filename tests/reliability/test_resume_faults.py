@@ -38,7 +38,7 @@ def test_resuming_from_a_damaged_checkpoint_names_the_runs_other_checkpoints(fin
         assert train.main([QUICKSTART, *SMALL, f"train.out_dir={finished_run}", "--resume", "last"]) == 2
         error = _one_error_line(capsys)
         assert error.startswith(f"error: {last}: not a readable checkpoint: the file is truncated or damaged")
-        assert f"Other checkpoints of this run: {checkpoints / 'best.ckpt'}" in error and "--resume" in error
+        assert f"Other checkpoints of this run: {checkpoints / 'best.ckpt'}; use one of them instead." in error
         assert not (finished_run / "version_1").exists()  # nothing started
     finally:
         last.write_bytes(intact)
@@ -51,7 +51,7 @@ def test_predicting_from_a_damaged_checkpoint_is_one_error_line(finished_run, ca
     graphs.write_text("smiles\nCCO\n")
     assert predict.main([str(damaged), str(graphs)]) == 2
     error = _one_error_line(capsys)
-    assert f"{damaged}: not a readable checkpoint" in error and "start the run again" in error
+    assert f"{damaged}: not a readable checkpoint" in error and "No other checkpoint of its run is beside it" in error
 
 
 def test_resuming_with_a_changed_model_shape_names_the_tensors_and_the_setting(finished_run, capsys):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import random
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import torch
 from graphformers import train
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.encoders import RandomWalkLandingProbabilities
-from graphformers.io import DiskFullError
+from graphformers.io import DiskFullError, atomic_torch_save
 from graphformers.recipe import DataConfig, load_recipe
 from graphformers.results.summary import RunRecord, read_records, write_records
 from graphformers.training.runner import run
@@ -29,8 +30,8 @@ class DiskFullAt:
     """``os.fdopen`` whose binary files hold at most ``limit`` bytes, then raise ENOSPC, as a full
     filesystem does; armed only for the ``armed``-th file opened for writing."""
 
-    def __init__(self, limit: int, armed: int = 1) -> None:
-        self.limit, self.armed, self.opened, self.fired = limit, armed, 0, False
+    def __init__(self, limit: int, armed: int = 1, code: int = errno.ENOSPC) -> None:
+        self.limit, self.armed, self.code, self.opened, self.fired = limit, armed, code, 0, False
         self.real = os.fdopen
 
     def __call__(self, fd, mode="r", *args, **kwargs):
@@ -52,7 +53,7 @@ class DiskFullAt:
                     real_write(bytes(data[:max(room, 0)]))
                     Filling.written = fault.limit
                     fault.fired = True
-                    raise OSError(errno.ENOSPC, "No space left on device")
+                    raise OSError(fault.code, os.strerror(fault.code))
                 Filling.written += len(data)
                 return real_write(data)
 
@@ -109,6 +110,7 @@ def test_a_full_disk_is_one_error_line_from_the_command(tmp_path, monkeypatch, c
     assert train.main([QUICKSTART, *SMALL, "train.max_epochs=1", f"train.out_dir={tmp_path}"]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and error[0].startswith("error: ") and "no space left on the device" in error[0]
+    assert "[Errno" not in error[0]
     assert not _leftovers(tmp_path)
 
 
@@ -148,3 +150,21 @@ def test_a_full_disk_while_writing_the_ledger_keeps_the_previous_one(tmp_path, m
     assert read_records(ledger) == before and not _leftovers(tmp_path)
     write_records(ledger, after)
     assert read_records(ledger) == after
+
+
+def test_no_room_for_the_temporary_file_or_a_spent_quota_are_named(tmp_path, monkeypatch):
+    target = tmp_path / "last.ckpt"
+    atomic_torch_save({"w": torch.zeros(3)}, target)
+
+    def no_inode(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tempfile, "mkstemp", no_inode)
+        with pytest.raises(DiskFullError, match="last.ckpt: no space left on the device"):
+            atomic_torch_save({"w": torch.ones(3)}, target)
+    monkeypatch.setattr(os, "fdopen", DiskFullAt(limit=10, code=errno.EDQUOT))
+    with pytest.raises(DiskFullError, match=r"last.ckpt: your disk quota is used up \(writing it needs about"):
+        atomic_torch_save({"w": torch.ones(3)}, target)
+    monkeypatch.undo()
+    assert torch.equal(torch.load(target, weights_only=True)["w"], torch.zeros(3)) and not _leftovers(tmp_path)
