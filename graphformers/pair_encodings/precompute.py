@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
 from graphformers.encoders.spectral import dense_directed_adjacency
-from graphformers.pair_encodings.base import PairEncoding
+
+if TYPE_CHECKING:  # the contract calls this module (PairEncoding.forward); types only, no import circle
+    from graphformers.pair_encodings.base import PairEncoding
 
 _CHUNK_ELEMENTS = 1 << 22
 """Most values (``B * L * L * channels``, 16 MiB in float32) one dense task stacks: large stacks, yet below

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Optional
 import torch
 
 from graphformers.errors import PartOptionError
+from graphformers.machine import MEMORY_SHARE, machine_memory_bytes
 from graphformers.options import accepts_any_option
 from graphformers.recipe.convert import convert
 from graphformers.recipe.origins import source
@@ -223,9 +224,8 @@ TRAINING_BYTES_PER_WEIGHT = 16
 
 def _check_model_size(recipe: Recipe, origins: Mapping[str, str]) -> None:
     """Refuse, before building it, a model whose weights alone could not be trained in the share of this
-    machine's memory a model may take (``preflight.MEMORY_SHARE``): a generous bound of ``(8 + 2 ffn_ratio) hidden^2`` weights per layer (local block,
+    machine's memory a model may take (:data:`graphformers.machine.MEMORY_SHARE`): a generous bound of ``(8 + 2 ffn_ratio) hidden^2`` weights per layer (local block,
     mixer and FFN), over ``model.layers`` and any ``*layers`` count in ``model.options``."""
-    from graphformers.training.preflight import MEMORY_SHARE, machine_memory_bytes
 
     model = recipe.model
     extra = [value for key, value in model.options.items()

@@ -3,8 +3,6 @@ in one place, run before anything is written or trained (recipe-only checks run 
 is loaded, :mod:`graphformers.recipe.checks`)."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Sequence
 
 import pytorch_lightning as pl
@@ -13,30 +11,13 @@ from torch_geometric.transforms import BaseTransform
 
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.encoders.precompute import NodeEncoding
+from graphformers.machine import MEMORY_SHARE, machine_memory_bytes
 from graphformers.models.base import GraphModel
 from graphformers.pair_encodings.base import PairEncoding
 from graphformers.pair_encodings.precompute import pair_memory_bytes
 from graphformers.recipe import Recipe, RecipeError
 
 FLOAT_BYTES = 4
-MEMORY_SHARE = 0.5
-"""The share of the machine's memory that one thing held for the whole run may take: the positional
-and pair encodings together (the precompute needs about as much again while it works), or a model's
-weights with their gradients and optimizer state (activations need room beside them)."""
-
-
-def machine_memory_bytes() -> int:
-    """Memory this process may use: the machine's (POSIX ``sysconf``; 16 GiB where it cannot be read),
-    or a container's cgroup limit where that is lower."""
-    try:
-        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        physical = 16 << 30
-    try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-    except OSError:
-        return physical
-    return min(physical, int(limit)) if limit.isdigit() else physical
 
 
 def check_before_training(datamodule: GraphDataModule, model: GraphModel, transforms: Sequence[BaseTransform]) -> None:
