@@ -173,18 +173,13 @@ def from_blocks(blocks: list[Tensor], plan: SizePlan) -> Tensor:
 
 
 def to_channel_blocks(values: Tensor, plan: SizePlan) -> list[Tensor]:
-    """Node rows gathered into each padded block with the channels outermost: each channel of a
-    block is one contiguous ``[G, L, d]`` run, so that channels ``a:b`` of a block reshape to
-    ``[(b - a) G, L, d]`` without a copy (the batch of a batched matrix product, heads first).
-    One ``index_select`` of rows of width ``d`` for all blocks; padded slots hold node 0's rows.
+    """:func:`to_blocks` with the channels moved outermost and each block copied once, so that each
+    channel of a block is one contiguous ``[G, L, d]`` run: channels ``a:b`` of a block then reshape to
+    ``[(b - a) G, L, d]`` without a further copy (the batch of a batched matrix product, heads first).
 
     Shapes: ``values [N, C, d]`` -> one ``[C, G, L, d]`` per block of ``plan``.
     """
-    nodes, channels, width = values.shape
-    packed = values.index_select(0, plan.gather)
-    parts = packed.split([block.index.numel() for block in plan.blocks])
-    return [part.view(*block.index.shape, channels, width).permute(2, 0, 1, 3).contiguous()
-            for part, block in zip(parts, plan.blocks)]
+    return [block.permute(2, 0, 1, 3).contiguous() for block in to_blocks(values, plan)]
 
 
 def from_channel_blocks(blocks: list[Tensor], plan: SizePlan) -> Tensor:
