@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,12 @@ EXACT = ["model.norm=layer", "train.precision=64-true"]
 """Batch norm normalises each process's share; layer norm makes the runs equal. In float32 the two
 runs' different summation orders (matrix products of 32 vs 64 graphs, the gradient all-reduce) flip
 a node's prediction on some CPUs after two epochs; in float64 they stay far below the tolerances."""
+
+
+LATE_START_S = 10
+"""How much later the second SLURM task starts: long enough for the first to reach the rendezvous,
+where it waits; a task that wrote into a new run folder before then would make the second choose
+the next one (a defect seen in CI)."""
 
 
 def _free_port() -> str:
@@ -100,8 +107,11 @@ def test_two_slurm_tasks_equal_one_process(tmp_path, one_process):
     """What ``srun --nodes=2 --ntasks-per-node=1 python -m graphformers.train ...`` gives each task."""
     slurm = dict(SLURM_NTASKS="2", SLURM_NTASKS_PER_NODE="1", SLURM_LOCALID="0", SLURM_JOB_NAME="graphformers",
                  SLURM_JOB_ID="1", SLURM_NODELIST="localhost", MASTER_PORT=_free_port())
-    tasks = [_train(tmp_path, *EXACT, "train.num_nodes=2", "train.strategy=ddp", wait=False,
-                    env={**slurm, "SLURM_PROCID": str(rank), "SLURM_NODEID": str(rank)}) for rank in (0, 1)]
+    tasks = []
+    for rank in (0, 1):
+        tasks.append(_train(tmp_path, *EXACT, "train.num_nodes=2", "train.strategy=ddp", wait=False,
+                            env={**slurm, "SLURM_PROCID": str(rank), "SLURM_NODEID": str(rank)}))
+        time.sleep(LATE_START_S)  # srun's tasks start when they start: the second must still join the first's run
     for task in tasks:
         _finished(task)
     _assert_same_run(_run_dir(tmp_path), one_process)

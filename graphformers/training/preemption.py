@@ -5,7 +5,7 @@ catches the requeue signal (SIGUSR1; ask for it with ``#SBATCH --signal=USR1@90`
 ``hpc_ckpt_<n>.ckpt`` in the Trainer's root folder and requeues the job with ``scontrol requeue``.
 When the requeued job starts the same command again, Lightning resumes from the newest such
 checkpoint it finds in that folder. The runner makes that folder the run's own
-``version_<n>`` folder and writes the job's id there (:func:`mark_slurm_job`); a job started again
+``version_<n>`` folder and writes the job's id there (:class:`SlurmJobMarker`); a job started again
 with the same id (a requeued job keeps it) continues the run holding its preemption checkpoint
 (:func:`preempted_run`); any other job (a new submission, another task of an array) starts a new
 run. The preemption checkpoints are deleted once the run has finished (:func:`clear_preemption_checkpoints`).
@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 from typing import Optional
 
+import pytorch_lightning as pl
 from lightning_fabric.plugins.environments import SLURMEnvironment
 
 from graphformers.io import atomic_write_text
@@ -35,16 +36,25 @@ def _job() -> Optional[str]:
     return f"{array}_{task}" if array and task else os.environ.get("SLURM_JOB_ID")
 
 
-def mark_slurm_job(run_dir: Path) -> None:
-    """On SLURM, write this job's id into the run's folder (:data:`JOB_FILE`), so that only this job,
+class SlurmJobMarker(pl.Callback):
+    """On SLURM, writes this job's id into the run's folder (:data:`JOB_FILE`), so that only this job,
     requeued, continues the run.
+
+    It writes at ``setup``, once the processes of a multi-task job have met (the process group is
+    up), and from the first process only: every task has chosen its run folder by then, so none
+    sees the folder the marker creates and takes the next one.
 
     Args:
         run_dir (Path): the run's ``version_<n>`` folder.
     """
-    job = _job()
-    if job is not None:
-        atomic_write_text(run_dir / JOB_FILE, job + "\n")
+
+    def __init__(self, run_dir: Path) -> None:
+        self.run_dir = run_dir
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        job = _job()
+        if job is not None and trainer.is_global_zero:
+            atomic_write_text(self.run_dir / JOB_FILE, job + "\n")
 
 
 def preempted_run(out_dir: Path) -> Optional[Path]:

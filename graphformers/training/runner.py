@@ -26,7 +26,7 @@ from graphformers.training.hardware import (check_compiler, check_precision, dev
 from graphformers.training.loggers import build_loggers
 from graphformers.training.logging import EpochTimer
 from graphformers.training.module import GraphTask, NonFiniteLossError
-from graphformers.training.preemption import clear_preemption_checkpoints, mark_slurm_job, preempted_run
+from graphformers.training.preemption import SlurmJobMarker, clear_preemption_checkpoints, preempted_run
 from graphformers.training.preflight import check_before_training, check_trainer
 
 BEST, LAST = "best.ckpt", "last.ckpt"
@@ -120,7 +120,8 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
             use_distributed_sampler=False,  # GlobalBatchSampler splits batches across processes (exactly once)
             gradient_clip_val=train.gradient_clip, deterministic=resolved_deterministic(train, device),
             logger=build_loggers(train.loggers, run_dir, recipe.name),
-            callbacks=[best, last, InterruptCheckpoint(checkpoints), EpochSeeder(train.seed), EpochTimer(), *callbacks],
+            callbacks=[best, last, InterruptCheckpoint(checkpoints), EpochSeeder(train.seed), EpochTimer(),
+                       SlurmJobMarker(run_dir), *callbacks],
             plugins=[AtomicCheckpointIO()],
             enable_progress_bar=train.progress_bar, enable_model_summary=train.progress_bar,
             num_sanity_val_steps=0, log_every_n_steps=1,
@@ -132,7 +133,6 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
                              for key in ("accelerator", "devices", "num_nodes", "strategy", "precision"))
         raise RecipeError(f"Lightning cannot run these settings ({settings}): {error}") from None
     check_trainer(recipe, trainer)
-    mark_slurm_job(run_dir)
     sigint = signal.getsignal(signal.SIGINT)
     try:
         trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
