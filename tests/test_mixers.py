@@ -84,6 +84,55 @@ def test_performer_attention_rows_sum_to_one():
     torch.testing.assert_close(out, torch.ones_like(out))
 
 
+def _favor_reference(mixer: Performer, x: torch.Tensor) -> torch.Tensor:
+    """FAVOR+ on one graph ``x [n, hidden]`` as GraphGPS's Performer (performer-pytorch's
+    ``softmax_kernel``) writes it: ``phi(x) = (exp(w . x' - |x'|^2 / 2 - max) + 1e-4) / sqrt(m)`` with
+    ``x' = x / d^(1/4)``, the max (detached) over each query's features and over all of the graph's key
+    features, then ``D^-1 (phi(Q) (phi(K)^T V))`` with ``D = phi(Q) phi(K)^T 1 + 1e-6``."""
+    heads, width = mixer.heads, mixer.head_dim
+    q, k, v = mixer.qkv(x).view(x.size(0), 3, heads, width).unbind(1)
+    projection, m = mixer.projection, mixer.projection.size(0)
+    outputs = []
+    for h in range(heads):
+        def logits(z):
+            z = z[:, h] / width ** 0.25
+            return z @ projection.T - (z ** 2).sum(-1, keepdim=True) / 2
+        query_logits, key_logits = logits(q), logits(k)
+        phi_q = (torch.exp(query_logits - query_logits.max(-1, keepdim=True).values.detach()) + 1e-4) / math.sqrt(m)
+        phi_k = (torch.exp(key_logits - key_logits.max().detach()) + 1e-4) / math.sqrt(m)
+        outputs.append(phi_q @ (phi_k.T @ v[:, h]) / (phi_q @ phi_k.sum(0, keepdim=True).T + 1e-6))
+    return mixer.out(torch.cat(outputs, dim=-1))
+
+
+def test_performer_equals_favor_written_out_on_each_graph_of_a_batch():
+    """Graphs of several sizes: several blocks, padded slots, one graph of one node."""
+    torch.manual_seed(0)
+    mixer = Performer(16, 2, 0.0, features=12).eval()
+    sizes = (5, 11, 1, 7, 30, 6)
+    batch = Batch.from_data_list([random_graph(n, seed=i) for i, n in enumerate(sizes)])
+    x = torch.randn(batch.num_nodes, 16) * 2
+    with torch.no_grad():
+        out = mixer(x, batch.batch, batch)
+        reference = torch.cat([_favor_reference(mixer, x[batch.batch == g]) for g in range(len(sizes))])
+    torch.testing.assert_close(out, reference, atol=1e-5, rtol=1e-4)
+
+
+def test_performer_gradients_equal_those_of_favor_written_out():
+    torch.manual_seed(0)
+    mixer = Performer(16, 2, 0.0, features=12)
+    sizes = (3, 9, 8)
+    batch = Batch.from_data_list([random_graph(n, seed=i) for i, n in enumerate(sizes)])
+    x = torch.randn(batch.num_nodes, 16, requires_grad=True)
+    target = torch.randn(batch.num_nodes, 16)
+    (mixer(x, batch.batch, batch) * target).sum().backward()
+    ours = [x.grad.clone(), mixer.qkv.weight.grad.clone()]
+    x.grad, mixer.qkv.weight.grad = None, None
+    reference = torch.cat([_favor_reference(mixer, x[batch.batch == g]) for g in range(len(sizes))])
+    (reference * target).sum().backward()
+    for mine, theirs in zip(ours, [x.grad, mixer.qkv.weight.grad]):
+        torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=1e-4)
+
+
 def test_performer_redraws_features_during_training_only():
     mixer = Performer(16, 2, 0.0, features=8, redraw_interval=2)
     batch = Batch.from_data_list([random_graph(5)])

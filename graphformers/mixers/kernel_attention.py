@@ -1,11 +1,13 @@
 """Linear (kernelised) attention within each graph, shared by the Performer and Polynormer mixers."""
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import Tensor
 from torch_geometric.data import Batch
 
-from graphformers.mixers.size_groups import from_blocks, plan_of, to_blocks
+from graphformers.mixers.size_groups import from_channel_blocks, plan_of, to_channel_blocks
 
 
 def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, values: Tensor, data: Batch,
@@ -16,34 +18,56 @@ def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, val
     ``values`` ``[N, heads, d]`` -> ``[N, heads, d]``, for the nodes of ``data`` (its ``batch [N]``,
     ``num_graphs`` and block plan). Cost O(N m d).
 
-    A single graph is contracted directly. A batch is gathered into blocks of similar-size graphs
-    (the batch's plan, :func:`~graphformers.mixers.size_groups.plan_of`) for the two contractions, with the values of padded
-    keys zeroed so that they add nothing to any sum (PyG's ``PerformerAttention`` /
-    ``PolynormerAttention`` pad the whole batch to its largest graph and zero only padded values,
-    so their padded keys still add to the normaliser). Scattering per-node outer products
-    ``phi(k_j) v_j^T`` instead would hold an ``[N, heads, m, d]`` tensor, ``m * d`` times the activations.
+    The nodes are gathered, heads first, into blocks of similar-size graphs (the batch's plan,
+    :func:`~graphformers.mixers.size_groups.plan_of`; a single graph is one block) for the two
+    contractions of :func:`block_linear_attention`, in which padded keys count for nothing (PyG's
+    ``PerformerAttention`` / ``PolynormerAttention`` pad the whole batch to its largest graph and
+    zero only padded values, so their padded keys still add to the normaliser). Scattering per-node
+    outer products ``phi(k_j) v_j^T`` instead would hold an ``[N, heads, m, d]`` tensor, ``m * d``
+    times the activations.
+    """
+    features, width = query_features.size(-1), values.size(-1)
+    packed = torch.cat([query_features, key_features, values.to(query_features.dtype)], dim=-1)  # one gather
+    plan = plan_of(data)
+    attended = []
+    for block, gathered in zip(plan.blocks, to_channel_blocks(packed, plan)):  # [heads, G, L, 2m + d]
+        queries, keys, block_values = gathered.split([features, features, width], dim=-1)
+        attended.append(block_linear_attention(queries, keys, block_values, None if block.complete else block.valid,
+                                               eps))
+    return from_channel_blocks(attended, plan)
+
+
+def block_linear_attention(queries: Tensor, keys: Tensor, values: Tensor, valid: Optional[Tensor],
+                           eps: float = 1e-6, feature_floor: float = 0.0) -> Tensor:
+    """Linear attention within each graph of a block, for every channel (head) at once:
+    ``out = phi(Q) (phi(K)^T [V, 1])``, the last column the normaliser, with
+    ``phi(X) = X + feature_floor``.
+
+    The floor is added through the sums (``phi(K)^T V = K^T V + floor 1 (1^T V)``, and likewise for
+    the queries), not to the ``[C, G, L, m]`` features, which saves a pass over them. The keys of
+    padded slots (``valid`` False) add nothing to either sum. Each ``[L, *]`` matrix may have rows
+    further apart than its width (a slice of wider rows): the matrix products read it in place.
+
+    Args:
+        queries (Tensor): non-negative query features.
+        keys (Tensor): non-negative key features.
+        values (Tensor): the values.
+        valid (Tensor, optional): which slots hold a node (:obj:`None`: all).
+        eps (float, optional): added to the normaliser (default: :obj:`1e-6`).
+        feature_floor (float, optional): added to every query and key feature (default: :obj:`0.0`).
+
+    Shapes: ``queries``, ``keys`` ``[C, G, L, m]``, ``values`` ``[C, G, L, d]``, ``valid`` ``[G, L]``
+    -> ``[C, G, L, d]``.
     """
     # values gain a channel of ones: its attended value is the normaliser, so one pair of products gives both
-    extended = torch.cat([values, values.new_ones(*values.shape[:-1], 1)], dim=-1)  # [N, heads, d + 1]
-    if data.num_graphs == 1:
-        return _contract(query_features, key_features, extended, "n", eps)
-    plan = plan_of(data)
-    features = query_features.size(-1)
-    packed = torch.cat([query_features, key_features, extended.to(query_features.dtype)], dim=-1)  # one gather
-    attended = []
-    for block, gathered in zip(plan.blocks, to_blocks(packed, plan)):  # [G, L, heads, 2m + d + 1]
-        queries, keys, block_values = gathered.split([features, features, extended.size(-1)], dim=-1)
-        if not block.complete:  # padded keys add nothing to either sum: their values (ones included) are zeroed
-            block_values = block_values * block.valid[:, :, None, None]
-        attended.append(_contract(queries, keys, block_values, "gn", eps))
-    return from_blocks(attended, plan)
-
-
-def _contract(queries: Tensor, keys: Tensor, values: Tensor, nodes: str, eps: float) -> Tensor:
-    """The attention of each query over all keys along the ``nodes`` axes (``"n"``: one graph
-    ``[n, heads, *]``; ``"gn"``: a block of graphs ``[g, n, heads, *]``); the last channel of
-    ``values`` is ones, and its attended value the normaliser."""
-    graphs = nodes[:-1]
-    kv = torch.einsum(f"{nodes}hm,{nodes}hd->{graphs}hmd", keys, values)
-    attended = torch.einsum(f"{nodes}hm,{graphs}hmd->{nodes}hd", queries, kv)
-    return attended[..., :-1] / (attended[..., -1:] + eps)
+    extended = torch.cat([values, values.new_ones(*values.shape[:-1], 1)], dim=-1)  # [C, G, L, d + 1]
+    if valid is not None:
+        extended = extended * valid[:, :, None]
+    extended = extended.flatten(0, 1)
+    keys_values = keys.flatten(0, 1).transpose(1, 2) @ extended  # [C G, m, d + 1]
+    if feature_floor:
+        keys_values = keys_values + feature_floor * extended.sum(dim=1, keepdim=True)
+    attended = queries.flatten(0, 1) @ keys_values  # [C G, L, d + 1]
+    if feature_floor:
+        attended = attended + feature_floor * keys_values.sum(dim=1, keepdim=True)
+    return (attended[..., :-1] / (attended[..., -1:] + eps)).view(values.shape)

@@ -7,10 +7,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch
-from torch_geometric.utils import scatter
 
 from graphformers.mixers.base import GlobalMixer
-from graphformers.mixers.kernel_attention import per_graph_linear_attention
+from graphformers.mixers.kernel_attention import block_linear_attention
+from graphformers.mixers.size_groups import from_channel_blocks, plan_of, to_channel_blocks
 from graphformers.nn.dropout import dropout
 from graphformers.registry import register_mixer
 
@@ -32,18 +32,30 @@ def _haar_orthogonal(size: int, generator: torch.Generator | None) -> Tensor:
 
 
 def softmax_kernel_logits(x: Tensor, projection: Tensor) -> Tensor:
-    """``w_r . x' - |x'|^2 / 2`` for ``x' = x / d^(1/4)``: ``[N, heads, d]``, ``[m, d]`` -> ``[N, heads, m]``.
+    """``w_r . x' - |x'|^2 / 2`` for ``x' = x / d^(1/4)``: ``[..., d]``, ``[m, d]`` -> ``[..., m]``.
 
-    ``phi(x) = exp(logits) / sqrt(m)`` gives ``E[phi(q) . phi(k)] = exp(q . k / sqrt(d))``.
+    ``phi(x) = exp(logits) / sqrt(m)`` gives ``E[phi(q) . phi(k)] = exp(q . k / sqrt(d))``. The
+    scale is applied to the small projection and the squared norms, and the norms are subtracted by
+    the matrix product itself (``addmm``), not in a pass of their own.
     """
-    x = x * x.size(-1) ** -0.25
-    return torch.einsum("nhd,md->nhm", x, projection) - x.pow(2).sum(dim=-1, keepdim=True) / 2
+    width = x.size(-1)
+    rows = x.reshape(-1, width)
+    squared_norms = rows.pow(2).sum(dim=-1, keepdim=True)
+    logits = torch.addmm(squared_norms, rows, (projection * width ** -0.25).T, beta=-0.5 * width ** -0.5)
+    return logits.view(*x.shape[:-1], -1)
 
 
-def positive_features(logits: Tensor, stabiliser: Tensor, eps: float = 1e-4) -> Tensor:
-    """``(exp(logits - stabiliser) + eps) / sqrt(m)``; the stabiliser (a max, detached) keeps ``exp`` in
-    range and must be constant per query row, or per graph for keys, so that it cancels."""
-    return (torch.exp(logits - stabiliser.detach()) + eps) / math.sqrt(logits.size(-1))
+def feature_scale(features: int) -> float:
+    """FAVOR+'s ``1 / sqrt(m)`` for ``m`` random features."""
+    return features ** -0.5
+
+
+def positive_features(logits: Tensor, stabiliser: Tensor) -> Tensor:
+    """``exp(logits - stabiliser) / sqrt(m)``, FAVOR+'s features without their ``eps`` (added by
+    :func:`~graphformers.mixers.kernel_attention.block_linear_attention`'s ``feature_floor``). The
+    stabiliser (a max, detached) keeps ``exp`` in range and must be constant per query row, or per
+    graph for keys, so that it cancels; ``1 / sqrt(m)`` is folded into it (``- log``), which saves a pass."""
+    return (logits - (stabiliser.detach() - math.log(feature_scale(logits.size(-1))))).exp_()  # in place: no second buffer
 
 
 @register_mixer("performer")
@@ -76,6 +88,7 @@ class Performer(GlobalMixer):
         super().__init__(hidden, heads, dropout)
         self.head_dim = hidden // heads
         self.redraw_interval = redraw_interval
+        self.eps = 1e-4  # FAVOR+'s floor on every feature (before the 1 / sqrt(m) scale)
         self.qkv = nn.Linear(hidden, 3 * hidden)
         self.out = nn.Linear(hidden, hidden)
         self.register_buffer("projection", gaussian_orthogonal_random_matrix(features, self.head_dim))
@@ -105,13 +118,23 @@ class Performer(GlobalMixer):
                 self.redraw_features()
             self.steps_since_redraw += 1
             self._steps_since_redraw += 1
-        num_nodes = x.size(0)
-        q, k, v = self.qkv(x).view(num_nodes, 3, self.heads, self.head_dim).unbind(1)
-        query_logits = softmax_kernel_logits(q, self.projection)
-        key_logits = softmax_kernel_logits(k, self.projection)
-        key_max = scatter(key_logits.amax(dim=-1), batch, 0, dim_size=data.num_graphs, reduce="max")  # [B, heads]
-        query_features = positive_features(query_logits, query_logits.amax(dim=-1, keepdim=True))
-        key_features = positive_features(key_logits, key_max[batch].unsqueeze(-1))
-        attended = per_graph_linear_attention(query_features, key_features, v, data)
-        attended = dropout(attended, p=self.dropout, training=self.training)
-        return self.out(attended.reshape(num_nodes, self.hidden))
+        heads, width = self.heads, self.head_dim
+        qkv = self.qkv(x).view(x.size(0), 3 * heads, width)  # channels: q of each head, then k, then v
+        plan = plan_of(data)
+        attended = []
+        # q, k and v are gathered (3 d channels a head), not the features (2 m + d): the features
+        # are computed in the blocks, where each graph's key maximum is a maximum over one axis
+        for block, packed in zip(plan.blocks, to_channel_blocks(qkv, plan)):  # [3 heads, G, L, d]
+            query_key, values = packed.split([2 * heads, heads])  # split, not slices: its backward is one cat
+            logits = softmax_kernel_logits(query_key, self.projection)  # [2 heads, G, L, m]
+            query_logits, key_logits = logits.detach().split(heads)  # for the stabilisers only
+            query_max = query_logits.amax(dim=-1, keepdim=True)  # per query row
+            key_max = key_logits.amax(dim=-1, keepdim=True)  # per graph: a maximum over real slots
+            if not block.complete:
+                key_max = key_max.masked_fill(~block.valid[..., None], float("-inf"))
+            key_max = key_max.amax(dim=-2, keepdim=True).expand_as(query_max)
+            queries, keys = positive_features(logits, torch.cat([query_max, key_max])).split(heads)  # one pass
+            attended.append(block_linear_attention(queries, keys, values, None if block.complete else block.valid,
+                                                   feature_floor=self.eps * feature_scale(self.projection.size(0))))
+        attended = dropout(from_channel_blocks(attended, plan), p=self.dropout, training=self.training)
+        return self.out(attended.flatten(1))
