@@ -7,7 +7,39 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch
 
-from graphformers.mixers.size_groups import from_channel_blocks, plan_of, to_channel_blocks
+from graphformers.mixers.size_groups import SizePlan, from_channel_blocks, plan_of, to_channel_blocks
+
+
+HeadBlock = tuple[Optional[Tensor], Tensor]
+"""One block of graphs, heads first: which of its slots hold a node (``[G, L]``; :obj:`None`: all),
+and its values ``[C, G, L, w]``."""
+
+
+def to_head_blocks(values: Tensor, data: Batch) -> tuple[Optional[SizePlan], list[HeadBlock]]:
+    """The nodes of ``data`` in blocks of similar-size graphs, channels (heads) outermost: the batch's
+    plan (:func:`~graphformers.mixers.size_groups.plan_of`) and its blocks
+    (:func:`~graphformers.mixers.size_groups.to_channel_blocks`); a single graph is one block made
+    by one transposing copy, without a plan or a gather (it may be a large graph).
+
+    Args:
+        values (Tensor): each node's channels.
+        data (Batch): the graphs of the nodes (``batch``, ``num_graphs``).
+
+    Shapes: ``values [N, C, w]`` -> blocks ``[C, G, L, w]``.
+    """
+    if data.num_graphs == 1:
+        return None, [(None, values.transpose(0, 1).unsqueeze(1).contiguous())]
+    plan = plan_of(data)
+    return plan, [(None if block.complete else block.valid, gathered)
+                  for block, gathered in zip(plan.blocks, to_channel_blocks(values, plan))]
+
+
+def from_head_blocks(blocks: list[Tensor], plan: Optional[SizePlan]) -> Tensor:
+    """Each node's channels read back from the blocks of :func:`to_head_blocks` (``plan`` as it returned).
+
+    Shapes: one ``[C, G, L, w]`` per block -> ``[N, C, w]``.
+    """
+    return blocks[0].squeeze(1).transpose(0, 1) if plan is None else from_channel_blocks(blocks, plan)
 
 
 def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, values: Tensor, data: Batch,
@@ -18,23 +50,21 @@ def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, val
     ``values`` ``[N, heads, d]`` -> ``[N, heads, d]``, for the nodes of ``data`` (its ``batch [N]``,
     ``num_graphs`` and block plan). Cost O(N m d).
 
-    The nodes are gathered, heads first, into blocks of similar-size graphs (the batch's plan,
-    :func:`~graphformers.mixers.size_groups.plan_of`; a single graph is one block) for the two
-    contractions of :func:`block_linear_attention`, in which padded keys count for nothing (PyG's
-    ``PerformerAttention`` / ``PolynormerAttention`` pad the whole batch to its largest graph and
-    zero only padded values, so their padded keys still add to the normaliser). Scattering per-node
-    outer products ``phi(k_j) v_j^T`` instead would hold an ``[N, heads, m, d]`` tensor, ``m * d``
-    times the activations.
+    The nodes are gathered, heads first, into blocks of similar-size graphs (:func:`to_head_blocks`)
+    for the two contractions of :func:`block_linear_attention`, in which padded keys count for
+    nothing (PyG's ``PerformerAttention`` / ``PolynormerAttention`` pad the whole batch to its
+    largest graph and zero only padded values, so their padded keys still add to the normaliser).
+    Scattering per-node outer products ``phi(k_j) v_j^T`` instead would hold an
+    ``[N, heads, m, d]`` tensor, ``m * d`` times the activations.
     """
     features, width = query_features.size(-1), values.size(-1)
     packed = torch.cat([query_features, key_features, values.to(query_features.dtype)], dim=-1)  # one gather
-    plan = plan_of(data)
+    plan, blocks = to_head_blocks(packed, data)
     attended = []
-    for block, gathered in zip(plan.blocks, to_channel_blocks(packed, plan)):  # [heads, G, L, 2m + d]
+    for valid, gathered in blocks:  # [heads, G, L, 2m + d]
         queries, keys, block_values = gathered.split([features, features, width], dim=-1)
-        attended.append(block_linear_attention(queries, keys, block_values, None if block.complete else block.valid,
-                                               eps))
-    return from_channel_blocks(attended, plan)
+        attended.append(block_linear_attention(queries, keys, block_values, valid, eps))
+    return from_head_blocks(attended, plan)
 
 
 def block_linear_attention(queries: Tensor, keys: Tensor, values: Tensor, valid: Optional[Tensor],

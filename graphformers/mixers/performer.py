@@ -9,8 +9,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 
 from graphformers.mixers.base import GlobalMixer
-from graphformers.mixers.kernel_attention import block_linear_attention
-from graphformers.mixers.size_groups import from_channel_blocks, plan_of, to_channel_blocks
+from graphformers.mixers.kernel_attention import block_linear_attention, from_head_blocks, to_head_blocks
 from graphformers.nn.dropout import dropout
 from graphformers.registry import register_mixer
 
@@ -120,21 +119,21 @@ class Performer(GlobalMixer):
             self._steps_since_redraw += 1
         heads, width = self.heads, self.head_dim
         qkv = self.qkv(x).view(x.size(0), 3 * heads, width)  # channels: q of each head, then k, then v
-        plan = plan_of(data)
+        plan, blocks = to_head_blocks(qkv, data)
         attended = []
         # q, k and v are gathered (3 d channels a head), not the features (2 m + d): the features
         # are computed in the blocks, where each graph's key maximum is a maximum over one axis
-        for block, packed in zip(plan.blocks, to_channel_blocks(qkv, plan)):  # [3 heads, G, L, d]
+        for valid, packed in blocks:  # [3 heads, G, L, d]
             query_key, values = packed.split([2 * heads, heads])  # split, not slices: its backward is one cat
             logits = softmax_kernel_logits(query_key, self.projection)  # [2 heads, G, L, m]
             query_logits, key_logits = logits.detach().split(heads)  # for the stabilisers only
             query_max = query_logits.amax(dim=-1, keepdim=True)  # per query row
             key_max = key_logits.amax(dim=-1, keepdim=True)  # per graph: a maximum over real slots
-            if not block.complete:
-                key_max = key_max.masked_fill(~block.valid[..., None], float("-inf"))
+            if valid is not None:
+                key_max = key_max.masked_fill(~valid[..., None], float("-inf"))
             key_max = key_max.amax(dim=-2, keepdim=True).expand_as(query_max)
             queries, keys = positive_features(logits, torch.cat([query_max, key_max])).split(heads)  # one pass
-            attended.append(block_linear_attention(queries, keys, values, None if block.complete else block.valid,
+            attended.append(block_linear_attention(queries, keys, values, valid,
                                                    feature_floor=self.eps * feature_scale(self.projection.size(0))))
-        attended = dropout(from_channel_blocks(attended, plan), p=self.dropout, training=self.training)
+        attended = dropout(from_head_blocks(attended, plan), p=self.dropout, training=self.training)
         return self.out(attended.flatten(1))
