@@ -124,10 +124,10 @@ class Performer(GlobalMixer):
         # q, k and v are gathered (3 d channels a head), not the features (2 m + d): the features
         # are computed in the blocks, where each graph's key maximum is a maximum over one axis
         for valid, packed in blocks:  # [3 heads, G, L, d]
-            # in float32 also under autocast: exp of bfloat16 logits would lose the features' precision, and
+            # in float32 (at least) also under autocast: exp of bfloat16 logits would lose the features' precision, and
             # on the CPU this block's elementwise passes ran slower in bfloat16 (generated molecules: 1.26x -> 1.36x PyG)
             with torch.autocast(x.device.type, enabled=False):
-                attended.append(self._attend(packed.float(), valid))
+                attended.append(self._attend(packed.to(torch.promote_types(packed.dtype, torch.float32)), valid))
         attended = dropout(from_head_blocks(attended, plan), p=self.dropout, training=self.training)
         return self.out(attended.flatten(1))
 
