@@ -13,13 +13,17 @@ from graphformers.nn.dropout import Dropout, dropout, dropout_keep_mask, keep_th
 PROBABILITIES = (0.1, 1 / 3, 0.5, 0.9)
 
 
-@pytest.mark.parametrize("p", PROBABILITIES + (0.0, 0.123456789))
-def test_each_lanes_keep_probability_is_within_2_to_the_minus_16_of_one_minus_p(p):
-    full, *_, last = keep_thresholds(p)
-    signed = torch.arange(-2**15, 2**15)  # every value of a 16-bit lane
-    assert abs(float((signed >= full).double().mean()) - (1 - p)) <= 2**-17
-    non_negative = torch.arange(0, 2**15)  # every value of the 15-bit lane
-    assert abs(float((non_negative >= last).double().mean()) - (1 - p)) <= 2**-16
+@pytest.mark.parametrize("p", PROBABILITIES + (0.0, 0.123456789, 0.25, 3 / 128, 3 / 256))
+def test_each_lanes_keep_probability_is_exact_for_multiples_of_1_128_and_within_2_to_the_minus_16_otherwise(p):
+    lanes, (full, *_, last) = keep_thresholds(p)
+    info = torch.iinfo(lanes)
+    signed = torch.arange(info.min, info.max + 1)  # every value of a full lane
+    non_negative = torch.arange(0, info.max + 1)  # every value of the last lane (sign bit clear)
+    errors = [abs(float((signed >= full).double().mean()) - (1 - p)),
+              abs(float((non_negative >= last).double().mean()) - (1 - p))]
+    exact = (p * 128).is_integer()
+    assert lanes == (torch.int8 if exact else torch.int16)
+    assert errors == [0.0, 0.0] if exact else errors[0] <= 2**-17 and errors[1] <= 2**-16
 
 
 @pytest.mark.parametrize("p", PROBABILITIES)
@@ -27,10 +31,11 @@ def test_the_mask_drops_at_rate_p_in_every_lane_and_its_elements_are_independent
     torch.manual_seed(0)
     n = 1 << 22
     keep = dropout_keep_mask((n,), p).double()
-    sigma = math.sqrt(p * (1 - p) / (n // 4))
-    for lane in range(4):  # the bits of one int64 draw feed four elements
-        assert abs(float(keep[lane::4].mean()) - (1 - p)) < 5 * sigma, lane
-    for offset in (1, 2, 3, 4, 5, 8):  # within one draw, and across draws
+    lanes = len(keep_thresholds(p)[1])
+    sigma = math.sqrt(p * (1 - p) / (n // lanes))
+    for lane in range(lanes):  # the bits of one int64 draw feed several elements
+        assert abs(float(keep[lane::lanes].mean()) - (1 - p)) < 5 * sigma, lane
+    for offset in (1, 2, 3, 4, 5, 7, 8, 9, 16):  # within one draw, and across draws
         both = float((keep[:-offset] * keep[offset:]).mean())
         assert abs(both - (1 - p) ** 2) < 5 * math.sqrt((1 - p) ** 2 * (1 - (1 - p) ** 2) / n), offset
 
