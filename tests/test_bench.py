@@ -70,8 +70,10 @@ def test_quick_step_run_times_each_precision_and_an_earlier_commit_of_the_same_r
         assert row["status"] == "ok", row
         assert float(row["seconds_per_step"]) > 0 and float(row["nodes_per_batch"]) > 0
     assert [row["speedup_of"] for row in rows] == ["HEAD 32-true"] * 3 + [""]
-    assert all(float(row["speedup"]) > 0 for row in rows[:3])
-    assert "| set (recipe) | code | precision | nodes per batch | s per step | speed-up | over |" in done.stdout
+    assert all(float(row["speedup"]) > 0 and float(row["fastest_speedup"]) > 0 for row in rows[:3])
+    assert all(float(row["fastest_seconds_per_step"]) <= float(row["seconds_per_step"]) for row in rows)
+    assert ("| set (recipe) | code | precision | nodes per batch | s per step (median) | speed-up (median) | "
+            "s per step (fastest) | speed-up (fastest) | over |") in done.stdout
 
 
 @pytest.mark.parametrize("mixer", ["full", "performer"])
