@@ -21,7 +21,8 @@ from tqdm import tqdm
 from graphformers.benchmarks.environment import environment
 
 COLUMNS = ["suite", "set", "recipe", "code", "precision", "batch_size", "nodes_per_batch", "seconds_per_step",
-           "speedup", "fastest_seconds_per_step", "fastest_speedup", "speedup_of", "status", "device", "torch", "pyg", "threads", "commit"]
+           "speedup", "fastest_seconds_per_step", "fastest_speedup", "speedup_of", "status", "device", "torch", "pyg",
+           "threads", "commit"]
 WORKER = Path(__file__).with_name("step_worker.py")
 REPOSITORY = WORKER.resolve().parents[2]
 SMILES_HIV = ("data.options={path: MoleculeNet/hiv/raw/HIV.csv, smiles: smiles, targets: [HIV_active], "

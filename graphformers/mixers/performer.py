@@ -14,6 +14,11 @@ from graphformers.nn.dropout import dropout
 from graphformers.registry import register_mixer
 
 
+FEATURE_FLOOR = 1e-4
+"""FAVOR+'s ``eps``, added to every feature before the ``1 / sqrt(m)`` scale (performer-pytorch's
+``softmax_kernel``)."""
+
+
 def gaussian_orthogonal_random_matrix(rows: int, cols: int, generator: torch.Generator | None = None) -> Tensor:
     """``[rows, cols]`` random projection (on the CPU): orthogonal blocks of ``cols`` rows, each row
     rescaled to the norm of an independent Gaussian vector, so rows are marginally Gaussian (FAVOR+'s ORF)."""
@@ -50,11 +55,12 @@ def feature_scale(features: int) -> float:
 
 
 def positive_features(logits: Tensor, stabiliser: Tensor) -> Tensor:
-    """``exp(logits - stabiliser) / sqrt(m)``, FAVOR+'s features without their ``eps`` (added by
-    :func:`~graphformers.mixers.kernel_attention.block_linear_attention`'s ``feature_floor``). The
-    stabiliser (a max, detached) keeps ``exp`` in range and must be constant per query row, or per
-    graph for keys, so that it cancels; ``1 / sqrt(m)`` is folded into it (``- log``), which saves a pass."""
-    return (logits - (stabiliser.detach() - math.log(feature_scale(logits.size(-1))))).exp_()  # in place: no second buffer
+    """``exp(logits - stabiliser) / sqrt(m)``, FAVOR+'s features without their ``eps``
+    (:data:`FEATURE_FLOOR`, added by :func:`~graphformers.mixers.kernel_attention.block_linear_attention`'s
+    ``feature_floor``). The stabiliser (a max, detached) keeps ``exp`` in range and must be constant
+    per query row, or per graph for keys, so that it cancels; ``1 / sqrt(m)`` is folded into it
+    (``- log``), which saves a pass; ``exp`` runs in place, which saves a buffer."""
+    return (logits - (stabiliser.detach() - math.log(feature_scale(logits.size(-1))))).exp_()
 
 
 @register_mixer("performer")
@@ -87,7 +93,6 @@ class Performer(GlobalMixer):
         super().__init__(hidden, heads, dropout)
         self.head_dim = hidden // heads
         self.redraw_interval = redraw_interval
-        self.eps = 1e-4  # FAVOR+'s floor on every feature (before the 1 / sqrt(m) scale)
         self.qkv = nn.Linear(hidden, 3 * hidden)
         self.out = nn.Linear(hidden, hidden)
         self.register_buffer("projection", gaussian_orthogonal_random_matrix(features, self.head_dim))
@@ -125,7 +130,8 @@ class Performer(GlobalMixer):
         # are computed in the blocks, where each graph's key maximum is a maximum over one axis
         for valid, packed in blocks:  # [3 heads, G, L, d]
             # in float32 (at least) also under autocast: exp of bfloat16 logits would lose the features' precision, and
-            # on the CPU this block's elementwise passes ran slower in bfloat16 (generated molecules: 1.26x -> 1.36x PyG)
+            # on the CPU this block's elementwise passes ran slower in bfloat16 (generated molecules:
+            # 1.26x -> 1.36x PyG)
             with torch.autocast(x.device.type, enabled=False):
                 attended.append(self._attend(packed.to(torch.promote_types(packed.dtype, torch.float32)), valid))
         attended = dropout(from_head_blocks(attended, plan), p=self.dropout, training=self.training)
@@ -145,4 +151,4 @@ class Performer(GlobalMixer):
         key_max = key_max.amax(dim=-2, keepdim=True).expand_as(query_max)
         queries, keys = positive_features(logits, torch.cat([query_max, key_max])).split(heads)  # one pass
         return block_linear_attention(queries, keys, values, valid,
-                                      feature_floor=self.eps * feature_scale(self.projection.size(0)))
+                                      feature_floor=FEATURE_FLOOR * feature_scale(self.projection.size(0)))
