@@ -87,19 +87,20 @@ def test_performer_attention_rows_sum_to_one():
 def _favor_reference(mixer: Performer, x: torch.Tensor) -> torch.Tensor:
     """FAVOR+ on one graph ``x [n, hidden]`` as GraphGPS's Performer (performer-pytorch's
     ``softmax_kernel``) writes it: ``phi(x) = (exp(w . x' - |x'|^2 / 2 - max) + 1e-4) / sqrt(m)`` with
-    ``x' = x / d^(1/4)``, the max (detached) over each query's features and over all of the graph's key
-    features, then ``D^-1 (phi(Q) (phi(K)^T V))`` with ``D = phi(Q) phi(K)^T 1 + 1e-6``."""
+    ``x' = x / d^(1/4)`` and ``max`` (detached) the largest ``w_r . x'`` of each query, or over all of
+    the graph's keys and features, then ``D^-1 (phi(Q) (phi(K)^T V))`` with ``D = phi(Q) phi(K)^T 1 + 1e-6``."""
     heads, width = mixer.heads, mixer.head_dim
     q, k, v = mixer.qkv(x).view(x.size(0), 3, heads, width).unbind(1)
     projection, m = mixer.projection, mixer.projection.size(0)
     outputs = []
     for h in range(heads):
-        def logits(z):
+        def projected(z):
             z = z[:, h] / width ** 0.25
-            return z @ projection.T - (z ** 2).sum(-1, keepdim=True) / 2
-        query_logits, key_logits = logits(q), logits(k)
-        phi_q = (torch.exp(query_logits - query_logits.max(-1, keepdim=True).values.detach()) + 1e-4) / math.sqrt(m)
-        phi_k = (torch.exp(key_logits - key_logits.max().detach()) + 1e-4) / math.sqrt(m)
+            return z @ projection.T, (z ** 2).sum(-1, keepdim=True) / 2
+        (query_dash, query_norm), (key_dash, key_norm) = projected(q), projected(k)
+        query_max, key_max = query_dash.max(-1, keepdim=True).values.detach(), key_dash.max().detach()
+        phi_q = (torch.exp(query_dash - query_norm - query_max) + 1e-4) / math.sqrt(m)
+        phi_k = (torch.exp(key_dash - key_norm - key_max) + 1e-4) / math.sqrt(m)
         outputs.append(phi_q @ (phi_k.T @ v[:, h]) / (phi_q @ phi_k.sum(0, keepdim=True).T + 1e-6))
     return mixer.out(torch.cat(outputs, dim=-1))
 
@@ -115,6 +116,34 @@ def test_performer_equals_favor_written_out_on_each_graph_of_a_batch():
         out = mixer(x, batch.batch, batch)
         reference = torch.cat([_favor_reference(mixer, x[batch.batch == g]) for g in range(len(sizes))])
     torch.testing.assert_close(out, reference, atol=1e-5, rtol=1e-4)
+
+
+def test_performer_is_finite_where_a_padded_slot_holds_a_far_larger_key():
+    """Padded slots hold node 0's row; a graph whose keys are far from node 0's (here its logits lie
+    ~100 below) must still see no trace of it: no overflow, the same output as the graph alone."""
+    torch.manual_seed(0)
+    mixer = Performer(16, 2, 0.0, features=12).eval()
+    batch = Batch.from_data_list([random_graph(4, seed=0), random_graph(3, seed=1)])  # one block, graph 1 padded
+    x = torch.randn(7, 16)
+    x[4:] *= 30
+    with torch.no_grad():
+        out = mixer(x, batch.batch, batch)
+        alone = mixer(x[4:], batch.batch[4:] * 0, Batch.from_data_list([random_graph(3, seed=1)]))
+    assert torch.isfinite(out).all()
+    torch.testing.assert_close(out[4:], alone, atol=1e-5, rtol=1e-4)
+
+
+def test_performer_runs_in_bfloat16_weights_and_stays_close_to_float32():
+    """``train.precision: bf16-true`` makes the weights and the random projection bfloat16."""
+    torch.manual_seed(0)
+    mixer = Performer(16, 2, 0.0, features=12).eval()
+    batch = Batch.from_data_list([random_graph(n, seed=i) for i, n in enumerate((5, 9))])
+    x = torch.randn(batch.num_nodes, 16)
+    with torch.no_grad():
+        full = mixer(x, batch.batch, batch)
+        half = mixer.to(torch.bfloat16)(x.bfloat16(), batch.batch, batch)
+    assert half.dtype == torch.bfloat16
+    torch.testing.assert_close(half.float(), full, atol=0.05, rtol=0.05)
 
 
 def test_performer_gradients_equal_those_of_favor_written_out():

@@ -15,8 +15,8 @@ from graphformers.registry import register_mixer
 
 
 FEATURE_FLOOR = 1e-4
-"""FAVOR+'s ``eps``, added to every feature before the ``1 / sqrt(m)`` scale (performer-pytorch's
-``softmax_kernel``)."""
+"""FAVOR+'s ``eps``, added to every feature before the ``1 / sqrt(m)`` scale, relative to the
+stabiliser of :func:`favor_stabilisers` (as performer-pytorch's ``softmax_kernel``, GraphGPS's Performer)."""
 
 
 def gaussian_orthogonal_random_matrix(rows: int, cols: int, generator: torch.Generator | None = None) -> Tensor:
@@ -35,8 +35,9 @@ def _haar_orthogonal(size: int, generator: torch.Generator | None) -> Tensor:
     return (q * torch.sign(torch.diagonal(r))).T
 
 
-def softmax_kernel_logits(x: Tensor, projection: Tensor) -> Tensor:
-    """``w_r . x' - |x'|^2 / 2`` for ``x' = x / d^(1/4)``: ``[..., d]``, ``[m, d]`` -> ``[..., m]``.
+def softmax_kernel_logits(x: Tensor, projection: Tensor) -> tuple[Tensor, Tensor]:
+    """``w_r . x' - |x'|^2 / 2`` for ``x' = x / d^(1/4)``, and ``|x'|^2 / 2``: ``[..., d]``, ``[m, d]`` ->
+    ``[..., m]``, ``[..., 1]``.
 
     ``phi(x) = exp(logits) / sqrt(m)`` gives ``E[phi(q) . phi(k)] = exp(q . k / sqrt(d))``. The
     scale is applied to the small projection and the squared norms, and the norms are subtracted by
@@ -44,9 +45,33 @@ def softmax_kernel_logits(x: Tensor, projection: Tensor) -> Tensor:
     """
     width = x.size(-1)
     rows = x.reshape(-1, width)
-    squared_norms = rows.pow(2).sum(dim=-1, keepdim=True)
-    logits = torch.addmm(squared_norms, rows, (projection * width ** -0.25).T, beta=-0.5 * width ** -0.5)
-    return logits.view(*x.shape[:-1], -1)
+    half_norms = rows.pow(2).sum(dim=-1, keepdim=True) * (0.5 * width ** -0.5)
+    logits = torch.addmm(half_norms, rows, (projection.to(rows.dtype) * width ** -0.25).T, beta=-1)
+    return logits.view(*x.shape[:-1], -1), half_norms.view(*x.shape[:-1], 1)
+
+
+@torch.no_grad()
+def favor_stabilisers(logits: Tensor, half_norms: Tensor, heads: int, valid: Optional[Tensor]) -> Tensor:
+    """What :func:`positive_features` subtracts, as performer-pytorch's ``softmax_kernel``: for a query,
+    its largest projection ``max_r w_r . x'``; for a key, the largest over all keys and features of
+    its graph (padded slots excluded). Padded key slots get ``+inf``: their features are exactly 0.
+
+    Args:
+        logits (Tensor): :func:`softmax_kernel_logits` of the queries, then the keys.
+        half_norms (Tensor): its ``|x'|^2 / 2``.
+        heads (int): how many channels of ``logits`` are queries (the rest are keys).
+        valid (Tensor, optional): which slots of the block hold a node (:obj:`None`: all).
+
+    Shapes: ``logits [2 heads, G, L, m]``, ``half_norms [2 heads, G, L, 1]``, ``valid [G, L]`` ->
+    ``[2 heads, G, L, 1]``.
+    """
+    query_max, key_max = (logits.amax(dim=-1, keepdim=True) + half_norms).split(heads)  # max_r w_r . x' per row
+    if valid is not None:
+        key_max = key_max.masked_fill(~valid[..., None], float("-inf"))
+    key_max = key_max.amax(dim=-2, keepdim=True).expand_as(query_max)  # per graph
+    if valid is not None:
+        key_max = key_max.masked_fill(~valid[..., None], float("inf"))
+    return torch.cat([query_max, key_max])
 
 
 def feature_scale(features: int) -> float:
@@ -57,8 +82,8 @@ def feature_scale(features: int) -> float:
 def positive_features(logits: Tensor, stabiliser: Tensor) -> Tensor:
     """``exp(logits - stabiliser) / sqrt(m)``, FAVOR+'s features without their ``eps``
     (:data:`FEATURE_FLOOR`, added by :func:`~graphformers.mixers.kernel_attention.block_linear_attention`'s
-    ``feature_floor``). The stabiliser (a max, detached) keeps ``exp`` in range and must be constant
-    per query row, or per graph for keys, so that it cancels; ``1 / sqrt(m)`` is folded into it
+    ``feature_floor``). The stabiliser (:func:`favor_stabilisers`) keeps ``exp`` in range; constant per
+    query row, or per graph for keys, it cancels but for the floor. ``1 / sqrt(m)`` is folded into it
     (``- log``), which saves a pass; ``exp`` runs in place, which saves a buffer."""
     return (logits - (stabiliser.detach() - math.log(feature_scale(logits.size(-1))))).exp_()
 
@@ -134,7 +159,8 @@ class Performer(GlobalMixer):
             # 1.26x -> 1.36x PyG)
             with torch.autocast(x.device.type, enabled=False):
                 attended.append(self._attend(packed.to(torch.promote_types(packed.dtype, torch.float32)), valid))
-        attended = dropout(from_head_blocks(attended, plan), p=self.dropout, training=self.training)
+        attended = from_head_blocks(attended, plan).to(x.dtype)  # x's type: bfloat16 in bf16-true runs
+        attended = dropout(attended, p=self.dropout, training=self.training)
         return self.out(attended.flatten(1))
 
     def _attend(self, packed: Tensor, valid: Optional[Tensor]) -> Tensor:
@@ -142,13 +168,8 @@ class Performer(GlobalMixer):
         padding) -> ``[heads, G, L, d]``."""
         heads = self.heads
         query_key, values = packed.split([2 * heads, heads])  # split, not slices: its backward is one cat
-        logits = softmax_kernel_logits(query_key, self.projection)  # [2 heads, G, L, m]
-        query_logits, key_logits = logits.detach().split(heads)  # for the stabilisers only
-        query_max = query_logits.amax(dim=-1, keepdim=True)  # per query row
-        key_max = key_logits.amax(dim=-1, keepdim=True)  # per graph: a maximum over real slots
-        if valid is not None:
-            key_max = key_max.masked_fill(~valid[..., None], float("-inf"))
-        key_max = key_max.amax(dim=-2, keepdim=True).expand_as(query_max)
-        queries, keys = positive_features(logits, torch.cat([query_max, key_max])).split(heads)  # one pass
+        logits, half_norms = softmax_kernel_logits(query_key, self.projection)  # [2 heads, G, L, m], [.., 1]
+        stabilisers = favor_stabilisers(logits, half_norms, heads, valid)
+        queries, keys = positive_features(logits, stabilisers).split(heads)  # queries and keys in one pass
         return block_linear_attention(queries, keys, values, valid,
                                       feature_floor=FEATURE_FLOOR * feature_scale(self.projection.size(0)))
