@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     model_suite.add_argument("--batches", default="peptides-func,zinc,hiv,generated",
                              help="comma-separated batch sets; real ones are skipped when their data is absent "
                                   "(default: %(default)s)")
-    model_suite.add_argument("--mixers", default="full,performer", help="full and/or performer (default: %(default)s)")
+    model_suite.add_argument("--mixers", default="full,performer",
+                             help="comma-separated: full, performer (each against PyG's), none (ours without a "
+                                  "mixer: the work both models share) (default: %(default)s)")
     model_suite.add_argument("--batch-size", type=int, default=128, help="graphs per batch (default: %(default)s)")
     model_suite.add_argument("--num-batches", type=int, default=8, help="batches per timed pass (default: %(default)s)")
     model_suite.add_argument("--hidden", type=int, default=96, help="hidden size (default: %(default)s)")
@@ -172,11 +174,16 @@ def _scaling(args: argparse.Namespace) -> list[dict]:
 
 def _model(args: argparse.Namespace) -> list[dict]:
     settings = {"hidden": args.hidden, "layers": args.layers, "heads": args.heads, "attn_dropout": args.attn_dropout}
+    mixers = _names(args.mixers)
+    unknown = [mixer for mixer in mixers if mixer not in model.MIXERS]
+    if unknown or not mixers:
+        raise GraphformersError(f"--mixers: unknown mixer {unknown[0] if unknown else args.mixers!r}; choose from "
+                                f"{', '.join(model.MIXERS)} (comma-separated).")
     if args.quick:
         quick = {**settings, "hidden": 32, "layers": 2, "heads": 4}
-        return model.run_model(["generated"], _names(args.mixers), 16, 2, quick, 1, args.device, args.root,
+        return model.run_model(["generated"], mixers, 16, 2, quick, 1, args.device, args.root,
                                _precisions(args.precision, MODEL_PRECISIONS))
-    return model.run_model(_names(args.batches), _names(args.mixers), args.batch_size, args.num_batches, settings,
+    return model.run_model(_names(args.batches), mixers, args.batch_size, args.num_batches, settings,
                            args.repeats, args.device, args.root, _precisions(args.precision, MODEL_PRECISIONS))
 
 

@@ -41,6 +41,11 @@ def _quick_run(suite: str, out: Path, *options: str, plot: bool = True) -> tuple
         return done, list(csv.DictReader(file))
 
 
+def row_value(row: dict, column: str):
+    """A CSV cell, None where empty."""
+    return row[column] or None
+
+
 def test_quick_model_run_compares_with_pyg_gpsconv_in_each_precision(tmp_path):
     done, rows = _quick_run("model", tmp_path, "--precision", "32-true,bf16-mixed")
     assert list(rows[0]) == MODEL_COLUMNS
@@ -58,6 +63,18 @@ def test_quick_model_run_compares_with_pyg_gpsconv_in_each_precision(tmp_path):
         if row["implementation"] == "ours":
             assert float(row["speedup_vs_pyg"]) > 0 and float(row["memory_vs_pyg"]) > 0
     assert "| batches | mixer | precision | PyG GPSConv graphs/s | ours graphs/s | speed-up |" in done.stdout
+
+
+def test_quick_model_run_without_a_mixer_measures_ours_alone(tmp_path):
+    """``--mixers none``: ours without a global mixer (the work both models share) has no PyG row."""
+    done, rows = _quick_run("model", tmp_path, "--mixers", "none,full", plot=False)
+    assert [(row["mixer"], row["implementation"]) for row in rows] == [
+        ("none", "ours"), ("full", "ours"), ("full", "pyg")]
+    assert all(row["status"] == "ok" for row in rows)
+    ours_alone, ours_full = rows[0], rows[1]
+    assert row_value(ours_alone, "speedup_vs_pyg") is None and float(ours_alone["graphs_per_s"]) > 0
+    assert int(ours_alone["parameters"]) < int(ours_full["parameters"])  # no attention weights
+    assert "| generated (2 x 16) | none | 32-true | — |" in done.stdout
 
 
 def test_quick_step_run_times_each_precision_and_an_earlier_commit_of_the_same_recipe(tmp_path):

@@ -19,6 +19,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.nn import GINEConv, GPSConv, global_mean_pool
 
 from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib, synchronize
+from graphformers.benchmarks.model import PYG_ATTENTION, WITHOUT_MIXER
 from graphformers.benchmarks.parts_check import AUTOCAST, autocast
 from graphformers.data.task import TaskInfo
 from graphformers.models.gps import GPSModel
@@ -26,8 +27,6 @@ from graphformers.recipe import ModelConfig, PartSpec
 from graphformers.models.parts import build_feature
 from graphformers.training.objectives import objective_for
 
-PYG_ATTENTION = {"full": "multihead", "performer": "performer"}
-"""Our mixers that PyG's GPSConv also has, and its name for each."""
 
 
 class PyGGPSReference(nn.Module):
@@ -64,7 +63,11 @@ def _attention_options(config: ModelConfig) -> dict:
 
 def build(implementation: str, config: ModelConfig, info: TaskInfo) -> nn.Module:
     """``ours`` (:class:`GPSModel`) or ``pyg`` (:class:`PyGGPSReference`) at the same configuration."""
-    return GPSModel(config, info) if implementation == "ours" else PyGGPSReference(config, info)
+    if implementation == "ours":
+        return GPSModel(config, info)
+    if config.mixer is None:
+        raise ValueError("PyG's GPSConv always has attention: only ours runs without a mixer")
+    return PyGGPSReference(config, info)
 
 
 def load_batches(path: str, device: torch.device) -> tuple[list[Batch], TaskInfo, dict]:
@@ -80,7 +83,8 @@ def measure(implementation: str, mixer: str, path: str, passes: int, device: tor
     ``32-true`` or a mixed one (:data:`AUTOCAST`)."""
     batches, info, settings = load_batches(path, device)
     torch.manual_seed(0)
-    config = ModelConfig(mixer=PartSpec(mixer), local=PartSpec("gine"), norm="batch", **settings)
+    config = ModelConfig(mixer=None if mixer == WITHOUT_MIXER else PartSpec(mixer), local=PartSpec("gine"),
+                         norm="batch", **settings)
     model = build(implementation, config, info).to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     loss_of = objective_for(info).loss
@@ -112,7 +116,7 @@ def measure(implementation: str, mixer: str, path: str, passes: int, device: tor
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("implementation", choices=["ours", "pyg"])
-    parser.add_argument("mixer", choices=sorted(PYG_ATTENTION))
+    parser.add_argument("mixer", choices=[*sorted(PYG_ATTENTION), WITHOUT_MIXER])
     parser.add_argument("batches")
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--device", default="cpu")

@@ -25,7 +25,8 @@ CASES = {
     "graphformers.list": [["nosuchkind"], ["mixer", "nosuchmixer"], ["mixer", "full", "extra"]],
     "graphformers.bench": [
         [], ["nosuchsuite"], ["step", "--sets", "nosuchset"], ["step", "--precisions", "17-bits"],
-        ["model", "--batches", "nosuchbatches"], ["model", "--precision", "bf17-mixed"], ["scaling", "--mixers", "nosuchmixer"],
+        ["model", "--batches", "nosuchbatches"], ["model", "--mixers", "exphormer"], ["model", "--precision", "bf17-mixed"],
+        ["scaling", "--mixers", "nosuchmixer"],
         ["step", "--repeats", "x"], ["scaling", "--sizes", "ten"], ["encoders", "--large-sizes", "0"],
     ],
     "graphformers.results": [[], ["nosuchcommand"], ["publish", "no/such/folder"], ["table", "--bogus"]],
