@@ -11,6 +11,12 @@ class PartOptionError(GraphformersError, ValueError):
     rule holds whether the part comes from a recipe or is built by hand."""
 
 
+def first_line(error: BaseException) -> str:
+    """The first line of ``error``'s message (its type's name when it has none), to quote a library's
+    error inside one of ours."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def check_heads_divide(hidden: int, heads: int, part: str) -> None:
     """Raise :class:`PartOptionError` unless ``heads`` splits ``hidden`` into equal head widths.
 

@@ -12,8 +12,7 @@ from graphformers.errors import GraphformersError
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: a checkpoint, an input and where the table goes."""
-    parser = CommandParser(prog="python -m graphformers.predict",
-                                     description="Predict with a trained checkpoint.")
+    parser = CommandParser(prog="python -m graphformers.predict", description="Predict with a trained checkpoint.")
     parser.add_argument("checkpoint", help="a .ckpt from a run's checkpoints/ folder")
     parser.add_argument("input", help="a SMILES .csv/.tsv, a .pt file or folder of saved Data, or train / val / test")
     parser.add_argument("--out", default="predictions.csv", help="the CSV to write (default: predictions.csv)")

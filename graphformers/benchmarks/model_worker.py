@@ -28,7 +28,6 @@ from graphformers.models.parts import build_feature
 from graphformers.training.objectives import objective_for
 
 
-
 class PyGGPSReference(nn.Module):
     """The reference: PyG's ``GPSConv`` layers (GINE local block, batch norm, 2x MLP) between the
     same feature encoders and head as ours; attention over ``to_dense_batch``-padded graphs."""

@@ -20,6 +20,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from graphformers.encoders.precompute import NodeEncoding
+from graphformers.errors import first_line
 from graphformers.io import DiskFullError, atomic_torch_save
 
 
@@ -55,7 +56,7 @@ class EncodingCache:
         except (RuntimeError, OSError, EOFError, ValueError, pickle.UnpicklingError) as error:
             # a cache is only a cache: a damaged entry (a truncated copy, a full disk when another tool wrote
             # it) is dropped and recomputed, never the end of the run
-            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            reason = first_line(error)
             try:
                 path.unlink(missing_ok=True)
                 done = "deleted it"

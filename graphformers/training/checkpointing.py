@@ -14,7 +14,7 @@ from pytorch_lightning.plugins.io import TorchCheckpointIO
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 from torch import Tensor
 
-from graphformers.errors import GraphformersError
+from graphformers.errors import GraphformersError, first_line
 from graphformers.io import atomic_torch_save
 from graphformers.results.summary import changed_settings
 
@@ -62,16 +62,16 @@ def load_trusted(path: Union[str, Path], map_location: Union[str, Callable, None
                 raise
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        first_line = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+        last_line = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         raise UntrustedCheckpointError(
             f"{path}: refused: the checkpoint holds pickled objects beyond tensors and plain data, which could "
             f"run code when loaded (a tampered file, or one not written by graphformers). Nothing was "
-            f"executed. Use a checkpoint written by a graphformers run. (torch: {first_line})") from None
+            f"executed. Use a checkpoint written by a graphformers run. (torch: {last_line})") from None
     except PermissionError:
         raise UnreadableCheckpointError(f"{path}: no permission to read this checkpoint; give read access "
                                         f"(chmod u+r) or copy it somewhere readable.") from None
     except (RuntimeError, OSError, EOFError, ValueError) as error:  # not a zip archive, truncated, damaged
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        reason = first_line(error)
         raise UnreadableCheckpointError(f"{path}: not a readable checkpoint: the file is truncated or damaged "
                                         f"(torch: {reason}). {_other_checkpoints(Path(path))}") from None
 

@@ -20,7 +20,7 @@ import torch
 import yaml
 
 from graphformers.benchmarks.environment import environment
-from graphformers.errors import GraphformersError
+from graphformers.errors import GraphformersError, first_line
 from graphformers.io import atomic_write_text
 from graphformers.recipe import Recipe, RecipeError
 from graphformers.registry import DATASETS
@@ -142,7 +142,7 @@ def run_many(recipe: Recipe, seeds: Optional[Sequence[int]], splits: Optional[Se
         except (RecipeError, TrainingInterrupted):
             raise
         except (GraphformersError, RuntimeError) as error:  # this run failed; the others still run
-            record.status, record.error = "failed", str(error).splitlines()[0][:300]
+            record.status, record.error = "failed", first_line(error)[:300]
         else:
             record.status, record.metric, record.best_epoch = "finished", result.metric, result.best_epoch
             record.val, record.test, record.parameters = result.val_value, result.test_value, result.parameters

@@ -26,6 +26,7 @@ from graphformers.training.hardware import (check_compiler, check_precision, dev
 from graphformers.training.loggers import build_loggers
 from graphformers.training.logging import EpochTimer
 from graphformers.training.module import GraphTask, NonFiniteLossError
+from graphformers.training.preemption import PATTERN as PREEMPTION_CHECKPOINTS
 from graphformers.training.preemption import SlurmJobMarker, clear_preemption_checkpoints, preempted_run
 from graphformers.training.preflight import check_before_training, check_trainer
 
@@ -210,7 +211,7 @@ def next_version(out_dir: Path) -> Path:
 def _run_dir_of(checkpoint: Path) -> Path:
     """The run folder a checkpoint belongs to: ``version_<n>/checkpoints/*.ckpt``, or
     ``version_<n>/hpc_ckpt_<k>.ckpt`` (a SLURM preemption checkpoint)."""
-    return checkpoint.parent if checkpoint.name.startswith("hpc_ckpt_") else checkpoint.parent.parent
+    return checkpoint.parent if checkpoint.match(PREEMPTION_CHECKPOINTS) else checkpoint.parent.parent
 
 
 def _resume_checkpoint(out_dir: Path, resume: str) -> Path:

@@ -14,7 +14,7 @@ from typing import Any, Optional, Sequence
 import pytorch_lightning as pl
 import yaml
 
-from graphformers.errors import GraphformersError
+from graphformers.errors import GraphformersError, first_line
 from graphformers.io import atomic_write_text
 from graphformers.recipe import load_recipe
 from graphformers.training.objectives import higher_is_better
@@ -121,7 +121,7 @@ def _run_trial(study: Any, recipe_path: str, dimensions: Sequence[Dimension], ov
         study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         return
     except GraphformersError as error:
-        trial.set_user_attr("error", str(error).splitlines()[0])
+        trial.set_user_attr("error", first_line(error))
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         log.warning("trial %d failed: %s", trial.number, error)
         return

@@ -13,7 +13,7 @@ from graphformers.data.custom.assemble import graph_dataset, joined, split_rows
 from graphformers.data.custom.smiles_csv import resolve
 from graphformers.data.ogb_graphs import pyg_safe_globals
 from graphformers.data.task import SplitDataset
-from graphformers.errors import PartOptionError
+from graphformers.errors import PartOptionError, first_line
 
 SPLIT_FILES = ("train.pt", "val.pt", "test.pt")
 """A folder holding these three files is split by them (``split: own``)."""
@@ -26,7 +26,7 @@ def load_graphs(path: Path) -> list[Data]:
             loaded = torch.load(path, weights_only=True)
     except Exception as error:  # noqa: BLE001 -- torch's unpickling errors have no common type
         raise PartOptionError(f"{path}: cannot be read as saved PyG graphs ({type(error).__name__}: "
-                              f"{str(error).splitlines()[0]}); save a list of torch_geometric.data.Data with "
+                              f"{first_line(error)}); save a list of torch_geometric.data.Data with "
                               f"torch.save(graphs, path).") from None
     graphs = [loaded] if isinstance(loaded, Data) else loaded
     if not isinstance(graphs, (list, tuple)):
