@@ -174,17 +174,13 @@ def _scaling(args: argparse.Namespace) -> list[dict]:
 
 def _model(args: argparse.Namespace) -> list[dict]:
     settings = {"hidden": args.hidden, "layers": args.layers, "heads": args.heads, "attn_dropout": args.attn_dropout}
-    mixers = _names(args.mixers)
-    unknown = [mixer for mixer in mixers if mixer not in model.MIXERS]
-    if unknown or not mixers:
-        raise GraphformersError(f"--mixers: unknown mixer {unknown[0] if unknown else args.mixers!r}; choose from "
-                                f"{', '.join(model.MIXERS)} (comma-separated).")
+    mixers = _choices(args.mixers, model.MIXERS, "--mixers", "mixer")
+    precisions = _choices(args.precision, MODEL_PRECISIONS, "--precision", "precision")
     if args.quick:
         quick = {**settings, "hidden": 32, "layers": 2, "heads": 4}
-        return model.run_model(["generated"], mixers, 16, 2, quick, 1, args.device, args.root,
-                               _precisions(args.precision, MODEL_PRECISIONS))
+        return model.run_model(["generated"], mixers, 16, 2, quick, 1, args.device, args.root, precisions)
     return model.run_model(_names(args.batches), mixers, args.batch_size, args.num_batches, settings,
-                           args.repeats, args.device, args.root, _precisions(args.precision, MODEL_PRECISIONS))
+                           args.repeats, args.device, args.root, precisions)
 
 
 def _encoders(args: argparse.Namespace) -> list[dict]:
@@ -203,14 +199,11 @@ def _fullbatch(args: argparse.Namespace) -> list[dict]:
 
 
 def _step(args: argparse.Namespace) -> list[dict]:
-    sets = _names(args.sets)
-    unknown = [name for name in sets if name not in step.SETS]
-    if unknown:
-        raise GraphformersError(f"--sets: unknown step set {unknown[0]!r}; known: {', '.join(step.SETS)}.")
+    sets = _choices(args.sets, step.SETS, "--sets", "step set")
+    precisions = _choices(args.precisions, STEP_PRECISIONS, "--precisions", "precision")
     if args.quick:
-        return step.run_step(["quickstart"], _precisions(args.precisions, STEP_PRECISIONS), args.against, 2, 8, 1, args.overrides,
-                             args.root, args.compare)
-    return step.run_step(sets, _precisions(args.precisions, STEP_PRECISIONS), args.against, args.batches, args.batch_size, args.repeats,
+        return step.run_step(["quickstart"], precisions, args.against, 2, 8, 1, args.overrides, args.root, args.compare)
+    return step.run_step(sets, precisions, args.against, args.batches, args.batch_size, args.repeats,
                          args.overrides, args.root, args.compare)
 
 
@@ -223,14 +216,15 @@ def _pairs(args: argparse.Namespace) -> list[dict]:
             + pairs.run_training(recipes, args.batch_size, args.num_batches, args.repeats, args.root))
 
 
-def _precisions(text: str, known: Sequence[str]) -> list[str]:
-    """The precisions of a comma-separated option, each one of ``known``."""
-    precisions = _names(text)
-    unknown = [precision for precision in precisions if precision not in known]
-    if unknown or not precisions:
-        raise GraphformersError(f"unknown precision {unknown[0] if unknown else text!r}; choose from "
+def _choices(text: str, known: Sequence[str], option: str, what: str) -> list[str]:
+    """The items of a comma-separated option, each one of ``known`` (else one error naming the first
+    unknown one and the choices)."""
+    names = _names(text)
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise GraphformersError(f"{option}: unknown {what} {unknown[0] if unknown else text!r}; choose from "
                                 f"{', '.join(known)} (comma-separated).")
-    return precisions
+    return names
 
 
 def _sizes(text: str, option: str) -> list[int]:
