@@ -8,7 +8,9 @@ import torch
 
 from conftest import naive_attention, random_batch
 from graphformers.mixers import FullAttention
+from graphformers.mixers.packed_attention import packed_attention
 from graphformers.mixers.size_groups import from_channel_blocks, padded_blocks, size_groups, to_channel_blocks
+from graphformers.mixers.softmax_attention import block_attention
 
 
 def test_full_attention_equals_naive_per_graph_attention():
@@ -95,3 +97,41 @@ def test_channel_blocks_hold_each_nodes_channels_heads_first_and_read_back_exact
         assert packed[:3].reshape(3 * block.index.size(0), block.index.size(1), 4).data_ptr() == packed.data_ptr()
     assert len(blocks) < batch.num_graphs  # some graphs share a block, with padding
     torch.testing.assert_close(from_channel_blocks(blocks, plan), values, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5, 0.3])
+def test_packed_attention_equals_blockwise_attention_with_the_same_masks_gradients_included(p):
+    torch.manual_seed(0)
+    batch = random_batch((7, 12, 1, 4, 9, 9, 11, 30, 3, 5))
+    plan = padded_blocks(batch.batch, batch.num_graphs, block_cost=30.0)
+    assert {block.complete for block in plan.blocks} == {True, False}  # padded blocks and exact ones
+    heads, width = 4, 3
+    qkv = torch.randn(batch.num_nodes, 3 * heads * width, dtype=torch.float64, requires_grad=True)
+    weights = torch.randn(batch.num_nodes, heads * width, dtype=torch.float64)
+    torch.manual_seed(7)
+    packed = packed_attention(qkv, plan, heads, p)
+    torch.manual_seed(7)
+    attended = []
+    for block, values in zip(plan.blocks, to_channel_blocks(qkv.view(-1, 3 * heads, width), plan)):
+        q, k, v = values.view(3, heads, *values.shape[1:]).transpose(1, 2)
+        mask = None if block.complete else block.valid[:, None, None, :]
+        attended.append(block_attention(q, k, v, mask, p).transpose(0, 1))
+    expected = from_channel_blocks(attended, plan).flatten(1)
+    torch.testing.assert_close(packed, expected)
+    gradient, = torch.autograd.grad((packed * weights).sum(), qkv)
+    reference, = torch.autograd.grad((expected * weights).sum(), qkv)
+    torch.testing.assert_close(gradient, reference)
+
+
+def test_full_attention_trains_through_the_packed_path_on_the_cpu_with_dropout():
+    torch.manual_seed(0)
+    batch = random_batch((5, 9, 3, 9))
+    mixer = FullAttention(hidden=8, heads=2, dropout=0.5).train()
+    x = torch.randn(batch.num_nodes, 8, requires_grad=True)
+    torch.manual_seed(1)
+    out = mixer(x, batch.batch, batch)
+    torch.manual_seed(1)
+    expected = mixer.out(packed_attention(mixer.qkv(x), padded_blocks(batch.batch, batch.num_graphs), 2, 0.5))
+    torch.testing.assert_close(out, expected, rtol=0, atol=0)
+    out.square().sum().backward()
+    assert x.grad is not None and bool(x.grad.isfinite().all()) and x.grad.abs().sum() > 0

@@ -9,6 +9,7 @@ from torch_geometric.data import Batch
 
 from graphformers.errors import PartOptionError
 from graphformers.mixers.base import GlobalMixer, GraphTooLargeError
+from graphformers.mixers.packed_attention import packed_attention
 from graphformers.mixers.size_groups import SizeBlock, from_channel_blocks, plan_of, to_channel_blocks
 from graphformers.mixers.softmax_attention import block_attention
 from graphformers.pair_encodings.all_pairs import AllPairs, all_pairs_of, pair_values
@@ -89,16 +90,20 @@ class FullAttention(GlobalMixer):
         plan = plan_of(data)
         pair_bias = self._pair_bias(data) if self.bias is not None else None
         heads, width = self.heads, self.hidden // self.heads
+        for block in plan.blocks:
+            self.check_graph_size(block.index.size(1))
+        dropout = self.dropout if self.training else 0.0
+        if pair_bias is None and dropout > 0.0 and x.device.type == "cpu":
+            return self.out(packed_attention(self.qkv(x), plan, heads, dropout))
         qkv = self.qkv(x).view(x.size(0), 3 * heads, width)  # channels: q of each head, then k, then v
         attended = []
         for block, packed in zip(plan.blocks, to_channel_blocks(qkv, plan)):  # [3 heads, G, L, d], largest first
-            self.check_graph_size(block.index.size(1))
             mask = None if block.complete else block.valid[:, None, None, :]
             if pair_bias is not None:
                 mask = self._block_bias(block, *pair_bias)
             # [G, heads, L, d] views of heads-first memory: block_attention batches them without copies
             q, k, v = packed.view(3, heads, *packed.shape[1:]).transpose(1, 2)
-            values = block_attention(q, k, v, mask, self.dropout if self.training else 0.0)
+            values = block_attention(q, k, v, mask, dropout)
             attended.append(values.transpose(0, 1))  # [heads, G, L, d]
         return self.out(from_channel_blocks(attended, plan).flatten(1))
 
