@@ -22,6 +22,7 @@ from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib, s
 from graphformers.benchmarks.model import PYG_ATTENTION, WITHOUT_MIXER
 from graphformers.benchmarks.parts_check import AUTOCAST, autocast
 from graphformers.data.task import TaskInfo
+from graphformers.mixers.size_groups import plan_of
 from graphformers.models.gps import GPSModel
 from graphformers.recipe import ModelConfig, PartSpec
 from graphformers.models.parts import build_feature
@@ -70,9 +71,18 @@ def build(implementation: str, config: ModelConfig, info: TaskInfo) -> nn.Module
 
 
 def load_batches(path: str, device: torch.device) -> tuple[list[Batch], TaskInfo, dict]:
-    """The saved batches (lists of per-graph tensor dicts), their task and the model settings."""
+    """The saved batches (lists of per-graph tensor dicts), their task and the model settings.
+
+    Each batch's size blocks are planned here, where it is collated, as a training run's loader
+    plans them (:class:`~graphformers.mixers.size_groups.SizeBlockCollater`, in its workers), so
+    the timed steps do what a training step does.
+    """
     saved = torch.load(path, weights_only=True)
-    batches = [Batch.from_data_list([Data(**graph) for graph in graphs]).to(device) for graphs in saved["batches"]]
+    batches = []
+    for graphs in saved["batches"]:
+        batch = Batch.from_data_list([Data(**graph) for graph in graphs])
+        plan_of(batch)
+        batches.append(batch.to(device))
     return batches, TaskInfo(**saved["info"]), saved["model"]
 
 
