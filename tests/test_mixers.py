@@ -10,6 +10,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.nn.attention import PolynormerAttention as PyGPolynormerAttention
 
 from conftest import naive_attention, random_graph
+from graphformers.errors import PartOptionError
 from graphformers.mixers import Exphormer, ExpanderEdges, Performer, PolynormerAttention
 from graphformers.mixers.kernel_attention import per_graph_linear_attention
 from graphformers.registry import MIXERS
@@ -339,3 +340,40 @@ def test_performer_redraw_does_not_depend_on_the_global_rng():
     assert torch.equal(first.projection, second.projection)
     first.redraw_features()
     assert not torch.equal(first.projection, second.projection)
+
+
+def _relu_reference(mixer: Performer, x: torch.Tensor) -> torch.Tensor:
+    """Generalised attention on one graph ``x [n, hidden]`` as performer-pytorch's
+    ``generalized_kernel`` writes it: ``phi(x) = ReLU(w . x / d^(1/4)) + 0.001``, then
+    ``phi(Q) (phi(K)^T V) / (phi(Q) phi(K)^T 1)``."""
+    heads, width = mixer.heads, mixer.head_dim
+    q, k, v = mixer.qkv(x).view(x.size(0), 3, heads, width).unbind(1)
+    outputs = []
+    for h in range(heads):
+        phi_q, phi_k = (torch.relu(z[:, h] / width ** 0.25 @ mixer.projection.T) + 1e-3 for z in (q, k))
+        outputs.append(phi_q @ (phi_k.T @ v[:, h]) / (phi_q @ phi_k.sum(0, keepdim=True).T + 1e-6))
+    return mixer.out(torch.cat(outputs, dim=-1))
+
+
+def test_relu_performer_equals_generalised_attention_written_out_gradients_included():
+    torch.manual_seed(0)
+    mixer = Performer(16, 2, 0.0, features=12, kernel="relu")
+    sizes = (5, 11, 1, 7, 30, 6)  # several blocks, padded slots, a graph of one node
+    batch = Batch.from_data_list([random_graph(n, seed=i) for i, n in enumerate(sizes)])
+    x = torch.randn(batch.num_nodes, 16, requires_grad=True)
+    target = torch.randn(batch.num_nodes, 16)
+    out = mixer(x, batch.batch, batch)
+    reference = torch.cat([_relu_reference(mixer, x[batch.batch == g]) for g in range(len(sizes))])
+    torch.testing.assert_close(out, reference, atol=1e-5, rtol=1e-4)
+    gradients = torch.autograd.grad((out * target).sum(), (x, mixer.qkv.weight))
+    expected = torch.autograd.grad((reference * target).sum(), (x, mixer.qkv.weight))
+    for mine, theirs in zip(gradients, expected):
+        torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=1e-4)
+    softmax = Performer(16, 2, 0.0, features=12)
+    softmax.load_state_dict(mixer.state_dict())  # same weights and projection, the other kernel
+    assert not torch.allclose(out, softmax(x, batch.batch, batch), atol=1e-3)
+
+
+def test_performer_refuses_an_unknown_kernel():
+    with pytest.raises(PartOptionError, match="kernel 'gelu' is not one of softmax, relu"):
+        Performer(16, 2, 0.0, kernel="gelu")

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
+from graphformers.errors import PartOptionError
 from graphformers.mixers.base import GlobalMixer
 from graphformers.mixers.kernel_attention import block_linear_attention, from_head_blocks, to_head_blocks
 from graphformers.nn.dropout import dropout
@@ -17,6 +18,14 @@ from graphformers.registry import register_mixer
 FEATURE_FLOOR = 1e-4
 """FAVOR+'s ``eps``, added to every feature before the ``1 / sqrt(m)`` scale, relative to the
 stabiliser of :func:`favor_stabilisers` (as performer-pytorch's ``softmax_kernel``, GraphGPS's Performer)."""
+
+
+RELU_FEATURE_FLOOR = 1e-3
+"""``kernel_epsilon`` of performer-pytorch's ``generalized_kernel`` (and PyG's ``PerformerAttention``),
+added to every ReLU feature."""
+
+KERNELS = ("softmax", "relu")
+"""The Performer's feature maps: FAVOR+'s positive softmax features, or ReLU features (generalised attention)."""
 
 
 def gaussian_orthogonal_random_matrix(rows: int, cols: int, generator: torch.Generator | None = None) -> Tensor:
@@ -93,10 +102,10 @@ class Performer(GlobalMixer):
     """Performer (FAVOR+) linear attention within each graph; O(N m d), no padding of single graphs.
 
     Approximates softmax attention with ``features`` positive orthogonal random features per
-    head, redrawn every ``redraw_interval`` training steps (0: never). Compared with PyG's
-    ``PerformerAttention``: that uses ReLU features (generalised attention, not a softmax
-    estimator), unscaled orthogonal rows, and a dense padded batch whose padded keys still
-    enter the normaliser; here features estimate softmax, and padded keys count for nothing.
+    head, redrawn every ``redraw_interval`` training steps (0: never); ``kernel: relu`` gives
+    generalised attention with ReLU features instead. Compared with PyG's ``PerformerAttention``:
+    that uses ReLU features (not a softmax estimator), unscaled orthogonal rows, and a dense
+    padded batch whose padded keys still enter the normaliser; here padded keys count for nothing.
 
     ``forward(x [N, hidden], batch [N], data) -> [N, hidden]``.
 
@@ -112,10 +121,19 @@ class Performer(GlobalMixer):
             O(N m hidden) cost (default: :obj:`64`)
         redraw_interval (int, optional): training steps between redraws of the random
             projection; :obj:`0` never redraws (default: :obj:`1000`)
+        kernel (str, optional): ``softmax``: FAVOR+'s positive features, an estimator of softmax
+            attention (GraphGPS's Performer); ``relu``: ``ReLU(w_r . x') + 0.001``, the generalised
+            attention of performer-pytorch's ``generalized_kernel`` (PyG's ``PerformerAttention``'s
+            kernel; PyG omits the ``x' = x / d^(1/4)`` scaling), which is not a softmax estimator and
+            skips the exponentials and their stabilisers (default: :obj:`"softmax"`)
     """
 
-    def __init__(self, hidden: int, heads: int, dropout: float, features: int = 64, redraw_interval: int = 1000) -> None:
+    def __init__(self, hidden: int, heads: int, dropout: float, features: int = 64, redraw_interval: int = 1000,
+                 kernel: str = "softmax") -> None:
         super().__init__(hidden, heads, dropout)
+        if kernel not in KERNELS:
+            raise PartOptionError(f"mixer performer: kernel {kernel!r} is not one of {', '.join(KERNELS)}.")
+        self.kernel = kernel
         self.head_dim = hidden // heads
         self.redraw_interval = redraw_interval
         self.qkv = nn.Linear(hidden, 3 * hidden)
@@ -168,6 +186,11 @@ class Performer(GlobalMixer):
         padding) -> ``[heads, G, L, d]``."""
         heads = self.heads
         query_key, values = packed.split([2 * heads, heads])  # split, not slices: its backward is one cat
+        if self.kernel == "relu":
+            width = query_key.size(-1)
+            logits = query_key.reshape(-1, width) @ (self.projection.to(query_key.dtype) * width ** -0.25).T
+            queries, keys = torch.relu(logits).view(*query_key.shape[:-1], -1).split(heads)
+            return block_linear_attention(queries, keys, values, valid, feature_floor=RELU_FEATURE_FLOOR)
         logits, half_norms = softmax_kernel_logits(query_key, self.projection)  # [2 heads, G, L, m], [.., 1]
         stabilisers = favor_stabilisers(logits, half_norms, heads, valid)
         queries, keys = positive_features(logits, stabilisers).split(heads)  # queries and keys in one pass
