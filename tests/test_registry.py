@@ -119,10 +119,10 @@ def test_list_prints_one_parts_options_from_its_signature(capsys):
 def test_options_in_the_listing_are_the_ones_the_recipe_validator_accepts(tmp_path):
     from graphformers.recipe import RecipeError, load_recipe
 
-    names = [option.name for option in registry.MIXERS.options("performer")]
+    values = {option.name: "relu" if option.name == "kernel" else 8 for option in registry.MIXERS.options("performer")}
     recipe = tmp_path / "r.yaml"
-    recipe.write_text("model: {mixer: {name: performer, %s}}\n" % ", ".join(f"{n}: 8" for n in names))
-    assert load_recipe(recipe).model.mixer.options == {n: 8 for n in names}
+    recipe.write_text("model: {mixer: {name: performer, %s}}\n" % ", ".join(f"{n}: {v}" for n, v in values.items()))
+    assert load_recipe(recipe).model.mixer.options == values
     recipe.write_text("model: {mixer: {name: performer, feature: 8}}\n")
     with pytest.raises(RecipeError, match="no option 'feature'. Did you mean 'features'\\? Options: features, redraw_interval"):
         load_recipe(recipe)
