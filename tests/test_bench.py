@@ -62,7 +62,10 @@ def test_quick_model_run_compares_with_pyg_gpsconv_in_each_precision(tmp_path):
         assert math.isfinite(float(row["peak_mib"])) and row["device"].startswith("cpu")
         if row["implementation"] == "ours":
             assert float(row["speedup_vs_pyg"]) > 0 and float(row["memory_vs_pyg"]) > 0
-    assert "| batches | mixer | precision | PyG GPSConv graphs/s | ours graphs/s | speed-up |" in done.stdout
+            assert float(row["fastest_speedup_vs_pyg"]) > 0
+        assert float(row["fastest_seconds"]) <= float(row["seconds"])
+    assert ("| batches | mixer | precision | PyG GPSConv graphs/s | ours graphs/s | speed-up (median) | "
+            "speed-up (fastest) |") in done.stdout
 
 
 def test_quick_model_run_without_a_mixer_measures_ours_alone(tmp_path):
@@ -75,6 +78,7 @@ def test_quick_model_run_without_a_mixer_measures_ours_alone(tmp_path):
     assert row_value(ours_alone, "speedup_vs_pyg") is None and float(ours_alone["graphs_per_s"]) > 0
     assert int(ours_alone["parameters"]) < int(ours_full["parameters"])  # no attention weights
     assert "| generated (2 x 16) | none | 32-true | — |" in done.stdout
+    assert all(line.count("|") == 13 for line in done.stdout.splitlines() if line.startswith("| generated"))
 
 
 def test_quick_step_run_times_each_precision_and_an_earlier_commit_of_the_same_recipe(tmp_path):
