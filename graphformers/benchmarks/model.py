@@ -176,8 +176,8 @@ def markdown_table(rows: Sequence[dict]) -> str:
         head = f"| {row['batches']} | {row['mixer']} | {row['precision']} |"
         float32 = f"{row['speedup_vs_float32']:.2f}x" if "speedup_vs_float32" in row else "—"
         if pyg is None:  # ours without a mixer: no PyG counterpart
-            measured = (f"{row['graphs_per_s']:.1f} | — | — | — | {row['peak_mib']:.0f} | — | {float32} | — / "
-                        f"{row['parameters']:,} |" if row["status"] == "ok" else f"{row['status']} | | | | | | | |")
+            measured = (f"{row['graphs_per_s']:.1f} | — | — | — | {row['peak_mib']:.0f} | — | {float32} | "
+                        f"— / {row['parameters']:,} |" if row["status"] == "ok" else f"{row['status']} | | | | | | | |")
             lines.append(f"{head} — | {measured}")
             continue
         if row["status"] != "ok" or pyg["status"] != "ok":

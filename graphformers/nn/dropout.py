@@ -67,15 +67,20 @@ class _KeptValues(torch.autograd.Function):
     def forward(ctx, values: Tensor, keep: Tensor, scale: float) -> Tensor:
         ctx.save_for_backward(keep)
         ctx.scale = scale
-        return values * _factors(keep, values.dtype, scale)
+        return values * keep_factors(keep, values.dtype, scale)
 
     @staticmethod
     def backward(ctx, grad: Tensor):
         (keep,) = ctx.saved_tensors
-        return grad * _factors(keep, grad.dtype, ctx.scale), None, None
+        return grad * keep_factors(keep, grad.dtype, ctx.scale), None, None
 
 
-def _factors(keep: Tensor, dtype: torch.dtype, scale: float) -> Tensor:
+def keep_factors(keep: Tensor, dtype: torch.dtype, scale: float = 1.0) -> Tensor:
+    """A bool mask as values of ``dtype``: ``scale`` where it holds, 0 elsewhere, converted through
+    its bytes (``uint8``, 3x faster than from ``bool``).
+
+    Shapes: ``[*]`` -> ``[*]``.
+    """
     factors = keep.view(torch.uint8).to(dtype)
     return factors if scale == 1.0 else factors.mul_(scale)
 
