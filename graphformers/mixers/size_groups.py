@@ -52,10 +52,10 @@ class SizePlan(NamedTuple):
     """The padded blocks of a batch and the two integer maps between nodes and the blocks' slots.
 
     The slots of all blocks, one block after another (each flattened ``[G * L]``), are the batch's
-    packed slots. :func:`to_blocks` gathers node rows into them with one ``index_select`` (whose
-    backward is one ``index_add``) and :func:`from_blocks` reads each node's row back with another:
-    advanced indexing per block would cost an ``index_put`` per block and layer, forward or backward
-    (12-17% of a CPU GPS step when it did).
+    packed slots. :func:`to_channel_blocks` gathers node rows into them with one ``index_select``
+    (whose backward is one ``index_add``) and :func:`from_channel_blocks` reads each node's row back
+    with another: advanced indexing per block would cost an ``index_put`` per block and layer,
+    forward or backward (12-17% of a CPU GPS step when it did).
 
     Args:
         blocks (list of SizeBlock): the blocks, largest graphs first.
@@ -178,24 +178,6 @@ def plan_of(data: Batch) -> SizePlan:
     return data[PLAN_KEY]
 
 
-def to_blocks(values: Tensor, plan: SizePlan) -> list[Tensor]:
-    """Node rows gathered into each padded block (padded slots hold node 0's row).
-
-    Shapes: ``values [N, *]`` -> one ``[G, L, *]`` per block of ``plan``.
-    """
-    packed = values.index_select(0, plan.gather)
-    parts = packed.split([block.index.numel() for block in plan.blocks])
-    return [part.view(*block.index.shape, *values.shape[1:]) for part, block in zip(parts, plan.blocks)]
-
-
-def from_blocks(blocks: list[Tensor], plan: SizePlan) -> Tensor:
-    """Each node's row read back from the padded blocks (the inverse of :func:`to_blocks` on real slots).
-
-    Shapes: one ``[G, L, *]`` per block of ``plan`` -> ``[N, *]``.
-    """
-    return torch.cat([block.flatten(0, 1) for block in blocks]).index_select(0, plan.slot)
-
-
 def channel_rows(plan: SizePlan, channels: int) -> ChannelRows:
     """The :class:`ChannelRows` of ``plan`` for ``channels`` channels per node (made once per plan).
 
@@ -222,9 +204,10 @@ def channel_rows(plan: SizePlan, channels: int) -> ChannelRows:
 
 
 def to_channel_blocks(values: Tensor, plan: SizePlan) -> list[Tensor]:
-    """:func:`to_blocks` with the channels outermost in each block, gathered in one ``index_select``
-    of ``d``-wide rows (:class:`ChannelRows`): channels ``a:b`` of a block then reshape to
-    ``[(b - a) G, L, d]`` without a copy (the batch of a batched matrix product, heads first).
+    """Each node's channels gathered into the padded blocks (padded slots hold node 0's), channels
+    outermost in each block, in one ``index_select`` of ``d``-wide rows (:class:`ChannelRows`):
+    channels ``a:b`` of a block then reshape to ``[(b - a) G, L, d]`` without a copy (the batch of
+    a batched matrix product, heads first).
 
     Shapes: ``values [N, C, d]`` -> one ``[C, G, L, d]`` per block of ``plan``.
     """
