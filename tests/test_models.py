@@ -118,6 +118,24 @@ def test_gatedgcn_matches_its_formula():
                                        atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("edge_linear", [False, True], ids=["graphgps", "edge-linear"])
+def test_gine_matches_its_formula(edge_linear):
+    """Node i: MLP((1 + eps) x_i + sum_j ReLU(x_j + e_ji)), e passed through a learned linear map
+    only with ``edge_linear`` (GraphGPS's GINE has none)."""
+    torch.manual_seed(0)
+    block = LOCAL_BLOCKS.get("gine")(8, edge_linear=edge_linear).eval()
+    with torch.no_grad():
+        block.conv.eps.fill_(0.25)
+    x, edge_index, edge_attr = torch.randn(5, 8), torch.tensor([[0, 1, 2, 3, 4, 0], [1, 0, 1, 1, 0, 4]]), torch.randn(6, 8)
+    edges = block.conv.lin(edge_attr) if edge_linear else edge_attr
+    assert (block.conv.lin is not None) == edge_linear
+    nodes = block(x, edge_index, edge_attr)
+    for i in range(5):
+        messages = sum((torch.relu(x[edge_index[0, e]] + edges[e]) for e in (edge_index[1] == i).nonzero().flatten()),
+                       torch.zeros(8))
+        torch.testing.assert_close(nodes[i], block.conv.nn(1.25 * x[i] + messages), atol=1e-5, rtol=1e-4)
+
+
 def test_model_accepts_a_single_graph():
     torch.manual_seed(0)
     config = ModelConfig(hidden=16, layers=1, heads=4, encoders=[PartSpec("lap", {"dim": 4, "k": 3})])

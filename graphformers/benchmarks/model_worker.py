@@ -40,7 +40,7 @@ class PyGGPSReference(nn.Module):
         self.edge_encoder = build_feature(info.edge_encoder, info.edge_in, hidden)
         self.layers = nn.ModuleList(
             GPSConv(hidden, GINEConv(nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden)),
-                                     train_eps=True, edge_dim=hidden),
+                                     train_eps=True),
                     heads=config.heads, dropout=config.dropout, attn_type=PYG_ATTENTION[config.mixer.name],
                     attn_kwargs=_attention_options(config))
             for _ in range(config.layers))

@@ -19,20 +19,25 @@ class GINE(LocalBlock):
     """GINE (Hu et al. 2020): GIN with edge features added to messages (PyG ``GINEConv``).
 
     ``x' = MLP((1 + eps) x_i + sum_j ReLU(x_j + e_ji))`` with a two-layer MLP:
-    ``forward(x [N, hidden], edge_index [2, E], edge_attr [E, hidden]) -> [N, hidden]``.
+    ``forward(x [N, hidden], edge_index [2, E], edge_attr [E, hidden]) -> [N, hidden]``. As in
+    GraphGPS's GPS layer, the edge features enter the messages as they are; ``edge_linear``
+    adds PyG's learned map of them in every layer (``GINEConv(edge_dim=...)``), which costs an
+    ``[E, hidden] x [hidden, hidden]`` product forward and two backward per layer.
 
     Args:
         hidden (int): width of node and edge features, in and out (``model.hidden``).
         train_eps (bool, optional): learn GIN's ``eps`` (the weight of a node's own features);
             :obj:`False` fixes it at :obj:`0` (default: :obj:`True`)
+        edge_linear (bool, optional): pass the edge features through a learned linear map
+            before adding them to the messages (default: :obj:`False`, GraphGPS's GINE)
     """
 
     incoming_only = True  # a node's output reads only its incoming edges (full-graph inference may chunk it)
 
-    def __init__(self, hidden: int, train_eps: bool = True) -> None:
+    def __init__(self, hidden: int, train_eps: bool = True, edge_linear: bool = False) -> None:
         super().__init__(hidden)
         mlp = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
-        self.conv = GINEConv(mlp, train_eps=train_eps, edge_dim=hidden)
+        self.conv = GINEConv(mlp, train_eps=train_eps, edge_dim=hidden if edge_linear else None)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
         return self.conv(x, edge_index, edge_attr)
