@@ -67,7 +67,7 @@ def test_sampled_training_evaluated_on_the_whole_graph_scores_every_target_node(
     briefly trained, so the neighbourhoods it sees change its answers)."""
     recipe = load_recipe(QUICKSTART, ["model.mixer=polynormer", "model.encoders=[]", "data.name=relay-large",
                                       "data.options={num_nodes: 4000}", "data.neighbors=[3, 3]", "data.batch_size=128",
-                                      f"data.evaluate={evaluate}", "train.max_epochs=1", "train.lr=1e-4",
+                                      f"data.evaluate={evaluate}", "train.max_epochs=1", "train.lr=1e-5",
                                       f"train.out_dir={tmp_path}", "train.progress_bar=false"])
     result = run(recipe)
     task = GraphTask.load_from_checkpoint(result.best_checkpoint, weights_only=True).eval()
