@@ -1,18 +1,22 @@
 """graphformers: graph transformers on PyTorch Geometric, assembled from recipes.
 
 Parts register by name; import this package and use ``register_mixer`` etc. to add your own
-(each kind's contract is the base class in its folder's ``base.py``).
+(each kind's contract is the base class in its folder's ``base.py``). The built-in parts and datasets
+register on the first lookup in their registry, so this import loads none of them, nor Lightning.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from graphformers.data.base import register_dataset
 from graphformers.registry import (
-    register_feature_encoder, register_local, register_mixer, register_model, register_pair_encoding,
+    register_feature_encoder,
+    register_local,
+    register_mixer,
+    register_model,
+    register_pair_encoding,
     register_positional_encoder,
 )
-from graphformers import data, encoders, layers, local, mixers, models, pair_encodings  # noqa: F401  (registers built-ins)
-from graphformers.data.base import register_dataset
 
 if TYPE_CHECKING:  # the training stack is imported on use
     from graphformers.prediction import Predictor

@@ -11,6 +11,10 @@ class PartOptionError(GraphformersError, ValueError):
     rule holds whether the part comes from a recipe or is built by hand."""
 
 
+class GraphTooLargeError(GraphformersError, ValueError):
+    """A graph too large for the chosen mixer or model; the message gives the estimate and the alternatives."""
+
+
 def first_line(error: BaseException) -> str:
     """The first line of ``error``'s message (its type's name when it has none), to quote a library's
     error inside one of ours."""

@@ -1,5 +1,6 @@
 """Files that are either fully written or not there: a kill or a full disk mid-save never leaves a
-truncated file, and the previous version of the file stays as it was."""
+truncated file, and the previous version of the file stays as it was; and saved PyG graphs read back
+in ``torch.load``'s safe ``weights_only`` mode."""
 from __future__ import annotations
 
 import errno
@@ -10,6 +11,9 @@ from pathlib import Path
 from typing import IO, Any, Callable
 
 import torch
+from torch_geometric.data import Data
+from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
+from torch_geometric.data.storage import GlobalStorage
 
 from graphformers.errors import GraphformersError
 
@@ -109,3 +113,17 @@ def _tensor_bytes(obj: Any) -> int:
     if isinstance(obj, (list, tuple)):
         return sum(_tensor_bytes(value) for value in obj)
     return 0
+
+
+PYG_SAFE_GLOBALS = [Data, DataEdgeAttr, DataTensorAttr, GlobalStorage]
+"""PyG classes inside saved graphs and OGB's processed files: ``ogb`` loads them with a bare
+``torch.load``, which torch >= 2.6 runs with ``weights_only=True``; allow-listing these keeps that
+safe mode working."""
+
+
+def pyg_safe_globals() -> torch.serialization.safe_globals:
+    """A context allowing :data:`PYG_SAFE_GLOBALS` in ``weights_only`` loads. Only the ones not yet
+    allowed are listed: leaving the context removes what it listed, and PyG allows ``Data`` for the
+    whole process on import (removing it broke every later load of PyG's processed files)."""
+    allowed = torch.serialization.get_safe_globals()
+    return torch.serialization.safe_globals([cls for cls in PYG_SAFE_GLOBALS if cls not in allowed])

@@ -3,9 +3,11 @@
 Parts register themselves with a decorator (``@register_mixer("full")``); recipes refer to them
 by name. A registry refuses a part that does not derive from its kind's base class (the
 contract, written in that folder's ``base.py``), so a part that would fail deep inside training
-fails where it is declared. Installed packages add parts through the entry-point group
-``graphformers.plugins``: each entry point is imported on the first lookup in any registry, so
-its decorators run before the name is resolved.
+fails where it is declared. The built-in parts of a kind register when their package is imported,
+which the registry does on its first lookup (so ``import graphformers`` loads no part, dataset or
+Lightning). Installed packages add parts through the entry-point group ``graphformers.plugins``:
+each entry point is imported on the first lookup in any registry, so its decorators run before the
+name is resolved.
 """
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ import difflib
 import importlib
 import inspect
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Iterator, Optional, TypeVar
 
 from graphformers.errors import GraphformersError
 from graphformers.options import PartOption, part_options
@@ -63,15 +66,38 @@ class Registry:
             mixer's ``hidden``, ``heads``, ``dropout``); the others are the part's recipe options.
         constructor (callable, optional): maps a registered part to the callable whose signature
             holds its options (default: the part itself; a dataset's is its loader).
+        built_ins (str, optional): the module whose import registers the kind's built-in parts,
+            imported on the first lookup (:obj:`None`: no built-ins).
     """
 
     def __init__(self, kind: str, base: Optional[str] = None, supplied: tuple[str, ...] = (),
-                 constructor: Optional[Callable[[Any], Callable[..., Any]]] = None) -> None:
+                 constructor: Optional[Callable[[Any], Callable[..., Any]]] = None,
+                 built_ins: Optional[str] = None) -> None:
         self.kind = kind
         self.supplied = supplied
         self._base_path = base
         self._constructor = constructor
+        self._built_ins = built_ins
         self._entries: dict[str, Entry] = {}
+
+    def _load(self) -> None:
+        """Register the built-in parts (once) and the plugins' before a lookup."""
+        if self._built_ins is not None:
+            module, self._built_ins = self._built_ins, None  # cleared first: its import may look names up
+            importlib.import_module(module)
+        load_plugins()
+
+    @contextmanager
+    def isolated(self) -> Iterator[Registry]:
+        """Parts registered inside the ``with`` block are forgotten after it (for tests and
+        experiments): the built-ins and plugins stay, a name taken inside may be taken again later."""
+        self._load()
+        saved = self._entries
+        self._entries = dict(saved)
+        try:
+            yield self
+        finally:
+            self._entries = saved
 
     @property
     def base(self) -> Optional[type]:
@@ -120,7 +146,7 @@ class Registry:
 
     def entry(self, name: str) -> Entry:
         """The entry of ``name``; unknown names raise with the known ones listed (and a did-you-mean)."""
-        load_plugins()
+        self._load()
         if name in self._entries:
             return self._entries[name]
         known = sorted(self._entries)
@@ -137,12 +163,12 @@ class Registry:
         return part_options(self.constructor(name), self.supplied)
 
     def __contains__(self, name: str) -> bool:
-        load_plugins()
+        self._load()
         return name in self._entries
 
     def entries(self) -> list[Entry]:
         """All entries, sorted by name."""
-        load_plugins()
+        self._load()
         return [self._entries[name] for name in sorted(self._entries)]
 
     def names(self) -> list[str]:
@@ -151,14 +177,19 @@ class Registry:
 
 
 MODELS = Registry("model", "graphformers.models.base:GraphModel", ("config", "info"),
-                  constructor=lambda model: model.options_type or model)
+                  constructor=lambda model: model.options_type or model, built_ins="graphformers.models")
 """A model's recipe options are the fields of its ``options_type`` (``model.options``), if it declares one."""
-LOCAL_BLOCKS = Registry("local block", "graphformers.local.base:LocalBlock", ("hidden",))
-MIXERS = Registry("mixer", "graphformers.mixers.base:GlobalMixer", ("hidden", "heads", "dropout"))
-FEATURE_ENCODERS = Registry("feature encoder", "graphformers.encoders.base:FeatureEncoder", ("in_dim", "out_dim"))
-POSITIONAL_ENCODERS = Registry("positional encoder", "graphformers.encoders.base:PositionalEncoder")
-PAIR_ENCODINGS = Registry("pair encoding", "graphformers.pair_encodings.base:PairEncoding")
-DATASETS = Registry("dataset", "graphformers.data.base:DatasetSpec", ("root",), constructor=lambda spec: spec.loader)
+LOCAL_BLOCKS = Registry("local block", "graphformers.local.base:LocalBlock", ("hidden",), built_ins="graphformers.local")
+MIXERS = Registry("mixer", "graphformers.mixers.base:GlobalMixer", ("hidden", "heads", "dropout"),
+                  built_ins="graphformers.mixers")
+FEATURE_ENCODERS = Registry("feature encoder", "graphformers.encoders.base:FeatureEncoder", ("in_dim", "out_dim"),
+                            built_ins="graphformers.encoders")
+POSITIONAL_ENCODERS = Registry("positional encoder", "graphformers.encoders.base:PositionalEncoder",
+                               built_ins="graphformers.encoders")
+PAIR_ENCODINGS = Registry("pair encoding", "graphformers.pair_encodings.base:PairEncoding",
+                          built_ins="graphformers.pair_encodings")
+DATASETS = Registry("dataset", "graphformers.data.base:DatasetSpec", ("root",), constructor=lambda spec: spec.loader,
+                    built_ins="graphformers.data.catalog")
 REGISTRIES = (MODELS, LOCAL_BLOCKS, MIXERS, POSITIONAL_ENCODERS, PAIR_ENCODINGS, FEATURE_ENCODERS, DATASETS)
 """Every kind, in the order ``graphformers list`` shows them."""
 

@@ -24,8 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Sweep, then say where the table and the best recipe are; user errors print one ``error:`` line and exit 2."""
     args = build_parser().parse_intermixed_args(argv)
-    from graphformers.training.search_space import load_space
-    from graphformers.training.sweeps import BEST_RECIPE, TRIALS_MD, sweep
+    from graphformers.experiments.search_space import load_space
+    from graphformers.experiments.sweeps import BEST_RECIPE, TRIALS_MD, sweep
 
     try:
         if args.trials < 1:

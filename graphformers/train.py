@@ -71,7 +71,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _run_many(recipe: Recipe, args: argparse.Namespace, argv: Optional[Sequence[str]]) -> int:
     """``--seeds`` / ``--splits``: every run, then where the summary is and how it compares."""
-    from graphformers.training.multirun import MultiRunError, parse_indices, run_many
+    from graphformers.experiments.multirun import MultiRunError, parse_indices, run_many
 
     if args.resume not in (None, "last"):
         raise MultiRunError(f"--resume {args.resume}: a multi-run resumes as a whole; give --resume without a "

@@ -5,6 +5,7 @@ import csv
 import math
 import signal
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,8 +15,8 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.utils import erdos_renyi_graph
 
 from graphformers.data.__main__ import main as data_main
-from graphformers.data.base import DATA_ROOT_VARIABLE
-from graphformers.data.task import TaskInfo
+from graphformers.resources import DATA_ROOT_VARIABLE
+from graphformers.task import TaskInfo
 
 NODE_FEATURES = 5
 CPU_STRATEGY = SimpleNamespace(root_device=torch.device("cpu"))
@@ -64,14 +65,22 @@ def data_root_outside_the_checkout(tmp_path_factory):
 
 
 @pytest.fixture
-def helper_module(monkeypatch):
+def isolated():
+    """``isolated(*registries)``: what the test registers in them is forgotten after it
+    (:meth:`~graphformers.registry.Registry.isolated`)."""
+    with ExitStack() as stack:
+        yield lambda *registries: [stack.enter_context(registry.isolated()) for registry in registries]
+
+
+@pytest.fixture
+def helper_module(monkeypatch, isolated):
     """``helper_module(path, registry)``: makes the module file ``path`` importable by a recipe's
     ``imports:`` and keeps what it registers in ``registry`` out of the other tests."""
     imported = []
 
     def prepare(path: Path, registry) -> None:
         monkeypatch.syspath_prepend(str(path.parent))
-        monkeypatch.setattr(registry, "_entries", dict(registry._entries))
+        isolated(registry)
         monkeypatch.delitem(sys.modules, path.stem, raising=False)
         imported.append(path.stem)
 

@@ -5,17 +5,17 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from conftest import CPU_STRATEGY
 from lightning_fabric.utilities.data import _set_sampler_epoch  # what Lightning calls before every epoch
 from torch_geometric.data import Data
 from torch_geometric.sampler import NodeSamplerInput
 from torch_geometric.utils import erdos_renyi_graph
 
-from conftest import CPU_STRATEGY
+from graphformers.data.base import SplitDataset, register_dataset
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.data.sampling import UniformNeighborSampler
-from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.recipe import DataConfig, RecipeError
-from graphformers.data.base import register_dataset
+from graphformers.task import TaskInfo
 
 INFO = TaskInfo(level="node", task="multiclass", num_outputs=3, metric="accuracy", node_encoder="linear", node_in=4)
 

@@ -2,30 +2,29 @@
 official raw format), the missing-data messages and ``python -m graphformers.data place``."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import gzip
 import pickle
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from ogb_files import write_ogb_folder
 from torch_geometric.utils import is_undirected
 
 import graphformers.data.raw_files as raw_files
 from graphformers.data.__main__ import main as data_main
+from graphformers.data.base import DatasetSpec, RawFile
 from graphformers.data.ogb_graphs import load_ogb_molecules
 from graphformers.data.ogb_nodes import load_ogb_nodes
 from graphformers.data.peptides import STRUCT_TARGETS, peptides_func, peptides_struct
-from graphformers.data.base import DatasetSpec, RawFile
 from graphformers.data.raw_files import MissingDataError, md5sum, place
-from graphformers.registry import DATASETS, Entry
 from graphformers.data.superpixels import load_superpixels
 from graphformers.data.zinc import zinc
 from graphformers.recipe import load_recipe
+from graphformers.registry import DATASETS, Entry
 from graphformers.training.runner import run
-from ogb_files import write_ogb_folder
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -83,16 +82,16 @@ def test_place_reports_what_it_cannot_find_and_unknown_datasets(tmp_path):
     assert data_main(["place", "no-such-set", str(tmp_path)]) == 2
 
 
-def _declare_files(monkeypatch, name: str, files: tuple[RawFile, ...]) -> None:
+def _declare_files(isolated, name: str, files: tuple[RawFile, ...]) -> None:
     """Make dataset ``name`` (registered, or a new one) declare ``files``, for this test only."""
-    monkeypatch.setattr(DATASETS, "_entries", dict(DATASETS._entries))
-    known = DATASETS._entries.get(name)
+    isolated(DATASETS)
+    known = DATASETS.entry(name) if name in DATASETS else None
     spec = replace(known.part, raw_files=files) if known else DatasetSpec(name, lambda root: None, raw_files=files)
     DATASETS._entries[name] = Entry(name, spec, "tests", spec.loader)
 
 
-def test_place_refuses_targets_outside_the_data_root(tmp_path, monkeypatch):
-    _declare_files(monkeypatch, "escaping", (RawFile("../outside.csv"),))
+def test_place_refuses_targets_outside_the_data_root(tmp_path, isolated):
+    _declare_files(isolated, "escaping", (RawFile("../outside.csv"),))
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "outside.csv").write_text("x")
     with pytest.raises(MissingDataError, match="outside the data root"):
@@ -100,7 +99,7 @@ def test_place_refuses_targets_outside_the_data_root(tmp_path, monkeypatch):
     assert not (tmp_path / "outside.csv").exists()
 
 
-def test_peptides_struct_loads_a_file_in_the_official_format(tmp_path, monkeypatch):
+def test_peptides_struct_loads_a_file_in_the_official_format(tmp_path, isolated):
     """No public copy of the struct CSV exists offline: write one in its format (smiles + 11 target columns)."""
     directory = tmp_path / "peptides-structural"
     (directory / "raw").mkdir(parents=True)
@@ -112,7 +111,7 @@ def test_peptides_struct_loads_a_file_in_the_official_format(tmp_path, monkeypat
     csv_path.write_bytes(gzip.compress(("\n".join([header, *rows]) + "\n").encode()))
     split_path = directory / "splits_random_stratified_peptide_structure.pickle"
     split_path.write_bytes(pickle.dumps({"train": np.array([0, 1, 2, 3]), "val": np.array([4]), "test": np.array([5])}))
-    _declare_files(monkeypatch, "peptides-struct",
+    _declare_files(isolated, "peptides-struct",
                    (RawFile(str(csv_path.relative_to(tmp_path)), md5=md5sum(csv_path)),
                     RawFile(str(split_path.relative_to(tmp_path)), md5=md5sum(split_path))))
     splits = peptides_struct(str(tmp_path), download=False)

@@ -98,8 +98,8 @@ def test_degree_normalised_blocks_get_a_sparse_adjacency_on_the_whole_graph(monk
     assert layouts == [torch.sparse_csr]
 
 
-def test_a_model_without_layerwise_inference_is_refused_before_training(monkeypatch, tmp_path):
-    monkeypatch.setattr(MODELS, "_entries", dict(MODELS._entries))
+def test_a_model_without_layerwise_inference_is_refused_before_training(tmp_path, isolated):
+    isolated(MODELS)
 
     @register_model("whole-graph-only")
     class WholeGraphOnly(GraphModel):

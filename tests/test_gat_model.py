@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import two_small_graphs
 from torch_geometric.data import Batch
 
-from conftest import two_small_graphs
-from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError
 from graphformers.models.gat import GATModel
 from graphformers.recipe import ModelConfig, PartSpec
+from graphformers.task import TaskInfo
 
 NODE = TaskInfo(level="node", task="multiclass", num_outputs=3, metric="accuracy", node_encoder="linear", node_in=5)
 

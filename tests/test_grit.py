@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import permute_graph, random_graph, task_info
+from host_reads import HostReads
 from torch_geometric.data import Batch
 
-from conftest import permute_graph, random_graph, task_info
 from graphformers.data.datamodule import GraphDataModule
-from graphformers.errors import PartOptionError
+from graphformers.errors import GraphTooLargeError, PartOptionError
 from graphformers.layers.grit import GRITAttention, GRITLayer
-from graphformers.mixers.base import GraphTooLargeError
 from graphformers.mixers.full import FullAttention
 from graphformers.models.gps import GPSModel
 from graphformers.models.grit import GRITModel
@@ -26,7 +26,6 @@ from graphformers.pair_encodings.precompute import encode_pairs
 from graphformers.recipe import ModelConfig, PartSpec, RecipeError, load_recipe
 from graphformers.training.module import GraphTask
 from graphformers.training.runner import run
-from host_reads import HostReads
 
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "recipes" / "quickstart.yaml"
@@ -233,8 +232,8 @@ def test_a_training_step_with_pairs_reads_nothing_from_the_device(peptides_root,
 def test_the_readme_gpu_command_for_grit_is_the_full_schedule_with_precomputed_pairs():
     import re
 
+    from graphformers.experiments.multirun import parse_indices
     from graphformers.train import build_parser
-    from graphformers.training.multirun import parse_indices
 
     line = re.search(r"python -m graphformers\.train (recipes/peptides-func-grit\.yaml[^\n]*)",
                      (REPO / "README.md").read_text()).group(1)

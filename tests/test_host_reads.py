@@ -11,17 +11,17 @@ from types import SimpleNamespace
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import random_batch
+from host_reads import HostReads
 from torch_geometric.data import Batch
 
-from conftest import random_batch
 from graphformers.data.datamodule import GraphDataModule
+from graphformers.experiments.multirun import parse_indices
 from graphformers.mixers.size_groups import MAX_PAD_RATIO, PLAN_KEY, SizePlan, padded_blocks, plan_of
 from graphformers.recipe import load_recipe
 from graphformers.train import build_parser
 from graphformers.training.module import FirstNonFiniteLoss, GraphTask
-from graphformers.training.multirun import parse_indices
 from graphformers.training.objectives import _multilabel_loss
-from host_reads import HostReads
 
 REPO = Path(__file__).resolve().parents[1]
 

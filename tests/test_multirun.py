@@ -11,12 +11,19 @@ import pytest
 import pytorch_lightning as pl
 
 from graphformers import train
+from graphformers.experiments import multirun
+from graphformers.experiments.multirun import MultiRunError, parse_indices, run_many
 from graphformers.recipe import PublishedResult, RecipeError, load_recipe
 from graphformers.results.summary import (
-    RunRecord, aggregate, comparison, finished, published_difference, read_records, write_markdown, write_records,
+    RunRecord,
+    aggregate,
+    comparison,
+    finished,
+    published_difference,
+    read_records,
+    write_markdown,
+    write_records,
 )
-from graphformers.training import multirun
-from graphformers.training.multirun import MultiRunError, parse_indices, run_many
 from graphformers.training.runner import TrainingInterrupted
 
 REPO = Path(__file__).resolve().parent.parent

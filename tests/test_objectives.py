@@ -6,7 +6,7 @@ import pytest
 import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from graphformers.data.task import TaskInfo
+from graphformers.task import TaskInfo
 from graphformers.training.objectives import metric_inputs, objective_for
 
 

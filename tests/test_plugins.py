@@ -10,12 +10,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from conftest import epoch_values
 
 import graphformers.registry as registry
 from graphformers.list import list_parts
 from graphformers.recipe import load_recipe
 from graphformers.training.runner import run
-from conftest import epoch_values
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "tests" / "plugin_example"
@@ -36,10 +36,9 @@ def _installed(site: Path) -> Path:
 
 
 @pytest.fixture
-def fresh_registries(monkeypatch):
+def fresh_registries(monkeypatch, isolated):
     """Registries that forget what this test registers, and a plugin module imported afresh."""
-    for parts in registry.REGISTRIES:
-        monkeypatch.setattr(parts, "_entries", dict(parts._entries))
+    isolated(*registry.REGISTRIES)
     monkeypatch.setattr(registry, "_plugins_loaded", False)
     monkeypatch.delitem(sys.modules, MODULE, raising=False)
     yield
@@ -105,8 +104,6 @@ def test_the_readme_plugin_module_trains_with_all_four_of_its_parts(tmp_path, fr
     (tmp_path / "readme_parts.py").write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "readme_parts", raising=False)
-    for parts in registry.REGISTRIES:
-        monkeypatch.setattr(parts, "_entries", dict(parts._entries))
     result = _train(tmp_path, ["readme_parts"],
                     "{hidden: 32, layers: 2, local: gated-sum, mixer: {name: mean-field, scale: 0.5}, pool: sum, "
                     "encoders: [{name: log-degree, dim: 4}]}", "{name: stars-or-paths, batch_size: 20}", epochs=4, lr=0.01)

@@ -8,10 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch_geometric.data import Batch, Data
 
-from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError
 from graphformers.models.polynormer import PolynormerModel
 from graphformers.recipe import ModelConfig, RecipeError, load_recipe
+from graphformers.task import TaskInfo
 
 INFO = TaskInfo(level="node", task="multiclass", num_outputs=3, metric="accuracy", node_encoder="linear", node_in=5)
 HIDDEN, HEADS = 8, 2

@@ -15,10 +15,10 @@ from torch_geometric.data import Batch
 from graphformers import train
 from graphformers.benchmarks.parts_check import AUTOCAST, case_task, encoded_batch, part_cases, small_model
 from graphformers.data.datamodule import GraphDataModule
-from graphformers.data.task import TaskInfo
 from graphformers.models.gps import GPSModel
 from graphformers.recipe import RecipeError, load_recipe
 from graphformers.registry import LOCAL_BLOCKS, MIXERS, MODELS, PAIR_ENCODINGS, POSITIONAL_ENCODERS
+from graphformers.task import TaskInfo
 from graphformers.training import hardware
 from graphformers.training.module import GraphTask
 from graphformers.training.objectives import objective_for

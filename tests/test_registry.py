@@ -42,7 +42,7 @@ def _fake_distribution(tmp_path: Path, entry_points: str, modules: dict[str, str
         (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
 
 
-def test_entry_point_plugins_load_on_first_lookup_and_broken_ones_warn(tmp_path, monkeypatch):
+def test_entry_point_plugins_load_on_first_lookup_and_broken_ones_warn(tmp_path, monkeypatch, isolated):
     _fake_distribution(
         tmp_path,
         "good = fake_good_plugin\nbroken = fake_broken_plugin",
@@ -59,8 +59,8 @@ def test_entry_point_plugins_load_on_first_lookup_and_broken_ones_warn(tmp_path,
         },
     )
     monkeypatch.syspath_prepend(str(tmp_path))
+    isolated(registry.MIXERS)
     monkeypatch.setattr(registry, "_plugins_loaded", False)
-    monkeypatch.setattr(registry.MIXERS, "_entries", dict(registry.MIXERS._entries))
     with pytest.warns(UserWarning, match="plugin 'broken' .*failed to import: RuntimeError: plugin bug"):
         mixer = registry.MIXERS.get("fake-plugin-mixer")
     assert mixer.__module__ == "fake_good_plugin"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import yaml
 
+from graphformers.experiments.multirun import comparable_recipe
 from graphformers.recipe import load_recipe
 from graphformers.results.__main__ import main
 from graphformers.results.summary import RunRecord, write_records
 from graphformers.results.table import BEGIN, END
-from graphformers.training.multirun import comparable_recipe
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 

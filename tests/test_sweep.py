@@ -11,10 +11,10 @@ import optuna
 import pytest
 import torch
 
+from graphformers.experiments.search_space import SearchSpaceError, load_space
+from graphformers.experiments.sweeps import PruneOnValidation
 from graphformers.recipe import load_recipe
 from graphformers.training.runner import run
-from graphformers.training.search_space import SearchSpaceError, load_space
-from graphformers.training.sweeps import PruneOnValidation
 
 REPO = Path(__file__).resolve().parent.parent
 QUICKSTART = REPO / "recipes" / "quickstart.yaml"

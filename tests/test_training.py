@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import pytorch_lightning as pl
 import torch
+from conftest import epoch_values
 
 from graphformers.recipe import RecipeError, load_recipe
 from graphformers.registry import MIXERS
 from graphformers.training.module import GraphTask
 from graphformers.training.runner import run
-from conftest import epoch_values
 
 REPO = Path(__file__).resolve().parent.parent
 QUICKSTART = REPO / "recipes" / "quickstart.yaml"
@@ -232,9 +232,9 @@ def test_tensorboard_logger_writes_beside_the_csv_and_a_missing_extra_is_one_lin
     assert epoch_values(result.metrics_csv, "train/loss")
     events = list((result.run_dir / "tensorboard").glob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 0
-    from graphformers.training import loggers
+    from graphformers import resources
 
-    monkeypatch.setattr(loggers.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(resources.importlib.util, "find_spec", lambda name: None)
     for name in ("wandb", "mlflow", "tensorboard"):
         with pytest.raises(RecipeError, match=rf"train.loggers: {name} needs the .* pip install 'graphformers\[{name}\]'"):
             load_recipe(QUICKSTART, [f"train.loggers=[{name}]"])

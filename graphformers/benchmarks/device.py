@@ -22,10 +22,10 @@ import pytorch_lightning as pl
 import torch
 
 from graphformers.benchmarks import model, parts_check
-from graphformers.benchmarks.environment import environment
 from graphformers.benchmarks.results import write_csv
 from graphformers.data.raw_files import MissingDataError
 from graphformers.recipe import load_recipe
+from graphformers.resources import environment
 from graphformers.training.runner import run
 
 REPOSITORY = Path(__file__).resolve().parents[2]

@@ -19,10 +19,10 @@ from torch_geometric.transforms import AddLaplacianEigenvectorPE, AddRandomWalkP
 from torch_geometric.utils import remove_self_loops
 from tqdm import tqdm
 
-from graphformers.benchmarks.environment import environment
 from graphformers.benchmarks.graphs import molecule_like_graphs, synthetic_graph
 from graphformers.encoders import LaplacianEigenvectors, RandomWalkLandingProbabilities
 from graphformers.encoders.precompute import encode_graphs
+from graphformers.resources import environment
 
 COLUMNS = ["suite", "encoding", "graph_set", "graphs", "nodes", "edges", "method", "seconds", "graphs_per_s",
            "speedup_vs_pyg", "max_abs_diff_vs_pyg", "status", "device", "torch", "pyg", "threads", "commit"]

@@ -25,10 +25,10 @@ import pytorch_lightning as pl
 import torch
 from torch_geometric.data import Batch
 
-from graphformers.benchmarks.environment import environment
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.local.base import LocalBlock
 from graphformers.recipe import load_recipe
+from graphformers.resources import environment
 from graphformers.training.module import GraphTask
 from graphformers.training.objectives import metric_inputs
 from graphformers.training.runner import run

@@ -25,12 +25,12 @@ import torch
 from torch_geometric.data import Data
 from tqdm import tqdm
 
-from graphformers.benchmarks.environment import environment
 from graphformers.benchmarks.graphs import GENERATED_LABELS, generated_graphs
 from graphformers.data.datamodule import load_split_dataset
 from graphformers.data.raw_files import MissingDataError
-from graphformers.data.task import TaskInfo
 from graphformers.recipe import DataConfig, RecipeError
+from graphformers.resources import environment
+from graphformers.task import TaskInfo
 
 COLUMNS = ["suite", "batches", "graphs", "nodes", "mixer", "precision", "implementation", "parameters", "seconds",
            "fastest_seconds", "graphs_per_s", "nodes_per_s", "peak_mib", "speedup_vs_pyg", "fastest_speedup_vs_pyg",

@@ -21,11 +21,11 @@ from torch_geometric.nn import GINEConv, GPSConv, global_mean_pool
 from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib, synchronize
 from graphformers.benchmarks.model import PYG_ATTENTION, WITHOUT_MIXER
 from graphformers.benchmarks.parts_check import AUTOCAST, autocast
-from graphformers.data.task import TaskInfo
 from graphformers.mixers.size_groups import plan_of
 from graphformers.models.gps import GPSModel
-from graphformers.recipe import ModelConfig, PartSpec
 from graphformers.models.parts import build_feature
+from graphformers.recipe import ModelConfig, PartSpec
+from graphformers.task import TaskInfo
 from graphformers.training.objectives import objective_for
 
 

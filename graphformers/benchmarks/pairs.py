@@ -23,13 +23,13 @@ import torch
 from torch_geometric.data import Data
 
 from graphformers.benchmarks.encoders import _time_alternating
-from graphformers.benchmarks.environment import environment
 from graphformers.benchmarks.graphs import molecule_like_graphs
 from graphformers.data.datamodule import load_split_dataset
 from graphformers.data.raw_files import MissingDataError
 from graphformers.pair_encodings import RRWP
 from graphformers.pair_encodings.precompute import compute_pair_encodings
 from graphformers.recipe import DataConfig
+from graphformers.resources import environment
 
 WORKER = "graphformers.benchmarks.pairs_worker"
 COLUMNS = ["suite", "part", "graph_set", "graphs", "nodes", "method", "seconds", "graphs_per_s", "speedup",

@@ -17,12 +17,12 @@ from torch_geometric.data import Batch, Data
 from graphformers.benchmarks.graphs import generated_graphs
 from graphformers.benchmarks.memory import synchronize
 from graphformers.benchmarks.model import GENERATED
-from graphformers.data.task import TaskInfo
 from graphformers.models.base import GraphModel
 from graphformers.pair_encodings.base import PairEncoding
 from graphformers.pair_encodings.precompute import encode_pairs
 from graphformers.recipe import ModelConfig, PartSpec
 from graphformers.registry import LOCAL_BLOCKS, MIXERS, MODELS, PAIR_ENCODINGS, POSITIONAL_ENCODERS
+from graphformers.task import TaskInfo
 from graphformers.training.objectives import objective_for
 
 AUTOCAST = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}

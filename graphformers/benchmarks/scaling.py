@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from graphformers.benchmarks.environment import environment
+from graphformers.resources import environment
 
 COLUMNS = ["suite", "mixer", "nodes", "edges", "seconds", "steady_seconds", "peak_mib", "status",
            "device", "torch", "pyg", "threads", "commit"]

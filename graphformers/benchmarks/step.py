@@ -18,7 +18,7 @@ from typing import NamedTuple, Optional, Sequence
 
 from tqdm import tqdm
 
-from graphformers.benchmarks.environment import environment
+from graphformers.resources import environment
 
 COLUMNS = ["suite", "set", "recipe", "code", "precision", "batch_size", "nodes_per_batch", "seconds_per_step",
            "speedup", "fastest_seconds_per_step", "fastest_speedup", "speedup_of", "status", "device", "torch", "pyg",

@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import dataclasses
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -25,7 +26,6 @@ import pytorch_lightning as pl
 import torch
 from torch_geometric.data import Batch
 
-import graphformers
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.recipe import load_recipe
 from graphformers.training.module import GraphTask
@@ -76,7 +76,7 @@ def measure(recipe_path: str, overrides: list[str], batches: int, passes: int, p
             step(batch)
         seconds.append((time.perf_counter() - start) / batches)
     result = {"seconds_per_step": seconds, "nodes": sum(batch.num_nodes for batch in collated) / batches,
-              "torch": torch.__version__, "graphformers": str(Path(graphformers.__file__).parent.parent)}
+              "torch": torch.__version__, "graphformers": str(Path(sys.modules["graphformers"].__file__).parent.parent)}
     if profile_rows:
         result["profile"] = _profile(step, collated, profile_rows)
     return result

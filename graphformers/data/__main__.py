@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from graphformers.command_line import CommandParser
-from graphformers.data.base import DATA_ROOT_VARIABLE, data_root
 from graphformers.data.raw_files import datasets_with_raw_files, place
 from graphformers.errors import GraphformersError
+from graphformers.resources import DATA_ROOT_VARIABLE, data_root
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

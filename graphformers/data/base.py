@@ -1,38 +1,19 @@
-"""The dataset contract: one :class:`DatasetSpec` per registered dataset, and where data lives."""
+"""The dataset contract: one :class:`DatasetSpec` per registered dataset, and the :class:`SplitDataset` its loader returns."""
 from __future__ import annotations
 
 import inspect
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, TypeVar, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, TypeVar, Union
 
-from graphformers.data.task import SplitDataset, TaskInfo
+from torch import Tensor
+from torch_geometric.data import Data
+
 from graphformers.errors import GraphformersError
 from graphformers.registry import DATASETS, RegistryError
+from graphformers.task import TaskInfo
 
-DATA_ROOT_VARIABLE = "GRAPHFORMERS_DATA"
-DEFAULT_DATA_ROOT = Path("datasets")
-Loader = TypeVar("Loader", bound=Callable[..., SplitDataset])
-
-
-class DataRootError(GraphformersError, NotADirectoryError):
-    """A data root that is not a folder."""
-
-
-def data_root(root: Optional[str] = None) -> Path:
-    """The data root: ``root`` (a recipe's ``data.root``) if set, else ``$GRAPHFORMERS_DATA``, else
-    ``./datasets``; the one place this rule lives. Raises :class:`DataRootError` if it names a file.
-
-    Args:
-        root (str, optional): an explicit data root.
-    """
-    chosen = Path(root or os.environ.get(DATA_ROOT_VARIABLE) or DEFAULT_DATA_ROOT)
-    if chosen.exists() and not chosen.is_dir():
-        where = "data.root" if root else f"${DATA_ROOT_VARIABLE}" if os.environ.get(DATA_ROOT_VARIABLE) else "the data root"
-        raise DataRootError(f"{where} {str(chosen)!r} is a file, not a folder; set data.root (or "
-                            f"${DATA_ROOT_VARIABLE}) to a folder (it is created if missing).")
-    return chosen
+Loader = TypeVar("Loader", bound=Callable[..., "SplitDataset"])
 
 
 @dataclass(frozen=True)
@@ -51,6 +32,29 @@ class RawFile:
         return Path(self.path).name
 
 
+@dataclass
+class SplitDataset:
+    """A dataset's official train/validation/test split and its task; ``directory`` is where its
+    files live (caches go next to them), None for generated datasets."""
+
+    train: Sequence[Data]
+    val: Sequence[Data]
+    test: Sequence[Data]
+    info: TaskInfo
+    directory: Optional[Path] = None
+
+    @classmethod
+    def of_one_graph(cls, graph: Data, masks: tuple[Tensor, Tensor, Tensor], info: TaskInfo,
+                     directory: Optional[Path] = None) -> SplitDataset:
+        """One large graph shared by all three splits, each marking the nodes it scores with a
+        ``target_mask [N]`` (train / val / test ``masks``): training sees every node's features and
+        structure but only train labels. The splits share ``x``, ``edge_index`` and ``y``."""
+        def split(mask: Tensor) -> list[Data]:
+            return [Data(x=graph.x, edge_index=graph.edge_index, y=graph.y, target_mask=mask, num_nodes=graph.num_nodes)]
+
+        return cls(*(split(mask) for mask in masks), info, directory=directory)
+
+
 @dataclass(frozen=True)
 class DatasetSpec:
     """Everything the toolkit knows about one dataset before loading it.
@@ -58,7 +62,7 @@ class DatasetSpec:
     The loader is called as ``loader(root, **options)``: ``root`` is the data root (a ``str``;
     generated datasets ignore it), ``options`` the recipe's ``data.options``, which the loader's
     signature and its ``Args:`` docstring section define. It returns the official
-    :class:`~graphformers.data.task.SplitDataset`, whose ``info`` must equal :meth:`task_info`.
+    :class:`~graphformers.data.base.SplitDataset`, whose ``info`` must equal :meth:`task_info`.
 
     Args:
         name (str): the registered name (``data.name``).

@@ -13,12 +13,11 @@ from torch_geometric.loader import DataLoader, NodeLoader
 from torch_geometric.loader.dataloader import Collater
 from torch_geometric.transforms import BaseTransform, Compose
 
-from graphformers.data.base import data_root
+from graphformers.data.base import SplitDataset
 from graphformers.data.distributed import GlobalBatchSampler, Order
 from graphformers.data.encoding_cache import EncodingCache
 from graphformers.data.full_batch import FullBatches, one_batch_loader
 from graphformers.data.sampling import PartitionCollate, SampledGraph, UniformNeighborSampler
-from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.data.validation import validate_graphs
 from graphformers.encoders.precompute import NodeEncoding, attach_node_encodings, compute_node_encodings
 from graphformers.mixers.size_groups import SizeBlockCollater
@@ -27,6 +26,8 @@ from graphformers.pair_encodings.base import PairEncoding
 from graphformers.pair_encodings.precompute import attach_pair_encodings, compute_pair_encodings
 from graphformers.recipe import DataConfig, RecipeError
 from graphformers.registry import DATASETS
+from graphformers.resources import data_root
+from graphformers.task import TaskInfo
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
-from graphformers.data.base import RawFile, register_dataset
+from graphformers.data.base import RawFile, SplitDataset, register_dataset
 from graphformers.data.raw_files import ensure_raw_files
-from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.errors import PartOptionError
+from graphformers.task import TaskInfo
 
 URL = "https://github.com/yandex-research/heterophilous-graphs/raw/main/data"
 NUM_SPLITS = 10

@@ -27,10 +27,10 @@ from ogb.graphproppred import PygGraphPropPredDataset
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphformers.data.ogb_graphs import pyg_safe_globals
-from graphformers.data.base import RawFile, register_dataset
+from graphformers.data.base import RawFile, SplitDataset, register_dataset
 from graphformers.data.raw_files import ensure_via_library
-from graphformers.data.task import SplitDataset, TaskInfo
+from graphformers.io import pyg_safe_globals
+from graphformers.task import TaskInfo
 
 NAME = "ogbg-code2"
 VOCABULARY = 5000

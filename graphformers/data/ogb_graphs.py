@@ -10,15 +10,12 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-import torch
 from ogb.graphproppred import PygGraphPropPredDataset
-from torch_geometric.data import Data
-from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
-from torch_geometric.data.storage import GlobalStorage
 
-from graphformers.data.base import RawFile, register_dataset
+from graphformers.data.base import RawFile, SplitDataset, register_dataset
 from graphformers.data.raw_files import ensure_via_library
-from graphformers.data.task import SplitDataset, TaskInfo
+from graphformers.io import pyg_safe_globals
+from graphformers.task import TaskInfo
 
 RAW_TABLES = ("edge", "edge-feat", "node-feat", "graph-label", "num-node-list", "num-edge-list")
 MOLECULE = TaskInfo(level="graph", task="binary", num_outputs=1, metric="rocauc",
@@ -29,21 +26,6 @@ DATASETS = {
     "ogbg-molpcba": (replace(MOLECULE, task="multilabel", num_outputs=128, metric="ap", evaluator="ogbg-molpcba"),
                      "http://snap.stanford.edu/ogb/data/graphproppred/csv_mol_download/pcba.zip"),
 }
-PYG_SAFE_GLOBALS = [Data, DataEdgeAttr, DataTensorAttr, GlobalStorage]
-"""PyG classes inside saved graphs and OGB's processed files: ``ogb`` loads them with a bare
-``torch.load``, which torch >= 2.6 runs with ``weights_only=True``; allow-listing these keeps that
-safe mode working."""
-
-
-def pyg_safe_globals() -> torch.serialization.safe_globals:
-    """A context allowing :data:`PYG_SAFE_GLOBALS` in ``weights_only`` loads. Only the ones not yet
-    allowed are listed: leaving the context removes what it listed, and PyG allows ``Data`` for the
-    whole process on import (removing it broke every later load of PyG's processed files)."""
-    allowed = torch.serialization.get_safe_globals()
-    return torch.serialization.safe_globals([cls for cls in PYG_SAFE_GLOBALS if cls not in allowed])
-
-
-
 def raw_files(name: str) -> tuple[RawFile, ...]:
     """The CSV tables, scaffold split and release file of OGB molecule dataset ``name``, from its zip."""
     directory, zip_url = name.replace("-", "_"), DATASETS[name][1]

@@ -20,9 +20,9 @@ import torch
 from ogb.utils import smiles2graph
 from torch_geometric.data import Data, InMemoryDataset
 
-from graphformers.data.base import RawFile, register_dataset
+from graphformers.data.base import RawFile, SplitDataset, register_dataset
 from graphformers.data.raw_files import ensure_raw_files
-from graphformers.data.task import SplitDataset, TaskInfo
+from graphformers.task import TaskInfo
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from torch_geometric.datasets import Planetoid
 from torch_geometric.transforms import NormalizeFeatures
 
-from graphformers.data.base import RawFile, register_dataset
+from graphformers.data.base import RawFile, SplitDataset, register_dataset
 from graphformers.data.raw_files import ensure_via_library
-from graphformers.data.task import SplitDataset, TaskInfo
+from graphformers.task import TaskInfo
 
 RAW_SOURCE = "https://github.com/kimiyoung/planetoid/raw/master/data"
 PARTS = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")

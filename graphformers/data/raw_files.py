@@ -14,9 +14,10 @@ from typing import Callable
 
 from torch_geometric.data import download_url
 
-from graphformers.data.base import DEFAULT_DATA_ROOT, RawFile
+from graphformers.data.base import RawFile
 from graphformers.errors import GraphformersError
 from graphformers.registry import DATASETS
+from graphformers.resources import DEFAULT_DATA_ROOT
 
 
 class MissingDataError(GraphformersError, RuntimeError):

@@ -21,9 +21,9 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
-from graphformers.data.base import register_dataset
-from graphformers.data.task import SplitDataset, TaskInfo
+from graphformers.data.base import SplitDataset, register_dataset
 from graphformers.errors import PartOptionError
+from graphformers.task import TaskInfo
 
 
 def relay_graph(rng: np.random.Generator, num_nodes: int, colours: int, branch: int, sources: int) -> Data:

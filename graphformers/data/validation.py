@@ -8,8 +8,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphformers.data.task import TaskInfo
 from graphformers.errors import GraphformersError
+from graphformers.task import TaskInfo
 
 CATEGORY_ENCODERS = {"embedding"}
 """Feature encoders whose input is one category id per row (``in_dim`` = number of categories)."""

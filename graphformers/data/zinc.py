@@ -14,9 +14,9 @@ from pathlib import Path
 from torch_geometric.data import download_url, extract_zip
 from torch_geometric.datasets import ZINC
 
-from graphformers.data.base import RawFile, register_dataset
+from graphformers.data.base import RawFile, SplitDataset, register_dataset
 from graphformers.data.raw_files import ensure_raw_files
-from graphformers.data.task import SplitDataset, TaskInfo
+from graphformers.task import TaskInfo
 
 SPLITS = ("train", "val", "test")
 ARCHIVE = f"{ZINC.url} (file molecules/{{split}}.pickle inside)"

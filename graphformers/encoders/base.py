@@ -11,7 +11,7 @@ from torch_geometric.transforms import BaseTransform
 class FeatureEncoder(nn.Module):
     """Base class of feature encoders: embeds raw node or edge features (floats, category ids, OGB
     atom/bond categories, ...) into ``out_dim`` channels, ``forward(x [N, in_dim]) -> [N, out_dim]``
-    (``[E, ...]`` for edge features). A dataset's :class:`~graphformers.data.task.TaskInfo` names the
+    (``[E, ...]`` for edge features). A dataset's :class:`~graphformers.task.TaskInfo` names the
     encoder that fits its raw features and their width; the model supplies both arguments.
 
     Args:

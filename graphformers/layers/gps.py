@@ -5,24 +5,14 @@ from typing import Optional, Union
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import BatchNorm
-from torch_geometric.utils import to_torch_csr_tensor
 from torch_geometric.data import Batch
+from torch_geometric.utils import to_torch_csr_tensor
 
 from graphformers.errors import PartOptionError
 from graphformers.local.base import LocalBlock
 from graphformers.mixers.base import GlobalMixer
 from graphformers.nn.dropout import Dropout
-
-
-def make_norm(kind: str, hidden: int) -> nn.Module:
-    """``batch`` -> batch norm over nodes (PyG's, which uses running statistics for a batch of one node
-    instead of failing), ``layer`` -> LayerNorm per node, ``none`` -> identity."""
-    norms = {"batch": lambda: BatchNorm(hidden, allow_single_element=True), "layer": lambda: nn.LayerNorm(hidden),
-             "none": nn.Identity}
-    if kind not in norms:
-        raise ValueError(f"Unknown norm {kind!r}; choose one of {', '.join(norms)}.")
-    return norms[kind]()
+from graphformers.nn.norms import make_norm
 
 
 class GPSLayer(nn.Module):

@@ -8,8 +8,8 @@ from torch import Tensor, nn
 from torch_geometric.utils import scatter, softmax
 
 from graphformers.errors import check_heads_divide
-from graphformers.layers.gps import make_norm
 from graphformers.nn.dropout import Dropout, dropout
+from graphformers.nn.norms import make_norm
 
 
 class _SignedSqrt(torch.autograd.Function):

@@ -7,12 +7,8 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
-from graphformers.errors import GraphformersError, check_heads_divide
+from graphformers.errors import check_heads_divide
 from graphformers.pair_encodings.base import PairEncoding
-
-
-class GraphTooLargeError(GraphformersError, ValueError):
-    """A graph too large for the chosen mixer; the message gives the estimate and the alternatives."""
 
 
 class GlobalMixer(nn.Module):

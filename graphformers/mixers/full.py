@@ -7,8 +7,8 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
-from graphformers.errors import PartOptionError
-from graphformers.mixers.base import GlobalMixer, GraphTooLargeError
+from graphformers.errors import GraphTooLargeError, PartOptionError
+from graphformers.mixers.base import GlobalMixer
 from graphformers.mixers.packed_attention import packed_attention
 from graphformers.mixers.size_groups import SizeBlock, from_channel_blocks, plan_of, to_channel_blocks
 from graphformers.mixers.softmax_attention import block_attention

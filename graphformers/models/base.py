@@ -10,8 +10,8 @@ from torch_geometric.transforms import BaseTransform
 from graphformers.errors import PartOptionError
 
 if TYPE_CHECKING:
-    from graphformers.data.task import TaskInfo
     from graphformers.recipe import ModelConfig
+    from graphformers.task import TaskInfo
 
 
 class GraphModel(nn.Module):
@@ -19,7 +19,7 @@ class GraphModel(nn.Module):
 
     A model is constructed as ``Model(config, info)``: ``config`` is the recipe's ``model``
     section (:class:`~graphformers.recipe.ModelConfig`), ``info`` the dataset's
-    :class:`~graphformers.data.task.TaskInfo` (prediction level, output size, feature encoders).
+    :class:`~graphformers.task.TaskInfo` (prediction level, output size, feature encoders).
     Options that cannot work together raise :class:`~graphformers.errors.PartOptionError` in the
     constructor; a recipe is checked by building its model, so they surface as recipe errors.
 
@@ -48,7 +48,7 @@ class GraphModel(nn.Module):
         return []
 
     def check_graph_size(self, num_nodes: int) -> None:
-        """Raise :class:`~graphformers.mixers.base.GraphTooLargeError` if a graph of ``num_nodes``
+        """Raise :class:`~graphformers.errors.GraphTooLargeError` if a graph of ``num_nodes``
         nodes is beyond the model (called before training with the largest graph a batch holds)."""
 
     def compile_for_training(self) -> None:

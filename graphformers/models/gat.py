@@ -17,13 +17,13 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import GATConv
 
-from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError, check_heads_divide
 from graphformers.models.base import GraphModel
 from graphformers.models.parts import model_options, require_node_level
 from graphformers.nn.dropout import dropout
 from graphformers.recipe import ModelConfig
 from graphformers.registry import register_model
+from graphformers.task import TaskInfo
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,23 @@ from torch_geometric.data import Batch
 from torch_geometric.nn import global_add_pool, global_max_pool, global_mean_pool
 from torch_geometric.transforms import BaseTransform
 
-from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError
 from graphformers.layers.gps import GPSLayer
 from graphformers.models.base import GraphModel
-from graphformers.models.parts import (build_edge_features, build_feature, build_head, build_local, build_mixer,
-                                      build_pair_encodings, build_positional, edge_features)
+from graphformers.models.parts import (
+    build_edge_features,
+    build_feature,
+    build_head,
+    build_local,
+    build_mixer,
+    build_pair_encodings,
+    build_positional,
+    edge_features,
+)
 from graphformers.nn.dropout import Dropout
 from graphformers.recipe import ModelConfig
 from graphformers.registry import register_model
+from graphformers.task import TaskInfo
 
 POOLS = {"mean": global_mean_pool, "sum": global_add_pool, "max": global_max_pool}
 

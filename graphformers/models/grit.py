@@ -11,18 +11,24 @@ from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 from torch_geometric.utils import degree
 
-from graphformers.data.task import TaskInfo
-from graphformers.errors import PartOptionError
+from graphformers.errors import GraphTooLargeError, PartOptionError
 from graphformers.layers.grit import GRITLayer
-from graphformers.mixers.base import GraphTooLargeError
 from graphformers.models.base import GraphModel
 from graphformers.models.gps import POOLS
-from graphformers.models.parts import (build_edge_features, build_feature, build_head, build_pair_encodings,
-                                      build_positional, edge_features, model_options)
+from graphformers.models.parts import (
+    build_edge_features,
+    build_feature,
+    build_head,
+    build_pair_encodings,
+    build_positional,
+    edge_features,
+    model_options,
+)
 from graphformers.pair_encodings.all_pairs import all_pairs_of, pair_values
 from graphformers.pair_encodings.value_encoder import PairValueEncoder
 from graphformers.recipe import ModelConfig, is_absent
 from graphformers.registry import register_model
+from graphformers.task import TaskInfo
 
 PAIR_FLOATS_PER_LAYER = 12
 """About the ``hidden``-wide float tensors per pair that one GRIT layer keeps for its backward pass."""

@@ -12,16 +12,22 @@ from typing import Literal, Optional
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
-from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError
-from graphformers.layers.gps import make_norm
 from graphformers.models.base import GraphModel
 from graphformers.models.gps import POOLS
-from graphformers.models.parts import (build_edge_features, build_feature, build_head, build_local, edge_features,
-                                      model_options)
+from graphformers.models.parts import (
+    build_edge_features,
+    build_feature,
+    build_head,
+    build_local,
+    edge_features,
+    model_options,
+)
 from graphformers.nn.dropout import Dropout
+from graphformers.nn.norms import make_norm
 from graphformers.recipe import ModelConfig, is_absent
 from graphformers.registry import register_model
+from graphformers.task import TaskInfo
 
 ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU}
 

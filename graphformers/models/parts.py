@@ -9,14 +9,14 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
-from graphformers.data.task import TaskInfo
 from graphformers.encoders.base import FeatureEncoder, PositionalEncoder
 from graphformers.errors import PartOptionError
 from graphformers.local.base import LocalBlock
 from graphformers.mixers.base import GlobalMixer
-from graphformers.recipe import ModelConfig, PartSpec, is_absent
 from graphformers.pair_encodings.base import PairEncoding
+from graphformers.recipe import ModelConfig, PartSpec, is_absent
 from graphformers.registry import FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, PAIR_ENCODINGS, POSITIONAL_ENCODERS
+from graphformers.task import TaskInfo
 
 
 def build_local(spec: Optional[PartSpec], hidden: int) -> Optional[LocalBlock]:

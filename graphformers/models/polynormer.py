@@ -17,7 +17,6 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.nn import GATConv
 
-from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError, check_heads_divide
 from graphformers.mixers.kernel_attention import per_graph_linear_attention
 from graphformers.models.base import GraphModel
@@ -25,6 +24,7 @@ from graphformers.models.parts import build_feature, model_options, require_node
 from graphformers.nn.dropout import dropout
 from graphformers.recipe import ModelConfig
 from graphformers.registry import register_model
+from graphformers.task import TaskInfo
 
 
 @dataclass(frozen=True)

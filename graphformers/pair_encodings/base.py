@@ -10,6 +10,7 @@ from torch_geometric.data import Data
 from torch_geometric.transforms import BaseTransform
 
 from graphformers.pair_encodings.distances import hop_distances
+from graphformers.pair_encodings.precompute import encode_pairs
 
 
 class PairEncoding(BaseTransform):
@@ -85,7 +86,5 @@ class PairEncoding(BaseTransform):
         return hop_distances(directed) <= self.hops
 
     def forward(self, data: Data) -> Data:
-        from graphformers.pair_encodings.precompute import encode_pairs
-
         encode_pairs([data], [self])
         return data

@@ -11,11 +11,12 @@ import pandas as pd
 from torch import Tensor
 from torch_geometric.data import Data
 
+from graphformers.data.base import SplitDataset
 from graphformers.data.custom.graphs_file import load_graphs
 from graphformers.data.custom.smiles_csv import molecule, read_table
 from graphformers.data.datamodule import load_split_dataset
-from graphformers.data.task import SplitDataset, TaskInfo
 from graphformers.prediction.predictor import PredictionInputError, Predictor
+from graphformers.task import TaskInfo
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")

@@ -11,8 +11,8 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from graphformers.data.base import SplitDataset
 from graphformers.data.datamodule import GraphDataModule
-from graphformers.data.task import SplitDataset
 from graphformers.data.validation import DataValidationError, validate_graphs
 from graphformers.errors import GraphformersError
 from graphformers.training.checkpointing import AtomicCheckpointIO

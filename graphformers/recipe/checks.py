@@ -12,14 +12,28 @@ from typing import Any, Mapping, Optional
 import torch
 
 from graphformers.errors import PartOptionError
-from graphformers.machine import MEMORY_SHARE, machine_memory_bytes
+from graphformers.metrics import FRACTION_METRICS
 from graphformers.options import accepts_any_option
 from graphformers.recipe.convert import convert
 from graphformers.recipe.origins import source
 from graphformers.recipe.schema import PartSpec, Recipe, RecipeError, is_absent
 from graphformers.registry import (
-    DATASETS, FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS, PAIR_ENCODINGS, POSITIONAL_ENCODERS, Registry,
+    DATASETS,
+    FEATURE_ENCODERS,
+    LOCAL_BLOCKS,
+    MIXERS,
+    MODELS,
+    PAIR_ENCODINGS,
+    POSITIONAL_ENCODERS,
+    Registry,
     RegistryError,
+)
+from graphformers.resources import (
+    MEMORY_SHARE,
+    DataRootError,
+    data_root,
+    machine_memory_bytes,
+    missing_logger_package,
 )
 
 _RANGES: dict[str, tuple[Any, str]] = {
@@ -189,16 +203,10 @@ def _check_combinations(recipe: Recipe, origins: Mapping[str, str]) -> None:
 
 
 def _check_data_root(recipe: Recipe, origins: Mapping[str, str]) -> None:
-    from graphformers.data.base import DataRootError, data_root
-
     try:
         data_root(recipe.data.root)
     except DataRootError as error:
         raise RecipeError(f"{source(origins, 'data.root')}: {error}") from None
-
-
-FRACTION_METRICS = ("accuracy", "acc", "auroc", "rocauc", "ap", "f1", "mrr", "mrr_filtered")
-"""Metrics graphformers reports as fractions in [0, 1] (papers often print them as percentages)."""
 
 
 def _check_published(recipe: Recipe, origins: Mapping[str, str]) -> None:
@@ -224,7 +232,7 @@ TRAINING_BYTES_PER_WEIGHT = 16
 
 def _check_model_size(recipe: Recipe, origins: Mapping[str, str]) -> None:
     """Refuse, before building it, a model whose weights alone could not be trained in the share of this
-    machine's memory a model may take (:data:`graphformers.machine.MEMORY_SHARE`): a generous bound of ``(8 + 2 ffn_ratio) hidden^2`` weights per layer (local block,
+    machine's memory a model may take (:data:`graphformers.resources.MEMORY_SHARE`): a generous bound of ``(8 + 2 ffn_ratio) hidden^2`` weights per layer (local block,
     mixer and FFN), over ``model.layers`` and any ``*layers`` count in ``model.options``."""
 
     model = recipe.model
@@ -242,8 +250,6 @@ def _check_model_size(recipe: Recipe, origins: Mapping[str, str]) -> None:
 
 def _check_loggers(recipe: Recipe, origins: Mapping[str, str]) -> None:
     """Each logger in ``train.loggers`` has its package installed (the error names the extra)."""
-    from graphformers.training.loggers import missing_logger_package
-
     for name in recipe.train.loggers:
         reason = missing_logger_package(name)
         if reason:

@@ -10,7 +10,7 @@ import math
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Optional, Sequence
+from typing import Literal, Optional, Sequence
 
 from graphformers.io import atomic_write_text
 from graphformers.recipe import PublishedResult
@@ -171,22 +171,6 @@ def write_markdown(path: Path, name: str, records: Sequence[RunRecord], publishe
     if seconds:
         lines.append(f"- wall time per run: {statistics.fmean(seconds):.0f} s on average")
     atomic_write_text(path, "\n".join(lines) + "\n")
-
-
-def changed_settings(current: Any, saved: Any, prefix: str = "") -> list[tuple[str, Any, Any]]:
-    """``(key, current value, saved value)`` for each setting of a saved recipe (the ``recipe.yaml``
-    beside a ledger) that the current recipe sets otherwise. Keys the saved recipe lacks were added
-    to the schema after it was written (its runs had their defaults) and are not compared.
-
-    Args:
-        current (dict): the recipe now, as plain data.
-        saved (dict): the recipe as the runs had it.
-        prefix (str, optional): dotted key of the parts compared, for recursion.
-    """
-    if isinstance(current, dict) and isinstance(saved, dict):
-        return [change for key in sorted(saved, key=str)
-                for change in changed_settings(current.get(key), saved[key], f"{prefix}{key}.")]
-    return [] if current == saved else [(prefix.rstrip("."), current, saved)]
 
 
 def _cell(value: object, digits: Optional[int] = None) -> str:

@@ -18,9 +18,15 @@ from typing import Any, Optional
 import torch
 
 from graphformers.recipe import Recipe, load_recipe
+from graphformers.recipe.changes import changed_settings
 from graphformers.registry import DATASETS, MODELS
 from graphformers.results.summary import (
-    RECIPE_FILE, SUMMARY_CSV, aggregate, changed_settings, finished, published_difference, read_records,
+    RECIPE_FILE,
+    SUMMARY_CSV,
+    aggregate,
+    finished,
+    published_difference,
+    read_records,
 )
 from graphformers.yaml_text import read_yaml
 

@@ -16,7 +16,7 @@ from torch import Tensor
 
 from graphformers.errors import GraphformersError, first_line
 from graphformers.io import atomic_torch_save
-from graphformers.results.summary import changed_settings
+from graphformers.recipe.changes import changed_settings
 
 
 class UntrustedCheckpointError(GraphformersError, ValueError):

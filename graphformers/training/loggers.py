@@ -2,7 +2,6 @@
 writes, plus TensorBoard, Weights & Biases or MLflow, each an optional extra."""
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 from typing import Sequence
@@ -10,18 +9,6 @@ from typing import Sequence
 from pytorch_lightning.loggers import Logger
 
 from graphformers.training.logging import ResumableCSVLogger
-
-EXTRAS = {"tensorboard": ("tensorboard", "tensorboardX"), "wandb": ("wandb",), "mlflow": ("mlflow",)}
-"""Each optional logger, and the packages of which one must be installed (``pip install 'graphformers[<logger>]'``)."""
-LOGGERS = ("csv",) + tuple(EXTRAS)
-
-
-def missing_logger_package(name: str) -> str:
-    """A one-line reason logger ``name`` cannot run here ("" if it can)."""
-    if name == "csv" or any(importlib.util.find_spec(package) for package in EXTRAS[name]):
-        return ""
-    return (f"train.loggers: {name} needs the {' or '.join(EXTRAS[name])} package, which is not installed; "
-            f"pip install 'graphformers[{name}]'.")
 
 
 def build_loggers(names: Sequence[str], run_dir: Path, experiment: str) -> list[Logger]:

@@ -4,18 +4,17 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pytorch_lightning as pl
-from pytorch_lightning.trainer.states import TrainerFn
 import torch
+from pytorch_lightning.trainer.states import TrainerFn
 from torch_geometric.data import Batch
 
-from graphformers.data.task import TaskInfo
 from graphformers.errors import GraphformersError
-from graphformers.recipe import Recipe, recipe_from_dict
 from graphformers.models.base import GraphModel
+from graphformers.recipe import Recipe, recipe_from_dict
 from graphformers.registry import MODELS
+from graphformers.task import TaskInfo
 from graphformers.training.link_prediction import pair_scores, reciprocal_ranks_per_graph, training_pairs
 from graphformers.training.objectives import metric_inputs, objective_for
-
 
 FULL_GRAPH_CHUNK = 1 << 16
 """Target nodes per local-block chunk in full-graph evaluation: a chunk's messages (its incoming

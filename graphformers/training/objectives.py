@@ -10,16 +10,8 @@ import torch.nn.functional as F
 import torchmetrics
 from torch import Tensor
 
-from graphformers.data.task import TaskInfo
-
-MISSING_LABEL = -1  # multilabel targets: NaN (OGB/LRGB's "not measured") becomes this and is ignored
-LOWER_IS_BETTER = frozenset({"mae", "rmse"})
-"""Metrics that are errors; every other metric is a score."""
-
-
-def higher_is_better(metric: str) -> bool:
-    """Whether a larger value of ``metric`` is better (a score, not an error like ``mae``)."""
-    return metric not in LOWER_IS_BETTER
+from graphformers.metrics import METRICS, MISSING_LABEL, OGBEvaluatorMetric, SubtokenF1, higher_is_better
+from graphformers.task import TaskInfo
 
 
 @dataclass(frozen=True)
@@ -72,96 +64,6 @@ def _sequence_loss(logits: Tensor, names: Tensor, vocabulary: int) -> Tensor:
     ``logits [B, length * vocabulary]``, ``names [B, L]`` padded subtoken ids."""
     scores = logits.view(logits.size(0), -1, vocabulary)
     return F.cross_entropy(scores.transpose(1, 2), sequence_targets(names, vocabulary, scores.size(1)))
-
-
-class SubtokenF1(torchmetrics.Metric):
-    """``ogb``'s ogbg-code2 Evaluator (per-graph F1 of predicted vs true subtoken sets, averaged) as a
-    torchmetrics metric. Predictions are the argmax per position up to the first ``__EOS__``
-    (OGB's ``decode_arr_to_seq``; a predicted ``__UNK__`` stays and counts as a false positive);
-    references are the full true names (``[B, L]`` ids padded with -1)."""
-
-    full_state_update = False
-
-    def __init__(self, vocabulary: int) -> None:
-        super().__init__()
-        from ogb.graphproppred import Evaluator
-
-        self.vocabulary = vocabulary
-        self.evaluator = Evaluator("ogbg-code2")
-        self.add_state("predicted", default=[], dist_reduce_fx="cat")
-        self.add_state("names", default=[], dist_reduce_fx="cat")
-
-    def update(self, logits: Tensor, names: Tensor) -> None:
-        self.predicted.append(logits.detach().view(logits.size(0), -1, self.vocabulary).argmax(dim=-1))
-        self.names.append(names)
-
-    def compute(self) -> Tensor:
-        predicted = torchmetrics.utilities.dim_zero_cat(self.predicted).tolist()
-        names = torchmetrics.utilities.dim_zero_cat(self.names).tolist()
-        end = self.vocabulary - 1
-        seq_pred = [[str(i) for i in row[: row.index(end) if end in row else len(row)]] for row in predicted]
-        seq_ref = [[str(i) for i in row if i >= 0] for row in names]
-        return torch.tensor(self.evaluator.eval({"seq_ref": seq_ref, "seq_pred": seq_pred})["F1"], dtype=torch.float)
-
-
-class OGBEvaluatorMetric(torchmetrics.Metric):
-    """``ogb``'s official ``Evaluator`` as a torchmetrics metric (predictions gathered across
-    batches and DDP ranks, scored once): OGB numbers exactly as the leaderboards compute them.
-
-    ``update(scores, target)``: graph datasets take scores ``[N, tasks]`` (or ``[N]``) with missing
-    labels as NaN or :data:`MISSING_LABEL`; node datasets (``ogbn-*``) take class scores ``[N, classes]``.
-    """
-
-    full_state_update = False
-
-    def __init__(self, dataset: str) -> None:
-        super().__init__()
-        from ogb.graphproppred import Evaluator as GraphEvaluator
-        from ogb.nodeproppred import Evaluator as NodeEvaluator
-
-        self.node_level = dataset.startswith("ogbn-")
-        self.evaluator = (NodeEvaluator if self.node_level else GraphEvaluator)(dataset)
-        self.add_state("scores", default=[], dist_reduce_fx="cat")
-        self.add_state("targets", default=[], dist_reduce_fx="cat")
-
-    def update(self, scores: Tensor, target: Tensor) -> None:
-        if self.node_level:
-            self.scores.append(scores.detach().argmax(dim=-1, keepdim=True))
-            self.targets.append(target.view(-1, 1))
-            return
-        target = target.float().view(scores.size(0), -1)
-        self.scores.append(scores.detach().float().view(target.shape))
-        self.targets.append(torch.where(target == MISSING_LABEL, torch.nan, target))
-
-    def compute(self) -> Tensor:
-        scores = torchmetrics.utilities.dim_zero_cat(self.scores).cpu().numpy()
-        targets = torchmetrics.utilities.dim_zero_cat(self.targets).cpu().numpy()
-        result = self.evaluator.eval({"y_true": targets, "y_pred": scores})
-        return torch.tensor(result[self.evaluator.eval_metric], dtype=torch.float)
-
-
-def _without_outputs(make: Callable[[], torchmetrics.Metric], outputs: int) -> torchmetrics.Metric:
-    """``make()``, for metrics that do not take the output count."""
-    return make()
-
-
-# functions of the output count, partials and not lambdas: ddp_spawn pickles the module into each process
-METRICS: dict[tuple[str, str], Callable[[int], torchmetrics.Metric]] = {
-    ("multiclass", "accuracy"): partial(torchmetrics.classification.MulticlassAccuracy, average="micro"),
-    ("multiclass", "f1"): partial(torchmetrics.classification.MulticlassF1Score, average="macro"),
-    ("binary", "auroc"): partial(_without_outputs, torchmetrics.classification.BinaryAUROC),
-    ("binary", "ap"): partial(_without_outputs, torchmetrics.classification.BinaryAveragePrecision),
-    ("multilabel", "ap"): partial(torchmetrics.classification.MultilabelAveragePrecision, average="macro",
-                                  ignore_index=MISSING_LABEL),
-    ("multilabel", "auroc"): partial(torchmetrics.classification.MultilabelAUROC, average="macro",
-                                     ignore_index=MISSING_LABEL),
-    ("regression", "mae"): partial(_without_outputs, torchmetrics.MeanAbsoluteError),
-    ("regression", "rmse"): partial(_without_outputs, partial(torchmetrics.MeanSquaredError, squared=False)),
-    # link level: the mean over graphs of per-graph reciprocal ranks (link_prediction.py)
-    ("binary", "mrr"): partial(_without_outputs, torchmetrics.MeanMetric),
-    ("binary", "mrr_filtered"): partial(_without_outputs, torchmetrics.MeanMetric),
-}
-"""``(task, metric)`` -> the torchmetrics metric for ``num_outputs`` outputs (tasks without an ``ogb`` Evaluator)."""
 
 
 def objective_for(info: TaskInfo) -> Objective:

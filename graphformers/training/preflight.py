@@ -3,19 +3,22 @@ in one place, run before anything is written or trained (recipe-only checks run 
 is loaded, :mod:`graphformers.recipe.checks`)."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import pytorch_lightning as pl
 from pytorch_lightning.accelerators import CPUAccelerator
-from torch_geometric.transforms import BaseTransform
 
-from graphformers.data.datamodule import GraphDataModule
 from graphformers.encoders.precompute import NodeEncoding
-from graphformers.machine import MEMORY_SHARE, machine_memory_bytes
-from graphformers.models.base import GraphModel
 from graphformers.pair_encodings.base import PairEncoding
 from graphformers.pair_encodings.precompute import pair_memory_bytes
 from graphformers.recipe import Recipe, RecipeError
+from graphformers.resources import MEMORY_SHARE, machine_memory_bytes
+
+if TYPE_CHECKING:  # type hints only: the pre-flight reads what the runner built
+    from torch_geometric.transforms import BaseTransform
+
+    from graphformers.data.datamodule import GraphDataModule
+    from graphformers.models.base import GraphModel
 
 FLOAT_BYTES = 4
 

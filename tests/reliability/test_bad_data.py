@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch_geometric.data import Data
 
-from graphformers.data.task import TaskInfo
 from graphformers.data.validation import DataValidationError, validate_graphs
+from graphformers.task import TaskInfo
 
 FLOATS = TaskInfo(level="graph", task="regression", num_outputs=1, metric="mae", node_encoder="linear", node_in=4,
                   edge_encoder="linear", edge_in=2)

@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
-from graphformers.data.task import TaskInfo
 from graphformers.encoders import LaplacianEigenvectors
 from graphformers.models.gps import GPSModel
 from graphformers.recipe import ModelConfig, PartSpec
+from graphformers.task import TaskInfo
 
 INFO = TaskInfo(level="graph", task="regression", num_outputs=1, metric="mae", node_encoder="linear", node_in=4,
                 edge_encoder="linear", edge_in=2)

@@ -7,8 +7,8 @@ from pathlib import Path
 import torch
 from torch_geometric.data import Batch, Data
 
-from graphformers.data.task import TaskInfo
 from graphformers.recipe import load_recipe
+from graphformers.task import TaskInfo
 from graphformers.training.module import GraphTask
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from graphformers import train
+from graphformers.experiments.search_space import SearchSpaceError, load_space
 from graphformers.recipe import RecipeError, load_recipe
-from graphformers.training.search_space import SearchSpaceError, load_space
 from graphformers.yaml_text import YamlError, parse_yaml
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,10 +13,10 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError
 from graphformers.recipe import RecipeError, load_recipe
 from graphformers.registry import DATASETS, MODELS
+from graphformers.task import TaskInfo
 
 REPO = Path(__file__).resolve().parents[2]
 RECIPES = sorted((REPO / "recipes").glob("*.yaml"))

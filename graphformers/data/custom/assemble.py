@@ -1,4 +1,4 @@
-"""Graphs given without code -> a :class:`~graphformers.data.task.SplitDataset`: targets shaped,
+"""Graphs given without code -> a :class:`~graphformers.data.base.SplitDataset`: targets shaped,
 task inferred, features given where there are none, the split rule applied."""
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
+from graphformers.data.base import SplitDataset
 from graphformers.data.custom.inference import shape_targets, task_info
 from graphformers.data.custom.splits import column_split, random_split, scaffold_split
-from graphformers.data.task import SplitDataset
 from graphformers.errors import PartOptionError
 
 log = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """The task and feature encoders of a dataset given without code, read from its graphs: what a
-registered dataset declares in its :class:`~graphformers.data.task.TaskInfo`."""
+registered dataset declares in its :class:`~graphformers.task.TaskInfo`."""
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -8,9 +8,9 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphformers.data.task import TaskInfo
 from graphformers.errors import PartOptionError
-from graphformers.training.objectives import METRICS
+from graphformers.metrics import METRICS
+from graphformers.task import TaskInfo
 
 TASKS = ("binary", "multiclass", "multilabel", "regression")
 DEFAULT_METRICS = {"binary": "auroc", "multiclass": "accuracy", "multilabel": "ap", "regression": "mae"}

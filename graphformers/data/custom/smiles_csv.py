@@ -11,10 +11,9 @@ import torch
 from ogb.utils import smiles2graph
 from torch_geometric.data import Data
 
-from graphformers.data.base import register_dataset
+from graphformers.data.base import SplitDataset, register_dataset
 from graphformers.data.custom.assemble import graph_dataset, split_rows
 from graphformers.data.raw_files import MissingDataError
-from graphformers.data.task import SplitDataset
 from graphformers.errors import PartOptionError
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ was interrupted resumes from its ``last.ckpt``.
 """
 from __future__ import annotations
 
-import dataclasses
 import copy
+import dataclasses
 import itertools
 import re
 import time
@@ -19,16 +19,25 @@ from typing import Callable, Optional, Sequence
 import torch
 import yaml
 
-from graphformers.benchmarks.environment import environment
 from graphformers.errors import GraphformersError, first_line
 from graphformers.io import atomic_write_text
+from graphformers.metrics import higher_is_better as metric_higher_is_better
 from graphformers.recipe import Recipe, RecipeError
+from graphformers.recipe.changes import changed_settings
 from graphformers.registry import DATASETS
+from graphformers.resources import environment
 from graphformers.results.summary import (
-    RECIPE_FILE, SUMMARY_CSV, SUMMARY_MD, RunRecord, aggregate, changed_settings, comparison, finished, read_records,
-    write_markdown, write_records,
+    RECIPE_FILE,
+    SUMMARY_CSV,
+    SUMMARY_MD,
+    RunRecord,
+    aggregate,
+    comparison,
+    finished,
+    read_records,
+    write_markdown,
+    write_records,
 )
-from graphformers.training.objectives import higher_is_better as metric_higher_is_better
 from graphformers.training.runner import LAST, TrainingInterrupted, next_version, run
 from graphformers.yaml_text import read_yaml
 

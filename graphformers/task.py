@@ -1,12 +1,9 @@
-"""What a dataset asks of a model: prediction level, task type, sizes and metric."""
+"""What a dataset asks of a model: prediction level, task type, sizes and metric (below the models,
+which read it, and the datasets, which declare it)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal, Optional, Sequence
-
-from torch import Tensor
-from torch_geometric.data import Data
+from typing import Literal, Optional
 
 Level = Literal["graph", "node", "link"]
 TaskType = Literal["multiclass", "binary", "multilabel", "regression", "sequence"]
@@ -38,27 +35,3 @@ class TaskInfo:
     edge_in: int = 0
     evaluator: Optional[str] = None
     sequence_length: int = 1
-
-
-@dataclass
-class SplitDataset:
-    """A dataset's official train/validation/test split and its task; ``directory`` is where its
-    files live (caches go next to them), None for generated datasets."""
-
-    train: Sequence[Data]
-    val: Sequence[Data]
-    test: Sequence[Data]
-    info: TaskInfo
-    directory: Optional[Path] = None
-
-    @classmethod
-    def of_one_graph(cls, graph: Data, masks: tuple[Tensor, Tensor, Tensor], info: TaskInfo,
-                     directory: Optional[Path] = None) -> SplitDataset:
-        """One large graph shared by all three splits, each marking the nodes it scores with a
-        ``target_mask [N]`` (train / val / test ``masks``): training sees every node's features and
-        structure but only train labels. The splits share ``x``, ``edge_index`` and ``y``."""
-        def split(mask: Tensor) -> list[Data]:
-            return [Data(x=graph.x, edge_index=graph.edge_index, y=graph.y, target_mask=mask, num_nodes=graph.num_nodes)]
-
-        return cls(*(split(mask) for mask in masks), info, directory=directory)
-

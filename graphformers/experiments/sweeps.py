@@ -15,11 +15,11 @@ import pytorch_lightning as pl
 import yaml
 
 from graphformers.errors import GraphformersError, first_line
+from graphformers.experiments.search_space import Dimension, override
 from graphformers.io import atomic_write_text
+from graphformers.metrics import higher_is_better
 from graphformers.recipe import load_recipe
-from graphformers.training.objectives import higher_is_better
 from graphformers.training.runner import run
-from graphformers.training.search_space import Dimension, override
 
 log = logging.getLogger(__name__)
 STUDY_FILE, TRIALS_CSV, TRIALS_MD, BEST_RECIPE = "study.db", "trials.csv", "trials.md", "best.yaml"
@@ -77,7 +77,7 @@ def sweep(recipe_path: str, dimensions: Sequence[Dimension], trials: int, overri
 
     Args:
         recipe_path (str): the recipe swept.
-        dimensions (sequence of Dimension): the search space (:func:`~graphformers.training.search_space.load_space`).
+        dimensions (sequence of Dimension): the search space (:func:`~graphformers.experiments.search_space.load_space`).
         trials (int): finished trials the study should hold (a rerun continues the same study).
         overrides (sequence of str): fixed overrides applied to every trial.
         seed (int): the sampler's seed.
