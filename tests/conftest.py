@@ -27,6 +27,17 @@ EDGE_FEATURES = 3
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each notebook runs whole (10-15 s here): a ``slow`` test. This hook sees the whole
+    session's items (a conftest beside the notebooks would shadow this one as ``conftest``)."""
+    for item in items:
+        if NOTEBOOKS in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real raw files (``../shared/data`` beside the checkout; CI provides it). Missing is a failure, not a skip."""

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import grimp
+import pytest
 import networkx as nx
 from importlinter.cli import lint_imports
 
@@ -28,6 +29,7 @@ def test_no_module_imports_itself_back():
     assert [sorted(circle) for circle in nx.strongly_connected_components(imports) if len(circle) > 1] == []
 
 
+@pytest.mark.slow
 def test_the_package_the_registry_and_the_recipe_schema_load_neither_lightning_nor_a_dataset():
     code = ("import sys, graphformers, graphformers.registry, graphformers.recipe.schema\n"
             "print(sorted(name for name in sys.modules if name.split('.')[0] in ('pytorch_lightning', 'lightning')\n"
@@ -35,6 +37,7 @@ def test_the_package_the_registry_and_the_recipe_schema_load_neither_lightning_n
     assert _fresh_python(code) == "[]"
 
 
+@pytest.mark.slow
 def test_a_registry_imports_its_built_in_parts_on_first_lookup():
     code = ("import sys\nfrom graphformers.registry import DATASETS, MIXERS\n"
             "before = 'graphformers.mixers.full' in sys.modules\n"

@@ -46,6 +46,7 @@ def row_value(row: dict, column: str):
     return row[column] or None
 
 
+@pytest.mark.slow
 def test_quick_model_run_compares_with_pyg_gpsconv_in_each_precision(tmp_path):
     done, rows = _quick_run("model", tmp_path, "--precision", "32-true,bf16-mixed")
     assert list(rows[0]) == MODEL_COLUMNS
@@ -68,6 +69,7 @@ def test_quick_model_run_compares_with_pyg_gpsconv_in_each_precision(tmp_path):
             "speed-up (fastest) |") in done.stdout
 
 
+@pytest.mark.slow
 def test_quick_model_run_without_a_mixer_measures_ours_alone(tmp_path):
     """``--mixers none``: ours without a global mixer (the work both models share) has no PyG row."""
     done, rows = _quick_run("model", tmp_path, "--mixers", "none,full", plot=False)
@@ -81,6 +83,7 @@ def test_quick_model_run_without_a_mixer_measures_ours_alone(tmp_path):
     assert all(line.count("|") == 13 for line in done.stdout.splitlines() if line.startswith("| generated"))
 
 
+@pytest.mark.slow
 def test_quick_step_run_times_each_precision_and_an_earlier_commit_of_the_same_recipe(tmp_path):
     done, rows = _quick_run("step", tmp_path, "--against", "HEAD", "--compare", "model.hidden=32", plot=False)
     assert list(rows[0]) == STEP_COLUMNS
@@ -104,6 +107,7 @@ def test_reference_pyg_model_and_ours_have_equal_parameter_counts(mixer):
     assert abs(ours - pyg) <= 0.05 * pyg, (ours, pyg)
 
 
+@pytest.mark.slow
 def test_quick_scaling_run_writes_positive_finite_measurements(tmp_path):
     done, rows = _quick_run("scaling", tmp_path)
     assert list(rows[0]) == COLUMNS
@@ -115,6 +119,7 @@ def test_quick_scaling_run_writes_positive_finite_measurements(tmp_path):
     assert "| mixer | N=200 | N=2,000 | time exponent | steady time exponent | memory exponent |" in done.stdout
 
 
+@pytest.mark.slow
 def test_full_attention_stops_when_its_quadratic_projection_exceeds_the_limit():
     rows = run_scaling(["full"], [500, 500_000, 5_000_000], memory_gib=16, repeats=1, timeout_s=30, steady_timing=False)
     assert rows[0]["status"] == "ok"
@@ -132,6 +137,7 @@ def test_fitted_exponent_recovers_a_power_law():
     assert math.isnan(fitted_exponent(rows[:1], "m", "seconds"))
 
 
+@pytest.mark.slow
 def test_quick_encoders_run_compares_with_pyg_and_agrees_on_rwse(tmp_path):
     done, rows = _quick_run("encoders", tmp_path)
     assert list(rows[0]) == ENCODER_COLUMNS
@@ -168,6 +174,7 @@ def test_molecule_like_and_generated_graphs_are_seeded_with_valid_ogb_features()
     assert torch.equal(generated_graphs(50, seed=3)[7].x, generated[7].x)
 
 
+@pytest.mark.slow
 def test_quick_fullbatch_run_times_each_part_of_an_epoch_on_minesweeper(tmp_path, node_data_root):
     recipes = ",".join(f"recipes/minesweeper-{name}.yaml" for name in ("gcn", "gt"))
     done, rows = _quick_run("fullbatch", tmp_path, "--recipes", recipes, "--set", f"data.root={node_data_root}")
@@ -190,6 +197,7 @@ def test_quick_fullbatch_run_times_each_part_of_an_epoch_on_minesweeper(tmp_path
     assert "| recipe | path | epochs/s |" in done.stdout
 
 
+@pytest.mark.slow
 def test_quick_pairs_run_matches_the_per_graph_reference_and_trains_both_recipes(tmp_path, peptides_root):
     done, rows = _quick_run("pairs", tmp_path, "--root", str(peptides_root))
     assert list(rows[0]) == PAIRS_COLUMNS
@@ -215,6 +223,7 @@ def test_per_graph_rrwp_reference_equals_the_precompute():
     torch.testing.assert_close(stored.rrwp_attr, values)
 
 
+@pytest.mark.slow
 def test_quick_device_check_trains_every_section_and_writes_its_report(tmp_path):
     done = subprocess.run([sys.executable, "-m", "graphformers.bench", "device", "--quick", "--minutes", "4",
                            "--out", str(tmp_path)], cwd=REPO, capture_output=True, text=True, timeout=600)

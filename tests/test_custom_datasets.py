@@ -76,6 +76,7 @@ def test_pyg_node_level_graph_uses_its_own_masks(custom_root):
     assert torch.equal(splits.test[0].target_mask, cora.test_mask)
 
 
+@pytest.mark.slow
 def test_bbbp_scaffold_split_has_ogbs_sizes_and_refuses_unparsable_smiles(custom_root):
     with pytest.raises(PartOptionError, match=r"11 SMILES that RDKit cannot parse, on lines 61, 63, .*skip_invalid: true"):
         load(custom_root, "smiles-csv", path=BBBP, targets=["p_np"])
@@ -157,6 +158,7 @@ def _write_cora(cora: Data, folder: Path) -> list[str]:
     return ids
 
 
+@pytest.mark.slow
 def test_edge_list_cora_equals_planetoid(custom_root, tmp_path):
     cora = Planetoid(str(custom_root / "Planetoid"), "Cora")[0]
     ids = _write_cora(cora, tmp_path)

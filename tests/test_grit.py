@@ -210,6 +210,7 @@ def test_grit_fits_a_batch_of_relay_graphs():
     assert losses[-1] < 0.5 * losses[0], losses
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("recipe", ["peptides-func-grit.yaml", "peptides-func-gps.yaml"])
 def test_a_training_step_with_pairs_reads_nothing_from_the_device(peptides_root, recipe):
     overrides = [f"data.root={peptides_root}", "data.batch_size=4"]

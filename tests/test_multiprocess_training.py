@@ -16,6 +16,9 @@ from graphformers.recipe import RecipeError, load_recipe
 from graphformers.training.runner import run
 from tests.conftest import epoch_values
 
+pytestmark = pytest.mark.slow  # every test here launches several training processes
+
+
 QUICKSTART = Path(__file__).resolve().parent.parent / "recipes" / "quickstart.yaml"
 SMALL = ["data.options={num_train: 256, num_val: 128, num_test: 64}", "train.max_epochs=2",
          "train.progress_bar=false", "train.accelerator=cpu"]

@@ -76,6 +76,7 @@ def test_entry_point_route_needs_no_imports_and_lists_the_parts_as_plugin(tmp_pa
     assert "full " in listing and "[built-in]" in listing
 
 
+@pytest.mark.slow
 def test_list_command_in_a_fresh_process_finds_the_installed_plugin(tmp_path):
     site = _installed(tmp_path / "site")
     path = os.pathsep.join([str(site), str(EXAMPLE), os.environ.get("PYTHONPATH", "")])

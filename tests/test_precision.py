@@ -190,6 +190,7 @@ def test_the_optimizer_is_fused_except_under_mixed_precision_whose_clipping_ligh
     assert optimizer.defaults["fused"] is fused
 
 
+@pytest.mark.slow
 def test_compiled_grit_layers_keep_their_output_and_state_dict_keys():
     case = CASES["grit-rrwp"]
     model, batch, _ = _model_and_batch(case)

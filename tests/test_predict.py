@@ -45,6 +45,7 @@ def _direct(predictor, graphs: list[Data]) -> torch.Tensor:
         return predictor.task.model(Batch.from_data_list(transformed)).sigmoid()
 
 
+@pytest.mark.slow
 def test_load_predicts_the_models_own_outputs_in_input_order(bbbp_run):
     root, result = bbbp_run
     predictor = graphformers.load(str(result.best_checkpoint))
@@ -75,6 +76,7 @@ def _predict_cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_predict_command_reads_smiles_csv_graph_files_and_splits(bbbp_run, tmp_path):
     root, result = bbbp_run
     checkpoint = str(result.best_checkpoint)
@@ -104,6 +106,7 @@ def test_predict_command_reads_smiles_csv_graph_files_and_splits(bbbp_run, tmp_p
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "entry 0 is a dict" in bad.stderr
 
 
+@pytest.mark.slow
 def test_node_level_predictions_are_class_probabilities_per_node(shared_data, tmp_path):
     shutil.copytree(shared_data / "Planetoid" / "Cora", tmp_path / "Planetoid" / "Cora")
     recipe_file = tmp_path / "cora.yaml"

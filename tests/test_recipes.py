@@ -52,6 +52,7 @@ def test_recipe_builds_with_its_documented_parameter_count(name):
     assert sum(p.numel() for p in model.parameters()) == _documented_parameters()[name]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n in RECIPES if load_recipe(RECIPES_DIR / n).data.name in OFFLINE])
 def test_recipe_trains_for_two_batches(name, tmp_path, request):
     overrides = ["train.max_epochs=1", "train.limit_batches=2", "train.progress_bar=false",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
 from graphformers.experiments.multirun import comparable_recipe
@@ -16,6 +17,7 @@ from graphformers.results.table import BEGIN, END
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 
 
+@pytest.mark.slow
 def test_the_reproduction_table_is_current():
     assert main(["table", "--check", "--recipes", str(RECIPES)]) == 0, \
         "recipes/README.md is stale: run python -m graphformers.results table"

@@ -65,6 +65,7 @@ def _sweep(space: Path, trials: int, out: Path) -> subprocess.CompletedProcess:
                           cwd=REPO, capture_output=True, text=True, timeout=900)
 
 
+@pytest.mark.slow
 def test_sweep_runs_resumes_and_writes_the_best_recipe(tmp_path):
     space = _space(tmp_path, "train.lr: {low: 1.0e-3, high: 1.0e-2, log: true}\nmodel.hidden: {choices: [16, 32]}\n")
     out = tmp_path / "runs"

@@ -26,6 +26,7 @@ def train_cli(*args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_quickstart_cli_trains_checkpoints_and_resumes(tmp_path):
     common = [str(QUICKSTART), *SMALL_DATA, f"train.out_dir={tmp_path}", "train.progress_bar=false"]
     first = train_cli(*common, "train.max_epochs=3")
@@ -55,6 +56,7 @@ def test_fresh_runs_never_overwrite_earlier_ones(tmp_path):
     assert (first.run_dir.name, second.run_dir.name) == ("version_0", "version_1")
 
 
+@pytest.mark.slow
 def test_cli_reports_bad_recipes_without_traceback(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("model:\n  mixer: performr\n")
@@ -64,6 +66,7 @@ def test_cli_reports_bad_recipes_without_traceback(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_resume_without_a_run_says_what_to_do(tmp_path):
     result = train_cli(str(QUICKSTART), f"train.out_dir={tmp_path}", "--resume")
     assert result.returncode == 2
@@ -117,6 +120,7 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path, precision):
     assert resumed.test_value == straight.test_value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampling", [["data.neighbors=[4, 3]", "data.batch_size=128"], ["data.node_parts=6"]],
                          ids=["neighbors", "node_parts"])
 def test_resumed_sampled_training_equals_uninterrupted_training(tmp_path, sampling):
@@ -135,6 +139,7 @@ def test_resumed_sampled_training_equals_uninterrupted_training(tmp_path, sampli
         torch.testing.assert_close(actual[name], tensor, rtol=0, atol=0, msg=name)
 
 
+@pytest.mark.slow
 def test_global_mixer_beats_pure_mpnn_on_relay(tmp_path):
     """The quickstart's claim: full attention solves relay, 3 GINE layers cannot (chance = 0.25).
     Seeds 0, 1, 2 of this schedule gave GPS 0.986 / 0.997 / 0.998."""

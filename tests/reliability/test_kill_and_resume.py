@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,6 +28,7 @@ def _weights(out_dir: Path) -> dict[str, torch.Tensor]:
     return checkpoint["state_dict"]
 
 
+@pytest.mark.slow
 def test_sigkill_mid_training_then_resume_equals_an_uninterrupted_run(tmp_path):
     straight = _train(tmp_path / "straight")
     assert straight.returncode == 0, straight.stderr

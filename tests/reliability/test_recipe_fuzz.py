@@ -9,6 +9,7 @@ import math
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -72,6 +73,7 @@ def mutated_recipes(draw) -> dict:
     return copy.deepcopy(tree)
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(tree=mutated_recipes())
 def test_mutated_recipes_build_or_raise_recipe_error(tmp_path, tree):

@@ -39,6 +39,7 @@ def test_tampered_checkpoint_is_refused_and_nothing_runs(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_resuming_from_a_tampered_checkpoint_is_an_error_line(tmp_path):
     marker = tmp_path / "pwned"
     (tmp_path / "version_0" / "checkpoints").mkdir(parents=True)
