@@ -1,25 +1,19 @@
-"""The metrics runs are scored by: torchmetrics' per task type, ``ogb``'s Evaluators as torchmetrics
-metrics, and which way each metric improves. A leaf, read by the datasets (which metrics a custom
-dataset may ask for), the recipe checks and training."""
+"""The metrics runs are scored by, in one table (:data:`METRICS`): each metric's name, which way it
+improves, whether it is a fraction, and the torchmetrics metric that computes it for each task type
+it fits; and ``ogb``'s Evaluators as torchmetrics metrics. A leaf, read by the tasks
+(:mod:`graphformers.task`), the datasets (which metrics a custom dataset may ask for), the recipe
+checks, training and the experiments."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable
+from typing import Callable, Mapping
 
 import torch
 import torchmetrics
 from torch import Tensor
 
 MISSING_LABEL = -1  # multilabel targets: NaN (OGB/LRGB's "not measured") becomes this and is ignored
-LOWER_IS_BETTER = frozenset({"mae", "rmse"})
-"""Metrics that are errors; every other metric is a score."""
-FRACTION_METRICS = ("accuracy", "acc", "auroc", "rocauc", "ap", "f1", "mrr", "mrr_filtered")
-"""Metrics graphformers reports as fractions in [0, 1] (papers often print them as percentages)."""
-
-
-def higher_is_better(metric: str) -> bool:
-    """Whether a larger value of ``metric`` is better (a score, not an error like ``mae``)."""
-    return metric not in LOWER_IS_BETTER
 
 
 class SubtokenF1(torchmetrics.Metric):
@@ -93,22 +87,51 @@ def _without_outputs(make: Callable[[], torchmetrics.Metric], outputs: int) -> t
     return make()
 
 
-# functions of the output count, partials and not lambdas: ddp_spawn pickles the module into each process
-METRICS: dict[tuple[str, str], Callable[[int], torchmetrics.Metric]] = {
-    ("multiclass", "accuracy"): partial(torchmetrics.classification.MulticlassAccuracy, average="micro"),
-    ("multiclass", "f1"): partial(torchmetrics.classification.MulticlassF1Score, average="macro"),
-    ("binary", "auroc"): partial(_without_outputs, torchmetrics.classification.BinaryAUROC),
-    ("binary", "ap"): partial(_without_outputs, torchmetrics.classification.BinaryAveragePrecision),
-    ("multilabel", "ap"): partial(torchmetrics.classification.MultilabelAveragePrecision, average="macro",
-                                  ignore_index=MISSING_LABEL),
-    ("multilabel", "auroc"): partial(torchmetrics.classification.MultilabelAUROC, average="macro",
-                                     ignore_index=MISSING_LABEL),
-    ("regression", "mae"): partial(_without_outputs, torchmetrics.MeanAbsoluteError),
-    ("regression", "rmse"): partial(_without_outputs, partial(torchmetrics.MeanSquaredError, squared=False)),
-    # link level: the mean over graphs of per-graph reciprocal ranks (link_prediction.py)
-    ("binary", "mrr"): partial(_without_outputs, torchmetrics.MeanMetric),
-    ("binary", "mrr_filtered"): partial(_without_outputs, torchmetrics.MeanMetric),
-}
-"""``(task, metric)`` -> the torchmetrics metric for ``num_outputs`` outputs (tasks without an ``ogb`` Evaluator)."""
+@dataclass(frozen=True)
+class Metric:
+    """One metric a run can be scored by.
+
+    Args:
+        name (str): as datasets declare it and recipes' ``published:`` blocks name it.
+        higher_is_better (bool): a score (:obj:`True`) or an error such as ``mae``.
+        fraction (bool): reported in [0, 1] (papers often print such metrics as percentages).
+        factories (mapping, optional): for each task type it scores, the torchmetrics metric for
+            ``num_outputs`` outputs, a function of that count (partials, not lambdas: ``ddp_spawn``
+            pickles them into each process). Empty for the names only ``ogb``'s Evaluators compute.
+    """
+
+    name: str
+    higher_is_better: bool
+    fraction: bool
+    factories: Mapping[str, Callable[[int], torchmetrics.Metric]] = field(default_factory=dict)
 
 
+_classification = torchmetrics.classification
+METRICS: dict[str, Metric] = {metric.name: metric for metric in (
+    Metric("accuracy", True, True, {"multiclass": partial(_classification.MulticlassAccuracy, average="micro")}),
+    Metric("f1", True, True, {"multiclass": partial(_classification.MulticlassF1Score, average="macro"),
+                              "sequence": SubtokenF1}),
+    Metric("auroc", True, True, {
+        "binary": partial(_without_outputs, _classification.BinaryAUROC),
+        "multilabel": partial(_classification.MultilabelAUROC, average="macro", ignore_index=MISSING_LABEL)}),
+    Metric("ap", True, True, {
+        "binary": partial(_without_outputs, _classification.BinaryAveragePrecision),
+        "multilabel": partial(_classification.MultilabelAveragePrecision, average="macro",
+                              ignore_index=MISSING_LABEL)}),
+    Metric("mae", False, False, {"regression": partial(_without_outputs, torchmetrics.MeanAbsoluteError)}),
+    Metric("rmse", False, False, {"regression": partial(_without_outputs,
+                                                          partial(torchmetrics.MeanSquaredError, squared=False))}),
+    # link level: the mean over graphs of per-graph reciprocal ranks (training/link_prediction.py)
+    Metric("mrr", True, True, {"link": partial(_without_outputs, torchmetrics.MeanMetric)}),
+    Metric("mrr_filtered", True, True, {"link": partial(_without_outputs, torchmetrics.MeanMetric)}),
+    # computed by ogb's Evaluators only (OGBEvaluatorMetric), under the names they report
+    Metric("rocauc", True, True),
+    Metric("acc", True, True),
+)}
+"""Every metric by name."""
+
+
+def higher_is_better(metric: str) -> bool:
+    """Whether a larger value of ``metric`` is better; a name not in :data:`METRICS` (none recorded
+    yet) counts as a score."""
+    return METRICS[metric].higher_is_better if metric in METRICS else True

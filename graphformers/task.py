@@ -1,19 +1,27 @@
-"""What a dataset asks of a model: prediction level, task type, sizes and metric (below the models,
-which read it, and the datasets, which declare it)."""
+"""What a dataset asks of a model (:class:`TaskInfo`: level, task type, sizes, metric) and, in one
+table (:data:`TASKS`), what each task type means: its loss, what its metric reads, its predictions
+and its default metric. Below the models, which read it, and the datasets, which declare it; a new
+task type is one entry here (its metrics: :data:`graphformers.metrics.METRICS`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Callable, Literal, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from graphformers.metrics import MISSING_LABEL
 
 Level = Literal["graph", "node", "link"]
-TaskType = Literal["multiclass", "binary", "multilabel", "regression", "sequence"]
+TaskType = Literal["multiclass", "binary", "multilabel", "regression", "sequence", "link"]
 
 
 @dataclass(frozen=True)
 class TaskInfo:
     """Describes a dataset's prediction task and input features.
 
-    ``level="link"``: pairs of nodes inside each graph are scored (``task="binary"``, ``metric``
+    ``level="link"``: pairs of nodes inside each graph are scored (``task="link"``, ``metric``
     ``"mrr"`` or ``"mrr_filtered"``; see :mod:`graphformers.training.link_prediction`).
 
     ``num_outputs`` is the number of classes (multiclass) or of targets/tasks (others); for
@@ -35,3 +43,123 @@ class TaskInfo:
     edge_in: int = 0
     evaluator: Optional[str] = None
     sequence_length: int = 1
+
+
+def _multiclass_loss(logits: Tensor, target: Tensor, info: TaskInfo) -> Tensor:
+    return F.cross_entropy(logits, target.view(-1).long())
+
+
+def _binary_loss(logits: Tensor, target: Tensor, info: TaskInfo) -> Tensor:
+    return F.binary_cross_entropy_with_logits(logits.view(-1), target.view(-1).to(logits.dtype))
+
+
+def _multilabel_loss(logits: Tensor, target: Tensor, info: TaskInfo) -> Tensor:
+    """Mean BCE over labelled entries only (OGB/LRGB mark missing labels with NaN).
+
+    Missing entries get weight 0 rather than being selected out: the same mean, without a
+    boolean selection (whose size the host must read) on every step; with no label at all the
+    loss is 0 and still connected to the graph (for DDP and gradient accumulation)."""
+    target = target.view(logits.shape).to(logits.dtype)
+    labelled = ~torch.isnan(target)
+    losses = F.binary_cross_entropy_with_logits(logits, torch.nan_to_num(target), weight=labelled.to(logits.dtype),
+                                                reduction="sum")
+    return losses / labelled.sum().clamp_min(1)
+
+
+def _regression_loss(prediction: Tensor, target: Tensor, info: TaskInfo) -> Tensor:
+    return F.l1_loss(prediction, target.view(prediction.shape).to(prediction.dtype))
+
+
+def sequence_targets(names: Tensor, vocabulary: int, length: int) -> Tensor:
+    """``[B, length]`` class per position from ``[B, L]`` subtoken ids padded with -1 (OGB's
+    ``encode_y_to_arr``): ids outside the first ``vocabulary - 2`` become ``__UNK__``
+    (``vocabulary - 2``), positions past the end ``__EOS__`` (``vocabulary - 1``)."""
+    unknown, end = vocabulary - 2, vocabulary - 1
+    names = names[:, :length]
+    if names.size(1) < length:
+        names = F.pad(names, (0, length - names.size(1)), value=-1)
+    return torch.where(names < 0, end, torch.where(names >= unknown, unknown, names))
+
+
+def _sequence_loss(logits: Tensor, names: Tensor, info: TaskInfo) -> Tensor:
+    """Mean cross entropy over the predicted positions (OGB's and GraphGPS's code2 loss);
+    ``logits [B, length * vocabulary]``, ``names [B, L]`` padded subtoken ids."""
+    scores = logits.view(logits.size(0), -1, info.num_outputs)
+    return F.cross_entropy(scores.transpose(1, 2), sequence_targets(names, info.num_outputs, scores.size(1)))
+
+
+def _class_inputs(output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    return output, target.view(-1).long()
+
+
+def _binary_inputs(output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    return output.view(-1), target.view(-1).long()
+
+
+def _multilabel_inputs(output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    return output, torch.nan_to_num(target.view(output.shape), nan=MISSING_LABEL).long()
+
+
+def _sequence_inputs(output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    return output, target.long()
+
+
+def _regression_inputs(output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    return output, target.view(output.shape).float()
+
+
+def _softmax(output: Tensor, info: TaskInfo) -> Tensor:
+    return output.softmax(dim=-1)
+
+
+def _softmax_per_position(output: Tensor, info: TaskInfo) -> Tensor:
+    return output.view(output.size(0), info.sequence_length, -1).softmax(dim=-1)
+
+
+def _sigmoid(output: Tensor, info: TaskInfo) -> Tensor:
+    return output.sigmoid()
+
+
+def _values(output: Tensor, info: TaskInfo) -> Tensor:
+    return output
+
+
+@dataclass(frozen=True)
+class Task:
+    """What one task type means.
+
+    Args:
+        name (str): the task type (``TaskInfo.task``).
+        loss (callable): ``loss(output, target, info)``, the training loss.
+        metric_inputs (callable): ``(output, target)`` reshaped to what the task's torchmetrics
+            metrics read.
+        probabilities (callable): ``probabilities(output, info)``, the raw outputs as predictions
+            (class probabilities, label probabilities, or the values themselves).
+        default_metric (str): the metric of a custom dataset that names none.
+        ogb_evaluator (bool): whether a dataset that names an ``ogb`` Evaluator is scored by it
+            through :class:`~graphformers.metrics.OGBEvaluatorMetric` (sequences: their ``f1``
+            metric is ogbg-code2's Evaluator already).
+        inferable (bool): whether a dataset given without code may have this task
+            (``data.options.task``, or read from its targets).
+    """
+
+    name: str
+    loss: Callable[[Tensor, Tensor, TaskInfo], Tensor]
+    metric_inputs: Callable[[Tensor, Tensor], tuple[Tensor, Tensor]]
+    probabilities: Callable[[Tensor, TaskInfo], Tensor]
+    default_metric: str
+    ogb_evaluator: bool = True
+    inferable: bool = True
+
+
+TASKS: dict[str, Task] = {task.name: task for task in (
+    Task("multiclass", _multiclass_loss, _class_inputs, _softmax, "accuracy"),
+    Task("binary", _binary_loss, _binary_inputs, _sigmoid, "auroc"),
+    Task("multilabel", _multilabel_loss, _multilabel_inputs, _sigmoid, "ap"),
+    Task("regression", _regression_loss, _regression_inputs, _values, "mae"),
+    Task("sequence", _sequence_loss, _sequence_inputs, _softmax_per_position, "f1", ogb_evaluator=False,
+         inferable=False),
+    # pairs of nodes scored against sampled negatives (training/link_prediction.py), ranked per graph
+    Task("link", _binary_loss, _binary_inputs, _sigmoid, "mrr", ogb_evaluator=False, inferable=False),
+)}
+"""Every task type by name (the values of :data:`TaskType`)."""

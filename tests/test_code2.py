@@ -11,11 +11,18 @@ from ogb.graphproppred import Evaluator
 from ogb_files import write_ogb_folder
 from torch_geometric.data import Data
 
-from graphformers.data.ogb_code2 import END, UNKNOWN, VOCABULARY, augmented_edges, ogbg_code2, subtoken_ids
+from graphformers.data.ogb_code2 import (
+    END,
+    UNKNOWN,
+    VOCABULARY,
+    augmented_edges,
+    ogbg_code2,
+    subtoken_ids,
+)
 from graphformers.encoders.magnetic_laplacian import MagneticLaplacianEigenvectors
 from graphformers.metrics import SubtokenF1
 from graphformers.recipe import load_recipe
-from graphformers.training.objectives import sequence_targets
+from graphformers.task import sequence_targets
 from graphformers.training.runner import run
 
 REPO = Path(__file__).resolve().parent.parent

@@ -17,11 +17,17 @@ from torch_geometric.data import Batch
 
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.experiments.multirun import parse_indices
-from graphformers.mixers.size_groups import MAX_PAD_RATIO, PLAN_KEY, SizePlan, padded_blocks, plan_of
+from graphformers.mixers.size_groups import (
+    MAX_PAD_RATIO,
+    PLAN_KEY,
+    SizePlan,
+    padded_blocks,
+    plan_of,
+)
 from graphformers.recipe import load_recipe
+from graphformers.task import TASKS
 from graphformers.train import build_parser
 from graphformers.training.module import FirstNonFiniteLoss, GraphTask
-from graphformers.training.objectives import _multilabel_loss
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -140,7 +146,7 @@ def test_the_multilabel_loss_weights_out_missing_labels_exactly():
     target[torch.rand(6, 4) < 0.3] = float("nan")
     labelled = ~target.isnan()
     expected = F.binary_cross_entropy_with_logits(logits[labelled], target[labelled])
-    torch.testing.assert_close(_multilabel_loss(logits, target), expected)
+    torch.testing.assert_close(TASKS["multilabel"].loss(logits, target, None), expected)
 
 
 def test_the_readme_gpu_command_is_the_full_peptides_schedule_with_workers():

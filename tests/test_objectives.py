@@ -1,20 +1,23 @@
 """Losses and metrics of each task type against scikit-learn / hand-written references."""
 from __future__ import annotations
 
+import typing
+
 import numpy as np
 import pytest
 import torch
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from graphformers.task import TaskInfo
-from graphformers.training.objectives import metric_inputs, objective_for
+from graphformers.metrics import METRICS
+from graphformers.task import TASKS, TaskInfo, TaskType
+from graphformers.training.objectives import objective_for
 
 
 def _score(task: str, metric: str, outputs: int, prediction: torch.Tensor, target: torch.Tensor) -> float:
     info = TaskInfo(level="graph", task=task, num_outputs=outputs, metric=metric, node_encoder="linear", node_in=1)
     objective = objective_for(info)
     scorer = objective.make_metric()
-    scorer.update(*metric_inputs(task, prediction, target))
+    scorer.update(*TASKS[task].metric_inputs(prediction, target))
     return float(scorer.compute())
 
 
@@ -43,6 +46,18 @@ def test_regression_mae():
     torch.manual_seed(0)
     prediction, target = torch.randn(30, 2), torch.randn(30, 2)
     assert _score("regression", "mae", 2, prediction, target) == pytest.approx((prediction - target).abs().mean().item())
+
+
+def test_the_task_and_metric_tables_agree():
+    """Every task type is in the table, each task's default metric scores it, and every metric's
+    factories are for known tasks; a metric without factories is one an ogb Evaluator reports."""
+    assert set(TASKS) == set(typing.get_args(TaskType))
+    for name, task in TASKS.items():
+        assert name in METRICS[task.default_metric].factories, name
+    for metric in METRICS.values():
+        assert set(metric.factories) <= set(TASKS), metric.name
+    assert {name for name, metric in METRICS.items() if not metric.factories} == {"rocauc", "acc"}
+    assert not METRICS["mae"].higher_is_better and METRICS["rocauc"].higher_is_better and not METRICS["rmse"].fraction
 
 
 def test_multilabel_loss_ignores_missing_labels():
@@ -91,7 +106,8 @@ def test_ogb_metrics_equal_the_official_evaluator_over_several_batches(dataset, 
         target[torch.rand(300, outputs, generator=generator) < 0.3] = float("nan")
     metric = objective_for(info).make_metric()
     for rows in torch.arange(300).split(64):
-        metric.update(*metric_inputs(task, scores[rows].squeeze(-1) if outputs == 1 else scores[rows], target[rows]))
+        batch_scores = scores[rows].squeeze(-1) if outputs == 1 else scores[rows]
+        metric.update(*TASKS[task].metric_inputs(batch_scores, target[rows]))
     evaluator = Evaluator(dataset)
     official = evaluator.eval({"y_true": target.numpy(), "y_pred": scores.numpy()})[evaluator.eval_metric]
     assert float(metric.compute()) == pytest.approx(official, abs=1e-6)
@@ -108,7 +124,7 @@ def test_macro_f1_is_sklearns_over_the_classes_that_occur():
     target = torch.randint(0, 19, (500,), generator=generator)  # classes 19, 20 never occur
     metric = objective_for(info).make_metric()
     for rows in torch.arange(500).split(128):
-        metric.update(*metric_inputs("multiclass", logits[rows], target[rows]))
+        metric.update(*TASKS["multiclass"].metric_inputs(logits[rows], target[rows]))
     expected = f1_score(target.numpy(), logits.argmax(-1).numpy(), average="macro")
     assert float(metric.compute()) == pytest.approx(expected, abs=1e-6)
 
@@ -122,6 +138,6 @@ def test_ogbn_accuracy_equals_the_official_node_evaluator():
     scores, target = torch.randn(200, 40, generator=generator), torch.randint(0, 40, (200, 1), generator=generator)
     metric = objective_for(info).make_metric()
     for rows in torch.arange(200).split(70):
-        metric.update(*metric_inputs("multiclass", scores[rows], target[rows]))
+        metric.update(*TASKS["multiclass"].metric_inputs(scores[rows], target[rows]))
     official = Evaluator("ogbn-arxiv").eval({"y_true": target.numpy(), "y_pred": scores.argmax(-1, keepdim=True).numpy()})
     assert float(metric.compute()) == pytest.approx(official["acc"], abs=1e-6)

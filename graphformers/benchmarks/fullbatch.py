@@ -29,8 +29,8 @@ from graphformers.data.datamodule import GraphDataModule
 from graphformers.local.base import LocalBlock
 from graphformers.recipe import load_recipe
 from graphformers.resources import environment
+from graphformers.task import TASKS
 from graphformers.training.module import GraphTask
-from graphformers.training.objectives import metric_inputs
 from graphformers.training.runner import run
 
 COLUMNS = ["suite", "recipe", "dataset", "local", "path", "hidden", "layers", "nodes", "edges", "collate_ms",
@@ -117,7 +117,7 @@ def _epoch_parts(task: GraphTask, train: Batch, val: Batch, repeats: int) -> dic
         task.eval()
         with torch.no_grad():
             output, target = task.predicted(task(val), val)
-            task.val_metric.update(*metric_inputs(task.info.task, output, target))
+            task.val_metric.update(*TASKS[task.info.task].metric_inputs(output, target))
             task.val_metric.compute()
             task.val_metric.reset()
 

@@ -21,7 +21,7 @@ from graphformers.task import TaskInfo
 
 NAME = "pcqm-contact"
 SPLITS = ("train", "val", "test")
-INFO = TaskInfo(level="link", task="binary", num_outputs=1, metric="mrr",
+INFO = TaskInfo(level="link", task="link", num_outputs=1, metric="mrr",
                 node_encoder="atom", node_in=9, edge_encoder="bond", edge_in=3)
 RAW_FILES = tuple(RawFile(f"{NAME}/raw/{split}.pt",
                           source=f"{LRGBDataset.urls[NAME]} (inside: {LRGBDataset.dwnld_file_name[NAME]}/{split}.pt)")

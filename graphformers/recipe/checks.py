@@ -12,7 +12,7 @@ from typing import Any, Mapping, Optional
 import torch
 
 from graphformers.errors import PartOptionError
-from graphformers.metrics import FRACTION_METRICS
+from graphformers.metrics import METRICS
 from graphformers.options import accepts_any_option
 from graphformers.recipe.convert import convert
 from graphformers.recipe.origins import source
@@ -219,7 +219,7 @@ def _check_published(recipe: Recipe, origins: Mapping[str, str]) -> None:
     if info is not None and published.metric != info.metric:
         raise RecipeError(f"{where}: published.metric is {published.metric!r}, but {recipe.data.name!r} reports "
                           f"{info.metric!r}; set published.metric: {info.metric} (and its value in those units).")
-    if published.metric in FRACTION_METRICS and not 0 <= published.value <= 1:
+    if published.metric in METRICS and METRICS[published.metric].fraction and not 0 <= published.value <= 1:
         raise RecipeError(f"{where}: published.value {published.value} is not a fraction, but {published.metric} is "
                           f"reported as one (0.8975, not 89.75); divide the published mean and std by 100.")
     if published.std is not None and not published.std >= 0:

@@ -12,9 +12,13 @@ from graphformers.errors import GraphformersError
 from graphformers.models.base import GraphModel
 from graphformers.recipe import Recipe, recipe_from_dict
 from graphformers.registry import MODELS
-from graphformers.task import TaskInfo
-from graphformers.training.link_prediction import pair_scores, reciprocal_ranks_per_graph, training_pairs
-from graphformers.training.objectives import metric_inputs, objective_for
+from graphformers.task import TASKS, TaskInfo
+from graphformers.training.link_prediction import (
+    pair_scores,
+    reciprocal_ranks_per_graph,
+    training_pairs,
+)
+from graphformers.training.objectives import objective_for
 
 FULL_GRAPH_CHUNK = 1 << 16
 """Target nodes per local-block chunk in full-graph evaluation: a chunk's messages (its incoming
@@ -168,7 +172,7 @@ class GraphTask(pl.LightningModule):
         if self.info.level == "link":
             metric.update(reciprocal_ranks_per_graph(model_output, batch, filtered=self.info.metric == "mrr_filtered"))
         else:
-            metric.update(*metric_inputs(self.info.task, output, target))
+            metric.update(*TASKS[self.info.task].metric_inputs(output, target))
         self.log(f"{stage}/{self.info.metric}", metric, prog_bar=True, batch_size=batch.num_graphs)
 
     def predict_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
@@ -186,13 +190,7 @@ class GraphTask(pl.LightningModule):
         Args:
             output (Tensor): ``[rows, outputs]`` (``[rows, length * vocabulary]`` for sequences).
         """
-        if self.info.task == "multiclass":
-            return output.softmax(dim=-1)
-        if self.info.task == "sequence":
-            return output.view(output.size(0), self.info.sequence_length, -1).softmax(dim=-1)
-        if self.info.task in ("binary", "multilabel"):
-            return output.sigmoid()
-        return output
+        return TASKS[self.info.task].probabilities(output, self.info)
 
     def predicted(self, model_output: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """``(prediction, target)`` the loss and the metric compare: scored nodes or graphs, or for link-level

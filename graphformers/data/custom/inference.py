@@ -10,11 +10,10 @@ from torch_geometric.data import Data
 
 from graphformers.errors import PartOptionError
 from graphformers.metrics import METRICS
-from graphformers.task import TaskInfo
+from graphformers.task import TASKS, TaskInfo
 
-TASKS = ("binary", "multiclass", "multilabel", "regression")
-DEFAULT_METRICS = {"binary": "auroc", "multiclass": "accuracy", "multilabel": "ap", "regression": "mae"}
-"""The metric of each task when ``data.options.metric`` is not set."""
+INFERABLE_TASKS = tuple(name for name, task in TASKS.items() if task.inferable)
+"""The tasks a dataset given without code may have (``data.options.task``)."""
 
 
 def infer_task(targets: Tensor, task: Optional[str] = None) -> tuple[str, int]:
@@ -29,8 +28,8 @@ def infer_task(targets: Tensor, task: Optional[str] = None) -> tuple[str, int]:
         targets (Tensor): ``[rows, columns]`` every labelled row's targets.
         task (str, optional): the task, if set (``data.options.task``); checked against the targets.
     """
-    if task is not None and task not in TASKS:
-        raise PartOptionError(f"data.options.task must be one of {', '.join(TASKS)}, got {task!r}.")
+    if task is not None and task not in INFERABLE_TASKS:
+        raise PartOptionError(f"data.options.task must be one of {', '.join(INFERABLE_TASKS)}, got {task!r}.")
     columns = targets.size(1)
     known = targets[~torch.isnan(targets.float())] if targets.is_floating_point() else targets.flatten()
     if known.numel() == 0:
@@ -63,10 +62,10 @@ def infer_task(targets: Tensor, task: Optional[str] = None) -> tuple[str, int]:
 
 
 def pick_metric(task: str, metric: Optional[str]) -> str:
-    """``metric`` if it is one the task supports, else the task's default (:data:`DEFAULT_METRICS`)."""
+    """``metric`` if it is one the task supports, else the task's default (``Task.default_metric``)."""
     if metric is None:
-        return DEFAULT_METRICS[task]
-    supported = sorted(name for kind, name in METRICS if kind == task and not name.startswith("mrr"))
+        return TASKS[task].default_metric
+    supported = sorted(name for name, known in METRICS.items() if task in known.factories)
     if metric not in supported:
         raise PartOptionError(f"data.options.metric {metric!r} does not score task {task}; choose one of "
                               f"{', '.join(supported)}.")
