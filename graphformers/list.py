@@ -14,7 +14,15 @@ from graphformers.errors import GraphformersError
 from graphformers.options import PartOption
 from graphformers.recipe.convert import type_name
 from graphformers.registry import (
-    DATASETS, FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS, PAIR_ENCODINGS, POSITIONAL_ENCODERS, REGISTRIES, Entry,
+    DATASETS,
+    FEATURE_ENCODERS,
+    LOCAL_BLOCKS,
+    MIXERS,
+    MODELS,
+    PAIR_ENCODINGS,
+    POSITIONAL_ENCODERS,
+    REGISTRIES,
+    Entry,
     Registry,
 )
 

@@ -14,7 +14,14 @@ import yaml
 
 from graphformers.recipe import schema
 from graphformers.registry import (
-    DATASETS, FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, MODELS, PAIR_ENCODINGS, POSITIONAL_ENCODERS, Registry,
+    DATASETS,
+    FEATURE_ENCODERS,
+    LOCAL_BLOCKS,
+    MIXERS,
+    MODELS,
+    PAIR_ENCODINGS,
+    POSITIONAL_ENCODERS,
+    Registry,
 )
 
 COMMENT_COLUMN = 32

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import grimp
-import pytest
 import networkx as nx
+import pytest
 from importlinter.cli import lint_imports
 
 REPO = Path(__file__).resolve().parents[1]

@@ -13,17 +13,25 @@ from ogb.utils.features import get_atom_feature_dims, get_bond_feature_dims
 from torch_geometric.utils import is_undirected
 
 from graphformers.benchmarks.encoders import COLUMNS as ENCODER_COLUMNS
-from graphformers.benchmarks.fullbatch import COLUMNS as FULLBATCH_COLUMNS, PARTS
-from graphformers.benchmarks.graphs import (EDGES_PER_NODE, GENERATED_LABELS, generated_graphs, molecule_like_graphs,
-                                            synthetic_graph)
-from graphformers.benchmarks.model import COLUMNS as MODEL_COLUMNS, GENERATED
+from graphformers.benchmarks.fullbatch import COLUMNS as FULLBATCH_COLUMNS
+from graphformers.benchmarks.fullbatch import PARTS
+from graphformers.benchmarks.graphs import (
+    EDGES_PER_NODE,
+    GENERATED_LABELS,
+    generated_graphs,
+    molecule_like_graphs,
+    synthetic_graph,
+)
+from graphformers.benchmarks.model import COLUMNS as MODEL_COLUMNS
+from graphformers.benchmarks.model import GENERATED
 from graphformers.benchmarks.model_worker import build
-from graphformers.benchmarks.pairs import COLUMNS as PAIRS_COLUMNS, per_graph_rrwp
+from graphformers.benchmarks.pairs import COLUMNS as PAIRS_COLUMNS
+from graphformers.benchmarks.pairs import per_graph_rrwp
+from graphformers.benchmarks.scaling import COLUMNS, fitted_exponent, projected_seconds, run_scaling
+from graphformers.benchmarks.step import COLUMNS as STEP_COLUMNS
 from graphformers.pair_encodings import RRWP
 from graphformers.pair_encodings.precompute import encode_pairs
 from graphformers.recipe import ModelConfig, PartSpec
-from graphformers.benchmarks.scaling import COLUMNS, fitted_exponent, projected_seconds, run_scaling
-from graphformers.benchmarks.step import COLUMNS as STEP_COLUMNS
 
 REPO = Path(__file__).resolve().parent.parent
 

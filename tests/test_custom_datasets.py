@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import epoch_values
 from torch_geometric.data import Data
 from torch_geometric.datasets import Planetoid, TUDataset
 from torch_geometric.utils import coalesce
@@ -20,7 +21,6 @@ from graphformers.data.datamodule import load_split_dataset
 from graphformers.errors import PartOptionError
 from graphformers.recipe import DataConfig, RecipeError, load_recipe
 from graphformers.training.runner import run
-from conftest import epoch_values
 
 BBBP = "MoleculeNet/bbbp/raw/BBBP.csv"
 ESOL = "MoleculeNet/esol/raw/delaney-processed.csv"

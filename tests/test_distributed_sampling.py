@@ -5,12 +5,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from conftest import CPU_STRATEGY
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lightning_fabric.utilities.data import _set_sampler_epoch  # what Lightning calls before every epoch
 from torch.utils.data import DataLoader
 
-from conftest import CPU_STRATEGY
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.data.distributed import GlobalBatchSampler, TooFewItemsError
 from graphformers.recipe import DataConfig

@@ -8,7 +8,7 @@ import torch
 from torch_geometric.data import Batch, Data
 from torch_geometric.utils import from_networkx
 
-from graphformers.encoders import LapPE, LaplacianEigenvectors, RandomWalkLandingProbabilities, RWSE
+from graphformers.encoders import RWSE, LaplacianEigenvectors, LapPE, RandomWalkLandingProbabilities
 from graphformers.encoders.precompute import compute_node_encodings
 
 

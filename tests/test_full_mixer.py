@@ -5,8 +5,8 @@ import itertools
 
 import pytest
 import torch
-
 from conftest import naive_attention, random_batch
+
 from graphformers.mixers import FullAttention
 from graphformers.mixers.packed_attention import packed_attention
 from graphformers.mixers.size_groups import from_channel_blocks, padded_blocks, size_groups, to_channel_blocks

@@ -6,12 +6,12 @@ import math
 import networkx as nx
 import pytest
 import torch
+from conftest import naive_attention, random_graph
 from torch_geometric.data import Batch, Data
 from torch_geometric.nn.attention import PolynormerAttention as PyGPolynormerAttention
 
-from conftest import naive_attention, random_graph
 from graphformers.errors import PartOptionError
-from graphformers.mixers import Exphormer, ExpanderEdges, Performer, PolynormerAttention
+from graphformers.mixers import ExpanderEdges, Exphormer, Performer, PolynormerAttention
 from graphformers.mixers.kernel_attention import per_graph_linear_attention
 from graphformers.registry import MIXERS
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import permute_graph, random_graph, task_info
 from torch_geometric.data import Batch
 
-from conftest import permute_graph, random_graph, task_info
+from graphformers.errors import PartOptionError
 from graphformers.layers import GPSLayer
 from graphformers.models import GPSModel
-from graphformers.recipe import ModelConfig, PartSpec
-from graphformers.errors import PartOptionError
 from graphformers.models.parts import build_local, build_mixer
+from graphformers.recipe import ModelConfig, PartSpec
 from graphformers.registry import LOCAL_BLOCKS, MIXERS
 
 SIZES = (6, 11, 3, 8)

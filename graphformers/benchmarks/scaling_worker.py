@@ -23,8 +23,8 @@ from torch_geometric.data import Batch
 from graphformers.benchmarks.graphs import synthetic_graph
 from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib, synchronize
 from graphformers.layers import GPSLayer
-from graphformers.models.parts import build_mixer
 from graphformers.local import GINE
+from graphformers.models.parts import build_mixer
 from graphformers.recipe import PartSpec
 
 HIDDEN, HEADS = 64, 4

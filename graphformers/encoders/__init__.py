@@ -3,7 +3,7 @@ positional/structural encoders (``lap``, ``maglap``, ``rwse``, ``degree``). See 
 from graphformers.encoders.base import FeatureEncoder, PositionalEncoder
 from graphformers.encoders.degree import DegreeEncoding, NodeDegrees
 from graphformers.encoders.features import CategoryEncoder, LinearEncoder, OGBAtomEncoder, OGBBondEncoder
-from graphformers.encoders.laplacian import LapPE, LaplacianEigenvectors
+from graphformers.encoders.laplacian import LaplacianEigenvectors, LapPE
 from graphformers.encoders.magnetic_laplacian import MagLapPE, MagneticLaplacianEigenvectors
 from graphformers.encoders.random_walk import RWSE, RandomWalkLandingProbabilities
 

@@ -10,14 +10,20 @@ from torch import Tensor
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
-from graphformers.errors import PartOptionError
 from graphformers.encoders.base import PositionalEncoder
 from graphformers.encoders.eigen_embedding import build_eigen_embedding, valid_eigenpairs
 from graphformers.encoders.precompute import NodeEncoding, dense_fallback
 from graphformers.encoders.spectral import (
-    ARPACK_TOL, Normalization, laplacian, padded_eigenpairs, random_walk_eigenvectors, sparse_adjacency,
-    sparse_laplacian, symmetrize,
+    ARPACK_TOL,
+    Normalization,
+    laplacian,
+    padded_eigenpairs,
+    random_walk_eigenvectors,
+    sparse_adjacency,
+    sparse_laplacian,
+    symmetrize,
 )
+from graphformers.errors import PartOptionError
 from graphformers.registry import register_positional_encoder
 
 NORMALIZATIONS = ("sym", "rw", "none")

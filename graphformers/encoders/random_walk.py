@@ -8,10 +8,10 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
-from graphformers.errors import PartOptionError
 from graphformers.encoders.base import PositionalEncoder
 from graphformers.encoders.precompute import NodeEncoding
 from graphformers.encoders.spectral import inverse_sqrt_degree, sparse_adjacency, symmetrize
+from graphformers.errors import PartOptionError
 from graphformers.registry import register_positional_encoder
 
 _BLOCK_ELEMENTS = 1 << 24

@@ -1,8 +1,8 @@
 """Global mixers: attention-like modules that mix information across all nodes of a graph.
 The interface is documented in :mod:`graphformers.mixers.base`."""
 from graphformers.mixers.base import GlobalMixer
-from graphformers.mixers.exphormer import Exphormer
 from graphformers.mixers.expander import ExpanderEdges
+from graphformers.mixers.exphormer import Exphormer
 from graphformers.mixers.full import FullAttention
 from graphformers.mixers.performer import Performer
 from graphformers.mixers.polynormer import PolynormerAttention

@@ -9,7 +9,6 @@ from torch_geometric.data import Batch
 
 from graphformers.mixers.size_groups import SizePlan, from_channel_blocks, plan_of, to_channel_blocks
 
-
 HeadBlock = tuple[Optional[Tensor], Tensor]
 """One block of graphs, heads first: which of its slots hold a node (``[G, L]``; :obj:`None`: all),
 and its values ``[C, G, L, w]``."""

@@ -14,7 +14,6 @@ from graphformers.mixers.kernel_attention import block_linear_attention, from_he
 from graphformers.nn.dropout import dropout
 from graphformers.registry import register_mixer
 
-
 FEATURE_FLOOR = 1e-4
 """FAVOR+'s ``eps``, added to every feature before the ``1 / sqrt(m)`` scale, relative to the
 stabiliser of :func:`favor_stabilisers` (as performer-pytorch's ``softmax_kernel``, GraphGPS's Performer)."""

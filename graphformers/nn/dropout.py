@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+
 def keep_thresholds(p: float) -> tuple[torch.dtype, list[int]]:
     """The lanes a mask for drop probability ``p`` compares, and the smallest value of each lane of
     one draw that keeps an element.

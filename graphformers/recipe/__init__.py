@@ -3,7 +3,15 @@
 checks (:mod:`~graphformers.recipe.checks`)."""
 from graphformers.recipe.loading import load_recipe, recipe_from_dict
 from graphformers.recipe.schema import (
-    NO_PART, DataConfig, ModelConfig, PartSpec, PublishedResult, Recipe, RecipeError, TrainConfig, is_absent,
+    NO_PART,
+    DataConfig,
+    ModelConfig,
+    PartSpec,
+    PublishedResult,
+    Recipe,
+    RecipeError,
+    TrainConfig,
+    is_absent,
 )
 
 __all__ = ["NO_PART", "DataConfig", "ModelConfig", "PartSpec", "PublishedResult", "Recipe", "RecipeError", "TrainConfig",

@@ -19,10 +19,19 @@ from graphformers.data.datamodule import GraphDataModule
 from graphformers.errors import GraphformersError, PartOptionError
 from graphformers.recipe import Recipe, RecipeError, TrainConfig
 from graphformers.training.checkpointing import (
-    AtomicCheckpointIO, EpochSeeder, InterruptCheckpoint, check_resumable, load_trusted,
+    AtomicCheckpointIO,
+    EpochSeeder,
+    InterruptCheckpoint,
+    check_resumable,
+    load_trusted,
 )
-from graphformers.training.hardware import (check_compiler, check_precision, device_type, nondeterministic_operator,
-                                            resolved_deterministic)
+from graphformers.training.hardware import (
+    check_compiler,
+    check_precision,
+    device_type,
+    nondeterministic_operator,
+    resolved_deterministic,
+)
 from graphformers.training.loggers import build_loggers
 from graphformers.training.logging import EpochTimer
 from graphformers.training.module import GraphTask, NonFiniteLossError

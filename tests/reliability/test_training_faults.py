@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import pytorch_lightning as pl
 import torch
-
 from conftest import epoch_values
+
 from graphformers.recipe import load_recipe
 from graphformers.registry import MIXERS
 from graphformers.training.module import NonFiniteLossError

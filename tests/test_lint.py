@@ -1,0 +1,15 @@
+"""ruff's rules hold over the package and the tests: pyflakes (F: unused or undefined names) and
+import order (I), at 120 columns. The command is docs/architecture.md's."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RUFF = [sys.executable, "-m", "ruff", "check", "--select", "F,I", "--line-length", "120", "graphformers", "tests"]
+
+
+def test_the_code_passes_ruff():
+    done = subprocess.run(RUFF, capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
