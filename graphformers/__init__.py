@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from graphformers.data.base import register_dataset
 from graphformers.registry import (
+    register_dataset,
     register_feature_encoder,
     register_local,
     register_mixer,

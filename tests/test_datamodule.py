@@ -11,10 +11,11 @@ from torch_geometric.data import Data
 from torch_geometric.sampler import NodeSamplerInput
 from torch_geometric.utils import erdos_renyi_graph
 
-from graphformers.data.base import SplitDataset, register_dataset
+from graphformers.data.base import SplitDataset
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.data.sampling import UniformNeighborSampler
 from graphformers.recipe import DataConfig, RecipeError
+from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 
 INFO = TaskInfo(level="node", task="multiclass", num_outputs=3, metric="accuracy", node_encoder="linear", node_in=4)

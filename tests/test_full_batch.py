@@ -11,7 +11,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.utils import erdos_renyi_graph, to_dense_adj
 
 import graphformers.data.datamodule as datamodule_module
-from graphformers.data.base import SplitDataset, register_dataset
+from graphformers.data.base import SplitDataset
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.data.full_batch import FullBatches, transposed_adjacency
 from graphformers.encoders import RandomWalkLandingProbabilities
@@ -19,6 +19,7 @@ from graphformers.local.pyg_convs import GCN, SAGE
 from graphformers.models.gps import GPSModel
 from graphformers.models.mpnn import MPNNModel
 from graphformers.recipe import DataConfig, ModelConfig, PartSpec
+from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 
 INFO = TaskInfo(level="node", task="multiclass", num_outputs=3, metric="accuracy", node_encoder="linear", node_in=4)

@@ -129,9 +129,26 @@ def test_options_in_the_listing_are_the_ones_the_recipe_validator_accepts(tmp_pa
 
 
 def test_a_dataset_loader_without_a_root_parameter_is_refused_where_it_is_registered():
-    from graphformers.data.base import register_dataset
+    from graphformers.registry import register_dataset
 
     with pytest.raises(RegistryError, match="must take the data root as a parameter named root"):
         register_dataset("rootless")(lambda num_graphs=3: None)
     assert "rootless" not in registry.DATASETS
     assert registry.DATASETS.entry("coco-sp").description.startswith("LRGB COCO-SP")  # the loader's docstring
+
+
+def test_register_dataset_wraps_the_loader_in_a_spec_and_other_kinds_take_no_details(isolated):
+    from graphformers.data.base import DatasetSpec
+    from graphformers.registry import register_dataset
+
+    isolated(registry.DATASETS, registry.MIXERS)
+
+    def tiny(root: str):
+        """A tiny dataset."""
+
+    assert register_dataset("tiny", raw_files=[])(tiny) is tiny
+    spec = registry.DATASETS.get("tiny")
+    assert isinstance(spec, DatasetSpec) and spec.loader is tiny and spec.raw_files == () and spec.offline
+    assert registry.DATASETS.entry("tiny").origin == tiny.__module__
+    with pytest.raises(RegistryError, match="mixer 'm': register takes no options \\(scale\\)"):
+        registry.register_mixer("m", scale=2)

@@ -151,9 +151,9 @@ def test_with_sigint_ignored_at_start_it_stays_ignored_after_an_interrupt(tmp_pa
 def test_bad_data_in_any_split_is_refused_before_anything_is_written(tmp_path, isolated):
     from torch_geometric.data import Data
 
-    from graphformers.data import SplitDataset, TaskInfo, register_dataset
+    from graphformers.data import SplitDataset, TaskInfo
     from graphformers.data.validation import DataValidationError
-    from graphformers.registry import DATASETS
+    from graphformers.registry import DATASETS, register_dataset
 
     isolated(DATASETS)
     info = TaskInfo(level="node", task="multiclass", num_outputs=2, metric="accuracy", node_encoder="linear", node_in=3)

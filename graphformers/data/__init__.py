@@ -6,8 +6,9 @@ The contract is :class:`graphformers.data.base.DatasetSpec`. Each dataset lives 
 imports them all, which the dataset registry does on its first lookup, so importing this package
 loads none of them (nor Lightning: the DataModule is :mod:`graphformers.data.datamodule`).
 """
-from graphformers.data.base import DatasetSpec, RawFile, SplitDataset, register_dataset
+from graphformers.data.base import DatasetSpec, RawFile, SplitDataset
 from graphformers.data.raw_files import MissingDataError
+from graphformers.registry import register_dataset
 from graphformers.resources import data_root
 from graphformers.task import TaskInfo
 

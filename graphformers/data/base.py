@@ -4,16 +4,14 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from torch import Tensor
 from torch_geometric.data import Data
 
 from graphformers.errors import GraphformersError
-from graphformers.registry import DATASETS, RegistryError
+from graphformers.registry import RegistryError
 from graphformers.task import TaskInfo
-
-Loader = TypeVar("Loader", bound=Callable[..., "SplitDataset"])
 
 
 @dataclass(frozen=True)
@@ -119,23 +117,3 @@ class DatasetSpec:
             raise GraphformersError(f"dataset {self.name!r}: its loader returned task {splits.info}, but its "
                                     f"DatasetSpec declares {declared}; make the two agree.")
         return splits
-
-
-def register_dataset(name: str, info: Union[TaskInfo, Callable[..., TaskInfo], None] = None,
-                     raw_files: tuple[RawFile, ...] = (), offline: Optional[bool] = None,
-                     num_splits: int = 1) -> Callable[[Loader], Loader]:
-    """Decorator registering a loader as dataset ``name`` (a :class:`DatasetSpec` with these fields).
-
-    Args:
-        name (str): the registered name.
-        info (TaskInfo or callable, optional): see :class:`DatasetSpec`.
-        raw_files (tuple of RawFile, optional): see :class:`DatasetSpec`.
-        offline (bool, optional): see :class:`DatasetSpec`.
-        num_splits (int, optional): see :class:`DatasetSpec`.
-    """
-
-    def decorate(loader: Loader) -> Loader:
-        DATASETS.add(name, DatasetSpec(name, loader, info, tuple(raw_files), offline, num_splits), origin=loader.__module__)
-        return loader
-
-    return decorate

@@ -24,9 +24,10 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
-from graphformers.data.base import RawFile, SplitDataset, register_dataset
+from graphformers.data.base import RawFile, SplitDataset
 from graphformers.data.raw_files import ensure_raw_files
 from graphformers.errors import PartOptionError
+from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 
 URL = "https://github.com/yandex-research/heterophilous-graphs/raw/main/data"

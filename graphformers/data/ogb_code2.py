@@ -27,9 +27,10 @@ from ogb.graphproppred import PygGraphPropPredDataset
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphformers.data.base import RawFile, SplitDataset, register_dataset
+from graphformers.data.base import RawFile, SplitDataset
 from graphformers.data.raw_files import ensure_via_library
 from graphformers.io import pyg_safe_globals
+from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 
 NAME = "ogbg-code2"

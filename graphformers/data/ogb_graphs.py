@@ -12,9 +12,10 @@ from pathlib import Path
 
 from ogb.graphproppred import PygGraphPropPredDataset
 
-from graphformers.data.base import RawFile, SplitDataset, register_dataset
+from graphformers.data.base import RawFile, SplitDataset
 from graphformers.data.raw_files import ensure_via_library
 from graphformers.io import pyg_safe_globals
+from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 
 RAW_TABLES = ("edge", "edge-feat", "node-feat", "graph-label", "num-node-list", "num-edge-list")

@@ -19,9 +19,10 @@ import torch
 from ogb.nodeproppred import PygNodePropPredDataset
 from torch_geometric.utils import is_undirected, to_undirected
 
-from graphformers.data.base import RawFile, SplitDataset, register_dataset
+from graphformers.data.base import RawFile, SplitDataset
 from graphformers.data.raw_files import ensure_via_library
 from graphformers.io import pyg_safe_globals
+from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 
 BASE_TABLES = ("edge", "node-feat", "node-label", "num-node-list", "num-edge-list")

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from torch_geometric.datasets import LRGBDataset
 
-from graphformers.data.base import RawFile, SplitDataset, register_dataset
+from graphformers.data.base import RawFile, SplitDataset
 from graphformers.data.raw_files import ensure_via_library
+from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 
 NAME = "pcqm-contact"

@@ -20,8 +20,9 @@ import torch
 from ogb.utils import smiles2graph
 from torch_geometric.data import Data, InMemoryDataset
 
-from graphformers.data.base import RawFile, SplitDataset, register_dataset
+from graphformers.data.base import RawFile, SplitDataset
 from graphformers.data.raw_files import ensure_raw_files
+from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,9 @@ from pathlib import Path
 from torch_geometric.datasets import Planetoid
 from torch_geometric.transforms import NormalizeFeatures
 
-from graphformers.data.base import RawFile, SplitDataset, register_dataset
+from graphformers.data.base import RawFile, SplitDataset
 from graphformers.data.raw_files import ensure_via_library
+from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 
 RAW_SOURCE = "https://github.com/kimiyoung/planetoid/raw/master/data"

@@ -21,8 +21,9 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
-from graphformers.data.base import SplitDataset, register_dataset
+from graphformers.data.base import SplitDataset
 from graphformers.errors import PartOptionError
+from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from torch_geometric.data import download_url, extract_zip
 from torch_geometric.datasets import ZINC
 
-from graphformers.data.base import RawFile, SplitDataset, register_dataset
+from graphformers.data.base import RawFile, SplitDataset
 from graphformers.data.raw_files import ensure_raw_files
+from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 
 SPLITS = ("train", "val", "test")

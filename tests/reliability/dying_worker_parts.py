@@ -10,7 +10,8 @@ from torch.utils.data import get_worker_info
 from torch_geometric.data import Data
 from torch_geometric.utils import erdos_renyi_graph
 
-from graphformers.data.base import SplitDataset, register_dataset
+from graphformers.data.base import SplitDataset
+from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 
 

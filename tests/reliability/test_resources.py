@@ -6,11 +6,12 @@ import pytest
 import torch
 from torch_geometric.data import Batch, Data
 
-from graphformers.data.base import SplitDataset, register_dataset
+from graphformers.data.base import SplitDataset
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.errors import GraphTooLargeError
 from graphformers.mixers import FullAttention, Performer
 from graphformers.recipe import DataConfig, load_recipe
+from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 from graphformers.training.runner import run
 

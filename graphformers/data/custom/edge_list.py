@@ -10,10 +10,11 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import coalesce, to_undirected
 
-from graphformers.data.base import SplitDataset, register_dataset
+from graphformers.data.base import SplitDataset
 from graphformers.data.custom.assemble import masks_of, node_dataset, split_rows
 from graphformers.data.custom.smiles_csv import read_table, resolve
 from graphformers.errors import PartOptionError
+from graphformers.registry import register_dataset
 
 
 @register_dataset("edge-list")

@@ -8,11 +8,12 @@ from typing import Literal, Optional
 import torch
 from torch_geometric.data import Data
 
-from graphformers.data.base import SplitDataset, register_dataset
+from graphformers.data.base import SplitDataset
 from graphformers.data.custom.assemble import graph_dataset, joined, split_rows
 from graphformers.data.custom.smiles_csv import resolve
 from graphformers.errors import PartOptionError, first_line
 from graphformers.io import pyg_safe_globals
+from graphformers.registry import register_dataset
 
 SPLIT_FILES = ("train.pt", "val.pt", "test.pt")
 """A folder holding these three files is split by them (``split: own``)."""

@@ -10,10 +10,11 @@ from typing import Any, Literal, Optional
 import torch_geometric.datasets
 from torch_geometric.data import Dataset
 
-from graphformers.data.base import SplitDataset, register_dataset
+from graphformers.data.base import SplitDataset
 from graphformers.data.custom.assemble import graph_dataset, joined, masks_of, node_dataset, split_rows
 from graphformers.data.raw_files import MissingDataError
 from graphformers.errors import PartOptionError
+from graphformers.registry import register_dataset
 
 OWN_SPLIT_NAMES = (("train", "val", "test"), ("train", "valid", "test"))
 """Values of a class's ``split`` argument for its three official parts (ZINC, LRGBDataset, GNNBenchmarkDataset...)."""

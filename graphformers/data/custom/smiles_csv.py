@@ -11,10 +11,11 @@ import torch
 from ogb.utils import smiles2graph
 from torch_geometric.data import Data
 
-from graphformers.data.base import SplitDataset, register_dataset
+from graphformers.data.base import SplitDataset
 from graphformers.data.custom.assemble import graph_dataset, split_rows
 from graphformers.data.raw_files import MissingDataError
 from graphformers.errors import PartOptionError
+from graphformers.registry import register_dataset
 
 log = logging.getLogger(__name__)
 
