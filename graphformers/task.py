@@ -11,10 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from graphformers.errors import GraphformersError
 from graphformers.metrics import MISSING_LABEL
 
 Level = Literal["graph", "node", "link"]
-TaskType = Literal["multiclass", "binary", "multilabel", "regression", "sequence", "link"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class TaskInfo:
     """
 
     level: Level
-    task: TaskType
+    task: str
     num_outputs: int
     metric: str
     node_encoder: str
@@ -43,6 +43,11 @@ class TaskInfo:
     edge_in: int = 0
     evaluator: Optional[str] = None
     sequence_length: int = 1
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise GraphformersError(f"task {self.task!r} is not a task type ({', '.join(TASKS)}); a new type is one "
+                                    f"Task in graphformers.task.TASKS.")
 
 
 def _multiclass_loss(logits: Tensor, target: Tensor, info: TaskInfo) -> Tensor:
@@ -162,4 +167,4 @@ TASKS: dict[str, Task] = {task.name: task for task in (
     # pairs of nodes scored against sampled negatives (training/link_prediction.py), ranked per graph
     Task("link", _binary_loss, _binary_inputs, _sigmoid, "mrr", ogb_evaluator=False, inferable=False),
 )}
-"""Every task type by name (the values of :data:`TaskType`)."""
+"""Every task type by name (``TaskInfo.task``)."""
