@@ -56,11 +56,11 @@ def load_trusted(path: Union[str, Path], map_location: Union[str, Callable, None
     """
     try:
         try:
-            return torch.load(path, map_location=map_location, weights_only=True, mmap=mmap)
+            return _upgraded(torch.load(path, map_location=map_location, weights_only=True, mmap=mmap))
         except RuntimeError:
             if not mmap:
                 raise
-            return torch.load(path, map_location=map_location, weights_only=True)
+            return _upgraded(torch.load(path, map_location=map_location, weights_only=True))
     except pickle.UnpicklingError as error:
         last_line = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
         raise UntrustedCheckpointError(
@@ -124,6 +124,19 @@ class InterruptCheckpoint(OnExceptionCheckpoint):
             super().on_exception(trainer, pl_module, exception)
 
 
+def _upgraded(checkpoint: Any) -> Any:
+    """A checkpoint of an earlier graphformers in today's terms: its recipe says ``local: gine``, and
+    its GINE blocks hold a per-layer edge map (``conv.lin``), which every GINE had before
+    ``edge_linear`` (default off) existed, so its recipe gets ``edge_linear: true``."""
+    if not isinstance(checkpoint, dict):
+        return checkpoint
+    local = checkpoint.get("hyper_parameters", {}).get("recipe", {}).get("model", {}).get("local")
+    if (isinstance(local, dict) and local.get("name") == "gine" and "edge_linear" not in local
+            and any(key.endswith("conv.lin.weight") for key in checkpoint.get("state_dict", {}))):
+        local["edge_linear"] = True
+    return checkpoint
+
+
 class ResumeMismatchError(GraphformersError, ValueError):
     """``--resume`` with a recipe whose model differs in shape from the checkpoint's."""
 
@@ -153,7 +166,8 @@ def check_resumable(model_state: Mapping[str, Tensor], saved: Mapping[str, Any],
     changes = [f"{key} {old!r} -> {new!r}" for key, new, old in changed_settings(dict(recipe), then)
                if not key.startswith("train.")]
     listed = "; ".join(differ[:4]) + (f"; and {len(differ) - 4} more" if len(differ) > 4 else "")
-    because = (f"The recipe differs from the checkpoint's in {', '.join(changes)}: resume without those overrides"
+    because = (f"The recipe differs from the checkpoint's in {', '.join(changes)}: resume without those overrides "
+               f"(or set them as the checkpoint has them)"
                if changes else "Resume with the recipe the checkpoint was trained with")
     raise ResumeMismatchError(
         f"--resume {path}: the model this recipe builds does not match the checkpoint's ({len(differ)} tensors "
