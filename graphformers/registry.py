@@ -68,21 +68,16 @@ class Registry:
             holds its options (default: the part itself; a dataset's is its loader).
         built_ins (str, optional): the module whose import registers the kind's built-in parts,
             imported on the first lookup (:obj:`None`: no built-ins).
-        wrap (str, optional): ``"module:callable"`` that makes the registered part from the name,
-            the decorated object and the decorator's keyword arguments (a dataset's
-            ``DatasetSpec`` around its loader); imported on first use. :obj:`None`: the decorated
-            object is the part.
     """
 
     def __init__(self, kind: str, base: Optional[str] = None, supplied: tuple[str, ...] = (),
                  constructor: Optional[Callable[[Any], Callable[..., Any]]] = None,
-                 built_ins: Optional[str] = None, wrap: Optional[str] = None) -> None:
+                 built_ins: Optional[str] = None) -> None:
         self.kind = kind
         self.supplied = supplied
         self._base_path = base
         self._constructor = constructor
         self._built_ins = built_ins
-        self._wrap_path = wrap
         self._entries: dict[str, Entry] = {}
 
     def _load(self) -> None:
@@ -107,20 +102,18 @@ class Registry:
     @property
     def base(self) -> Optional[type]:
         """The base class parts of this kind derive from (None: any)."""
-        return None if self._base_path is None else _resolve(self._base_path)
+        if self._base_path is None:
+            return None
+        module, _, name = self._base_path.partition(":")
+        return getattr(importlib.import_module(module), name)
 
-    def register(self, name: str, **details: Any) -> Callable[[T], T]:
-        """Decorator registering a part under ``name`` (see :meth:`add`); for a kind that wraps what
-        it decorates, ``details`` are the wrapper's keyword arguments. Returns the decorated object."""
+    def register(self, name: str) -> Callable[[T], T]:
+        """Decorator registering a part under ``name`` (see :meth:`add`)."""
 
-        def decorate(decorated: T) -> T:
-            part = decorated if self._wrap_path is None else _resolve(self._wrap_path)(name, decorated, **details)
-            self.add(name, part, origin=getattr(decorated, "__module__", None))
-            return decorated
+        def decorate(part: T) -> T:
+            self.add(name, part)
+            return part
 
-        if details and self._wrap_path is None:
-            raise RegistryError(f"{self.kind} {name!r}: register takes no options ({', '.join(details)}); "
-                                f"a {self.kind}'s options are its constructor's arguments.")
         return decorate
 
     def add(self, name: str, part: Any, origin: Optional[str] = None) -> None:
@@ -196,7 +189,7 @@ POSITIONAL_ENCODERS = Registry("positional encoder", "graphformers.encoders.base
 PAIR_ENCODINGS = Registry("pair encoding", "graphformers.pair_encodings.base:PairEncoding",
                           built_ins="graphformers.pair_encodings")
 DATASETS = Registry("dataset", "graphformers.data.base:DatasetSpec", ("root",), constructor=lambda spec: spec.loader,
-                    built_ins="graphformers.data.catalog", wrap="graphformers.data.base:DatasetSpec")
+                    built_ins="graphformers.data.catalog")
 REGISTRIES = (MODELS, LOCAL_BLOCKS, MIXERS, POSITIONAL_ENCODERS, PAIR_ENCODINGS, FEATURE_ENCODERS, DATASETS)
 """Every kind, in the order ``graphformers list`` shows them."""
 
@@ -220,7 +213,13 @@ def register_dataset(name: str, info: Any = None, raw_files: tuple[Any, ...] = (
         offline (bool, optional): whether it needs no download (default: it has no raw files).
         num_splits (int, optional): how many official splits the dataset ships.
     """
-    return DATASETS.register(name, info=info, raw_files=tuple(raw_files), offline=offline, num_splits=num_splits)
+
+    def decorate(loader: T) -> T:  # the registry's base class is the spec (imported on use, as for every kind)
+        DATASETS.add(name, DATASETS.base(name, loader, info, tuple(raw_files), offline, num_splits),
+                     origin=loader.__module__)
+        return loader
+
+    return decorate
 
 _plugins_loaded = False
 
@@ -240,9 +239,3 @@ def load_plugins() -> None:
                 f"{type(error).__name__}: {error}",
                 stacklevel=2,
             )
-
-
-def _resolve(path: str) -> Any:
-    """The object ``"module:name"`` names (imported on use, so this module imports no kind's code)."""
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)

@@ -137,11 +137,11 @@ def test_a_dataset_loader_without_a_root_parameter_is_refused_where_it_is_regist
     assert registry.DATASETS.entry("coco-sp").description.startswith("LRGB COCO-SP")  # the loader's docstring
 
 
-def test_register_dataset_wraps_the_loader_in_a_spec_and_other_kinds_take_no_details(isolated):
+def test_register_dataset_wraps_the_loader_in_a_spec(isolated):
     from graphformers.data.base import DatasetSpec
     from graphformers.registry import register_dataset
 
-    isolated(registry.DATASETS, registry.MIXERS)
+    isolated(registry.DATASETS)
 
     def tiny(root: str):
         """A tiny dataset."""
@@ -150,5 +150,3 @@ def test_register_dataset_wraps_the_loader_in_a_spec_and_other_kinds_take_no_det
     spec = registry.DATASETS.get("tiny")
     assert isinstance(spec, DatasetSpec) and spec.loader is tiny and spec.raw_files == () and spec.offline
     assert registry.DATASETS.entry("tiny").origin == tiny.__module__
-    with pytest.raises(RegistryError, match="mixer 'm': register takes no options \\(scale\\)"):
-        registry.register_mixer("m", scale=2)
