@@ -58,6 +58,11 @@ class Registry:
 
     Args:
         kind (str): what the parts are called in messages (``"mixer"``).
+        word (str, optional): the kind's word on the command line (``graphformers list mixer``;
+            default: ``kind``).
+        recipe_keys (tuple of str, optional): the recipe keys that name parts of this kind
+            (``model.mixer``): the recipe checks look each up here, and the key reference lists
+            the registered names beside them.
         base (str, optional): ``"module:Class"`` of the base class every part must derive from
             (a class registered must subclass it, anything else must be an instance of it). It is
             imported on the first registration, so that a base module can itself register parts.
@@ -72,8 +77,10 @@ class Registry:
 
     def __init__(self, kind: str, base: Optional[str] = None, supplied: tuple[str, ...] = (),
                  constructor: Optional[Callable[[Any], Callable[..., Any]]] = None,
-                 built_ins: Optional[str] = None) -> None:
+                 built_ins: Optional[str] = None, word: Optional[str] = None, recipe_keys: tuple[str, ...] = ()) -> None:
         self.kind = kind
+        self.word = word or kind
+        self.recipe_keys = recipe_keys
         self.supplied = supplied
         self._base_path = base
         self._constructor = constructor
@@ -176,22 +183,51 @@ class Registry:
         return [entry.name for entry in self.entries()]
 
 
+class DatasetRegistry(Registry):
+    """The registry of datasets, whose entries are :class:`~graphformers.data.base.DatasetSpec` s
+    made from a loader and the facts about its data (:meth:`register`)."""
+
+    def register(self, name: str, info: Any = None, raw_files: tuple[Any, ...] = (),
+                 offline: Optional[bool] = None, num_splits: int = 1) -> Callable[[T], T]:
+        """Decorator registering a loader as dataset ``name`` (a
+        :class:`~graphformers.data.base.DatasetSpec` with these fields, which documents each).
+
+        Args:
+            name (str): the registered name (``data.name``).
+            info (TaskInfo or callable, optional): the task, or a function of the options giving it.
+            raw_files (tuple of RawFile, optional): the official files under the data root.
+            offline (bool, optional): whether it needs no download (default: it has no raw files).
+            num_splits (int, optional): how many official splits the dataset ships.
+        """
+
+        def decorate(loader: T) -> T:  # the base class is the spec (imported on use, as for every kind)
+            self.add(name, self.base(name, loader, info, tuple(raw_files), offline, num_splits), origin=loader.__module__)
+            return loader
+
+        return decorate
+
+
 MODELS = Registry("model", "graphformers.models.base:GraphModel", ("config", "info"),
-                  constructor=lambda model: model.options_type or model, built_ins="graphformers.models")
+                  constructor=lambda model: model.options_type or model, built_ins="graphformers.models",
+                  recipe_keys=("model.name",))
 """A model's recipe options are the fields of its ``options_type`` (``model.options``), if it declares one."""
-LOCAL_BLOCKS = Registry("local block", "graphformers.local.base:LocalBlock", ("hidden",), built_ins="graphformers.local")
+LOCAL_BLOCKS = Registry("local block", "graphformers.local.base:LocalBlock", ("hidden",), built_ins="graphformers.local",
+                        word="local", recipe_keys=("model.local",))
 MIXERS = Registry("mixer", "graphformers.mixers.base:GlobalMixer", ("hidden", "heads", "dropout"),
-                  built_ins="graphformers.mixers")
-FEATURE_ENCODERS = Registry("feature encoder", "graphformers.encoders.base:FeatureEncoder", ("in_dim", "out_dim"),
-                            built_ins="graphformers.encoders")
+                  built_ins="graphformers.mixers", recipe_keys=("model.mixer",))
 POSITIONAL_ENCODERS = Registry("positional encoder", "graphformers.encoders.base:PositionalEncoder",
-                               built_ins="graphformers.encoders")
+                               built_ins="graphformers.encoders", word="encoder", recipe_keys=("model.encoders",))
 PAIR_ENCODINGS = Registry("pair encoding", "graphformers.pair_encodings.base:PairEncoding",
-                          built_ins="graphformers.pair_encodings")
-DATASETS = Registry("dataset", "graphformers.data.base:DatasetSpec", ("root",), constructor=lambda spec: spec.loader,
-                    built_ins="graphformers.data.catalog")
+                          built_ins="graphformers.pair_encodings", word="pair", recipe_keys=("model.pair_encodings",))
+FEATURE_ENCODERS = Registry("feature encoder", "graphformers.encoders.base:FeatureEncoder", ("in_dim", "out_dim"),
+                            built_ins="graphformers.encoders", word="feature",
+                            recipe_keys=("model.node_encoder", "model.edge_encoder"))
+DATASETS = DatasetRegistry("dataset", "graphformers.data.base:DatasetSpec", ("root",), constructor=lambda spec: spec.loader,
+                    built_ins="graphformers.data.catalog", recipe_keys=("data.name",))
 REGISTRIES = (MODELS, LOCAL_BLOCKS, MIXERS, POSITIONAL_ENCODERS, PAIR_ENCODINGS, FEATURE_ENCODERS, DATASETS)
-"""Every kind, in the order ``graphformers list`` shows them."""
+"""Every kind of part: the one table of kinds. ``graphformers list`` shows them in this order, the
+recipe checks look up each kind's recipe keys, and the key reference and the README's table of
+kinds are made from it; a new kind is one more registry here."""
 
 register_model = MODELS.register
 register_local = LOCAL_BLOCKS.register
@@ -199,27 +235,8 @@ register_mixer = MIXERS.register
 register_feature_encoder = FEATURE_ENCODERS.register
 register_positional_encoder = POSITIONAL_ENCODERS.register
 register_pair_encoding = PAIR_ENCODINGS.register
+register_dataset = DATASETS.register
 
-
-def register_dataset(name: str, info: Any = None, raw_files: tuple[Any, ...] = (), offline: Optional[bool] = None,
-                     num_splits: int = 1) -> Callable[[T], T]:
-    """Decorator registering a loader as dataset ``name`` (a
-    :class:`~graphformers.data.base.DatasetSpec` with these fields, which documents each).
-
-    Args:
-        name (str): the registered name (``data.name``).
-        info (TaskInfo or callable, optional): the task, or a function of the options giving it.
-        raw_files (tuple of RawFile, optional): the official files under the data root.
-        offline (bool, optional): whether it needs no download (default: it has no raw files).
-        num_splits (int, optional): how many official splits the dataset ships.
-    """
-
-    def decorate(loader: T) -> T:  # the registry's base class is the spec (imported on use, as for every kind)
-        DATASETS.add(name, DATASETS.base(name, loader, info, tuple(raw_files), offline, num_splits),
-                     origin=loader.__module__)
-        return loader
-
-    return decorate
 
 _plugins_loaded = False
 

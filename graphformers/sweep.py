@@ -1,45 +1,8 @@
-"""``python -m graphformers.sweep RECIPE.yaml --space SPACE.yaml --trials N [section.key=value ...]``:
-an Optuna search over recipe keys, each trial a normal run under ``runs/<name>/sweep/``."""
-from __future__ import annotations
-
-import argparse
+"""``python -m graphformers.sweep``: the same as ``graphformers sweep`` (:mod:`graphformers.cli`), kept for the
+scripts and documents that use this form."""
 import sys
-from typing import Optional, Sequence
 
-from graphformers.command_line import CommandParser
-from graphformers.errors import GraphformersError
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The command line: a recipe, its search space, the trial count and fixed overrides."""
-    parser = CommandParser(prog="python -m graphformers.sweep", description="Search a recipe's hyperparameters.")
-    parser.add_argument("recipe", help="path to a recipe YAML file")
-    parser.add_argument("overrides", nargs="*", help="fixed dotted overrides for every trial, e.g. train.max_epochs=20")
-    parser.add_argument("--space", required=True, help="YAML search space: recipe keys -> {choices: [...]} or {low, high, log, step}")
-    parser.add_argument("--trials", type=int, required=True, help="finished trials the study should hold (a rerun continues it)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of Optuna's sampler (default: 0)")
-    return parser
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Sweep, then say where the table and the best recipe are; user errors print one ``error:`` line and exit 2."""
-    args = build_parser().parse_intermixed_args(argv)
-    from graphformers.experiments.search_space import load_space
-    from graphformers.experiments.sweeps import BEST_RECIPE, TRIALS_MD, sweep
-
-    try:
-        if args.trials < 1:
-            raise GraphformersError(f"--trials must be at least 1, got {args.trials}.")
-        dimensions = load_space(args.space, args.recipe, args.overrides)
-        result = sweep(args.recipe, dimensions, args.trials, args.overrides, seed=args.seed)
-    except GraphformersError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(f"trials: {result.out_dir / TRIALS_MD} ({result.trials} in the study)")
-    if result.best_value is not None:
-        print(f"best: val {result.best_value:.4f} with {result.best_params}; recipe: {result.out_dir / BEST_RECIPE}")
-    return 0
-
+from graphformers.cli.entry import module_main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(module_main("sweep", "sweep"))

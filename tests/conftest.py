@@ -14,7 +14,7 @@ import torch
 from torch_geometric.data import Batch, Data
 from torch_geometric.utils import erdos_renyi_graph
 
-from graphformers.data.__main__ import main as data_main
+from graphformers.cli import main as cli
 from graphformers.resources import DATA_ROOT_VARIABLE
 from graphformers.task import TaskInfo
 
@@ -49,7 +49,7 @@ def shared_data() -> Path:
 def peptides_root(shared_data, tmp_path_factory) -> Path:
     """A data root holding the real Peptides-func raw files, placed by ``python -m graphformers.data place``."""
     root = tmp_path_factory.mktemp("peptides-root")
-    assert data_main(["place", "peptides-func", str(shared_data), "--root", str(root)]) == 0
+    assert cli(["data", "place", "peptides-func", str(shared_data), "--root", str(root)]) == 0
     return root
 
 
@@ -62,7 +62,7 @@ def node_data_root(shared_data, tmp_path_factory) -> Path:
     heterophilous graphs, Cora and CiteSeer), placed by ``python -m graphformers.data place``."""
     root = tmp_path_factory.mktemp("node-root")
     for name in NODE_DATASETS:
-        assert data_main(["place", name, str(shared_data), "--root", str(root)]) == 0
+        assert cli(["data", "place", name, str(shared_data), "--root", str(root)]) == 0
     return root
 
 

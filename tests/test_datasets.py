@@ -14,7 +14,7 @@ from ogb_files import write_ogb_folder
 from torch_geometric.utils import is_undirected
 
 import graphformers.data.raw_files as raw_files
-from graphformers.data.__main__ import main as data_main
+from graphformers.cli import main as cli
 from graphformers.data.base import DatasetSpec, RawFile
 from graphformers.data.ogb_graphs import load_ogb_molecules
 from graphformers.data.ogb_nodes import load_ogb_nodes
@@ -79,7 +79,7 @@ def test_place_reports_what_it_cannot_find_and_unknown_datasets(tmp_path):
     with pytest.raises(MissingDataError, match="not found under .*splits_random_stratified_peptide.pickle"):
         place("peptides-func", tmp_path / "src", tmp_path / "root")
     assert (tmp_path / "root/peptides-functional/raw/peptide_multi_class_dataset.csv.gz").read_bytes() == b"x"
-    assert data_main(["place", "no-such-set", str(tmp_path)]) == 2
+    assert cli(["data", "place", "no-such-set", str(tmp_path)]) == 2
 
 
 def _declare_files(isolated, name: str, files: tuple[RawFile, ...]) -> None:

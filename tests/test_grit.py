@@ -233,12 +233,12 @@ def test_a_training_step_with_pairs_reads_nothing_from_the_device(peptides_root,
 def test_the_readme_gpu_command_for_grit_is_the_full_schedule_with_precomputed_pairs():
     import re
 
+    from graphformers.cli.entry import parse_command
     from graphformers.experiments.multirun import parse_indices
-    from graphformers.train import build_parser
 
     line = re.search(r"python -m graphformers\.train (recipes/peptides-func-grit\.yaml[^\n]*)",
                      (REPO / "README.md").read_text()).group(1)
-    args = build_parser().parse_intermixed_args(line.split())
+    _, args = parse_command(["train", *line.split()])
     recipe = load_recipe(REPO / args.recipe, args.overrides)
     assert (recipe.model.name, recipe.train.accelerator, recipe.train.max_epochs) == ("grit", "gpu", 200)
     assert recipe.data.pair_storage == "precompute" and recipe.data.num_workers > 0

@@ -15,6 +15,7 @@ from conftest import random_batch
 from host_reads import HostReads
 from torch_geometric.data import Batch
 
+from graphformers.cli.entry import parse_command
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.experiments.multirun import parse_indices
 from graphformers.mixers.size_groups import (
@@ -26,7 +27,6 @@ from graphformers.mixers.size_groups import (
 )
 from graphformers.recipe import load_recipe
 from graphformers.task import TASKS
-from graphformers.train import build_parser
 from graphformers.training.module import FirstNonFiniteLoss, GraphTask
 
 REPO = Path(__file__).resolve().parents[1]
@@ -152,7 +152,7 @@ def test_the_multilabel_loss_weights_out_missing_labels_exactly():
 def test_the_readme_gpu_command_is_the_full_peptides_schedule_with_workers():
     line = re.search(r"python -m graphformers\.train (recipes/peptides-func-gps\.yaml[^\n]*)",
                      (REPO / "README.md").read_text()).group(1)
-    args = build_parser().parse_intermixed_args(line.split())
+    _, args = parse_command(["train", *line.split()])
     recipe = load_recipe(REPO / args.recipe, args.overrides)
     assert (recipe.train.accelerator, recipe.train.max_epochs, recipe.model.mixer.name) == ("gpu", 200, "full")
     assert recipe.data.num_workers > 0 and len(parse_indices(args.seeds, "--seeds")) >= 3

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import pytorch_lightning as pl
 
-from graphformers import train
+from graphformers.cli import main as cli
 from graphformers.experiments import multirun
 from graphformers.experiments.multirun import MultiRunError, parse_indices, run_many
 from graphformers.recipe import PublishedResult, RecipeError, load_recipe
@@ -73,7 +73,7 @@ def test_malformed_seed_lists_are_refused(text, message):
 
 
 def _one_error_line(capsys, argv: list[str]) -> str:
-    assert train.main(argv) == 2
+    assert cli(["train", *argv]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), lines
     return lines[0]
@@ -155,7 +155,7 @@ def test_seeds_by_splits_through_the_command_line(capsys, tmp_path, node_data_ro
     recipe.write_text("data: {name: chameleon-filtered, batch_size: 1}\n")
     argv = [str(recipe), *SMALL, "train.max_epochs=1", f"data.root={node_data_root}", f"train.out_dir={tmp_path / 'runs'}",
             "--seeds", "0-1", "--splits", "3,5"]
-    assert train.main(argv) == 0
+    assert cli(["train", *argv]) == 0
     out = capsys.readouterr().out
     records = read_records(tmp_path / "runs" / "summary.csv")
     assert [(r.seed, r.split) for r in records] == [(0, 3), (0, 5), (1, 3), (1, 5)]

@@ -13,7 +13,7 @@ import pytest
 from conftest import epoch_values
 
 import graphformers.registry as registry
-from graphformers.list import list_parts
+from graphformers.cli.listing import list_parts
 from graphformers.recipe import load_recipe
 from graphformers.training.runner import run
 

@@ -12,8 +12,8 @@ import pytorch_lightning as pl
 import torch
 from torch_geometric.data import Batch
 
-from graphformers import train
 from graphformers.benchmarks.parts_check import AUTOCAST, case_task, encoded_batch, part_cases, small_model
+from graphformers.cli import main as cli
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.models.gps import GPSModel
 from graphformers.recipe import RecipeError, load_recipe
@@ -106,7 +106,7 @@ def test_a_lightning_run_trains_and_reports_float32_metrics_in_each_precision(tm
 
 
 def test_16_true_is_refused_with_the_reason_and_the_alternative(capsys, tmp_path):
-    assert train.main([QUICKSTART, "train.precision=16-true", f"train.out_dir={tmp_path}"]) == 2
+    assert cli(["train", QUICKSTART, "train.precision=16-true", f"train.out_dir={tmp_path}"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: train.precision: 16-true") and "use 16-mixed" in error.lower()
     assert len(error.splitlines()) == 1 and not any(tmp_path.iterdir())
@@ -173,7 +173,7 @@ def test_an_operator_without_a_deterministic_kernel_names_the_switch(capsys, tmp
 
     monkeypatch.setattr(GPSModel, "forward", with_a_nondeterministic_operator)
     try:
-        assert train.main([QUICKSTART, *SMALL, f"train.out_dir={tmp_path}"]) == 2
+        assert cli(["train", QUICKSTART, *SMALL, f"train.out_dir={tmp_path}"]) == 2
     finally:
         torch.use_deterministic_algorithms(False)
     error = capsys.readouterr().err.strip().splitlines()
@@ -206,7 +206,7 @@ def test_compiled_grit_layers_keep_their_output_and_state_dict_keys():
 
 
 def test_compiling_gps_is_refused_with_what_was_measured(capsys, tmp_path):
-    assert train.main([QUICKSTART, *SMALL, "train.compile=true", f"train.out_dir={tmp_path}"]) == 2
+    assert cli(["train", QUICKSTART, *SMALL, "train.compile=true", f"train.out_dir={tmp_path}"]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "train.compile: gps is not compiled" in error[0] and "2x slower" in error[0]
 
@@ -214,7 +214,7 @@ def test_compiling_gps_is_refused_with_what_was_measured(capsys, tmp_path):
 def test_compiling_without_a_cpp_compiler_names_what_is_missing(capsys, tmp_path, monkeypatch):
     monkeypatch.delenv("CXX", raising=False)
     monkeypatch.setattr(hardware.shutil, "which", lambda name: None)
-    assert train.main([QUICKSTART, *SMALL, "train.compile=true", f"train.out_dir={tmp_path}"]) == 2
+    assert cli(["train", QUICKSTART, *SMALL, "train.compile=true", f"train.out_dir={tmp_path}"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: train.compile: torch.compile builds C++ kernels") and "apt install g++" in error
     assert not any(tmp_path.iterdir())

@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from graphformers.recipe_reference import reference_yaml
+from graphformers.cli.listing import kinds_table
+from graphformers.recipe.reference import reference_yaml
+from graphformers.registry import REGISTRIES
 
 REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text()
@@ -47,3 +49,10 @@ def test_recipe_reference_in_the_readme_is_generated_from_the_schema():
     match = re.search(r"<!-- recipe-reference -->\s*```yaml\n(.+?)\n```", README, re.S)
     assert match, "README has no recipe reference block"
     assert match.group(1) == reference_yaml(), "regenerate it: python -m graphformers.recipe_reference"
+
+
+def test_the_kinds_of_part_in_the_readme_are_generated_from_the_registries():
+    match = re.search(r"<!-- kinds of part: [^\n]*-->\n(.+?)\n<!-- end of the kinds of part -->", README, re.S)
+    assert match, "README has no table of the kinds of part"
+    assert match.group(1) == kinds_table(), "regenerate it: graphformers list --markdown"
+    assert match.group(1).count("\n| ") == len(REGISTRIES)  # a row per kind, the pair encodings included

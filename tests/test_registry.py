@@ -101,7 +101,10 @@ def test_feature_and_positional_encoders_live_in_separate_registries():
 
 
 def test_list_prints_one_parts_options_from_its_signature(capsys):
-    from graphformers.list import main
+    from graphformers.cli import main as cli
+
+    def main(argv):
+        return cli(["list", *argv])
 
     assert main(["mixer", "performer"]) == 0
     out = capsys.readouterr().out

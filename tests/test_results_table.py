@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from graphformers.cli import main as cli
 from graphformers.experiments.multirun import comparable_recipe
 from graphformers.recipe import load_recipe
-from graphformers.results.__main__ import main
 from graphformers.results.summary import RunRecord, write_records
 from graphformers.results.table import BEGIN, END
 
@@ -19,7 +19,7 @@ RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 
 @pytest.mark.slow
 def test_the_reproduction_table_is_current():
-    assert main(["table", "--check", "--recipes", str(RECIPES)]) == 0, \
+    assert cli(["results", "table", "--check", "--recipes", str(RECIPES)]) == 0, \
         "recipes/README.md is stale: run python -m graphformers.results table"
 
 
@@ -39,15 +39,15 @@ def test_publish_files_a_multi_run_and_the_table_shows_its_mean_std_and_budget(t
     (run_dir / "summary.md").write_text("summary\n")
     narrower = load_recipe(RECIPES / "minesweeper-gcn.yaml", ["model.hidden=64", f"train.out_dir={run_dir}"])
     (run_dir / "recipe.yaml").write_text(yaml.safe_dump(comparable_recipe(narrower)))  # what a multi-run writes
-    assert main(["publish", str(run_dir), "--recipes", str(recipes)]) == 0
+    assert cli(["results", "publish", str(run_dir), "--recipes", str(recipes)]) == 0
     readme = (recipes / "README.md").read_text()
     row = next(line for line in readme.splitlines() if line.startswith("| `minesweeper-gcn.yaml`"))
     assert "| 0.9100 ± 0.0141 (n = 2) |" in row  # mean and sample std of 0.90 and 0.92; the failed run left out
     assert f"| {(0.91 - 0.8975) / 0.0052:+.1f} |" in row and "| 110 s |" in row
     assert "reduced: model.hidden 64 (recipe: 512)" in row
     assert readme.startswith("# Recipes") and readme.endswith("Notes.\n")
-    assert main(["table", "--check", "--recipes", str(recipes)]) == 0
+    assert cli(["results", "table", "--check", "--recipes", str(recipes)]) == 0
     (recipes / "README.md").write_text(readme.replace("0.9100", "0.9200"))
-    assert main(["table", "--check", "--recipes", str(recipes)]) == 1
-    assert main(["publish", str(tmp_path / "nothing"), "--recipes", str(recipes)]) == 2
+    assert cli(["results", "table", "--check", "--recipes", str(recipes)]) == 1
+    assert cli(["results", "publish", str(tmp_path / "nothing"), "--recipes", str(recipes)]) == 2
     assert "is not a multi-run folder" in capsys.readouterr().err

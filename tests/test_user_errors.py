@@ -10,7 +10,7 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
-from graphformers import train
+from graphformers.cli import main as cli
 from graphformers.recipe import RecipeError, load_recipe
 from graphformers.training import preflight
 from graphformers.training.runner import TrainingInterrupted, run
@@ -21,7 +21,7 @@ SMALL = ["data.options={num_train: 64, num_val: 32, num_test: 32}", "train.progr
 
 
 def _one_error_line(capsys, argv: list[str]) -> str:
-    assert train.main(argv) == 2
+    assert cli(["train", *argv]) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
@@ -78,8 +78,8 @@ def test_the_memory_estimate_counts_every_node_and_channel(tmp_path):
 
 def test_resume_followed_by_an_override_resumes_and_applies_it(capsys, tmp_path):
     common = [QUICKSTART, *SMALL, f"train.out_dir={tmp_path}"]
-    assert train.main([*common, "train.max_epochs=1"]) == 0
-    assert train.main([*common, "--resume", "train.max_epochs=2"]) == 0
+    assert cli(["train", *common, "train.max_epochs=1"]) == 0
+    assert cli(["train", *common, "--resume", "train.max_epochs=2"]) == 0
     assert torch.load(tmp_path / "version_0" / "checkpoints" / "last.ckpt", weights_only=True)["epoch"] == 1
     assert not (tmp_path / "version_1").exists()
     capsys.readouterr()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping
 
 import torch
 
@@ -17,17 +17,7 @@ from graphformers.options import accepts_any_option
 from graphformers.recipe.convert import convert
 from graphformers.recipe.origins import source
 from graphformers.recipe.schema import PartSpec, Recipe, RecipeError, is_absent
-from graphformers.registry import (
-    DATASETS,
-    FEATURE_ENCODERS,
-    LOCAL_BLOCKS,
-    MIXERS,
-    MODELS,
-    PAIR_ENCODINGS,
-    POSITIONAL_ENCODERS,
-    Registry,
-    RegistryError,
-)
+from graphformers.registry import DATASETS, MODELS, REGISTRIES, Registry, RegistryError
 from graphformers.resources import (
     MEMORY_SHARE,
     DataRootError,
@@ -81,55 +71,45 @@ def check_recipe(recipe: Recipe, origins: Mapping[str, str]) -> None:
 def check_parts(recipe: Recipe, origins: Mapping[str, str]) -> None:
     """Every named part exists in its own registry and every option is one its constructor takes;
     the recipe's part, model and data options are replaced by their converted values (:func:`check_options`).
+    The keys checked are each kind's ``recipe_keys`` (:data:`~graphformers.registry.REGISTRIES`): a
+    part with its options (``model.mixer``), a list of them (``model.encoders``), or a name, whose
+    options sit beside it when it is a section's ``name`` (``model.options``, ``data.options``).
 
     Args:
         recipe (Recipe): the recipe, changed in place.
         origins (mapping): where each key was set, for messages.
     """
-    model = recipe.model
-    _lookup(MODELS, model.name, "model.name", origins)
-    model.options = check_options(MODELS, model.name, model.options, f"model.options ({model.name})",
-                                  source(origins, "model.options"))
-    _lookup(DATASETS, recipe.data.name, "data.name", origins)
-    for dotted, registry in (("model.local", LOCAL_BLOCKS), ("model.mixer", MIXERS)):
-        spec = _get_dotted(recipe, dotted)
-        if not is_absent(spec):
-            _check_part(registry, spec, dotted, origins)
-    for spec in model.encoders:
-        _check_part(POSITIONAL_ENCODERS, spec, "model.encoders", origins, other_kind=FEATURE_ENCODERS)
-    for spec in model.pair_encodings:
-        _check_part(PAIR_ENCODINGS, spec, "model.pair_encodings", origins, other_kind=POSITIONAL_ENCODERS)
-    for dotted in ("model.node_encoder", "model.edge_encoder"):
-        name = _get_dotted(recipe, dotted)
-        if name is not None:
-            _lookup(FEATURE_ENCODERS, name, dotted, origins, other_kind=POSITIONAL_ENCODERS)
-    recipe.data.options = check_options(DATASETS, recipe.data.name, recipe.data.options,
-                                        f"data.options ({recipe.data.name})", source(origins, "data.options"))
+    for registry in REGISTRIES:
+        for dotted in registry.recipe_keys:
+            value = _get_dotted(recipe, dotted)
+            for spec in value if isinstance(value, list) else [value]:
+                if isinstance(spec, PartSpec):
+                    if not is_absent(spec):
+                        _lookup(registry, spec.name, dotted, origins)
+                        spec.options = check_options(registry, spec.name, spec.options, f"{dotted} ({spec.name})",
+                                                     source(origins, dotted))
+                elif spec is not None:
+                    _lookup(registry, spec, dotted, origins)
+                    section, key = dotted.rsplit(".", 1)
+                    if key == "name":
+                        config = _get_dotted(recipe, section)
+                        config.options = check_options(registry, spec, config.options, f"{section}.options ({spec})",
+                                                       source(origins, f"{section}.options"))
 
 
-_ENCODER_KEYS = {POSITIONAL_ENCODERS.kind: "model.encoders", PAIR_ENCODINGS.kind: "model.pair_encodings",
-                 FEATURE_ENCODERS.kind: "model.node_encoder / model.edge_encoder"}
-"""The recipe keys that name each kind of encoder, for the wrong-kind message."""
-
-
-def _lookup(registry: Registry, name: str, dotted: str, origins: Mapping[str, str],
-            other_kind: Optional[Registry] = None) -> None:
-    """Raise unless ``name`` is in ``registry``; a name of ``other_kind`` says which key takes it."""
-    if other_kind is not None and name not in registry and name in other_kind:
-        raise RecipeError(
-            f"{source(origins, dotted)}: {dotted}: {name!r} is a {other_kind.kind}, not a {registry.kind}. "
-            f"{registry.kind.capitalize()}s: {', '.join(registry.names())}. "
-            f"{other_kind.kind.capitalize()}s ({_ENCODER_KEYS[other_kind.kind]}): {', '.join(other_kind.names())}.")
+def _lookup(registry: Registry, name: str, dotted: str, origins: Mapping[str, str]) -> None:
+    """Raise unless ``name`` is in ``registry``; a name of another kind says which key takes it."""
+    if name not in registry:
+        other = next((kind for kind in REGISTRIES if kind is not registry and name in kind), None)
+        if other is not None:
+            raise RecipeError(
+                f"{source(origins, dotted)}: {dotted}: {name!r} is a {other.kind}, not a {registry.kind}. "
+                f"{registry.kind.capitalize()}s: {', '.join(registry.names())}. "
+                f"{other.kind.capitalize()}s ({' / '.join(other.recipe_keys)}): {', '.join(other.names())}.")
     try:
         registry.get(name)
     except RegistryError as error:
         raise RecipeError(f"{source(origins, dotted)}: {dotted}: {error}") from None
-
-
-def _check_part(registry: Registry, spec: PartSpec, dotted: str, origins: Mapping[str, str],
-                other_kind: Optional[Registry] = None) -> None:
-    _lookup(registry, spec.name, dotted, origins, other_kind)
-    spec.options = check_options(registry, spec.name, spec.options, f"{dotted} ({spec.name})", source(origins, dotted))
 
 
 def check_options(registry: Registry, name: str, options: Mapping[str, Any], where: str, origin: str) -> dict[str, Any]:

@@ -1,52 +1,55 @@
 """Every command, given bad arguments: one ``error:`` line and exit status 2, never a traceback or
-a page of usage (a table of cases per entry point, each failing before any work starts)."""
+a page of usage (a table of cases per command, each failing before any work starts)."""
 from __future__ import annotations
 
-import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+from graphformers.cli import main as cli
+from graphformers.cli.entry import commands
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
 MISSING = "no/such/file.yaml"
 
 CASES = {
-    "graphformers.train": [
+    "train": [
         [], ["--bogus", QUICKSTART], [MISSING], [QUICKSTART, "model.layers"], [QUICKSTART, "model.layers=two"],
         [QUICKSTART, "--seeds", "3-1"], [QUICKSTART, "--seeds", "x"], [QUICKSTART, "--resume", "no/such.ckpt"],
     ],
-    "graphformers.predict": [
+    "predict": [
         [], ["only-one-argument"], ["no/such.ckpt", "test"], ["no/such.ckpt", "test", "--batch-size", "x"],
     ],
-    "graphformers.sweep": [
+    "sweep": [
         [], [MISSING, "--space", MISSING], [QUICKSTART, "--space", MISSING], [QUICKSTART, "--trials", "x"],
     ],
-    "graphformers.list": [["nosuchkind"], ["mixer", "nosuchmixer"], ["mixer", "full", "extra"]],
-    "graphformers.bench": [
+    "list": [["nosuchkind"], ["mixer", "nosuchmixer"], ["mixer", "full", "extra"]],
+    "bench": [
         [], ["nosuchsuite"], ["step", "--sets", "nosuchset"], ["step", "--precisions", "17-bits"],
         ["model", "--batches", "nosuchbatches"], ["model", "--mixers", "exphormer"], ["model", "--precision", "bf17-mixed"],
         ["scaling", "--mixers", "nosuchmixer"],
         ["step", "--repeats", "x"], ["scaling", "--sizes", "ten"], ["encoders", "--large-sizes", "0"],
     ],
-    "graphformers.results": [[], ["nosuchcommand"], ["publish", "no/such/folder"], ["table", "--bogus"]],
-    "graphformers.data": [[], ["place"], ["place", "nosuchdataset", "."], ["place", "zinc", "no/such/folder"]],
-    "graphformers.cli": [[], ["nosuchcommand"], ["train"], ["list", "nosuchkind"]],
+    "results": [[], ["nosuchcommand"], ["publish", "no/such/folder"], ["table", "--bogus"]],
+    "data": [[], ["place"], ["place", "nosuchdataset", "."], ["place", "zinc", "no/such/folder"]],
+    "reference": [["extra"]],
+    "": [[], ["nosuchcommand"], ["--bogus"]],  # graphformers itself
 }
 
 
-def _main(module: str):
-    loaded = importlib.import_module(module if module != "graphformers.results" and module != "graphformers.data"
-                                     else f"{module}.__main__")
-    return loaded.main
+def test_every_command_has_cases():
+    assert set(commands()) <= set(CASES)
 
 
-@pytest.mark.parametrize("module, argv", [(module, argv) for module, cases in CASES.items() for argv in cases],
+@pytest.mark.parametrize("command, argv", [(command, argv) for command, cases in CASES.items() for argv in cases],
                          ids=lambda value: value if isinstance(value, str) else " ".join(value) or "(none)")
-def test_bad_arguments_are_one_error_line_and_exit_status_2(module, argv, capsys, tmp_path, monkeypatch):
+def test_bad_arguments_are_one_error_line_and_exit_status_2(command, argv, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # nothing a case might write lands in the repository
     try:
-        status = _main(module)(list(argv))
+        status = cli([command, *argv] if command else list(argv))
     except SystemExit as exit:
         status = exit.code
     captured = capsys.readouterr()
@@ -54,3 +57,15 @@ def test_bad_arguments_are_one_error_line_and_exit_status_2(module, argv, capsys
     assert status == 2, (status, captured.err)
     assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
     assert "Traceback" not in captured.err + captured.out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("module, command", [("train", "train"), ("list", "list"), ("recipe_reference", "reference"),
+                                             ("data", "data"), ("results", "results"), ("bench", "bench")])
+def test_the_python_m_forms_are_the_commands(module, command):
+    """``python -m graphformers.MODULE --help`` is ``graphformers COMMAND --help`` (but for the name in its usage lines)."""
+    shim = subprocess.run([sys.executable, "-m", f"graphformers.{module}", "--help"], capture_output=True, text=True)
+    console = subprocess.run([sys.executable, "-m", "graphformers", command, "--help"], capture_output=True, text=True)
+    assert shim.returncode == console.returncode == 0, shim.stderr + console.stderr
+    assert shim.stdout.startswith(f"usage: python -m graphformers.{module} ")
+    assert shim.stdout.split("\n\n", 1)[1] == console.stdout.split("\n\n", 1)[1]

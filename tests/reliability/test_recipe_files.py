@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from graphformers import train
+from graphformers.cli import main as cli
 from graphformers.experiments.search_space import SearchSpaceError, load_space
 from graphformers.recipe import RecipeError, load_recipe
 from graphformers.yaml_text import YamlError, parse_yaml
@@ -20,7 +20,7 @@ def test_a_recipe_saved_in_latin_1_names_the_file_the_line_and_the_fix(tmp_path,
     recipe = tmp_path / "latin.yaml"
     recipe.write_bytes(QUICKSTART.encode() + "# entraîné sur CPU\n".encode("latin-1"))
     line = QUICKSTART.count("\n") + 1
-    assert train.main([str(recipe)]) == 2
+    assert cli(["train", str(recipe)]) == 2
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1 and error.startswith("error: "), error
     assert f"{recipe}, line {line}: byte 0xee is not UTF-8" in error and "save it as UTF-8" in error
@@ -53,7 +53,7 @@ def test_a_key_written_twice_in_an_extends_base_names_the_base(tmp_path):
 def test_a_key_written_twice_in_an_override_value_is_refused(tmp_path, capsys):
     recipe = tmp_path / "quickstart.yaml"
     recipe.write_text(QUICKSTART)
-    assert train.main([str(recipe), "model.local={name: gat, name: gine}"]) == 2
+    assert cli(["train", str(recipe), "model.local={name: gat, name: gine}"]) == 2
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: Override 'model.local={name: gat, name: gine}'") and "'name' is given twice" in error
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graphformers import predict, train
+from graphformers.cli import main as cli
 
 REPO = Path(__file__).resolve().parents[2]
 QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
@@ -18,7 +18,7 @@ SMALL = ["data.options={num_train: 64, num_val: 32, num_test: 32}", "train.progr
 def finished_run(tmp_path_factory) -> Path:
     """The checkpoints folder of a finished two-epoch quickstart run (``best.ckpt``, ``last.ckpt``)."""
     out = tmp_path_factory.mktemp("run")
-    assert train.main([QUICKSTART, *SMALL, f"train.out_dir={out}"]) == 0
+    assert cli(["train", QUICKSTART, *SMALL, f"train.out_dir={out}"]) == 0
     return out
 
 
@@ -35,7 +35,7 @@ def test_resuming_from_a_damaged_checkpoint_names_the_runs_other_checkpoints(fin
     intact = last.read_bytes()
     try:
         last.write_bytes(intact[:len(intact) // 2] if damage == "truncated" else bytes(len(intact)))
-        assert train.main([QUICKSTART, *SMALL, f"train.out_dir={finished_run}", "--resume", "last"]) == 2
+        assert cli(["train", QUICKSTART, *SMALL, f"train.out_dir={finished_run}", "--resume", "last"]) == 2
         error = _one_error_line(capsys)
         assert error.startswith(f"error: {last}: not a readable checkpoint: the file is truncated or damaged")
         assert f"Other checkpoints of this run: {checkpoints / 'best.ckpt'}; use one of them instead." in error
@@ -49,14 +49,14 @@ def test_predicting_from_a_damaged_checkpoint_is_one_error_line(finished_run, ca
     damaged.write_bytes((finished_run / "version_0" / "checkpoints" / "best.ckpt").read_bytes()[:5000])
     graphs = tmp_path / "graphs.csv"
     graphs.write_text("smiles\nCCO\n")
-    assert predict.main([str(damaged), str(graphs)]) == 2
+    assert cli(["predict", str(damaged), str(graphs)]) == 2
     error = _one_error_line(capsys)
     assert f"{damaged}: not a readable checkpoint" in error and "No other checkpoint of its run is beside it" in error
 
 
 def test_resuming_with_a_changed_model_shape_names_the_tensors_and_the_setting(finished_run, capsys):
     last = finished_run / "version_0" / "checkpoints" / "last.ckpt"
-    assert train.main([QUICKSTART, *SMALL, f"train.out_dir={finished_run}", "model.hidden=32",
+    assert cli(["train", QUICKSTART, *SMALL, f"train.out_dir={finished_run}", "model.hidden=32",
                        "--resume", str(last)]) == 2
     error = _one_error_line(capsys)
     assert f"--resume {last}: the model this recipe builds does not match the checkpoint's" in error

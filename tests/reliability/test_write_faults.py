@@ -13,7 +13,7 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
-from graphformers import train
+from graphformers.cli import main as cli
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.encoders import RandomWalkLandingProbabilities
 from graphformers.io import DiskFullError, atomic_torch_save
@@ -107,7 +107,7 @@ def test_a_full_disk_during_a_checkpoint_keeps_the_last_one_and_resume_continues
 
 def test_a_full_disk_is_one_error_line_from_the_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(os, "fdopen", DiskFullAt(limit=100))
-    assert train.main([QUICKSTART, *SMALL, "train.max_epochs=1", f"train.out_dir={tmp_path}"]) == 2
+    assert cli(["train", QUICKSTART, *SMALL, "train.max_epochs=1", f"train.out_dir={tmp_path}"]) == 2
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and error[0].startswith("error: ") and "no space left on the device" in error[0]
     assert "[Errno" not in error[0]

@@ -1,0 +1,36 @@
+"""``graphformers data place DATASET FOLDER [--root ROOT]``: put raw files you fetched yourself where loaders look."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from graphformers.cli.base import Command
+from graphformers.resources import DATA_ROOT_VARIABLE
+
+
+class Data(Command):
+    """Copy a dataset's raw files found under a folder into the data root's layout; print what was written."""
+
+    name = "data"
+    help = "place raw files you fetched yourself where the dataset loaders look"
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        from graphformers.data.raw_files import datasets_with_raw_files
+
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{place}")
+        placing = actions.add_parser("place", help="copy a dataset's raw files into the data root")
+        placing.add_argument("dataset", help=f"one of: {', '.join(datasets_with_raw_files())}")
+        placing.add_argument("folder", type=Path, help="folder holding the files (searched recursively, by file name)")
+        placing.add_argument("--root", type=Path, default=None,
+                             help=f"data root (default: ${DATA_ROOT_VARIABLE}, else ./datasets)")
+
+    def run(self, args: argparse.Namespace) -> int:
+        from graphformers.data.raw_files import place
+        from graphformers.resources import data_root
+
+        for path in place(args.dataset, args.folder, data_root(args.root and str(args.root))):
+            print(path)
+        return 0
+
+
+COMMAND = Data()
