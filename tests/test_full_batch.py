@@ -126,7 +126,7 @@ def test_gcn_normalises_a_new_adjacency_again():
                          ids=["gps-gcn-full", "mpnn-sage"])
 def test_models_give_the_same_predictions_with_the_adjacency(model_type, local, mixer):
     torch.manual_seed(0)
-    config = ModelConfig(name="gps" if model_type is GPSModel else "mpnn", hidden=8, layers=2, heads=2,
+    config = ModelConfig(name="gps" if model_type is GPSModel else "mpnn", hidden=8, layers=2,
                          local=PartSpec(local), mixer=PartSpec(mixer) if mixer else None, norm="layer")
     model = model_type(config, INFO).eval()
     graph = _graph()

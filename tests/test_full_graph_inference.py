@@ -47,7 +47,7 @@ def test_chunked_forward_equals_the_whole_graph_forward(local, mixer):
 
 def test_incoming_only_blocks_really_run_in_chunks(monkeypatch):
     """A GINE block sees only ``chunk`` target nodes and their in-neighbours per call, never all 300."""
-    model = GPSModel(ModelConfig(hidden=32, layers=1, heads=4, local=PartSpec("gine"), mixer=None),
+    model = GPSModel(ModelConfig(hidden=32, layers=1, heads=4, local=PartSpec("gine"), mixer=PartSpec("none")),
                      task_info("node")).eval()
     data = _graph_for(model)
     seen = []
@@ -85,7 +85,7 @@ def test_sampled_training_evaluated_on_the_whole_graph_scores_every_target_node(
 
 @pytest.mark.parametrize("local", ["gcn", "polynormer"])
 def test_degree_normalised_blocks_get_a_sparse_adjacency_on_the_whole_graph(monkeypatch, local):
-    model = GPSModel(ModelConfig(hidden=32, layers=1, heads=4, local=PartSpec(local), mixer=None),
+    model = GPSModel(ModelConfig(hidden=32, layers=1, heads=4, local=PartSpec(local), mixer=PartSpec("none")),
                      task_info("node")).eval()
     data = _graph_for(model)
     layouts = []

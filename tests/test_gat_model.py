@@ -75,7 +75,7 @@ def test_dropout_acts_only_in_training():
      "predicts nodes"),
     (TaskInfo(level="node", task="multiclass", num_outputs=3, metric="accuracy", node_encoder="atom", node_in=9), {},
      "categorical"),
-    (NODE, {"encoders": [PartSpec("rwse")]}, "positional encodings"),
+    (NODE, {"encoders": [PartSpec("rwse")]}, "model.encoders is set, but gat does not read it"),
     (NODE, {"layers": 0}, "layers >= 1"),
     (NODE, {"heads": 3}, "divisible by heads"),
     (NODE, {"options": {"output_head": 1}}, "output_heads"),

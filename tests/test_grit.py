@@ -121,16 +121,17 @@ def test_grit_passes_nothing_between_graphs_of_a_batch():
 
 def test_grit_refuses_a_local_block_a_mixer_a_missing_pair_encoding_and_huge_graphs():
     base = dict(name="grit", hidden=16, layers=1, heads=4, pair_encodings=[PartSpec("rrwp")])
-    with pytest.raises(PartOptionError, match="grit takes no model.local .* set model.local: none"):
-        GRITModel(ModelConfig(**base, mixer=None), task_info("graph"))
-    with pytest.raises(PartOptionError, match="set model.mixer: none"):
-        GRITModel(ModelConfig(**base, local=None), task_info("graph"))
+    with pytest.raises(PartOptionError, match="model.local is set, but grit does not read it; remove it"):
+        GRITModel(ModelConfig(**base, local=PartSpec("gine")), task_info("graph"))
+    with pytest.raises(PartOptionError, match="model.mixer is set, but grit does not read it"):
+        GRITModel(ModelConfig(**base, mixer=PartSpec("full")), task_info("graph"))
     with pytest.raises(PartOptionError, match="pair encoding 'rrwp' .* add \\{name: rrwp\\}"):
         GRITModel(ModelConfig(**{**base, "pair_encodings": []}, local=None, mixer=None), task_info("graph"))
     with pytest.raises(GraphTooLargeError, match="10,000 nodes: 100,000,000 pair states .* GiB"):
         _grit_model(max_nodes=3000).check_graph_size(10_000)
-    with pytest.raises(RecipeError, match="grit takes no model.local"):
-        load_recipe(QUICKSTART, ["model.name=grit", "model.mixer=none", "model.pair_encodings=[{name: rrwp}]"])
+    with pytest.raises(RecipeError, match=r"quickstart.yaml: model.local is set, but grit does not read it; remove it "
+                                          r"\(the keys grit reads: hidden, layers, heads, encoders, pair_encodings"):
+        load_recipe(QUICKSTART, ["model.name=grit", "model.pair_encodings=[{name: rrwp}]"])
 
 
 def _dense_bias_attention(mixer: FullAttention, x: torch.Tensor, distances: torch.Tensor) -> torch.Tensor:

@@ -78,9 +78,9 @@ def test_dropout_is_applied_only_in_training():
 
 
 @pytest.mark.parametrize("config, message", [
-    ({"mixer": PartSpec("full")}, "mpnn has no global mixer, but model.mixer is 'full'"),
-    ({"local": None}, "mpnn is a stack of local blocks, but model.local is none"),
-    ({"encoders": [PartSpec("rwse", {"steps": 4, "dim": 4})]}, "mpnn does not read positional encodings"),
+    ({"mixer": PartSpec("full")}, "model.mixer is set, but mpnn does not read it"),
+    ({"local": None}, "mpnn is a stack of local blocks, but model.local is none or not set"),
+    ({"encoders": [PartSpec("rwse", {"steps": 4, "dim": 4})]}, "model.encoders is set, but mpnn does not read it"),
     ({"options": {"activaton": "elu"}}, "model.options has no option 'activaton' for mpnn"),
 ])
 def test_settings_the_stack_cannot_take_are_refused(config, message):

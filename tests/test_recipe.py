@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from graphformers.recipe import PartSpec, Recipe, RecipeError, load_recipe, recipe_from_dict
+from graphformers.recipe import ModelConfig, PartSpec, Recipe, RecipeError, load_recipe, recipe_from_dict
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
 
@@ -151,7 +151,7 @@ def test_invalid_yaml(tmp_path):
 
 def test_an_empty_recipe_is_all_defaults(tmp_path):
     recipe = load_recipe(write(tmp_path, "empty.yaml", ""))
-    assert recipe == Recipe(name="empty")
+    assert recipe == Recipe(name="empty", model=ModelConfig(local=PartSpec("gine"), mixer=PartSpec("full")))  # gps's
 
 
 def test_a_child_recipe_does_not_inherit_its_base_name(tmp_path):
@@ -185,3 +185,28 @@ def test_errors_in_list_items_name_the_override(tmp_path):
     path = write(tmp_path, "ok.yaml", "model:\n  encoders: [{name: rwse}]\n")
     with pytest.raises(RecipeError, match="command-line override"):
         load_recipe(path, ["model.encoders=[{name: rwse, dim: wide}, 3]"])
+
+
+def test_a_model_key_the_model_does_not_read_is_refused_with_where_it_was_set(tmp_path):
+    with pytest.raises(RecipeError, match=r"^command-line override 'model.mixer=full': model.mixer is set, but gat "
+                                          r"does not read it; remove it \(the keys gat reads: hidden, layers, heads"):
+        load_recipe(RECIPES / "cora-gat.yaml", ["model.mixer=full"])
+    recipe = write(tmp_path, "polynormer.yaml", "model: {name: polynormer, layers: 6}\ndata: {name: minesweeper}\n")
+    with pytest.raises(RecipeError, match="polynormer.yaml: model.layers is set, but polynormer does not read it"):
+        load_recipe(recipe)
+    grit = load_recipe(RECIPES / "zinc-grit.yaml", ["model.local=none"])  # none: no such part, as grit has none
+    assert grit.model.local == PartSpec("none") and grit.model.mixer is None
+
+
+def test_a_recipe_saved_with_the_old_part_defaults_loads_and_compares_as_its_model_reads_it():
+    from graphformers.recipe.changes import changed_settings
+    from graphformers.yaml_text import read_yaml
+
+    saved = read_yaml(RECIPES / "results" / "cora-gat" / "recipe.yaml")  # written when every model said local: gine
+    assert saved["model"]["local"] == {"name": "gine"} and saved["model"]["mixer"] == {"name": "full"}
+    recipe = recipe_from_dict(saved)
+    assert (recipe.model.local, recipe.model.mixer) == (None, None)
+    shipped = load_recipe(RECIPES / "cora-gat.yaml").to_dict()
+    assert not [key for key, _, _ in changed_settings(shipped, saved) if key.startswith("model.")]
+    changed = {**saved, "model": {**saved["model"], "heads": 4}}  # a key gat reads still counts
+    assert [key for key, _, _ in changed_settings(shipped, changed) if key.startswith("model.")] == ["model.heads"]

@@ -24,7 +24,7 @@ from graphformers.benchmarks.parts_check import AUTOCAST, autocast
 from graphformers.mixers.size_groups import plan_of
 from graphformers.models.gps import GPSModel
 from graphformers.models.parts import build_feature
-from graphformers.recipe import ModelConfig, PartSpec
+from graphformers.recipe import NO_PART, ModelConfig, PartSpec, is_absent
 from graphformers.task import TaskInfo
 from graphformers.training.objectives import objective_for
 
@@ -65,7 +65,7 @@ def build(implementation: str, config: ModelConfig, info: TaskInfo) -> nn.Module
     """``ours`` (:class:`GPSModel`) or ``pyg`` (:class:`PyGGPSReference`) at the same configuration."""
     if implementation == "ours":
         return GPSModel(config, info)
-    if config.mixer is None:
+    if is_absent(config.mixer):
         raise ValueError("PyG's GPSConv always has attention: only ours runs without a mixer")
     return PyGGPSReference(config, info)
 
@@ -92,7 +92,7 @@ def measure(implementation: str, mixer: str, path: str, passes: int, device: tor
     ``32-true`` or a mixed one (:data:`AUTOCAST`)."""
     batches, info, settings = load_batches(path, device)
     torch.manual_seed(0)
-    config = ModelConfig(mixer=None if mixer == WITHOUT_MIXER else PartSpec(mixer), local=PartSpec("gine"),
+    config = ModelConfig(mixer=PartSpec(NO_PART if mixer == WITHOUT_MIXER else mixer), local=PartSpec("gine"),
                          norm="batch", **settings)
     model = build(implementation, config, info).to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)

@@ -33,6 +33,8 @@ COLUMNS = ["suite", "case", "precision", "device", "max_difference", "first_loss
 
 
 NODE_LEVEL = ("gat", "polynormer")
+SETTINGS = {"hidden": 16, "layers": 2, "heads": 4, "dropout": 0.1, "attn_dropout": 0.2}
+"""The model settings of every case, where its model reads them (dropout, so training steps draw masks)."""
 """Models that predict nodes only; every other case is checked on a graph-level task."""
 NODE_TASK = TaskInfo(level="node", task="multiclass", num_outputs=3, metric="accuracy", node_encoder="linear",
                      node_in=5, edge_encoder="linear", edge_in=3)
@@ -52,7 +54,7 @@ def part_cases() -> dict[str, dict[str, Any]]:
                                                   pair_encodings=[PartSpec(encoding)])
         cases[f"grit-{encoding}"] = dict(name="grit", local=None, mixer=None, pair_encodings=[PartSpec(encoding)],
                                          options={"pair_encoding": encoding})
-    cases["mpnn"] = dict(name="mpnn", mixer=None)
+    cases["mpnn"] = dict(name="mpnn", local=PartSpec("gine"))
     cases["gat"] = dict(name="gat", local=None, mixer=None)
     cases["polynormer"] = dict(name="polynormer", local=None, mixer=None,
                                options={"local_layers": 1, "global_layers": 1})
@@ -77,8 +79,9 @@ def case_task(case: dict[str, Any], count: int = 6, seed: int = 0) -> tuple[Task
 def small_model(case: dict[str, Any], info: TaskInfo, seed: int = 0) -> GraphModel:
     """The case's model at hidden 16, 2 layers, 4 heads, with dropout (so training steps draw masks)."""
     torch.manual_seed(seed)
-    config = ModelConfig(hidden=16, layers=2, heads=4, dropout=0.1, attn_dropout=0.2, **case)
-    return MODELS.get(case["name"])(config, info)
+    model_type = MODELS.get(case["name"])
+    settings = {key: value for key, value in SETTINGS.items() if key in model_type.reads}
+    return model_type(ModelConfig(**settings, **case), info)
 
 
 def encoded_batch(model: GraphModel, graphs: list[Data]) -> Batch:

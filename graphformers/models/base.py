@@ -1,13 +1,16 @@
 """The model contract: a whole network from a recipe's ``model`` section and a dataset's task."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+import copy
+import dataclasses
+from typing import TYPE_CHECKING, Any, ClassVar, Optional
 
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
 from graphformers.errors import PartOptionError
+from graphformers.recipe.schema import PartSpec, is_absent
 
 if TYPE_CHECKING:
     from graphformers.recipe import ModelConfig
@@ -23,6 +26,11 @@ class GraphModel(nn.Module):
     Options that cannot work together raise :class:`~graphformers.errors.PartOptionError` in the
     constructor; a recipe is checked by building its model, so they surface as recipe errors.
 
+    A model declares the ``model`` keys it reads (:attr:`reads`); the base constructor refuses a
+    config that sets any other key to something but its default ("model.mixer is set, but gat
+    does not read it"). Keys whose default is ``null`` take the model's own default from
+    :attr:`defaults` (GPS: the gine block and full attention).
+
     ``forward(data, chunk=None)`` maps a PyG ``Batch`` to ``[num_graphs, outputs]`` (graph level),
     ``[N, outputs]`` (node level) or ``[N, hidden]`` node embeddings (link level). Models that
     declare :attr:`chunked_inference` honour ``chunk``: full-graph inference, layer by layer, with
@@ -34,6 +42,11 @@ class GraphModel(nn.Module):
     """
 
     chunked_inference: bool = False
+    reads: ClassVar[Optional[tuple[str, ...]]] = None
+    """The keys of the recipe's ``model`` section this model reads, besides ``name`` and ``options``
+    (:obj:`None`: the model does not say, and no key is refused)."""
+    defaults: ClassVar[dict[str, Any]] = {}
+    """The model's values for keys it reads whose recipe default is ``null`` (``{"mixer": PartSpec("full")}``)."""
     options_type: Optional[type] = None
     """A dataclass whose fields are the model's own options (``model.options``), documented in its
     ``Args:`` section; the recipe checks ``model.options`` against it and ``graphformers list model
@@ -41,6 +54,38 @@ class GraphModel(nn.Module):
 
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__()
+        self.check_reads(config)
+
+    @classmethod
+    def unread_keys(cls, config: ModelConfig) -> list[str]:
+        """The keys of ``config`` this model does not read (:attr:`reads`) that are set to something
+        but their default (``none`` for a part counts as not set: the model has no such part)."""
+        if cls.reads is None:
+            return []
+        defaults = _config_defaults(config)
+        return [key for key, default in defaults.items() if key not in ("name", "options", *cls.reads)
+                and getattr(config, key) != default and not _no_part(getattr(config, key))]
+
+    @classmethod
+    def check_reads(cls, config: ModelConfig) -> None:
+        """Raise :class:`~graphformers.errors.PartOptionError` for the first key :meth:`unread_keys` finds."""
+        unread = cls.unread_keys(config)
+        if unread:
+            raise PartOptionError(f"model.{unread[0]} is set, but {config.name} does not read it; remove it (the keys "
+                                  f"{config.name} reads: {', '.join(cls.reads or ())}, options).")
+
+    @classmethod
+    def without_unread(cls, config: ModelConfig) -> ModelConfig:
+        """``config`` with the keys this model does not read at their defaults (for recipes saved
+        before unread keys were refused: they could not change the model)."""
+        defaults = _config_defaults(config)
+        return dataclasses.replace(config, **{key: defaults[key] for key in cls.unread_keys(config)})
+
+    @classmethod
+    def resolved(cls, config: ModelConfig) -> ModelConfig:
+        """``config`` with each key left ``null`` that the model has a default for (:attr:`defaults`) set to it."""
+        missing = {key: copy.deepcopy(value) for key, value in cls.defaults.items() if getattr(config, key) is None}
+        return dataclasses.replace(config, **missing) if missing else config
 
     def precompute_transforms(self) -> list[BaseTransform]:
         """Transforms applied once to every graph before training (positional encodings, a mixer's
@@ -68,3 +113,14 @@ class GraphModel(nn.Module):
 
     def forward(self, data: Batch, chunk: Optional[int] = None) -> Tensor:
         raise NotImplementedError
+
+
+def _no_part(value: Any) -> bool:
+    """Whether ``value`` is a part slot's ``none``."""
+    return isinstance(value, PartSpec) and is_absent(value)
+
+
+def _config_defaults(config: ModelConfig) -> dict[str, Any]:
+    """Every key of a ``model`` section with its schema default."""
+    return {field.name: field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+            for field in dataclasses.fields(config)}

@@ -55,11 +55,12 @@ class GATModel(GraphModel):
 
     Args:
         config (ModelConfig): ``hidden``, ``layers`` (at least 1), ``heads``, ``dropout``,
-            ``attn_dropout`` and ``options`` (:class:`GATOptions`); ``local`` and ``mixer`` are not read.
+            ``attn_dropout``, ``node_encoder`` (linear) and ``options`` (:class:`GATOptions`).
         info (TaskInfo): the dataset's task (node level, ``node_in`` float features).
     """
 
     options_type = GATOptions
+    reads = ("hidden", "layers", "heads", "node_encoder", "dropout", "attn_dropout")
 
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__(config, info)
@@ -69,9 +70,6 @@ class GATModel(GraphModel):
             raise PartOptionError("gat's first layer reads float node features, but this dataset's are categorical "
                                   f"(node encoder {config.node_encoder or info.node_encoder!r}); use model.name: mpnn "
                                   "with local: gat, which embeds them first.")
-        if config.encoders:
-            raise PartOptionError("gat does not read positional encodings; remove model.encoders, or use "
-                                  "model.name: gps.")
         if config.layers < 1 or options.output_heads < 1:
             raise PartOptionError(f"gat needs model.layers >= 1 and model.options.output_heads >= 1 (got "
                                   f"{config.layers} and {options.output_heads}).")

@@ -23,7 +23,7 @@ from graphformers.models.parts import (
     edge_features,
 )
 from graphformers.nn.dropout import Dropout
-from graphformers.recipe import ModelConfig
+from graphformers.recipe import ModelConfig, PartSpec
 from graphformers.registry import register_model
 from graphformers.task import TaskInfo
 
@@ -39,14 +39,19 @@ class GPSModel(GraphModel):
     the positional encodings (GraphGPS's scheme), so the width stays ``hidden`` throughout.
 
     Args:
-        config (ModelConfig): the recipe's ``model`` section (every key is read).
+        config (ModelConfig): the recipe's ``model`` section (every key is read; ``local`` and
+            ``mixer`` left ``null`` are gine and full attention).
         info (TaskInfo): the dataset's task.
     """
 
     chunked_inference = True
+    reads = ("hidden", "layers", "heads", "local", "mixer", "encoders", "pair_encodings", "node_encoder",
+             "edge_encoder", "dropout", "input_dropout", "attn_dropout", "norm", "ffn_ratio", "pool")
+    defaults = {"local": PartSpec("gine"), "mixer": PartSpec("full")}
 
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__(config, info)
+        config = self.resolved(config)
         self.level = info.level
         self.positional = nn.ModuleList(build_positional(spec) for spec in config.encoders)
         pe_dims = sum(encoder.dim for encoder in self.positional)

@@ -26,7 +26,7 @@ from graphformers.models.parts import (
 )
 from graphformers.pair_encodings.all_pairs import all_pairs_of, pair_values
 from graphformers.pair_encodings.value_encoder import PairValueEncoder
-from graphformers.recipe import ModelConfig, is_absent
+from graphformers.recipe import ModelConfig
 from graphformers.registry import register_model
 from graphformers.task import TaskInfo
 
@@ -82,24 +82,23 @@ class GRITModel(GraphModel):
     encoding's diagonal (for RRWP: the identity and RWSE), concatenated with any ``model.encoders``;
     pair states, on every ordered pair of each graph, as a bias-free linear map of the pair encoding
     (an embedding for categorical ones, such as ``spd``) plus the edge features' embedding on edges.
-    GRIT has no local message passing and no separate mixer: ``model.local`` and ``model.mixer``
-    must be ``none``. As in LiamMa/GRIT, attention and pair updates run on the list of pairs.
+    GRIT has no local message passing and no separate mixer (it reads neither ``model.local`` nor
+    ``model.mixer``). As in LiamMa/GRIT, attention and pair updates run on the list of pairs.
 
     Args:
         config (ModelConfig): ``hidden``, ``layers``, ``heads``, ``dropout``, ``attn_dropout``, ``norm``,
-            ``ffn_ratio``, ``pool``, ``encoders``, ``pair_encodings`` and ``options`` (:class:`GRITOptions`).
+            ``ffn_ratio``, ``pool``, ``encoders``, ``pair_encodings``, the node and edge feature
+            encoders and ``options`` (:class:`GRITOptions`).
         info (TaskInfo): the dataset's task.
     """
 
     options_type = GRITOptions
+    reads = ("hidden", "layers", "heads", "encoders", "pair_encodings", "node_encoder", "edge_encoder", "dropout",
+             "attn_dropout", "norm", "ffn_ratio", "pool")
 
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__(config, info)
         options = model_options(GRITOptions, config.options, "grit")
-        for key in ("local", "mixer"):
-            if not is_absent(getattr(config, key)):
-                raise PartOptionError(f"grit takes no model.{key} (it attends over all node pairs in its own layers, "
-                                      f"without message passing); set model.{key}: none.")
         self.pair_encodings = build_pair_encodings(config.pair_encodings)
         if options.pair_encoding not in self.pair_encodings:
             raise PartOptionError(f"grit starts its pair states from the pair encoding {options.pair_encoding!r} "

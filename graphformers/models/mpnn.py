@@ -56,26 +56,21 @@ class MPNNModel(GraphModel):
 
     Args:
         config (ModelConfig): ``hidden``, ``layers``, ``local`` (required), ``dropout``,
-            ``input_dropout``, ``norm`` (``none`` for the classic models), ``pool``, the encoders, and
-            ``options`` (:class:`MPNNOptions`). ``mixer`` must be ``none``; ``heads``,
-            ``attn_dropout`` and ``ffn_ratio`` are not read (a block's heads are its own option).
+            ``input_dropout``, ``norm`` (``none`` for the classic models), ``pool``, the node and
+            edge feature encoders, and ``options`` (:class:`MPNNOptions`); a block's heads are its
+            own option.
         info (TaskInfo): the dataset's task.
     """
 
     options_type = MPNNOptions
+    reads = ("hidden", "layers", "local", "node_encoder", "edge_encoder", "dropout", "input_dropout", "norm", "pool")
 
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__(config, info)
         options = model_options(MPNNOptions, config.options, "mpnn")
         if is_absent(config.local):
-            raise PartOptionError("mpnn is a stack of local blocks, but model.local is none; name one, e.g. "
+            raise PartOptionError("mpnn is a stack of local blocks, but model.local is none or not set; name one, e.g. "
                                   "model.local=gcn.")
-        if not is_absent(config.mixer):
-            raise PartOptionError(f"mpnn has no global mixer, but model.mixer is {config.mixer.name!r}; set "
-                                  f"model.mixer=none, or use model.name=gps for a local block with a mixer.")
-        if config.encoders:
-            raise PartOptionError("mpnn does not read positional encodings; remove model.encoders, or use "
-                                  "model.name=gps.")
         hidden = config.hidden
         self.level = info.level
         self.node_encoder = build_feature(config.node_encoder or info.node_encoder, info.node_in, hidden)

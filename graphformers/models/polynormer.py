@@ -99,6 +99,7 @@ class PolynormerModel(GraphModel):
     """
 
     options_type = PolynormerOptions
+    reads = ("hidden", "heads", "node_encoder", "dropout", "input_dropout", "attn_dropout")
 
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__(config, info)

@@ -59,6 +59,7 @@ def check_recipe(recipe: Recipe, origins: Mapping[str, str]) -> None:
         origins (mapping): where each dotted key was set (see :mod:`graphformers.recipe.origins`).
     """
     check_parts(recipe, origins)
+    _check_model_keys(recipe, origins)
     _check_ranges(recipe, origins)
     _check_combinations(recipe, origins)
     _check_data_root(recipe, origins)
@@ -95,6 +96,18 @@ def check_parts(recipe: Recipe, origins: Mapping[str, str]) -> None:
                         config = _get_dotted(recipe, section)
                         config.options = check_options(registry, spec, config.options, f"{section}.options ({spec})",
                                                        source(origins, f"{section}.options"))
+
+
+def _check_model_keys(recipe: Recipe, origins: Mapping[str, str]) -> None:
+    """Refuse a ``model`` key the chosen model does not read; give the keys it reads that were left
+    ``null`` its own defaults (:meth:`~graphformers.models.base.GraphModel.resolved`)."""
+    model_type = MODELS.get(recipe.model.name)
+    try:
+        model_type.check_reads(recipe.model)
+    except PartOptionError as error:
+        key = model_type.unread_keys(recipe.model)[0]
+        raise RecipeError(f"{source(origins, f'model.{key}')}: {error}") from None
+    recipe.model = model_type.resolved(recipe.model)
 
 
 def _lookup(registry: Registry, name: str, dotted: str, origins: Mapping[str, str]) -> None:

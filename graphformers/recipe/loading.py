@@ -15,6 +15,7 @@ from graphformers.recipe.checks import check_parts, check_recipe
 from graphformers.recipe.convert import build
 from graphformers.recipe.origins import record_origins, source
 from graphformers.recipe.schema import Recipe, RecipeError
+from graphformers.registry import MODELS
 from graphformers.yaml_text import YamlError, parse_yaml, read_yaml
 
 
@@ -41,10 +42,14 @@ def load_recipe(path: str | Path, overrides: Sequence[str] = ()) -> Recipe:
 def recipe_from_dict(raw: dict[str, Any]) -> Recipe:
     """A recipe from its :meth:`Recipe.to_dict` form (e.g. a checkpoint's hyperparameters);
     imports its ``imports`` so that plugin parts resolve, and converts part options as
-    :func:`load_recipe` does (checkpoints written before options were converted hold ``5e-1`` strings)."""
+    :func:`load_recipe` does (checkpoints written before options were converted hold ``5e-1`` strings).
+    ``model`` keys its model does not read are set to their defaults (recipes saved before such keys
+    were refused carry the old defaults ``local: gine`` and ``mixer: full`` for every model)."""
     recipe = build(Recipe, raw, "", {})
     import_user_modules(recipe.imports)
     check_parts(recipe, {})
+    model_type = MODELS.get(recipe.model.name)
+    recipe.model = model_type.resolved(model_type.without_unread(recipe.model))
     return recipe
 
 

@@ -33,10 +33,10 @@ class ModelConfig:
     """number of GPS layers"""
     heads: int = 4
     """attention heads of the mixer"""
-    local: Optional[PartSpec] = field(default_factory=lambda: PartSpec("gine"))
-    """local message-passing block, a name or {name: ..., option: ...}; none for a pure transformer"""
-    mixer: Optional[PartSpec] = field(default_factory=lambda: PartSpec("full"))
-    """global mixer, a name or {name: ..., option: ...}; none for a pure MPNN"""
+    local: Optional[PartSpec] = None
+    """local message-passing block, a name or {name: ..., option: ...}; none for a pure transformer; null: the model's (gps: gine)"""
+    mixer: Optional[PartSpec] = None
+    """global mixer, a name or {name: ..., option: ...}; none for a pure MPNN; null: the model's (gps: full)"""
     encoders: list[PartSpec] = field(default_factory=list)
     """positional/structural encodings, e.g. [{name: lap, k: 8, dim: 16}]; concatenated to the node features"""
     pair_encodings: list[PartSpec] = field(default_factory=list)
