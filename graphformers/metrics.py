@@ -5,9 +5,9 @@ it fits; and ``ogb``'s Evaluators as torchmetrics metrics. A leaf, read by the t
 checks, training and the experiments."""
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Callable, Mapping
 
 import torch
 import torchmetrics

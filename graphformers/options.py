@@ -6,8 +6,9 @@ from __future__ import annotations
 import inspect
 import re
 import typing
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any, Callable, Collection, Optional
+from typing import Any
 
 REQUIRED = inspect.Parameter.empty
 """The default of an option that has none (it must be given)."""
@@ -31,7 +32,7 @@ class PartOption:
         return self.default is REQUIRED
 
 
-def args_section(doc: Optional[str]) -> dict[str, str]:
+def args_section(doc: str | None) -> dict[str, str]:
     """``{argument: description}`` from the ``Args:`` section of a PyG-style docstring.
 
     Args:

@@ -1,4 +1,5 @@
-"""``python -m graphformers.recipe_reference``: the same as ``graphformers reference`` (:mod:`graphformers.cli`), kept for the
+"""``python -m graphformers.recipe_reference``: the same as ``graphformers reference`` (:mod:`graphformers.cli`), kept
+for the
 scripts and documents that use this form."""
 import sys
 

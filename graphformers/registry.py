@@ -15,10 +15,11 @@ import difflib
 import importlib
 import inspect
 import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, Callable, Iterator, Optional, TypeVar
+from typing import Any, TypeVar
 
 from graphformers.errors import GraphformersError
 from graphformers.options import PartOption, part_options
@@ -75,9 +76,9 @@ class Registry:
             imported on the first lookup (:obj:`None`: no built-ins).
     """
 
-    def __init__(self, kind: str, base: Optional[str] = None, supplied: tuple[str, ...] = (),
-                 constructor: Optional[Callable[[Any], Callable[..., Any]]] = None,
-                 built_ins: Optional[str] = None, word: Optional[str] = None, recipe_keys: tuple[str, ...] = ()) -> None:
+    def __init__(self, kind: str, base: str | None = None, supplied: tuple[str, ...] = (),
+                 constructor: Callable[[Any], Callable[..., Any]] | None = None,
+                 built_ins: str | None = None, word: str | None = None, recipe_keys: tuple[str, ...] = ()) -> None:
         self.kind = kind
         self.word = word or kind
         self.recipe_keys = recipe_keys
@@ -107,7 +108,7 @@ class Registry:
             self._entries = saved
 
     @property
-    def base(self) -> Optional[type]:
+    def base(self) -> type | None:
         """The base class parts of this kind derive from (None: any)."""
         if self._base_path is None:
             return None
@@ -123,7 +124,7 @@ class Registry:
 
         return decorate
 
-    def add(self, name: str, part: Any, origin: Optional[str] = None) -> None:
+    def add(self, name: str, part: Any, origin: str | None = None) -> None:
         """Register ``part`` as ``name`` (``origin``: the module declaring it, default the part's
         own); refuses a part of the wrong kind or a name already taken."""
         origin = origin or getattr(part, "__module__", "?")
@@ -188,7 +189,7 @@ class DatasetRegistry(Registry):
     made from a loader and the facts about its data (:meth:`register`)."""
 
     def register(self, name: str, info: Any = None, raw_files: tuple[Any, ...] = (),
-                 offline: Optional[bool] = None, num_splits: int = 1) -> Callable[[T], T]:
+                 offline: bool | None = None, num_splits: int = 1) -> Callable[[T], T]:
         """Decorator registering a loader as dataset ``name`` (a
         :class:`~graphformers.data.base.DatasetSpec` with these fields, which documents each).
 
@@ -201,7 +202,8 @@ class DatasetRegistry(Registry):
         """
 
         def decorate(loader: T) -> T:  # the base class is the spec (imported on use, as for every kind)
-            self.add(name, self.base(name, loader, info, tuple(raw_files), offline, num_splits), origin=loader.__module__)
+            self.add(name, self.base(name, loader, info, tuple(raw_files), offline, num_splits),
+                     origin=loader.__module__)
             return loader
 
         return decorate
@@ -211,7 +213,8 @@ MODELS = Registry("model", "graphformers.models.base:GraphModel", ("config", "in
                   constructor=lambda model: model.options_type or model, built_ins="graphformers.models",
                   recipe_keys=("model.name",))
 """A model's recipe options are the fields of its ``options_type`` (``model.options``), if it declares one."""
-LOCAL_BLOCKS = Registry("local block", "graphformers.local.base:LocalBlock", ("hidden",), built_ins="graphformers.local",
+LOCAL_BLOCKS = Registry("local block", "graphformers.local.base:LocalBlock", ("hidden",),
+                        built_ins="graphformers.local",
                         word="local", recipe_keys=("model.local",))
 MIXERS = Registry("mixer", "graphformers.mixers.base:GlobalMixer", ("hidden", "heads", "dropout"),
                   built_ins="graphformers.mixers", recipe_keys=("model.mixer",))
@@ -222,7 +225,8 @@ PAIR_ENCODINGS = Registry("pair encoding", "graphformers.pair_encodings.base:Pai
 FEATURE_ENCODERS = Registry("feature encoder", "graphformers.encoders.base:FeatureEncoder", ("in_dim", "out_dim"),
                             built_ins="graphformers.encoders", word="feature",
                             recipe_keys=("model.node_encoder", "model.edge_encoder"))
-DATASETS = DatasetRegistry("dataset", "graphformers.data.base:DatasetSpec", ("root",), constructor=lambda spec: spec.loader,
+DATASETS = DatasetRegistry("dataset", "graphformers.data.base:DatasetSpec", ("root",),
+                           constructor=lambda spec: spec.loader,
                     built_ins="graphformers.data.catalog", recipe_keys=("data.name",))
 REGISTRIES = (MODELS, LOCAL_BLOCKS, MIXERS, POSITIONAL_ENCODERS, PAIR_ENCODINGS, FEATURE_ENCODERS, DATASETS)
 """Every kind of part: the one table of kinds. ``graphformers list`` shows them in this order, the

@@ -8,7 +8,6 @@ import os
 import platform
 import subprocess
 from pathlib import Path
-from typing import Optional
 
 import torch
 import torch_geometric
@@ -54,7 +53,7 @@ class DataRootError(GraphformersError, NotADirectoryError):
     """A data root that is not a folder."""
 
 
-def data_root(root: Optional[str] = None) -> Path:
+def data_root(root: str | None = None) -> Path:
     """The data root: ``root`` (a recipe's ``data.root``) if set, else ``$GRAPHFORMERS_DATA``, else
     ``./datasets``; the one place this rule lives. Raises :class:`DataRootError` if it names a file.
 
@@ -63,7 +62,8 @@ def data_root(root: Optional[str] = None) -> Path:
     """
     chosen = Path(root or os.environ.get(DATA_ROOT_VARIABLE) or DEFAULT_DATA_ROOT)
     if chosen.exists() and not chosen.is_dir():
-        where = "data.root" if root else f"${DATA_ROOT_VARIABLE}" if os.environ.get(DATA_ROOT_VARIABLE) else "the data root"
+        where = ("data.root" if root else f"${DATA_ROOT_VARIABLE}" if os.environ.get(DATA_ROOT_VARIABLE)
+                 else "the data root")
         raise DataRootError(f"{where} {str(chosen)!r} is a file, not a folder; set data.root (or "
                             f"${DATA_ROOT_VARIABLE}) to a folder (it is created if missing).")
     return chosen

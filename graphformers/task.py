@@ -4,8 +4,9 @@ and its default metric. Below the models, which read it, and the datasets, which
 task type is one entry here (its metrics: :data:`graphformers.metrics.METRICS`)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Literal, Optional
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -39,9 +40,9 @@ class TaskInfo:
     metric: str
     node_encoder: str
     node_in: int
-    edge_encoder: Optional[str] = None
+    edge_encoder: str | None = None
     edge_in: int = 0
-    evaluator: Optional[str] = None
+    evaluator: str | None = None
     sequence_length: int = 1
 
     def __post_init__(self) -> None:

@@ -41,7 +41,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The real raw files (``../shared/data`` beside the checkout; CI provides it). Missing is a failure, not a skip."""
-    assert SHARED_DATA.is_dir(), f"the real raw files are expected at {SHARED_DATA} (CI places ../shared beside the clone)"
+    assert SHARED_DATA.is_dir(), \
+        f"the real raw files are expected at {SHARED_DATA} (CI places ../shared beside the clone)"
     return SHARED_DATA
 
 

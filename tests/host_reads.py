@@ -28,7 +28,7 @@ class HostReads(TorchDispatchMode):
         self.reads: collections.Counter[str] = collections.Counter()
         self.where: dict[str, str] = {}
 
-    def __enter__(self) -> "HostReads":
+    def __enter__(self) -> HostReads:
         self._tolist = torch.Tensor.tolist  # reads on the host without dispatching an aten op
         recorder = self
 

@@ -33,7 +33,8 @@ def test_no_module_imports_itself_back():
 def test_the_package_the_registry_and_the_recipe_schema_load_neither_lightning_nor_a_dataset():
     code = ("import sys, graphformers, graphformers.registry, graphformers.recipe.schema\n"
             "print(sorted(name for name in sys.modules if name.split('.')[0] in ('pytorch_lightning', 'lightning')\n"
-            "             or name.startswith('graphformers.data.') and name.rsplit('.', 1)[-1] not in ('base', 'raw_files')))")
+            "             or name.startswith('graphformers.data.') and name.rsplit('.', 1)[-1] not in ('base', "
+            "'raw_files')))")
     assert _fresh_python(code) == "[]"
 
 
@@ -49,3 +50,10 @@ def _fresh_python(code: str) -> str:
     """What ``code`` prints in a new interpreter (nothing imported yet)."""
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO,
                           env={**os.environ, "PYTHONPATH": str(REPO)}).stdout.strip()
+
+
+@pytest.mark.slow
+def test_the_encoded_splits_and_the_loaders_work_without_lightning():
+    code = ("import sys, graphformers.data.encoded_splits, graphformers.data.loaders\n"
+            "print(sorted(name for name in sys.modules if name.split('.')[0] in ('pytorch_lightning', 'lightning')))")
+    assert _fresh_python(code) == "[]"

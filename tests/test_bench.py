@@ -36,7 +36,8 @@ from graphformers.recipe import ModelConfig, PartSpec
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _quick_run(suite: str, out: Path, *options: str, plot: bool = True) -> tuple[subprocess.CompletedProcess, list[dict]]:
+def _quick_run(suite: str, out: Path, *options: str,
+               plot: bool = True) -> tuple[subprocess.CompletedProcess, list[dict]]:
     """``python -m graphformers.bench SUITE --quick [options]``: the finished process and its CSV rows;
     the suite's PNG (if it draws one) must be a real image."""
     done = subprocess.run([sys.executable, "-m", "graphformers.bench", suite, "--quick", "--out", str(out), *options],
@@ -175,7 +176,7 @@ def test_molecule_like_and_generated_graphs_are_seeded_with_valid_ogb_features()
     assert all(10 <= graph.num_nodes <= 40 and is_undirected(graph.edge_index) for graph in molecules)
     assert all(graph.edge_index.size(1) >= 2 * (graph.num_nodes - 1) for graph in molecules)
     generated = generated_graphs(50, seed=3)
-    for graph, molecule in zip(generated, molecules):
+    for graph, molecule in zip(generated, molecules, strict=True):
         assert torch.equal(graph.edge_index, molecule.edge_index) and graph.y.shape == (1, GENERATED_LABELS)
         assert (graph.x < torch.tensor(get_atom_feature_dims())).all() and (graph.x >= 0).all()
         assert (graph.edge_attr < torch.tensor(get_bond_feature_dims())).all() and (graph.edge_attr >= 0).all()

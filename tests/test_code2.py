@@ -67,7 +67,7 @@ def code2(tmp_path_factory):
 def test_code2_loads_the_official_raw_format_with_augmented_edges(code2):
     _, written, splits = code2
     assert [len(splits.train), len(splits.val), len(splits.test)] == [len(p) for p in written["parts"].values()]
-    for index, graph in zip(sorted(written["parts"]["train"].tolist()), splits.train):
+    for index, graph in zip(sorted(written["parts"]["train"].tolist()), splits.train, strict=True):
         ast_edges = written["edges"][index][0]
         assert graph.x.shape == (graph.num_nodes, 3)
         assert graph.directed_edge_index.size(1) * 2 == graph.edge_index.size(1) >= 2 * ast_edges
@@ -103,10 +103,10 @@ def test_subtoken_f1_equals_ogbs_evaluator_on_the_decoded_strings(code2):
     metric = SubtokenF1(vocabulary)
     metric.update(logits.view(names.size(0), -1), names)
     id_to_token = {}
-    for graph, name in zip(splits.test, _names_of(code2, "test")):
-        id_to_token.update(zip(graph.y[0][graph.y[0] >= 0].tolist(), name))
-    for graph, name in zip(splits.train, _names_of(code2, "train")):
-        id_to_token.update(zip(graph.y[0][graph.y[0] >= 0].tolist(), name))
+    for graph, name in zip(splits.test, _names_of(code2, "test"), strict=True):
+        id_to_token.update(zip(graph.y[0][graph.y[0] >= 0].tolist(), name, strict=True))
+    for graph, name in zip(splits.train, _names_of(code2, "train"), strict=True):
+        id_to_token.update(zip(graph.y[0][graph.y[0] >= 0].tolist(), name, strict=True))
     predicted = []
     for row in logits.argmax(dim=-1).tolist():
         tokens = []

@@ -1,4 +1,5 @@
-"""The DataModule's loaders: graph mini-batches, and random node partitions or sampled neighbourhoods of one large graph."""
+"""The DataModule's loaders: graph mini-batches, and random node partitions or sampled neighbourhoods of one large
+graph."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -67,14 +68,14 @@ def test_training_partitions_are_redrawn_each_epoch_and_reproducible(partitioned
     again = partitioned.train_dataloader()
     _set_sampler_epoch(again, 1)
     assert not torch.equal(first[0], second[0])
-    assert all(torch.equal(a, b) for a, b in zip(second, _node_ids(again)))
+    assert all(torch.equal(a, b) for a, b in zip(second, _node_ids(again), strict=True))
 
 
 def test_evaluation_partitions_are_random_but_fixed_across_epochs(partitioned):
     loader = partitioned.val_dataloader()
     before = _node_ids(loader)
     _set_sampler_epoch(loader, 5)
-    assert all(torch.equal(a, b) for a, b in zip(before, _node_ids(loader)))
+    assert all(torch.equal(a, b) for a, b in zip(before, _node_ids(loader), strict=True))
     assert not torch.equal(before[0], torch.arange(before[0].numel()))  # not the contiguous id ranges
 
 
@@ -99,7 +100,7 @@ def test_neighbour_samples_put_the_seeds_first_and_only_hold_graph_edges_within_
         assert batch.target_mask[:seeds.numel()].all() and not batch.target_mask[seeds.numel():].any()
         assert graph.target_mask[seeds].all()
         source, target = batch.node_id[batch.edge_index]
-        assert set(zip(source.tolist(), target.tolist())) <= existing
+        assert set(zip(source.tolist(), target.tolist(), strict=True)) <= existing
         drawn = torch.bincount(batch.edge_index[1], minlength=batch.num_nodes)  # incoming edges per sampled node
         degree = in_degree[batch.node_id]
         first_hop = torch.zeros(batch.num_nodes, dtype=torch.bool)
@@ -125,7 +126,7 @@ def test_each_target_node_is_a_seed_of_exactly_one_process_once_per_epoch(sample
 
 def test_neighbour_samples_repeat_for_evaluation_and_change_between_training_epochs(sampled):
     first = [batch.node_id for batch in sampled.val_dataloader()]
-    assert all(torch.equal(a, b.node_id) for a, b in zip(first, sampled.val_dataloader()))
+    assert all(torch.equal(a, b.node_id) for a, b in zip(first, sampled.val_dataloader(), strict=True))
     loader = sampled.train_dataloader()
     _set_sampler_epoch(loader, 0)
     epoch_zero = [batch.node_id for batch in loader]
@@ -145,3 +146,17 @@ def test_neighbours_are_drawn_uniformly_without_replacement():
         assert neighbours.numel() == 10 == neighbours.unique().numel()
         counts[neighbours] += 1
     assert counts[0] == 0 and 140 < counts[1:].min() and counts[1:].max() < 260  # expected 200 each
+
+
+def test_the_predict_split_holds_the_given_graphs_with_the_precompute_applied():
+    from graphformers.encoders.random_walk import RandomWalkLandingProbabilities
+
+    datamodule = GraphDataModule(DataConfig(name="relay", batch_size=4, options={"num_train": 20}))
+    given = datamodule.splits.test[:6]  # new graphs: here, copies of six test graphs
+    predicting = GraphDataModule(datamodule.config, splits=SplitDataset([], [], [], datamodule.info), predict=given)
+    predicting.set_precompute([RandomWalkLandingProbabilities(3)])
+    batches = list(predicting.predict_dataloader())
+    assert [batch.num_graphs for batch in batches] == [4, 2]
+    assert torch.equal(torch.cat([batch.x for batch in batches]), torch.cat([graph.x for graph in given]))
+    assert all(batch.rwse.shape == (batch.num_nodes, 3) for batch in batches)  # encoded like a split
+    assert [len(getattr(predicting.splits, name)) for name in ("train", "val", "test")] == [0, 0, 0]

@@ -106,7 +106,8 @@ def test_peptides_struct_loads_a_file_in_the_official_format(tmp_path, isolated)
     rng = np.random.default_rng(0)
     targets = rng.normal(size=(len(PEPTIDE_SMILES), len(STRUCT_TARGETS)))
     header = ",smiles," + ",".join(STRUCT_TARGETS)
-    rows = [f"{i},{smiles}," + ",".join(f"{v:.6f}" for v in row) for i, (smiles, row) in enumerate(zip(PEPTIDE_SMILES, targets))]
+    rows = [f"{i},{smiles}," + ",".join(f"{v:.6f}" for v in row)
+            for i, (smiles, row) in enumerate(zip(PEPTIDE_SMILES, targets, strict=True))]
     csv_path = directory / "raw" / "peptide_structure_normalized_dataset.csv.gz"
     csv_path.write_bytes(gzip.compress(("\n".join([header, *rows]) + "\n").encode()))
     split_path = directory / "splits_random_stratified_peptide_structure.pickle"

@@ -81,8 +81,8 @@ def _shares(datamodule: GraphDataModule, world: int, loader: str) -> list[list]:
 
 @pytest.mark.parametrize("loader", ["train_dataloader", "val_dataloader", "test_dataloader"])
 def test_each_graph_is_loaded_by_exactly_one_process_once_per_epoch(loader):
-    datamodule = GraphDataModule(DataConfig(name="relay", batch_size=8, options=dict(num_train=61, num_val=13,
-                                                                                     num_test=9)))
+    datamodule = GraphDataModule(DataConfig(name="relay", batch_size=8,
+                                            options=dict(num_train=61, num_val=13, num_test=9)))
     split = {"train_dataloader": "train", "val_dataloader": "val", "test_dataloader": "test"}[loader]
     graphs = datamodule.split(split)
     fingerprints = [tuple(graph.y.tolist()) + (graph.num_nodes,) for graph in graphs]

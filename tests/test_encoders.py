@@ -80,7 +80,8 @@ def test_laplacian_isolated_node_follows_pyg_convention():
     assert data.lap_eigval[0, isolated_column] == pytest.approx(1.0, abs=1e-5)
 
 
-@pytest.mark.parametrize("graph", _test_graphs() + [nx.empty_graph(3)], ids=["erdos", "watts", "disconnected", "small", "edgeless"])
+@pytest.mark.parametrize("graph", _test_graphs() + [nx.empty_graph(3)],
+                         ids=["erdos", "watts", "disconnected", "small", "edgeless"])
 def test_random_walk_landing_probabilities_match_dense_matrix_powers(graph):
     steps = 7
     data = RandomWalkLandingProbabilities(steps)(_graph(graph))

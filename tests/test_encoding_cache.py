@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-import graphformers.data.datamodule as datamodule_module
+import graphformers.data.encoded_splits as encoded_splits_module
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.encoders import LaplacianEigenvectors, RandomWalkLandingProbabilities
 from graphformers.recipe import DataConfig
@@ -19,13 +19,13 @@ def _datamodule(root, seed: int = 0, **config) -> GraphDataModule:
 def computations(monkeypatch):
     """Counts calls of the batched precompute behind the cache."""
     calls = []
-    compute = datamodule_module.compute_node_encodings
+    compute = encoded_splits_module.compute_node_encodings
 
     def counting(graphs, encodings, **kwargs):
         calls.append([repr(encoding) for encoding in encodings])
         return compute(graphs, encodings, **kwargs)
 
-    monkeypatch.setattr(datamodule_module, "compute_node_encodings", counting)
+    monkeypatch.setattr(encoded_splits_module, "compute_node_encodings", counting)
     return calls
 
 
@@ -42,7 +42,7 @@ def test_second_run_loads_the_cache_instead_of_computing(tmp_path, computations)
     assert len(computations) == 1 and len(entries) == 1
     second = _train_with(tmp_path, transforms)
     assert len(computations) == 1
-    for before, after in zip(first, second):
+    for before, after in zip(first, second, strict=True):
         torch.testing.assert_close(after.lap_eigvec, before.lap_eigvec, rtol=0, atol=0)
         torch.testing.assert_close(after.rwse, before.rwse, rtol=0, atol=0)
 
@@ -84,7 +84,7 @@ def test_a_damaged_entry_is_deleted_with_a_warning_and_recomputed(tmp_path, comp
     with pytest.warns(UserWarning, match=f"{entry}: unreadable encoding-cache entry .*deleted it, recomputing"):
         again = _train_with(tmp_path, transforms)
     assert len(computations) == 2  # recomputed, and stored afresh
-    for before, after in zip(first, again):
+    for before, after in zip(first, again, strict=True):
         torch.testing.assert_close(after.rwse, before.rwse, rtol=0, atol=0)
     assert torch.load(entry, weights_only=True)["encodings"]
     _train_with(tmp_path, transforms)

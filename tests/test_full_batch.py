@@ -10,7 +10,7 @@ import torch
 from torch_geometric.data import Batch, Data
 from torch_geometric.utils import erdos_renyi_graph, to_dense_adj
 
-import graphformers.data.datamodule as datamodule_module
+import graphformers.data.encoded_splits as encoded_splits_module
 from graphformers.data.base import SplitDataset
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.data.full_batch import FullBatches, transposed_adjacency
@@ -108,7 +108,7 @@ def test_blocks_on_the_sparse_adjacency_equal_their_per_edge_form(block_type):
     (out, x_grad, grads), (sparse_out, sparse_x_grad, sparse_grads) = results
     torch.testing.assert_close(sparse_out, out)
     torch.testing.assert_close(sparse_x_grad, x_grad)
-    for sparse_grad, grad in zip(sparse_grads, grads):
+    for sparse_grad, grad in zip(sparse_grads, grads, strict=True):
         torch.testing.assert_close(sparse_grad, grad)
 
 
@@ -136,13 +136,13 @@ def test_models_give_the_same_predictions_with_the_adjacency(model_type, local, 
 
 def test_the_splits_of_one_graph_are_encoded_once(monkeypatch):
     calls = []
-    compute = datamodule_module.compute_node_encodings
+    compute = encoded_splits_module.compute_node_encodings
 
     def counting(graphs, encodings, **kwargs):
         calls.append(len(graphs))
         return compute(graphs, encodings, **kwargs)
 
-    monkeypatch.setattr(datamodule_module, "compute_node_encodings", counting)
+    monkeypatch.setattr(encoded_splits_module, "compute_node_encodings", counting)
     datamodule = GraphDataModule(DataConfig(name="test-full-batch-graph", cache=False))
     datamodule.set_precompute([RandomWalkLandingProbabilities(5)])
     train, val, test = (datamodule.split(name)[0] for name in ("train", "val", "test"))

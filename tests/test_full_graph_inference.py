@@ -36,7 +36,7 @@ def _graph_for(model: GPSModel, num_nodes: int = 300) -> Batch:
 @pytest.mark.parametrize("local", LOCAL_BLOCKS, ids=lambda spec: f"{spec.name}{'-attention' if spec.options else ''}")
 def test_chunked_forward_equals_the_whole_graph_forward(local, mixer):
     torch.manual_seed(0)
-    config = ModelConfig(hidden=32, layers=2, heads=4, local=local, mixer=PartSpec(mixer) if mixer else None)
+    config = ModelConfig(hidden=32, layers=2, heads=4, local=local, mixer=PartSpec(mixer or "none"))
     model = GPSModel(config, task_info("node")).eval()
     data = _graph_for(model)
     with torch.no_grad():
@@ -53,7 +53,8 @@ def test_incoming_only_blocks_really_run_in_chunks(monkeypatch):
     seen = []
     block = model.layers[0].local
     original = type(block).forward
-    monkeypatch.setattr(type(block), "forward", lambda self, x, *rest: seen.append(x.size(0)) or original(self, x, *rest))
+    monkeypatch.setattr(type(block), "forward", lambda self, x,
+                        *rest: seen.append(x.size(0)) or original(self, x, *rest))
     with torch.no_grad():
         model(data, chunk=10)
     most_incoming = int(torch.bincount(data.edge_index[1]).max())

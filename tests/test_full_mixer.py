@@ -52,7 +52,7 @@ def test_size_groups_cover_every_nonempty_graph_once_with_bounded_padding():
 
 def _partition_cost(sizes: list[int], cuts: tuple[int, ...], block_cost: float) -> float:
     bounds = (0, *cuts, len(sizes))
-    return sum((end - start) * sizes[start] ** 2 + block_cost for start, end in zip(bounds, bounds[1:]))
+    return sum((end - start) * sizes[start] ** 2 + block_cost for start, end in itertools.pairwise(bounds))
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -66,7 +66,7 @@ def test_size_groups_find_the_cheapest_partition(seed):
         _partition_cost(ordered, cuts, block_cost)
         for count in range(len(ordered))
         for cuts in itertools.combinations(range(1, len(ordered)), count)
-        if all(ordered[a] <= 2.0 * ordered[b - 1] for a, b in zip((0, *cuts), (*cuts, len(ordered))))
+        if all(ordered[a] <= 2.0 * ordered[b - 1] for a, b in zip((0, *cuts), (*cuts, len(ordered)), strict=True))
     )
     groups = size_groups(sizes, block_cost=block_cost, max_ratio=2.0)
     found = sum(len(group) * int(sizes[group].max()) ** 2 + block_cost for group in groups)
@@ -81,7 +81,8 @@ def test_attention_weights_reproduce_the_mixer_output():
     weights = mixer.attention_weights(x, batch.batch)
     assert [w.shape for w in weights] == [(4, 5, 5), (4, 9, 9), (4, 3, 3)]
     _, _, v = mixer.qkv(x).view(x.size(0), 3, 4, -1).unbind(1)
-    attended = torch.cat([torch.einsum("hnm,mhd->nhd", w, v_i) for w, v_i in zip(weights, v.split([5, 9, 3]))])
+    attended = torch.cat([torch.einsum("hnm,mhd->nhd", w, v_i)
+                          for w, v_i in zip(weights, v.split([5, 9, 3]), strict=True)])
     torch.testing.assert_close(mixer.out(attended.reshape(-1, 20)), mixer(x, batch.batch, batch), atol=1e-5, rtol=0)
 
 
@@ -90,7 +91,7 @@ def test_channel_blocks_hold_each_nodes_channels_heads_first_and_read_back_exact
     plan = padded_blocks(batch.batch, batch.num_graphs, block_cost=30.0)
     values = torch.randn(batch.num_nodes, 6, 4)
     blocks = to_channel_blocks(values, plan)
-    for block, packed in zip(plan.blocks, blocks):
+    for block, packed in zip(plan.blocks, blocks, strict=True):
         assert packed.shape == (6, *block.index.shape, 4)
         expected = values[block.index].permute(2, 0, 1, 3)  # [C, G, L, d]
         assert torch.equal(packed[:, block.valid], expected[:, block.valid])
@@ -112,7 +113,7 @@ def test_packed_attention_equals_blockwise_attention_with_the_same_masks_gradien
     packed = packed_attention(qkv, plan, heads, p)
     torch.manual_seed(7)
     attended = []
-    for block, values in zip(plan.blocks, to_channel_blocks(qkv.view(-1, 3 * heads, width), plan)):
+    for block, values in zip(plan.blocks, to_channel_blocks(qkv.view(-1, 3 * heads, width), plan), strict=True):
         q, k, v = values.view(3, heads, *values.shape[1:]).transpose(1, 2)
         mask = None if block.complete else block.valid[:, None, None, :]
         attended.append(block_attention(q, k, v, mask, p).transpose(0, 1))

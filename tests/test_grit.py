@@ -30,15 +30,17 @@ from graphformers.training.runner import run
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "recipes" / "quickstart.yaml"
 SIZES = (5, 9, 3, 9)
+RRWP_4 = (RRWP(4),)
 
 
-def _encoded_batch(sizes=SIZES, encodings=(RRWP(4),), seed: int = 0) -> Batch:
+def _encoded_batch(sizes=SIZES, encodings=RRWP_4, seed: int = 0) -> Batch:
     graphs = [random_graph(n, seed=seed + i) for i, n in enumerate(sizes)]
     encode_pairs(graphs, list(encodings))
     return Batch.from_data_list(graphs)
 
 
-def _dense_grit_attention(attention: GRITAttention, x: torch.Tensor, pairs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _dense_grit_attention(attention: GRITAttention, x: torch.Tensor,
+                          pairs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """GRIT's eqs. on one graph, densely: ``x [n, hidden]``, ``pairs [n, n, hidden]`` (row = target i)."""
     n, heads, d = x.size(0), attention.heads, attention.head_dim
     q, k, v = (layer(x).view(n, heads, d) for layer in (attention.query, attention.key, attention.value))
@@ -64,9 +66,11 @@ def test_grit_attention_equals_the_dense_equations_graph_by_graph():
     start = 0
     for g, n in enumerate(SIZES):
         nodes = slice(int(batch.ptr[g]), int(batch.ptr[g + 1]))
-        expected_x, expected_pairs = _dense_grit_attention(attention, x[nodes], pairs[start:start + n * n].view(n, n, 16))
+        expected_x, expected_pairs = _dense_grit_attention(attention, x[nodes],
+                                                           pairs[start:start + n * n].view(n, n, 16))
         torch.testing.assert_close(attended[nodes], expected_x, atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(updated[start:start + n * n], expected_pairs.reshape(n * n, 16), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(updated[start:start + n * n], expected_pairs.reshape(n * n, 16), atol=1e-5,
+                                   rtol=1e-5)
         start += n * n
 
 
@@ -164,7 +168,8 @@ def test_graphormer_bias_equals_the_dense_equation_and_a_zero_bias_changes_nothi
 
 
 def test_a_bias_without_its_pair_encoding_is_a_recipe_error():
-    with pytest.raises(RecipeError, match="bias 'spd' reads the pair encoding 'spd', which model.pair_encodings does not "
+    with pytest.raises(RecipeError,
+                       match="bias 'spd' reads the pair encoding 'spd', which model.pair_encodings does not "
                                           "list; add \\{name: spd\\}"):
         load_recipe(QUICKSTART, ["model.mixer={name: full, bias: spd}"])
     recipe = load_recipe(QUICKSTART, ["model.mixer={name: full, bias: spd}", "model.pair_encodings=[{name: spd}]",
@@ -238,7 +243,7 @@ def test_the_readme_gpu_command_for_grit_is_the_full_schedule_with_precomputed_p
     from graphformers.experiments.multirun import parse_indices
 
     line = re.search(r"python -m graphformers\.train (recipes/peptides-func-grit\.yaml[^\n]*)",
-                     (REPO / "README.md").read_text()).group(1)
+                     (REPO / "docs" / "results.md").read_text()).group(1)
     _, args = parse_command(["train", *line.split()])
     recipe = load_recipe(REPO / args.recipe, args.overrides)
     assert (recipe.model.name, recipe.train.accelerator, recipe.train.max_epochs) == ("grit", "gpu", 200)

@@ -81,7 +81,7 @@ def test_the_collated_plan_is_the_one_the_mixers_would_make_and_gives_the_same_o
     planned = batch[PLAN_KEY]
     fresh = padded_blocks(batch.batch, batch.num_graphs)
     for block, fresh_block in zip(planned.blocks, fresh.blocks, strict=True):
-        for value, expected in zip(block, fresh_block):
+        for value, expected in zip(block, fresh_block, strict=True):
             assert torch.equal(torch.as_tensor(value), torch.as_tensor(expected))
         assert block.complete == bool(block.valid.all())
         assert block.index.size(1) <= MAX_PAD_RATIO * block.valid.sum(1).min()  # padding bounded
@@ -96,7 +96,8 @@ def test_the_collated_plan_is_the_one_the_mixers_would_make_and_gives_the_same_o
     sizes = [block.index.numel() for block in planned.blocks]  # each node's block: its first slot and its slots
     starts = torch.tensor([sum(sizes[:b]) for b in range(len(sizes))])
     owner = torch.searchsorted(starts, planned.slot, right=True) - 1
-    assert torch.equal(planned.block_start, starts[owner]) and torch.equal(planned.block_slots, torch.tensor(sizes)[owner])
+    assert torch.equal(planned.block_start, starts[owner])
+    assert torch.equal(planned.block_slots, torch.tensor(sizes)[owner])
     with torch.no_grad():
         with_plan = task(batch)
         del batch[PLAN_KEY]
@@ -151,7 +152,7 @@ def test_the_multilabel_loss_weights_out_missing_labels_exactly():
 
 def test_the_readme_gpu_command_is_the_full_peptides_schedule_with_workers():
     line = re.search(r"python -m graphformers\.train (recipes/peptides-func-gps\.yaml[^\n]*)",
-                     (REPO / "README.md").read_text()).group(1)
+                     (REPO / "docs" / "results.md").read_text()).group(1)
     _, args = parse_command(["train", *line.split()])
     recipe = load_recipe(REPO / args.recipe, args.overrides)
     assert (recipe.train.accelerator, recipe.train.max_epochs, recipe.model.mixer.name) == ("gpu", 200, "full")

@@ -34,7 +34,7 @@ def _lrgb_mrr(embeddings: torch.Tensor, batch: Batch, filtered: bool) -> list[fl
     """LRGB's per-graph MRR (vijaydwivedi75/lrgb, graphgps/head/inductive_edge.py), restated:
     rank of each positive by argsort over [positive, all other columns of its row]."""
     values = []
-    for graph, h in zip(batch.to_data_list(), embeddings.split(batch.ptr.diff().tolist())):
+    for graph, h in zip(batch.to_data_list(), embeddings.split(batch.ptr.diff().tolist()), strict=True):
         scores = h @ h.T
         source, target = graph.edge_label_index[:, graph.edge_label == 1]
         positive = scores[source, target]

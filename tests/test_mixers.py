@@ -95,7 +95,7 @@ def _favor_reference(mixer: Performer, x: torch.Tensor) -> torch.Tensor:
     projection, m = mixer.projection, mixer.projection.size(0)
     outputs = []
     for h in range(heads):
-        def projected(z):
+        def projected(z, h=h):
             z = z[:, h] / width ** 0.25
             return z @ projection.T, (z ** 2).sum(-1, keepdim=True) / 2
         (query_dash, query_norm), (key_dash, key_norm) = projected(q), projected(k)
@@ -159,7 +159,7 @@ def test_performer_gradients_equal_those_of_favor_written_out():
     x.grad, mixer.qkv.weight.grad = None, None
     reference = torch.cat([_favor_reference(mixer, x[batch.batch == g]) for g in range(len(sizes))])
     (reference * target).sum().backward()
-    for mine, theirs in zip(ours, [x.grad, mixer.qkv.weight.grad]):
+    for mine, theirs in zip(ours, [x.grad, mixer.qkv.weight.grad], strict=True):
         torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=1e-4)
 
 
@@ -298,7 +298,7 @@ def test_edge_attention_gradients_match_autograd_of_the_plain_formula():
     upstream = torch.randn_like(ours)
     grads = torch.autograd.grad((ours * upstream).sum(), (q, k, v))
     expected = torch.autograd.grad((plain * upstream).sum(), (q, k, v))
-    for got, want in zip(grads, expected):
+    for got, want in zip(grads, expected, strict=True):
         torch.testing.assert_close(got, want)
 
 
@@ -367,7 +367,7 @@ def test_relu_performer_equals_generalised_attention_written_out_gradients_inclu
     torch.testing.assert_close(out, reference, atol=1e-5, rtol=1e-4)
     gradients = torch.autograd.grad((out * target).sum(), (x, mixer.qkv.weight))
     expected = torch.autograd.grad((reference * target).sum(), (x, mixer.qkv.weight))
-    for mine, theirs in zip(gradients, expected):
+    for mine, theirs in zip(gradients, expected, strict=True):
         torch.testing.assert_close(mine, theirs, atol=1e-5, rtol=1e-4)
     softmax = Performer(16, 2, 0.0, features=12)
     softmax.load_state_dict(mixer.state_dict())  # same weights and projection, the other kernel

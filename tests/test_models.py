@@ -24,13 +24,13 @@ def _graphs_and_permuted(transforms=()):
     for transform in transforms:
         graphs = [transform(g) for g in graphs]
     perms = [torch.randperm(n) for n in SIZES]
-    permuted = [permute_graph(g, p) for g, p in zip(graphs, perms)]
+    permuted = [permute_graph(g, p) for g, p in zip(graphs, perms, strict=True)]
     return Batch.from_data_list(graphs), Batch.from_data_list(permuted), perms
 
 
 def _batch_permutation(perms) -> torch.Tensor:
     offsets = torch.cumsum(torch.tensor((0,) + SIZES[:-1]), 0)
-    return torch.cat([p + o for p, o in zip(perms, offsets)])
+    return torch.cat([p + o for p, o in zip(perms, offsets, strict=True)])
 
 
 def _architectures():
@@ -101,7 +101,8 @@ def test_gatedgcn_matches_its_formula():
     """Node i: ReLU(BN(A x_i + sum_j s_ij B x_j / (sum_j s_ij + eps))) with s_ij = sigmoid(D x_i + E x_j + C e_ij)."""
     torch.manual_seed(0)
     block = LOCAL_BLOCKS.get("gatedgcn")(8).eval()
-    x, edge_index, edge_attr = torch.randn(5, 8), torch.tensor([[0, 1, 2, 3, 4, 0], [1, 0, 1, 1, 0, 4]]), torch.randn(6, 8)
+    x, edge_index, edge_attr = torch.randn(5,
+                                           8), torch.tensor([[0, 1, 2, 3, 4, 0], [1, 0, 1, 1, 0, 4]]), torch.randn(6, 8)
     nodes, edges = block(x, edge_index, edge_attr)
     for i in range(5):
         incoming = (edge_index[1] == i).nonzero().flatten().tolist()
@@ -126,7 +127,8 @@ def test_gine_matches_its_formula(edge_linear):
     block = LOCAL_BLOCKS.get("gine")(8, edge_linear=edge_linear).eval()
     with torch.no_grad():
         block.conv.eps.fill_(0.25)
-    x, edge_index, edge_attr = torch.randn(5, 8), torch.tensor([[0, 1, 2, 3, 4, 0], [1, 0, 1, 1, 0, 4]]), torch.randn(6, 8)
+    x, edge_index, edge_attr = torch.randn(5,
+                                           8), torch.tensor([[0, 1, 2, 3, 4, 0], [1, 0, 1, 1, 0, 4]]), torch.randn(6, 8)
     edges = block.conv.lin(edge_attr) if edge_linear else edge_attr
     assert (block.conv.lin is not None) == edge_linear
     nodes = block(x, edge_index, edge_attr)

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import pytorch_lightning as pl
+from helpers.paths import REPO
+from helpers.runs import refused_training
 
 from graphformers.cli import main as cli
 from graphformers.experiments import multirun
@@ -26,7 +28,6 @@ from graphformers.results.summary import (
 )
 from graphformers.training.runner import TrainingInterrupted
 
-REPO = Path(__file__).resolve().parent.parent
 SMALL = ["model.hidden=16", "model.layers=1", "model.local=gcn", "model.mixer=none", "model.norm=layer",
          "train.max_epochs=3", "train.progress_bar=false"]
 
@@ -52,7 +53,8 @@ def test_mean_and_sample_std_equal_numpys_and_failed_runs_are_left_out(tmp_path)
     assert [r.test for r in finished(records)] == values
     write_markdown(tmp_path / "summary.md", "demo", records, published, True, "python -m graphformers.train demo.yaml")
     text = (tmp_path / "summary.md").read_text()
-    assert f"test auroc: {np.mean(values):.4f} ± {np.std(values, ddof=1):.4f} (mean ± sample std over 5 finished runs)" in text
+    mean, std = np.mean(values), np.std(values, ddof=1)
+    assert f"test auroc: {mean:.4f} ± {std:.4f} (mean ± sample std over 5 finished runs)" in text
     assert "failed: the training loss is nan" in text and "1 failed run(s), left out of the means" in text
     below = aggregate([0.85, 0.855])
     assert "difference -2.4 published std (worse)" in comparison(below, published, higher_is_better=True)
@@ -72,22 +74,15 @@ def test_malformed_seed_lists_are_refused(text, message):
         parse_indices(text, "--seeds")
 
 
-def _one_error_line(capsys, argv: list[str]) -> str:
-    assert cli(["train", *argv]) == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), lines
-    return lines[0]
-
-
 def test_bad_multi_run_options_are_one_error_line_before_training(capsys, tmp_path, node_data_root):
     cora = str(REPO / "recipes" / "cora-gat.yaml")
     common = [f"data.root={node_data_root}", f"train.out_dir={tmp_path / 'runs'}"]
-    assert "--seeds '0,a': 'a' is not a whole number" in _one_error_line(capsys, [cora, "--seeds", "0,a", *common])
-    assert "'cora' ships one official split" in _one_error_line(capsys, [cora, "--splits", "0-2", *common])
+    assert "--seeds '0,a': 'a' is not a whole number" in refused_training(capsys, [cora, "--seeds", "0,a", *common])
+    assert "'cora' ships one official split" in refused_training(capsys, [cora, "--splits", "0-2", *common])
     minesweeper = str(REPO / "recipes" / "minesweeper-gcn.yaml")
-    line = _one_error_line(capsys, [minesweeper, "--splits", "8-11", *common])
+    line = refused_training(capsys, [minesweeper, "--splits", "8-11", *common])
     assert "'minesweeper' has official splits 0 to 9; 10, 11 lie beyond them" in line
-    line = _one_error_line(capsys, [minesweeper, "--seeds", "0,1", "train.devices=2", *common])
+    line = refused_training(capsys, [minesweeper, "--seeds", "0,1", "train.devices=2", *common])
     assert "run one process per run" in line
     assert not (tmp_path / "runs").exists()
 
@@ -114,7 +109,7 @@ class InterruptAt(pl.Callback):
 
 
 def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path, node_data_root, monkeypatch,
-                                                                        ctrl_c_raises):
+                                                                         ctrl_c_raises):
     recipe = _chameleon(tmp_path, node_data_root)
     started = []
     real_run = multirun.run
@@ -153,7 +148,8 @@ def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path
 def test_seeds_by_splits_through_the_command_line(capsys, tmp_path, node_data_root):
     recipe = tmp_path / "chameleon.yaml"
     recipe.write_text("data: {name: chameleon-filtered, batch_size: 1}\n")
-    argv = [str(recipe), *SMALL, "train.max_epochs=1", f"data.root={node_data_root}", f"train.out_dir={tmp_path / 'runs'}",
+    argv = [str(recipe), *SMALL, "train.max_epochs=1", f"data.root={node_data_root}",
+            f"train.out_dir={tmp_path / 'runs'}",
             "--seeds", "0-1", "--splits", "3,5"]
     assert cli(["train", *argv]) == 0
     out = capsys.readouterr().out

@@ -61,7 +61,7 @@ def test_minesweeper_and_tolokers_equal_pygs_heterophilous_graph_dataset(name, n
     pyg = HeterophilousGraphDataset(str(tmp_path), name)[0]
     graph = ours.train[0]
     assert torch.equal(graph.edge_index, pyg.edge_index) and torch.equal(graph.x, pyg.x) and torch.equal(graph.y, pyg.y)
-    for mine, theirs in zip(_masks(ours), (pyg.train_mask, pyg.val_mask, pyg.test_mask)):
+    for mine, theirs in zip(_masks(ours), (pyg.train_mask, pyg.val_mask, pyg.test_mask), strict=True):
         assert torch.equal(mine, theirs[:, 4])
 
 

@@ -44,7 +44,8 @@ def test_multilabel_ap_is_the_mean_of_per_task_sklearn_ap():
 def test_regression_mae():
     torch.manual_seed(0)
     prediction, target = torch.randn(30, 2), torch.randn(30, 2)
-    assert _score("regression", "mae", 2, prediction, target) == pytest.approx((prediction - target).abs().mean().item())
+    assert _score("regression", "mae", 2, prediction,
+                  target) == pytest.approx((prediction - target).abs().mean().item())
 
 
 def test_the_task_and_metric_tables_agree():
@@ -71,7 +72,8 @@ def test_multilabel_loss_ignores_missing_labels():
 
 
 def test_unknown_metric_for_task():
-    info = TaskInfo(level="graph", task="regression", num_outputs=1, metric="accuracy", node_encoder="linear", node_in=1)
+    info = TaskInfo(level="graph", task="regression", num_outputs=1, metric="accuracy", node_encoder="linear",
+                    node_in=1)
     with pytest.raises(ValueError, match="No metric 'accuracy' for task 'regression'"):
         objective_for(info)
 
@@ -139,5 +141,6 @@ def test_ogbn_accuracy_equals_the_official_node_evaluator():
     metric = objective_for(info).make_metric()
     for rows in torch.arange(200).split(70):
         metric.update(*TASKS["multiclass"].metric_inputs(scores[rows], target[rows]))
-    official = Evaluator("ogbn-arxiv").eval({"y_true": target.numpy(), "y_pred": scores.argmax(-1, keepdim=True).numpy()})
+    official = Evaluator("ogbn-arxiv").eval({"y_true": target.numpy(),
+                                             "y_pred": scores.argmax(-1, keepdim=True).numpy()})
     assert float(metric.compute()) == pytest.approx(official["acc"], abs=1e-6)

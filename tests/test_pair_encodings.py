@@ -10,7 +10,7 @@ import torch
 from torch_geometric.data import Batch, Data
 from torch_geometric.loader.dataloader import Collater
 
-import graphformers.data.datamodule as datamodule_module
+import graphformers.data.encoded_splits as encoded_splits_module
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.encoders import RandomWalkLandingProbabilities
 from graphformers.pair_encodings import RRWP, EffectiveResistance, ShortestPathDistance
@@ -65,7 +65,7 @@ def test_rrwp_equals_powers_of_the_random_walk_matrix_from_numpy():
         hops = dict(nx.all_pairs_shortest_path_length(_networkx(graph)))
         within = {(i, j) for i in range(n) for j in range(n) if hops[i].get(j, np.inf) <= 4}
         source, target = graph.rrwp_index
-        assert set(zip(target.tolist(), source.tolist())) == within
+        assert set(zip(target.tolist(), source.tolist(), strict=True)) == within
 
 
 def test_rrwp_diagonal_is_rwse():
@@ -116,7 +116,7 @@ def test_batched_precompute_equals_graph_by_graph_and_keeps_the_order():
     encodings = [RRWP(4), ShortestPathDistance(5), EffectiveResistance()]
     together = [graph.clone() for graph in graphs]
     encode_pairs(together, encodings, workers=2)
-    for graph, batched in zip(graphs, together):
+    for graph, batched in zip(graphs, together, strict=True):
         alone = graph.clone()
         encode_pairs([alone], encodings)
         for encoding in encodings:
@@ -139,10 +139,12 @@ def test_collated_pairs_land_on_their_graphs_positions_of_the_batch_plan():
             block = values[start:start + n * n].view(n, n, -1)
             torch.testing.assert_close(block, torch.from_numpy(_dense(graph, encoding)).float())
             source, target = plan.index[:, start:start + n * n] - offset
-            assert torch.equal(target, torch.arange(n).repeat_interleave(n)) and torch.equal(source, torch.arange(n).repeat(n))
+            assert torch.equal(target, torch.arange(n).repeat_interleave(n))
+            assert torch.equal(source, torch.arange(n).repeat(n))
             start += n * n
     diagonal = plan.index[:, plan.diagonal()]
-    assert torch.equal(diagonal[0], torch.arange(batch.num_nodes)) and torch.equal(diagonal[1], torch.arange(batch.num_nodes))
+    assert torch.equal(diagonal[0], torch.arange(batch.num_nodes))
+    assert torch.equal(diagonal[1], torch.arange(batch.num_nodes))
 
 
 def test_per_batch_collation_equals_precomputed_storage():
@@ -166,9 +168,10 @@ def _relay_datamodule(root, **config) -> GraphDataModule:
 
 def test_precomputed_pairs_are_cached_and_per_batch_ones_are_not_stored(tmp_path, monkeypatch):
     calls = []
-    compute = datamodule_module.compute_pair_encodings
-    monkeypatch.setattr(datamodule_module, "compute_pair_encodings",
-                        lambda graphs, encodings, **kwargs: calls.append(len(graphs)) or compute(graphs, encodings, **kwargs))
+    compute = encoded_splits_module.compute_pair_encodings
+    monkeypatch.setattr(encoded_splits_module, "compute_pair_encodings",
+                        lambda graphs, encodings,
+                        **kwargs: calls.append(len(graphs)) or compute(graphs, encodings, **kwargs))
     first = _relay_datamodule(tmp_path)
     first.set_precompute([RRWP(5)])
     graphs = first.split("train")
@@ -176,7 +179,7 @@ def test_precomputed_pairs_are_cached_and_per_batch_ones_are_not_stored(tmp_path
     second.set_precompute([RRWP(5)])
     again = second.split("train")
     assert calls == [24]
-    for graph, cached in zip(graphs, again):
+    for graph, cached in zip(graphs, again, strict=True):
         torch.testing.assert_close(cached.rrwp_attr, graph.rrwp_attr, rtol=0, atol=0)
         torch.testing.assert_close(cached.rrwp_index, graph.rrwp_index, rtol=0, atol=0)
     per_batch = _relay_datamodule(tmp_path, pair_storage="per_batch")

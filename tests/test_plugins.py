@@ -6,10 +6,10 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from conftest import epoch_values
 
 import graphformers.registry as registry
@@ -28,7 +28,8 @@ def _installed(site: Path) -> Path:
     project = tomllib.loads((EXAMPLE / "pyproject.toml").read_text())["project"]
     dist_info = site / f"graphformers_plugin_example-{project['version']}.dist-info"
     dist_info.mkdir(parents=True)
-    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: {project['version']}\n")
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {project['name']}\nVersion: "
+                                        f"{project['version']}\n")
     points = project["entry-points"]["graphformers.plugins"]
     (dist_info / "entry_points.txt").write_text(
         "[graphformers.plugins]\n" + "".join(f"{name} = {target}\n" for name, target in points.items()))
@@ -100,13 +101,14 @@ def test_the_plugin_local_block_and_dataset_train_from_a_recipe(tmp_path, fresh_
 
 
 def test_the_readme_plugin_module_trains_with_all_four_of_its_parts(tmp_path, fresh_registries, monkeypatch):
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "extending.md").read_text()
     source = re.search(r"```python\n# my_package/parts.py\n(.+?)\n```", readme, re.S).group(1)
     (tmp_path / "readme_parts.py").write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "readme_parts", raising=False)
     result = _train(tmp_path, ["readme_parts"],
                     "{hidden: 32, layers: 2, local: gated-sum, mixer: {name: mean-field, scale: 0.5}, pool: sum, "
-                    "encoders: [{name: log-degree, dim: 4}]}", "{name: stars-or-paths, batch_size: 20}", epochs=4, lr=0.01)
+                    "encoders: [{name: log-degree, dim: 4}]}", "{name: stars-or-paths, batch_size: 20}", epochs=4,
+                    lr=0.01)
     assert result.test_value > 0.9
     sys.modules.pop("readme_parts", None)

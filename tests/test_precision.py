@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from pathlib import Path
 
 import pytest
 import pytorch_lightning as pl
 import torch
+from helpers.paths import QUICKSTART
+from helpers.runs import small_quickstart
 from torch_geometric.data import Batch
 
 from graphformers.benchmarks.parts_check import AUTOCAST, case_task, encoded_batch, part_cases, small_model
@@ -24,10 +25,7 @@ from graphformers.training.module import GraphTask
 from graphformers.training.objectives import objective_for
 from graphformers.training.runner import run
 
-REPO = Path(__file__).resolve().parent.parent
-QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
-SMALL = ["data.options={num_train: 32, num_val: 16, num_test: 16}", "train.progress_bar=false", "model.layers=1",
-         "train.max_epochs=1"]
+SMALL = small_quickstart(32, 16, 16, "train.max_epochs=1")
 
 TOLERANCE = {"bf16-mixed": 5e-2, "16-mixed": 1e-2, "64-true": 1e-4}
 """Largest difference from the float32 output on the same weights and batch, relative to that output's
@@ -42,8 +40,10 @@ def test_the_cases_cover_every_registered_part():
     specs = [spec for case in CASES.values() for key in ("local", "mixer") if (spec := case.get(key)) is not None]
     assert {case["name"] for case in CASES.values()} == set(MODELS.names())
     assert set(LOCAL_BLOCKS.names()) | set(MIXERS.names()) <= {spec.name for spec in specs}
-    assert {spec.name for case in CASES.values() for spec in case.get("encoders", [])} == set(POSITIONAL_ENCODERS.names())
-    assert {spec.name for case in CASES.values() for spec in case.get("pair_encodings", [])} == set(PAIR_ENCODINGS.names())
+    assert {spec.name for case in CASES.values() for spec in case.get("encoders",
+                                                                      [])} == set(POSITIONAL_ENCODERS.names())
+    assert {spec.name for case in CASES.values() for spec in case.get("pair_encodings",
+                                                                      [])} == set(PAIR_ENCODINGS.names())
 
 
 def _model_and_batch(case: dict) -> tuple[torch.nn.Module, Batch, TaskInfo]:

@@ -29,7 +29,8 @@ def bbbp_run(shared_data, tmp_path_factory):
     shutil.copy(shared_data / BBBP, root / BBBP)
     recipe_file = root / "bbbp.yaml"
     recipe_file.write_text(
-        "model: {hidden: 32, layers: 2, heads: 4, local: gine, mixer: full, encoders: [{name: rwse, dim: 8, steps: 8}]}\n"
+        "model: {hidden: 32, layers: 2, heads: 4, local: gine, mixer: full, encoders: [{name: rwse, dim: 8, steps: "
+        "8}]}\n"
         f"data: {{name: smiles-csv, root: {root}, batch_size: 64, options: {{path: {BBBP}, targets: [p_np], "
         "skip_invalid: true}}\n"
         f"train: {{max_epochs: 1, limit_batches: 4, lr: 0.003, out_dir: {root / 'runs'}, progress_bar: false}}\n")
@@ -93,7 +94,8 @@ def test_predict_command_reads_smiles_csv_graph_files_and_splits(bbbp_run, tmp_p
 
     graphs = [molecule(smiles) for smiles in written.smiles]
     expected = predictor.predict(graphs, progress=False).view(-1)
-    torch.testing.assert_close(torch.tensor(written.p_p_np.to_numpy(), dtype=torch.float), expected, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(torch.tensor(written.p_p_np.to_numpy(), dtype=torch.float), expected, atol=1e-5,
+                               rtol=1e-4)
     torch.save(graphs[:5], tmp_path / "graphs.pt")
     from_file = _predict_cli(checkpoint, str(tmp_path / "graphs.pt"), "--out", str(tmp_path / "g.csv"))
     assert from_file.returncode == 0, from_file.stderr

@@ -109,7 +109,9 @@ def test_extends_cycle(tmp_path):
 
 def test_unknown_mixer_lists_known_and_suggests(tmp_path):
     path = write(tmp_path, "bad.yaml", "model:\n  mixer: ful\n")
-    with pytest.raises(RecipeError, match=r"model.mixer: Unknown mixer 'ful'. Did you mean 'full'\? Known mixers: exphormer, full, performer, polynormer"):
+    with pytest.raises(RecipeError,
+                       match=r"model.mixer: Unknown mixer 'ful'. Did you mean 'full'\? Known mixers: exphormer, full, "
+                             r"performer, polynormer"):
         load_recipe(path)
 
 
@@ -120,9 +122,11 @@ def test_unknown_part_option(tmp_path):
 
 
 @pytest.mark.parametrize("item,expected", [
-    ("{name: lap, embedding: signet}", "'model.encoders \\(lap\\).embedding' must be 'linear' \\| 'deepset' \\| 'signnet', "
+    ("{name: lap, embedding: signet}",
+     "'model.encoders \\(lap\\).embedding' must be 'linear' \\| 'deepset' \\| 'signnet', "
                                        "got str 'signet'. Did you mean 'signnet'"),
-    ("{name: lap, normalization: random}", "'model.encoders \\(lap\\).normalization' must be 'sym' \\| 'rw' \\| 'none'"),
+    ("{name: lap, normalization: random}",
+     "'model.encoders \\(lap\\).normalization' must be 'sym' \\| 'rw' \\| 'none'"),
     ("{name: rwse, steps: many}", "'model.encoders \\(rwse\\).steps' must be int, got str 'many'"),
 ])
 def test_part_option_values_are_checked_against_their_annotation(tmp_path, item, expected):
@@ -132,7 +136,8 @@ def test_part_option_values_are_checked_against_their_annotation(tmp_path, item,
 
 
 def test_encoders_from_the_issue_example_load(tmp_path):
-    path = write(tmp_path, "ok.yaml", "model:\n  hidden: 96\n  encoders: [{name: maglap, k: 16, q: 0.25}, {name: rwse, steps: 20}]\n")
+    path = write(tmp_path, "ok.yaml",
+                 "model:\n  hidden: 96\n  encoders: [{name: maglap, k: 16, q: 0.25}, {name: rwse, steps: 20}]\n")
     specs = load_recipe(path).model.encoders
     assert [(spec.name, spec.options) for spec in specs] == [("maglap", {"k": 16, "q": 0.25}), ("rwse", {"steps": 20})]
 

@@ -21,7 +21,8 @@ def test_lookup_and_did_you_mean():
 
     assert parts.get("spinner") is Spinner
     assert parts.entries()[0].description == "Spins."
-    with pytest.raises(RegistryError, match="Unknown widget 'spiner'. Did you mean 'spinner'\\? Known widgets: spinner."):
+    with pytest.raises(RegistryError,
+                       match="Unknown widget 'spiner'. Did you mean 'spinner'\\? Known widgets: spinner."):
         parts.get("spiner")
 
 
@@ -124,10 +125,12 @@ def test_options_in_the_listing_are_the_ones_the_recipe_validator_accepts(tmp_pa
 
     values = {option.name: "relu" if option.name == "kernel" else 8 for option in registry.MIXERS.options("performer")}
     recipe = tmp_path / "r.yaml"
-    recipe.write_text("model: {mixer: {name: performer, %s}}\n" % ", ".join(f"{n}: {v}" for n, v in values.items()))
+    options = ", ".join(f"{n}: {v}" for n, v in values.items())
+    recipe.write_text(f"model: {{mixer: {{name: performer, {options}}}}}\n")
     assert load_recipe(recipe).model.mixer.options == values
     recipe.write_text("model: {mixer: {name: performer, feature: 8}}\n")
-    with pytest.raises(RecipeError, match="no option 'feature'. Did you mean 'features'\\? Options: features, redraw_interval"):
+    with pytest.raises(RecipeError,
+                       match="no option 'feature'. Did you mean 'features'\\? Options: features, redraw_interval"):
         load_recipe(recipe)
 
 

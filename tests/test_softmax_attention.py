@@ -74,7 +74,7 @@ def test_attention_with_dropout_equals_softmax_attention_with_the_same_mask(mask
     assert 0 < int(keep.sum()) < keep.numel()
     rows = valid[:, None, :, None].expand_as(expected)  # padded queries are never read back
     gradients = torch.autograd.grad(attended[rows].sum(), (q, k, v))
-    for gradient, reference in zip(gradients, torch.autograd.grad(expected[rows].sum(), (q, k, v))):
+    for gradient, reference in zip(gradients, torch.autograd.grad(expected[rows].sum(), (q, k, v)), strict=True):
         torch.testing.assert_close(gradient, reference)
 
 

@@ -29,7 +29,8 @@ def _space(tmp_path: Path, text: str) -> Path:
 
 
 def test_space_keys_are_recipe_keys_and_ranges_make_sense(tmp_path):
-    with pytest.raises(SearchSpaceError, match="model.hiden=16: unknown key 'model.hiden'. Did you mean 'model.hidden'"):
+    with pytest.raises(SearchSpaceError,
+                       match="model.hiden=16: unknown key 'model.hiden'. Did you mean 'model.hidden'"):
         load_space(_space(tmp_path, "model.hiden: {choices: [16, 32]}\n"), QUICKSTART)
     with pytest.raises(SearchSpaceError, match="needs numbers low < high"):
         load_space(_space(tmp_path, "train.lr: {low: 0.1, high: 0.01}\n"), QUICKSTART)
@@ -37,8 +38,8 @@ def test_space_keys_are_recipe_keys_and_ranges_make_sense(tmp_path):
         load_space(_space(tmp_path, "train.lr: {low: 0, high: 0.01, log: true}\n"), QUICKSTART)
     with pytest.raises(SearchSpaceError, match="must be \\{choices"):
         load_space(_space(tmp_path, "model.layers: [1, 2]\n"), QUICKSTART)
-    dimensions = load_space(_space(tmp_path, "model.layers: {low: 1, high: 3}\ntrain.lr: {low: 1.0e-4, high: 1.0e-2, log: true}\n"),
-                            QUICKSTART)
+    space = "model.layers: {low: 1, high: 3}\ntrain.lr: {low: 1.0e-4, high: 1.0e-2, log: true}\n"
+    dimensions = load_space(_space(tmp_path, space), QUICKSTART)
     assert [(d.key, d.whole) for d in dimensions] == [("model.layers", True), ("train.lr", False)]
 
 

@@ -146,7 +146,8 @@ def test_global_mixer_beats_pure_mpnn_on_relay(tmp_path):
     overrides = ["data.options.num_train=1000", "data.options.num_val=200", "data.options.num_test=200",
                  "train.max_epochs=8", "train.scheduler=none", "train.lr=3e-3", "train.progress_bar=false"]
     gps = run(load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'gps'}"]))
-    mpnn = run(load_recipe(REPO / "recipes" / "quickstart_mpnn.yaml", [*overrides, f"train.out_dir={tmp_path / 'mpnn'}"]))
+    mpnn = run(load_recipe(REPO / "recipes" / "quickstart_mpnn.yaml",
+                           [*overrides, f"train.out_dir={tmp_path / 'mpnn'}"]))
     assert gps.test_value > 0.9
     assert mpnn.test_value < 0.5
 
@@ -224,7 +225,8 @@ def test_weight_decay_is_an_l2_term_with_adam_and_decoupled_with_adamw(optimizer
         parameter.grad = torch.zeros_like(parameter)
     adam.step()
     if optimizer == "adam":
-        torch.testing.assert_close((before - weight.detach()).abs(), torch.full_like(before, 0.01), rtol=1e-3, atol=1e-6)
+        torch.testing.assert_close((before - weight.detach()).abs(), torch.full_like(before, 0.01), rtol=1e-3,
+                                   atol=1e-6)
     else:
         torch.testing.assert_close(weight.detach(), before * (1 - 0.01 * 0.5))
 
@@ -241,7 +243,8 @@ def test_tensorboard_logger_writes_beside_the_csv_and_a_missing_extra_is_one_lin
 
     monkeypatch.setattr(resources.importlib.util, "find_spec", lambda name: None)
     for name in ("wandb", "mlflow", "tensorboard"):
-        with pytest.raises(RecipeError, match=rf"train.loggers: {name} needs the .* pip install 'graphformers\[{name}\]'"):
+        with pytest.raises(RecipeError,
+                           match=rf"train.loggers: {name} needs the .* pip install 'graphformers\[{name}\]'"):
             load_recipe(QUICKSTART, [f"train.loggers=[{name}]"])
     with pytest.raises(RecipeError, match="Did you mean 'mlflow'"):
         load_recipe(QUICKSTART, ["train.loggers=[mlfow]"])

@@ -4,34 +4,26 @@ from __future__ import annotations
 
 import os
 import signal
-from pathlib import Path
 
 import pytest
 import pytorch_lightning as pl
 import torch
+from helpers.paths import QUICKSTART, REPO
+from helpers.runs import refused_training, small_quickstart
 
 from graphformers.cli import main as cli
 from graphformers.recipe import RecipeError, load_recipe
 from graphformers.training import preflight
 from graphformers.training.runner import TrainingInterrupted, run
 
-REPO = Path(__file__).resolve().parent.parent
-QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
-SMALL = ["data.options={num_train: 64, num_val: 32, num_test: 32}", "train.progress_bar=false", "model.layers=1"]
-
-
-def _one_error_line(capsys, argv: list[str]) -> str:
-    assert cli(["train", *argv]) == 2
-    captured = capsys.readouterr()
-    lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
-    return lines[0]
+SMALL = small_quickstart()
 
 
 def test_a_feature_encoder_named_as_a_positional_encoding_lists_both_kinds(capsys, tmp_path):
-    line = _one_error_line(capsys, [QUICKSTART, "model.encoders=[{name: linear}]", f"train.out_dir={tmp_path}"])
+    line = refused_training(capsys, [QUICKSTART, "model.encoders=[{name: linear}]", f"train.out_dir={tmp_path}"])
     assert "model.encoders: 'linear' is a feature encoder, not a positional encoder" in line
-    assert "Positional encoders: degree, lap, maglap, rwse" in line and "Feature encoders" in line and "embedding" in line
+    assert "Positional encoders: degree, lap, maglap, rwse" in line
+    assert "Feature encoders" in line and "embedding" in line
     assert not tmp_path.exists() or not any(tmp_path.iterdir())
 
 
@@ -47,13 +39,13 @@ def test_a_model_too_large_to_train_is_refused_before_it_is_built(override):
 
 
 def test_a_file_as_data_root_is_refused(capsys, tmp_path):
-    line = _one_error_line(capsys, [QUICKSTART, f"data.root={REPO / 'README.md'}", f"train.out_dir={tmp_path}"])
+    line = refused_training(capsys, [QUICKSTART, f"data.root={REPO / 'README.md'}", f"train.out_dir={tmp_path}"])
     assert "is a file, not a folder" in line and "data.root" in line
 
 
 def test_encodings_too_large_for_memory_are_refused_with_the_estimate(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(preflight, "machine_memory_bytes", lambda: 24 << 30)
-    line = _one_error_line(capsys, [QUICKSTART, "model.encoders=[{name: lap, k: 100000, dim: 8}]",
+    line = refused_training(capsys, [QUICKSTART, "model.encoders=[{name: lap, k: 100000, dim: 8}]",
                                     f"train.out_dir={tmp_path}", "train.progress_bar=false"])
     # relay's 3,000 graphs of 24-48 nodes: ~108,000 nodes x 200,000 floats (eigenvectors + eigenvalues) x 4 bytes
     assert "would take 8" in line and "GiB" in line and "LaplacianEigenvectors(k=100000" in line
@@ -62,7 +54,8 @@ def test_encodings_too_large_for_memory_are_refused_with_the_estimate(capsys, tm
 
 
 def test_the_memory_estimate_counts_every_node_and_channel(tmp_path):
-    recipe = load_recipe(QUICKSTART, [*SMALL, "model.encoders=[{name: lap, k: 5, dim: 4}, {name: rwse, steps: 3, dim: 4}]"])
+    recipe = load_recipe(QUICKSTART, [*SMALL,
+                                      "model.encoders=[{name: lap, k: 5, dim: 4}, {name: rwse, steps: 3, dim: 4}]"])
     from graphformers.data.datamodule import GraphDataModule
     from graphformers.models.gps import GPSModel
 
@@ -131,7 +124,8 @@ def test_sigterm_is_named_keeps_the_moment_and_the_last_epoch_and_leaves_handler
     checkpoints = tmp_path / "version_0" / "checkpoints"
     message = str(raised.value)
     assert message.startswith("interrupted by SIGTERM (a scheduler's stop or preemption, or kill) in epoch 1")
-    assert f"{checkpoints / 'last.ckpt'} (end of epoch 0)" in message and str(checkpoints / "interrupted.ckpt") in message
+    assert f"{checkpoints / 'last.ckpt'} (end of epoch 0)" in message
+    assert str(checkpoints / "interrupted.ckpt") in message
     assert torch.load(checkpoints / "interrupted.ckpt", weights_only=True)["epoch"] == 1
     assert signal.getsignal(signal.SIGTERM) is sigterm
 
@@ -165,7 +159,8 @@ def test_bad_data_in_any_split_is_refused_before_anything_is_written(tmp_path, i
         return SplitDataset([graph(torch.ones(2, 3))], [graph(torch.ones(2, 3))],
                             [graph(torch.tensor([[1.0, float("nan"), 0.0], [0.0, 0.0, 0.0]]))], info)
 
-    recipe = load_recipe(QUICKSTART, ["data.name=nan-in-test", "model.encoders=[]", f"train.out_dir={tmp_path / 'runs'}"])
+    recipe = load_recipe(QUICKSTART, ["data.name=nan-in-test", "model.encoders=[]",
+                                      f"train.out_dir={tmp_path / 'runs'}"])
     with pytest.raises(DataValidationError, match="test graph 0: x has non-finite features"):
         run(recipe)
     assert not (tmp_path / "runs").exists()

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 import pytorch_lightning as pl
 import torch
@@ -53,7 +53,7 @@ class StopBeforeDeadline(pl.Callback):
             trainer.should_stop = True
 
 
-def run_device(minutes: float, out: Path, quick: bool = False, root: Optional[str] = None) -> str:
+def run_device(minutes: float, out: Path, quick: bool = False, root: str | None = None) -> str:
     """Run the three sections within ``minutes``, write their CSVs and ``device.md`` under ``out``;
     returns the report."""
     start = time.monotonic()
@@ -89,7 +89,7 @@ def run_parts(device: torch.device, until: float, quick: bool) -> list[dict]:
     return rows
 
 
-def run_models(device: torch.device, quick: bool, root: Optional[str]) -> list[dict]:
+def run_models(device: torch.device, quick: bool, root: str | None) -> list[dict]:
     """The ``model`` suite on the device: Peptides-func and generated molecules, float32 and bf16-mixed."""
     precisions = ["32-true", "bf16-mixed"]
     if quick:
@@ -99,7 +99,7 @@ def run_models(device: torch.device, quick: bool, root: Optional[str]) -> list[d
                            device.type, root, precisions)
 
 
-def run_recipe(device: torch.device, until: float, out: Path, quick: bool, root: Optional[str]) -> list[dict]:
+def run_recipe(device: torch.device, until: float, out: Path, quick: bool, root: str | None) -> list[dict]:
     """Epochs of the Peptides-func GPS recipe (quick: the quickstart recipe, small) until ``until``."""
     recipe_file = REPOSITORY / "recipes" / ("quickstart.yaml" if quick else "peptides-func-gps.yaml")
     overrides = [f"train.accelerator={'gpu' if device.type == 'cuda' else 'cpu'}", f"train.out_dir={out / 'runs'}",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from torch_geometric.data import Data
 from torch_geometric.transforms import AddLaplacianEigenvectorPE, AddRandomWalkPE
@@ -38,7 +38,8 @@ def run_encoders(molecules: int, large_sizes: Sequence[int], k: int, steps: int,
     graph_sets = [("molecules", molecule_like_graphs(molecules))]
     graph_sets += [(f"one graph, N={n:,}", [_simple_graph(synthetic_graph(n))]) for n in large_sizes]
     encodings = {
-        "lap": (AddLaplacianEigenvectorPE(k, is_undirected=True), LaplacianEigenvectors(k), "laplacian_eigenvector_pe", "lap_eigvec"),
+        "lap": (AddLaplacianEigenvectorPE(k, is_undirected=True), LaplacianEigenvectors(k), "laplacian_eigenvector_pe",
+                "lap_eigvec"),
         "rwse": (AddRandomWalkPE(steps), RandomWalkLandingProbabilities(steps), "random_walk_pe", "rwse"),
     }
     env, rows = environment(), []
@@ -69,7 +70,7 @@ def _compare(base: dict, graphs: list[Data], pyg_transform: Callable, ours, pyg_
         methods[f"ours-workers{workers}"] = lambda: encode_graphs(graphs, [ours], workers=workers)
     seconds = _time_alternating(methods, graphs, repeats)
     difference = max(float((getattr(out, pyg_attr) - getattr(graph, our_attr)).abs().max())
-                     for out, graph in zip(pyg_outputs, graphs)) if our_attr == "rwse" else ""
+                     for out, graph in zip(pyg_outputs, graphs, strict=True)) if our_attr == "rwse" else ""
     return [{**base, "method": name, "seconds": value, "graphs_per_s": len(graphs) / value,
              "speedup_vs_pyg": seconds["pyg"] / value, "max_abs_diff_vs_pyg": difference if name != "pyg" else "",
              "status": "ok"} for name, value in seconds.items()]

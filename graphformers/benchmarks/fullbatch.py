@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import pytorch_lightning as pl
 import torch
@@ -72,7 +73,7 @@ def run_fullbatch(recipes: Sequence[Path], overrides: Sequence[str], repeats: in
         base = {"suite": "fullbatch", "recipe": recipe.name, "dataset": recipe.data.name,
                 "local": recipe.model.local.name if recipe.model.local else "none", "hidden": recipe.model.hidden,
                 "layers": recipe.model.layers, "nodes": graph.num_nodes, "edges": graph.edge_index.size(1),
-                "collate_ms": _median_ms(lambda: Batch.from_data_list([graph]), repeats), **env}
+                "collate_ms": _median_ms(lambda graph=graph: Batch.from_data_list([graph]), repeats), **env}
         paths = {"per-edge": (_without_adjacency(train), _without_adjacency(val))}
         if any(isinstance(m, LocalBlock) and m.accepts_adjacency for m in task.model.modules()):
             paths = {"adjacency": (train, val), **paths}
@@ -83,7 +84,8 @@ def run_fullbatch(recipes: Sequence[Path], overrides: Sequence[str], repeats: in
             row["speedup_vs_per_edge"] = round(per_edge / row["epoch_ms"], 2)
         if trainer_epochs:
             trained = _trainer_epoch_ms(path, overrides, trainer_epochs)
-            measured[0].update(trainer_epoch_ms=round(trained, 1), loop_overhead_ms=round(trained - measured[0]["epoch_ms"], 1))
+            measured[0].update(trainer_epoch_ms=round(trained, 1),
+                               loop_overhead_ms=round(trained - measured[0]["epoch_ms"], 1))
         rows.extend(measured)
     return rows
 
@@ -121,7 +123,7 @@ def _epoch_parts(task: GraphTask, train: Batch, val: Batch, repeats: int) -> dic
             task.val_metric.compute()
             task.val_metric.reset()
 
-    forward, backward, step = (1000.0 * statistics.median(part) for part in zip(*steps[1:]))
+    forward, backward, step = (1000.0 * statistics.median(part) for part in zip(*steps[1:], strict=True))
     parts = {"forward_ms": forward, "backward_ms": backward, "optimizer_ms": step,
              "evaluate_ms": _median_ms(evaluate, repeats)}
     epoch = sum(parts.values())
@@ -147,7 +149,7 @@ def _trainer_epoch_ms(path: Path, overrides: Sequence[str], epochs: int) -> floa
         recipe = load_recipe(path, list(overrides) + [f"train.max_epochs={max(epochs, 3)}", "train.progress_bar=false",
                                                       "train.accelerator=cpu", f"train.out_dir={out}"])
         run(recipe, callbacks=[timer])
-    gaps = [1000.0 * (later - earlier) for earlier, later in zip(timer.starts[1:], timer.starts[2:])]
+    gaps = [1000.0 * (later - earlier) for earlier, later in itertools.pairwise(timer.starts[1:])]
     return statistics.median(gaps)
 
 
@@ -162,5 +164,6 @@ def markdown_table(rows: Sequence[dict]) -> str:
                      f"{round(row['collate_ms'], 1)} |")
     first = rows[0] if rows else {}
     lines.append(f"\n{first.get('dataset', '')}: {first.get('nodes', '')} nodes, {first.get('edges', '')} directed "
-                 f"edges; {first.get('device', '')}, {first.get('threads', '')} threads, torch {first.get('torch', '')}.")
+                 f"edges; {first.get('device', '')}, {first.get('threads', '')} threads, torch "
+                 f"{first.get('torch', '')}.")
     return "\n".join(lines)

@@ -18,8 +18,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 import torch
 from torch_geometric.data import Data
@@ -52,7 +52,7 @@ DATASETS = {"hiv": {"name": "smiles-csv", "options": {"path": "MoleculeNet/hiv/r
 """Batch sets read through a dataset other than the registered one of their name."""
 
 
-def batch_sets(names: Sequence[str], graphs_needed: int, root: Optional[str]) -> list[tuple[str, object]]:
+def batch_sets(names: Sequence[str], graphs_needed: int, root: str | None) -> list[tuple[str, object]]:
     """``(name, (graphs, info))`` for each set, or ``(name, reason)`` when its data is missing."""
     sets: list[tuple[str, object]] = []
     for name in names:
@@ -70,7 +70,7 @@ def batch_sets(names: Sequence[str], graphs_needed: int, root: Optional[str]) ->
 
 
 def run_model(set_names: Sequence[str], mixers: Sequence[str], batch_size: int, num_batches: int, model: dict,
-              repeats: int, device: str, root: Optional[str] = None,
+              repeats: int, device: str, root: str | None = None,
               precisions: Sequence[str] = ("32-true",)) -> list[dict]:
     """One row per (batch set, mixer, precision, implementation), plus one per skipped set."""
     env, rows = environment(device), []
@@ -177,7 +177,8 @@ def markdown_table(rows: Sequence[dict]) -> str:
         float32 = f"{row['speedup_vs_float32']:.2f}x" if "speedup_vs_float32" in row else "—"
         if pyg is None:  # ours without a mixer: no PyG counterpart
             measured = (f"{row['graphs_per_s']:.1f} | — | — | — | {row['peak_mib']:.0f} | — | {float32} | "
-                        f"— / {row['parameters']:,} |" if row["status"] == "ok" else f"{row['status']} | | | | | | | |")
+                        f"— / {row['parameters']:,} |" if row["status"] == "ok"
+                        else f"{row['status']} | | | | | | | |")
             lines.append(f"{head} — | {measured}")
             continue
         if row["status"] != "ok" or pyg["status"] != "ok":

@@ -16,8 +16,8 @@ import json
 import statistics
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 import torch
 from torch_geometric.data import Data
@@ -51,7 +51,7 @@ def per_graph_rrwp(graph: Data, steps: int) -> tuple[torch.Tensor, torch.Tensor]
     return torch.stack([source, target]), stacked[target, source]
 
 
-def peptides_or_generated(count: int, root: Optional[str]) -> tuple[str, list[Data]]:
+def peptides_or_generated(count: int, root: str | None) -> tuple[str, list[Data]]:
     """The first ``count`` Peptides-func training graphs, or generated molecule-sized ones without the files."""
     try:
         splits = load_split_dataset(DataConfig(name="peptides-func", root=root, options={"download": False}))
@@ -60,7 +60,7 @@ def peptides_or_generated(count: int, root: Optional[str]) -> tuple[str, list[Da
         return "generated molecules", molecule_like_graphs(count)
 
 
-def run_precompute(count: int, steps: int, repeats: int, workers: int, root: Optional[str]) -> list[dict]:
+def run_precompute(count: int, steps: int, repeats: int, workers: int, root: str | None) -> list[dict]:
     """One row per method: ``per-graph dense``, ``ours`` and, with ``workers > 1``, ``ours-workersW``."""
     set_name, graphs = peptides_or_generated(count, root)
     encoding = RRWP(steps)
@@ -78,12 +78,13 @@ def run_precompute(count: int, steps: int, repeats: int, workers: int, root: Opt
     base = {"suite": "pairs", "part": f"precompute {encoding!r}", "graph_set": set_name, "graphs": len(graphs),
             "nodes": sum(g.num_nodes for g in graphs), **environment()}
     return [{**base, "method": name, "seconds": value, "graphs_per_s": len(graphs) / value,
-             "speedup": seconds["per-graph dense"] / value, "max_abs_diff": difference if name != "per-graph dense" else "",
+             "speedup": seconds["per-graph dense"] / value,
+             "max_abs_diff": difference if name != "per-graph dense" else "",
              "status": "ok" if same_pairs else "pairs differ from the reference"} for name, value in seconds.items()]
 
 
 def run_training(recipes: Sequence[Path], batch_size: int, num_batches: int, repeats: int,
-                 root: Optional[str]) -> list[dict]:
+                 root: str | None) -> list[dict]:
     """One row per recipe, each measured in a fresh process (``pairs_worker``): median seconds per
     batch and the peak memory training added; speed and memory ratios are to the first recipe."""
     rows: list[dict] = []
@@ -111,6 +112,6 @@ def markdown_table(rows: Sequence[dict]) -> str:
     for row in rows:
         peak = f"{row['peak_mib']:,.0f}" if row.get("peak_mib") not in (None, "") else ""
         ratio = f"{row['memory_ratio']:.2f}x" if row.get("memory_ratio") not in (None, "") else ""
-        lines.append(f"| {row['part']} | {row['graph_set']} ({row['graphs']:,}) | {row['method']} | {row['seconds']:.3g} | "
-                     f"{row['graphs_per_s']:,.1f} | {row['speedup']:.2f}x | {peak} | {ratio} |")
+        lines.append(f"| {row['part']} | {row['graph_set']} ({row['graphs']:,}) | {row['method']} | "
+                     f"{row['seconds']:.3g} | {row['graphs_per_s']:,.1f} | {row['speedup']:.2f}x | {peak} | {ratio} |")
     return "\n".join(lines)

@@ -1,8 +1,8 @@
 """One PNG per suite, drawn from the same rows as its CSV (matplotlib, no display needed)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib
 
@@ -42,7 +42,7 @@ def plot_model(rows: Sequence[dict], path: Path) -> None:
     labels = [f"{batches.split(' (')[0]}\n{mixer}" + ("" if precision == "32-true" else f"\n{precision}")
               for batches, mixer, precision in cases]
     for axis, title in zip(axes, ("training throughput (graphs/s, higher is better)",
-                                  "peak memory added by training (MiB, lower is better)")):
+                                  "peak memory added by training (MiB, lower is better)"), strict=True):
         axis.set_xticks(range(len(cases)), labels)
         axis.set_title(title, fontsize=10)
         axis.legend()
@@ -58,7 +58,7 @@ def plot_scaling(rows: Sequence[dict], path: Path) -> None:
         nodes = [int(row["nodes"]) for row in points]
         axes[0].plot(nodes, [float(row["seconds"]) for row in points], marker="o", label=mixer)
         axes[1].plot(nodes, [max(float(row["peak_mib"]), 1e-3) for row in points], marker="o", label=mixer)
-    for axis, title in zip(axes, ("forward + backward (s)", "peak memory added (MiB)")):
+    for axis, title in zip(axes, ("forward + backward (s)", "peak memory added (MiB)"), strict=True):
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_xlabel("nodes N (~5N edges)")
@@ -96,7 +96,7 @@ def plot_fullbatch(rows: Sequence[dict], path: Path) -> None:
     for part in ("forward_ms", "backward_ms", "optimizer_ms", "evaluate_ms"):
         values = [float(row[part]) for row in measured]
         axis.bar(range(len(measured)), values, 0.6, bottom=bottoms, label=part.removesuffix("_ms"))
-        bottoms = [bottom + value for bottom, value in zip(bottoms, values)]
+        bottoms = [bottom + value for bottom, value in zip(bottoms, values, strict=True)]
     axis.set_xticks(range(len(measured)), [f"{row['recipe']}\n{row['path']}" for row in measured], fontsize=8)
     axis.set_ylabel("ms per epoch (lower is better)")
     axis.set_title("full-batch epoch on one graph", fontsize=10)

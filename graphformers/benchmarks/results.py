@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 
 def write_csv(rows: Sequence[dict], columns: Sequence[str], path: Path) -> None:

@@ -6,7 +6,7 @@ import math
 import os
 import subprocess
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from tqdm import tqdm

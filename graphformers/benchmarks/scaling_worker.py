@@ -28,9 +28,10 @@ from graphformers.models.parts import build_mixer
 from graphformers.recipe import PartSpec
 
 HIDDEN, HEADS = 64, 4
+CPU = torch.device("cpu")
 
 
-def measure(mixer: str, num_nodes: int, repeats: int, device: torch.device = torch.device("cpu")) -> dict[str, float]:
+def measure(mixer: str, num_nodes: int, repeats: int, device: torch.device = CPU) -> dict[str, float]:
     """Median seconds (NaN when ``repeats`` is 0) and peak added MiB of one forward + backward pass."""
     torch.manual_seed(0)
     layer = GPSLayer(HIDDEN, GINE(HIDDEN), build_mixer(PartSpec(mixer), HIDDEN, HEADS, 0.0)).to(device)

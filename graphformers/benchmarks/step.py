@@ -13,8 +13,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple, Optional, Sequence
+from typing import NamedTuple
 
 from tqdm import tqdm
 
@@ -44,12 +45,12 @@ class Variant(NamedTuple):
 
     code: str
     precision: str
-    tree: Optional[Path]
+    tree: Path | None
     overrides: tuple[str, ...] = ()
 
 
-def run_step(sets: Sequence[str], precisions: Sequence[str], against: Optional[str], batches: int, batch_size: int,
-             repeats: int, overrides: Sequence[str], root: Optional[str], compare: Sequence[str] = ()) -> list[dict]:
+def run_step(sets: Sequence[str], precisions: Sequence[str], against: str | None, batches: int, batch_size: int,
+             repeats: int, overrides: Sequence[str], root: str | None, compare: Sequence[str] = ()) -> list[dict]:
     """One row per (set, variant): the median seconds per step over ``repeats`` fresh processes, and
     the fastest process's (this machine's speed can differ by a third between processes a minute
     apart, each process running at one of two speeds: the fastest of several is the steadier figure).
@@ -102,7 +103,7 @@ def _worker(variant: Variant, recipe: str, overrides: Sequence[str], batches: in
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _rows(name: str, recipe: str, batch_size: int, results: dict, against: Optional[str], env: dict) -> list[dict]:
+def _rows(name: str, recipe: str, batch_size: int, results: dict, against: str | None, env: dict) -> list[dict]:
     medians, fastest = {}, {}
     rows = []
     for (code, precision, _, _), runs in results.items():

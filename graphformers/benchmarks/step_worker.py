@@ -46,7 +46,7 @@ def measure(recipe_path: str, overrides: list[str], batches: int, passes: int, p
         task.model.compile_for_training()
     first = list(datamodule.split("train")[:batches * recipe.data.batch_size])
     # the first graphs in order, collated as training collates them (pair encodings, block plan)
-    collated = list(datamodule._loader(first, "sequential"))
+    collated = list(datamodule.loader(first, "sequential"))
     if precision == "64-true":
         task = task.double()
         for batch in collated:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import argparse
 from abc import ABC, abstractmethod
-from typing import ClassVar, NoReturn, Sequence
+from collections.abc import Sequence
+from typing import ClassVar, NoReturn
 
 
 class CommandParser(argparse.ArgumentParser):

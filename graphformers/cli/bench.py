@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from graphformers.cli.base import Command
 from graphformers.errors import GraphformersError
@@ -60,14 +60,16 @@ def _add_suites(parser: argparse.ArgumentParser) -> None:
     model_suite.add_argument("--heads", type=int, default=4, help="attention heads (default: %(default)s)")
     model_suite.add_argument("--attn-dropout", type=float, default=0.5,
                              help="attention dropout, both models (default: %(default)s, GraphGPS's LRGB setting)")
-    model_suite.add_argument("--repeats", type=int, default=3, help="fresh-process runs per model (default: %(default)s)")
+    model_suite.add_argument("--repeats", type=int, default=3,
+                             help="fresh-process runs per model (default: %(default)s)")
     model_suite.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
     model_suite.add_argument("--precision", default="32-true",
                              help="comma-separated: 32-true, bf16-mixed, 16-mixed; both models in each (default: "
                                   "%(default)s)")
     model_suite.add_argument("--root", default=None, help="data root (default: $GRAPHFORMERS_DATA, else ./datasets)")
     model_suite.add_argument("--quick", action="store_true", help="generated batches only, 2 x 16 graphs, hidden 32")
-    model_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
+    model_suite.add_argument("--out", type=Path, default=Path("bench-results"),
+                             help="output folder (default: %(default)s)")
     encoder_suite = suites.add_parser("encoders", help="positional-encoding precompute vs PyG's transforms")
     encoder_suite.add_argument("--molecules", type=int, default=10_000,
                                help="generated molecule-sized graphs (default: %(default)s)")
@@ -79,14 +81,16 @@ def _add_suites(parser: argparse.ArgumentParser) -> None:
     encoder_suite.add_argument("--workers", type=int, default=2,
                                help="also time ours with this many workers when > 1 (default: %(default)s)")
     encoder_suite.add_argument("--quick", action="store_true", help="200 molecules, one 1,500-node graph, one repeat")
-    encoder_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
+    encoder_suite.add_argument("--out", type=Path, default=Path("bench-results"),
+                               help="output folder (default: %(default)s)")
     full = suites.add_parser("fullbatch", help="full-batch training epochs on one graph and where their time goes")
     full.add_argument("--recipes", default=",".join(str(RECIPES / f"minesweeper-{name}.yaml")
                                                     for name in ("gcn", "sage", "gat", "gt")),
                       help="comma-separated recipes of one-graph datasets (default: %(default)s)")
     full.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                       help="recipe override for every recipe, repeatable (e.g. --set model.hidden=64)")
-    full.add_argument("--repeats", type=int, default=5, help="timed runs of each part after a warm-up (default: %(default)s)")
+    full.add_argument("--repeats", type=int, default=5,
+                      help="timed runs of each part after a warm-up (default: %(default)s)")
     full.add_argument("--trainer-epochs", type=int, default=8,
                       help="epochs of the Lightning run that times whole epochs; 0 skips it (default: %(default)s)")
     full.add_argument("--quick", action="store_true",
@@ -94,11 +98,14 @@ def _add_suites(parser: argparse.ArgumentParser) -> None:
     full.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
     pair_suite = suites.add_parser("pairs", help="pair-encoding precompute vs per graph; GRIT vs GPS training")
     pair_suite.add_argument("--graphs", type=int, default=2000, help="graphs for the precompute (default: %(default)s)")
-    pair_suite.add_argument("--steps", type=int, default=17, help="RRWP steps (default: %(default)s, GRIT's Peptides-func)")
-    pair_suite.add_argument("--recipes", default=",".join(str(RECIPES / f"peptides-func-{name}.yaml") for name in ("gps", "grit")),
+    pair_suite.add_argument("--steps", type=int, default=17,
+                            help="RRWP steps (default: %(default)s, GRIT's Peptides-func)")
+    pair_suite.add_argument("--recipes",
+                            default=",".join(str(RECIPES / f"peptides-func-{name}.yaml") for name in ("gps", "grit")),
                             help="comma-separated recipes to train side by side; ratios are to the first "
                                  "(default: %(default)s)")
-    pair_suite.add_argument("--batch-size", type=int, default=16, help="graphs per training batch (default: %(default)s)")
+    pair_suite.add_argument("--batch-size", type=int, default=16,
+                            help="graphs per training batch (default: %(default)s)")
     pair_suite.add_argument("--num-batches", type=int, default=4, help="batches per timed pass (default: %(default)s)")
     pair_suite.add_argument("--repeats", type=int, default=3, help="timed runs per method (default: %(default)s)")
     pair_suite.add_argument("--workers", type=int, default=2,
@@ -106,7 +113,8 @@ def _add_suites(parser: argparse.ArgumentParser) -> None:
     pair_suite.add_argument("--root", default=None, help="data root (default: $GRAPHFORMERS_DATA, else ./datasets)")
     pair_suite.add_argument("--quick", action="store_true",
                             help="100 graphs, 8 steps, 2 batches of 2 graphs, one repeat: a smoke test")
-    pair_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
+    pair_suite.add_argument("--out", type=Path, default=Path("bench-results"),
+                            help="output folder (default: %(default)s)")
     step_suite = suites.add_parser("step", help="seconds per training step of whole recipes, per precision, "
                                                 "against an earlier commit")
     step_suite.add_argument("--sets", default="peptides-func,hiv",
@@ -119,19 +127,22 @@ def _add_suites(parser: argparse.ArgumentParser) -> None:
                             help="also time this checkout with this override, repeatable (e.g. train.compile=true)")
     step_suite.add_argument("--batch-size", type=int, default=128, help="graphs per batch (default: %(default)s)")
     step_suite.add_argument("--batches", type=int, default=3, help="batches per timed pass (default: %(default)s)")
-    step_suite.add_argument("--repeats", type=int, default=3, help="fresh-process runs per variant (default: %(default)s)")
+    step_suite.add_argument("--repeats", type=int, default=3,
+                            help="fresh-process runs per variant (default: %(default)s)")
     step_suite.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                             help="recipe override for every set, repeatable (e.g. --set model.layers=2)")
     step_suite.add_argument("--root", default=None, help="data root (default: $GRAPHFORMERS_DATA, else ./datasets)")
     step_suite.add_argument("--quick", action="store_true", help="the quickstart recipe, 2 batches of 8, one repeat")
-    step_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
+    step_suite.add_argument("--out", type=Path, default=Path("bench-results"),
+                            help="output folder (default: %(default)s)")
     device_suite = suites.add_parser("device", help="a GPU check in one command: every part and precision, the model "
                                                     "suite, and recipe epochs within --minutes")
     device_suite.add_argument("--minutes", type=float, default=8.0, help="time budget (default: %(default)s)")
     device_suite.add_argument("--root", default=None, help="data root (default: $GRAPHFORMERS_DATA, else ./datasets)")
     device_suite.add_argument("--quick", action="store_true",
                               help="the same checks on the CPU at tiny sizes (quickstart recipe): a smoke test")
-    device_suite.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
+    device_suite.add_argument("--out", type=Path, default=Path("bench-results"),
+                              help="output folder (default: %(default)s)")
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -7,8 +7,8 @@ import argparse
 import importlib
 import pkgutil
 import sys
+from collections.abc import Sequence
 from functools import cache
-from typing import Optional, Sequence
 
 from graphformers.cli.base import Command, CommandParser
 from graphformers.errors import GraphformersError
@@ -38,7 +38,7 @@ def _top_parser() -> CommandParser:
     return parser
 
 
-def parse_command(argv: Sequence[str], prog: Optional[str] = None) -> tuple[Command, argparse.Namespace]:
+def parse_command(argv: Sequence[str], prog: str | None = None) -> tuple[Command, argparse.Namespace]:
     """The command ``argv`` names and its parsed arguments (``args.words``: its words as given).
 
     Args:
@@ -56,7 +56,7 @@ def parse_command(argv: Sequence[str], prog: Optional[str] = None) -> tuple[Comm
     return command, args
 
 
-def main(argv: Optional[Sequence[str]] = None, prog: Optional[str] = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Run one command; an error meant for the user prints one ``error:`` line and returns 2.
 
     Args:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from graphformers.cli.base import Command
 from graphformers.options import PartOption
@@ -41,20 +41,23 @@ def decorator_name(registry: Registry) -> str:
     """The name of the decorator that registers parts of this kind (``register_mixer``)."""
     import graphformers.registry as module
 
-    return next(name for name, value in vars(module).items() if name.startswith("register_") and value == registry.register)
+    return next(name for name, value in vars(module).items()
+                if name.startswith("register_") and value == registry.register)
 
 
 def kinds_table(registries: Sequence[Registry] = REGISTRIES) -> str:
-    """The kinds of part as a Markdown table (the README's), from the registries: each kind's
+    """The kinds of part as a Markdown table (the README's and docs/extending.md's), from the registries: each kind's
     contract, decorator, recipe keys, the arguments the toolkit supplies, and its built-in parts."""
-    lines = ["| kind | base class (the contract) | register with | recipe key | the toolkit passes | `graphformers list` | built in |",
+    lines = ["| kind | base class (the contract) | register with | recipe key | the toolkit passes | `graphformers "
+             "list` | built in |",
              "|---|---|---|---|---|---|---|"]
     for registry in registries:
         base = registry.base
         keys = " / ".join(f"`{key}`" for key in registry.recipe_keys)
         built_in = ", ".join(entry.name for entry in registry.entries() if entry.built_in)
         arguments = ", ".join(inspect.signature(registry.register).parameters)
-        lines.append(f"| {registry.kind} | `{base.__module__}.{base.__qualname__}` | `@{decorator_name(registry)}({arguments})` "
+        lines.append(f"| {registry.kind} | `{base.__module__}.{base.__qualname__}` | "
+                     f"`@{decorator_name(registry)}({arguments})` "
                      f"| {keys} | {', '.join(registry.supplied) or 'nothing'} | `{registry.word}` | {built_in} |")
     return "\n".join(lines)
 

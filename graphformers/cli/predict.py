@@ -19,7 +19,8 @@ class Predict(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("checkpoint", help="a .ckpt from a run's checkpoints/ folder")
-        parser.add_argument("input", help="a SMILES .csv/.tsv, a .pt file or folder of saved Data, or train / val / test")
+        parser.add_argument("input",
+                            help="a SMILES .csv/.tsv, a .pt file or folder of saved Data, or train / val / test")
         parser.add_argument("--out", default="predictions.csv", help="the CSV to write (default: predictions.csv)")
         parser.add_argument("--smiles", metavar="COLUMN", help="the SMILES column (default: the recipe's, else smiles)")
         parser.add_argument("--skip-invalid", action="store_true",
@@ -33,11 +34,11 @@ class Predict(Command):
 
         predictor = Predictor.from_checkpoint(args.checkpoint)
         given = read_input(args.input, predictor, args.smiles, args.skip_invalid)
-        if not given.splits.test:
+        if not given.graphs:
             raise GraphformersError(f"{args.input}: no graphs to predict for.")
         if args.input not in OWN_SPLITS:
-            predictor.check(given.splits.test)
-        predictions = predictor.predict_splits(given.splits, args.batch_size, progress=not args.no_progress)
+            predictor.check(given.graphs)
+        predictions = predictor.predict_graphs(given.graphs, args.batch_size, progress=not args.no_progress)
         table = prediction_table(predictor, given, predictions)
         table.to_csv(args.out, index=False)
         print(f"predictions: {args.out} ({len(table):,} rows; {predictor.info.task}, "

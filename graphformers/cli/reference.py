@@ -1,5 +1,5 @@
 """``graphformers reference``: every recipe key with its default and meaning, as commented YAML
-(:func:`graphformers.recipe.reference.reference_yaml`; the README's recipe reference is this output)."""
+(:func:`graphformers.recipe.reference.reference_yaml`; docs/recipes.md's recipe reference is this output)."""
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
-"""``graphformers results table [--check]`` regenerates the reproduction table of ``recipes/README.md``;
+"""``graphformers results table [--check]`` regenerates the reproduction tables of ``recipes/README.md``
+and ``docs/results.md``;
 ``graphformers results publish runs/<name>`` files a multi-run's summary under
 ``recipes/results/<name>/`` and regenerates the table."""
 from __future__ import annotations

@@ -17,7 +17,8 @@ class Sweep(Command):
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("recipe", help="path to a recipe YAML file")
-        parser.add_argument("overrides", nargs="*", help="fixed dotted overrides for every trial, e.g. train.max_epochs=20")
+        parser.add_argument("overrides", nargs="*",
+                            help="fixed dotted overrides for every trial, e.g. train.max_epochs=20")
         parser.add_argument("--space", required=True,
                             help="YAML search space: recipe keys -> {choices: [...]} or {low, high, log, step}")
         parser.add_argument("--trials", type=int, required=True,
@@ -34,7 +35,8 @@ class Sweep(Command):
         result = sweep(args.recipe, dimensions, args.trials, args.overrides, seed=args.seed)
         print(f"trials: {result.out_dir / TRIALS_MD} ({result.trials} in the study)")
         if result.best_value is not None:
-            print(f"best: val {result.best_value:.4f} with {result.best_params}; recipe: {result.out_dir / BEST_RECIPE}")
+            print(f"best: val {result.best_value:.4f} with {result.best_params}; "
+                  f"recipe: {result.out_dir / BEST_RECIPE}")
         return 0
 
 

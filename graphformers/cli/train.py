@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from graphformers.cli.base import Command
 
@@ -26,8 +27,8 @@ class Train(Command):
         parser.add_argument("recipe", help="path to a recipe YAML file")
         parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. model.layers=6 train.max_epochs=3")
         parser.add_argument("--resume", nargs="?", const="last", metavar="CKPT",
-                            help="continue the newest run of this recipe from its last.ckpt, or from CKPT; with --seeds "
-                                 "or --splits, continue that multi-run")
+                            help="continue the newest run of this recipe from its last.ckpt, or from CKPT; with "
+                                 "--seeds or --splits, continue that multi-run")
         parser.add_argument("--seeds", metavar="S",
                             help="one run per seed, e.g. 0,1,2,3 or 0-3; writes runs/<name>/summary.md")
         parser.add_argument("--splits", metavar="K",

@@ -1,7 +1,8 @@
 """Datasets (registered by name), their task descriptions, raw-file handling and the shared DataModule.
 
 The contract is :class:`graphformers.data.base.DatasetSpec`. Each dataset lives in its own module
-(``relay``, ``peptides``, ``zinc``, ``ogb_graphs``, ``ogb_nodes``, ``ogb_code2``, ``superpixels``, ``heterophilous``, ``planetoid``,
+(``relay``, ``peptides``, ``zinc``, ``ogb_graphs``, ``ogb_nodes``, ``ogb_code2``, ``superpixels``, ``heterophilous``,
+``planetoid``,
 ``pcqm_contact``), and the kinds given without code in ``custom``; :mod:`graphformers.data.catalog`
 imports them all, which the dataset registry does on its first lookup, so importing this package
 loads none of them (nor Lightning: the DataModule is :mod:`graphformers.data.datamodule`).

@@ -1,10 +1,12 @@
-"""The dataset contract: one :class:`DatasetSpec` per registered dataset, and the :class:`SplitDataset` its loader returns."""
+"""The dataset contract: one :class:`DatasetSpec` per registered dataset, and the :class:`SplitDataset` its loader
+returns."""
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any
 
 from torch import Tensor
 from torch_geometric.data import Data
@@ -20,9 +22,9 @@ class RawFile:
     published, its MD5; ``source`` says where to get it when there is no direct URL (an archive)."""
 
     path: str
-    url: Optional[str] = None
-    md5: Optional[str] = None
-    source: Optional[str] = None
+    url: str | None = None
+    md5: str | None = None
+    source: str | None = None
 
     @property
     def name(self) -> str:
@@ -39,16 +41,17 @@ class SplitDataset:
     val: Sequence[Data]
     test: Sequence[Data]
     info: TaskInfo
-    directory: Optional[Path] = None
+    directory: Path | None = None
 
     @classmethod
     def of_one_graph(cls, graph: Data, masks: tuple[Tensor, Tensor, Tensor], info: TaskInfo,
-                     directory: Optional[Path] = None) -> SplitDataset:
+                     directory: Path | None = None) -> SplitDataset:
         """One large graph shared by all three splits, each marking the nodes it scores with a
         ``target_mask [N]`` (train / val / test ``masks``): training sees every node's features and
         structure but only train labels. The splits share ``x``, ``edge_index`` and ``y``."""
         def split(mask: Tensor) -> list[Data]:
-            return [Data(x=graph.x, edge_index=graph.edge_index, y=graph.y, target_mask=mask, num_nodes=graph.num_nodes)]
+            return [Data(x=graph.x, edge_index=graph.edge_index, y=graph.y, target_mask=mask,
+                         num_nodes=graph.num_nodes)]
 
         return cls(*(split(mask) for mask in masks), info, directory=directory)
 
@@ -80,9 +83,9 @@ class DatasetSpec:
 
     name: str
     loader: Callable[..., SplitDataset]
-    info: Union[TaskInfo, Callable[..., TaskInfo], None] = None
+    info: TaskInfo | Callable[..., TaskInfo] | None = None
     raw_files: tuple[RawFile, ...] = field(default_factory=tuple)
-    offline: Optional[bool] = None
+    offline: bool | None = None
     num_splits: int = 1
 
     def __post_init__(self) -> None:
@@ -98,12 +101,12 @@ class DatasetSpec:
                                 f"def {self.loader.__name__}(root: str, split: int = 0, ...).")
 
     @property
-    def metric(self) -> Optional[str]:
+    def metric(self) -> str | None:
         """The official metric with default options (None if the task is known only once loaded)."""
         info = self.task_info({})
         return info.metric if info else None
 
-    def task_info(self, options: Mapping[str, Any]) -> Optional[TaskInfo]:
+    def task_info(self, options: Mapping[str, Any]) -> TaskInfo | None:
         """The task with these ``data.options`` (None if known only once loaded)."""
         if self.info is None or isinstance(self.info, TaskInfo):
             return self.info

@@ -1,7 +1,8 @@
 """Batches split across processes so that every item is used exactly once per epoch."""
 from __future__ import annotations
 
-from typing import Iterator, Literal
+from collections.abc import Iterator
+from typing import Literal
 
 import torch
 from torch import Tensor

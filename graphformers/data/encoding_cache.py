@@ -12,8 +12,9 @@ import hashlib
 import json
 import pickle
 import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -44,7 +45,7 @@ class EncodingCache:
                 digest.update(graph[edges].to(torch.int64).contiguous().numpy().tobytes())
         return self.directory / f"{split}-{digest.hexdigest()[:20]}.pt"
 
-    def load(self, path: Path, graphs: Sequence[Data]) -> Optional[dict[str, Tensor]]:
+    def load(self, path: Path, graphs: Sequence[Data]) -> dict[str, Tensor] | None:
         """The stored ``{attribute: [sum N, c]}``, or None when absent, not matching the graphs, or
         unreadable (the entry is then deleted, with a warning naming it)."""
         if not path.is_file():

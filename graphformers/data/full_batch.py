@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Optional
 
 import torch
 from torch import Tensor
@@ -35,7 +34,8 @@ def adjacency_is_exact(edge_index: Tensor, num_nodes: int) -> bool:
     """Whether aggregating over ``adj_t`` equals per-edge messages along ``edge_index``: no repeated
     edges (the sparse matrix would merge them) and no self loops (GCN's normalisation would add a
     second one on the sparse path)."""
-    return not contains_self_loops(edge_index) and coalesce(edge_index, num_nodes=num_nodes).size(1) == edge_index.size(1)
+    return not contains_self_loops(edge_index) and coalesce(edge_index,
+                                                            num_nodes=num_nodes).size(1) == edge_index.size(1)
 
 
 class FullBatches:
@@ -86,7 +86,7 @@ class FullBatches:
         """Whether ``batch`` is one of the batches built here."""
         return any(built is batch for _, built in self._batches.values())
 
-    def placed(self, batch: Batch, device: torch.device, dtype: Optional[torch.dtype]) -> Batch:
+    def placed(self, batch: Batch, device: torch.device, dtype: torch.dtype | None) -> Batch:
         """``batch`` on ``device``, floating-point tensors in ``dtype`` (memoised; shared tensors placed once).
 
         Args:
@@ -103,7 +103,7 @@ class FullBatches:
             self._placed[key] = moved
         return self._placed[key]
 
-    def _tensor(self, value: Tensor, device: torch.device, dtype: Optional[torch.dtype]) -> Tensor:
+    def _tensor(self, value: Tensor, device: torch.device, dtype: torch.dtype | None) -> Tensor:
         cast = dtype if dtype is not None and value.is_floating_point() else value.dtype
         key = (id(value), str(device), cast)
         if key not in self._tensors:

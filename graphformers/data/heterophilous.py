@@ -105,7 +105,11 @@ def _register(graph: HeterophilousGraph, summary: str) -> None:
     register_dataset(graph.name, graph.info, (graph.raw_file,), num_splits=NUM_SPLITS)(loader)
 
 
-_register(MINESWEEPER, "Minesweeper (Platonov et al. 2023): 10,000-cell grid, is a cell a mine (node binary, ROC-AUC, 10 splits).")
-_register(TOLOKERS, "Tolokers (Platonov et al. 2023): 11,758 crowd workers, banned or not (node binary, ROC-AUC, 10 splits).")
-_register(CHAMELEON, "Chameleon, filtered (Platonov et al. 2023): 890 Wikipedia pages, 5 traffic classes (accuracy, 10 splits).")
-_register(SQUIRREL, "Squirrel, filtered (Platonov et al. 2023): 2,223 Wikipedia pages, 5 traffic classes (accuracy, 10 splits).")
+_register(MINESWEEPER,
+          "Minesweeper (Platonov et al. 2023): 10,000-cell grid, is a cell a mine (node binary, ROC-AUC, 10 splits).")
+_register(TOLOKERS,
+          "Tolokers (Platonov et al. 2023): 11,758 crowd workers, banned or not (node binary, ROC-AUC, 10 splits).")
+_register(CHAMELEON,
+          "Chameleon, filtered (Platonov et al. 2023): 890 Wikipedia pages, 5 traffic classes (accuracy, 10 splits).")
+_register(SQUIRREL,
+          "Squirrel, filtered (Platonov et al. 2023): 2,223 Wikipedia pages, 5 traffic classes (accuracy, 10 splits).")

@@ -18,9 +18,9 @@ Layout under the data root (OGB's): ``ogbg_code2/raw/*.csv.gz``, ``ogbg_code2/sp
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from itertools import chain
 from pathlib import Path
-from typing import Sequence
 
 import torch
 from ogb.graphproppred import PygGraphPropPredDataset
@@ -70,7 +70,7 @@ def augmented_edges(ast_edges: Tensor, is_attributed: Tensor) -> tuple[Tensor, T
     next_token = torch.stack([attributed[:-1], attributed[1:]])
     parts = [ast_edges, ast_edges.flip(0), next_token, next_token.flip(0)]
     kinds = [(0, 0), (0, 1), (1, 0), (1, 1)]
-    edge_attr = torch.cat([torch.tensor(kind).expand(part.size(1), 2) for part, kind in zip(parts, kinds)])
+    edge_attr = torch.cat([torch.tensor(kind).expand(part.size(1), 2) for part, kind in zip(parts, kinds, strict=True)])
     return torch.cat(parts, dim=1), edge_attr, torch.cat([ast_edges, next_token], dim=1)
 
 

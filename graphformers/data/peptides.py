@@ -92,7 +92,7 @@ class PeptidesGraphs(InMemoryDataset):
             targets = [ast.literal_eval(labels) for labels in table["labels"]]
         else:
             targets = table.loc[:, list(STRUCT_TARGETS)].to_numpy().tolist()
-        self.save([_molecule(smiles, target) for smiles, target in zip(table["smiles"], targets)],
+        self.save([_molecule(smiles, target) for smiles, target in zip(table["smiles"], targets, strict=True)],
                   self.processed_paths[0])
 
 

@@ -41,7 +41,7 @@ INFO = {
 def raw_files(name: str) -> tuple[RawFile, ...]:
     """The eight ``ind.<name>.*`` files of PyG's layout, with the MD5s of the authors' files."""
     return tuple(RawFile(f"Planetoid/{PYG_NAMES[name]}/raw/ind.{name}.{part}", f"{RAW_SOURCE}/ind.{name}.{part}", md5)
-                 for part, md5 in zip(PARTS, MD5[name]))
+                 for part, md5 in zip(PARTS, MD5[name], strict=True))
 
 
 def load_planetoid(name: str, root: str, normalize_features: bool, download: bool) -> SplitDataset:

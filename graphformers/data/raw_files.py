@@ -1,6 +1,7 @@
 """The official raw files each dataset needs: where they go, where they come from, how to check them.
 
-A dataset declares its files in its :class:`~graphformers.data.base.DatasetSpec`; loading calls :func:`ensure_raw_files`,
+A dataset declares its files in its :class:`~graphformers.data.base.DatasetSpec`; loading calls
+:func:`ensure_raw_files`,
 which downloads what is missing and, when that fails (no network, a moved URL), raises a
 :class:`MissingDataError` listing every file's exact expected path and source, and the
 ``python -m graphformers.data place`` command that copies files you fetched elsewhere.
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from torch_geometric.data import download_url
 
@@ -50,12 +51,14 @@ def ensure_raw_files(dataset: str, root: Path, download: bool = True) -> None:
                 failures[file.path] = f"{type(error).__name__}: {error}"
     missing = [file for file in files if not (root / file.path).exists()]
     if missing:
-        lines = [f"  {root / file.path}" + (f"\n      from {file.url or file.source}" if file.url or file.source else "")
+        lines = [f"  {root / file.path}"
+                 + (f"\n      from {file.url or file.source}" if file.url or file.source else "")
                  + (f"\n      (download failed: {failures[file.path]})" if file.path in failures else "")
                  for file in missing]
         raise MissingDataError(
             f"{dataset}: raw files missing under the data root {root}:\n" + "\n".join(lines)
-            + f"\nDownload them elsewhere, then run: python -m graphformers.data place {dataset} <folder with the files>"
+            + f"\nDownload them elsewhere, then run: python -m graphformers.data place {dataset} <folder with the "
+              f"files>"
             + (f" --root {root}" if root != DEFAULT_DATA_ROOT else "")
         )
     for file in files:

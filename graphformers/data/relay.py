@@ -102,7 +102,8 @@ def relay_large(
     branch: int = 3,
     seed: int = 0,
 ) -> SplitDataset:
-    """One generated relay graph of num_nodes nodes (to 10^7) with random train/val/test nodes (node-level, accuracy), for sampled training.
+    """One generated relay graph of num_nodes nodes (to 10^7) with random train/val/test nodes (node-level, accuracy),
+    for sampled training.
 
     Args:
         root (str): unused (generated in memory).

@@ -7,7 +7,7 @@ Exphormer train on large graphs) and nothing else in the model changes.
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, Optional, Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -80,8 +80,8 @@ class UniformNeighborSampler(BaseSampler):
         each was chosen for: a random key per candidate edge, the ``fanout`` smallest per node."""
         starts, degrees = self.rowptr[frontier], self.rowptr[frontier + 1] - self.rowptr[frontier]
         owner_index = torch.repeat_interleave(torch.arange(frontier.numel()), degrees)
-        offsets = torch.arange(owner_index.numel()) - torch.repeat_interleave(torch.cumsum(degrees, 0) - degrees,
-                                                                              degrees)
+        owner_starts = torch.cumsum(degrees, 0) - degrees  # where each owner's candidates begin
+        offsets = torch.arange(owner_index.numel()) - torch.repeat_interleave(owner_starts, degrees)
         positions = starts[owner_index] + offsets
         if fanout >= 0:
             keys = owner_index.double() + torch.rand(owner_index.numel(), generator=generator, dtype=torch.float64)
@@ -102,10 +102,10 @@ class SampledGraph:
     loader bookkeeping removed, then ``transforms`` (a mixer's structure, e.g. expander edges,
     which must be built on the subgraph it attends over)."""
 
-    def __init__(self, transforms: Optional[Callable[[Data], Data]] = None) -> None:
+    def __init__(self, transforms: Callable[[Data], Data] | None = None) -> None:
         self.transforms = transforms
 
-    def __call__(self, subgraph: Data, target_mask: Optional[Tensor] = None) -> Batch:
+    def __call__(self, subgraph: Data, target_mask: Tensor | None = None) -> Batch:
         if target_mask is None:
             target_mask = torch.arange(subgraph.num_nodes) < subgraph.batch_size
         graph = Data(**{key: value for key, value in subgraph.items() if key not in SAMPLER_KEYS})

@@ -2,7 +2,7 @@
 and a fix instead of as NaN losses or an index error deep inside a scatter."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -23,7 +23,7 @@ FIX_TASK_INFO = "fix the dataset's task info"
 FIX_WIDTH = "make the dataset's TaskInfo and its graphs agree"
 
 
-def validate_graphs(graphs: Sequence[Data], info: TaskInfo, split: str, fix: Optional[str] = None) -> None:
+def validate_graphs(graphs: Sequence[Data], info: TaskInfo, split: str, fix: str | None = None) -> None:
     """Raise :class:`DataValidationError` for the first problem found in ``graphs``:
     NaN/inf node or edge features, non-finite targets (NaN is allowed where it marks a missing
     multilabel entry), edge indices outside ``[0, num_nodes)``, or feature widths (or category ids)
@@ -44,7 +44,8 @@ def validate_graphs(graphs: Sequence[Data], info: TaskInfo, split: str, fix: Opt
             finite = torch.isfinite(target) | (torch.isnan(target) if info.task == "multilabel" else False)
             if not bool(finite.all()):
                 raise DataValidationError(f"{where}: target y has non-finite values ({_first_bad(target, finite)}); "
-                                          f"drop or fix these graphs (NaN marks a missing label only for multilabel tasks).")
+                                          f"drop or fix these graphs (NaN marks a missing label only for multilabel "
+                                          f"tasks).")
 
 
 def _check_edges(graph: Data, where: str) -> None:
@@ -54,7 +55,8 @@ def _check_edges(graph: Data, where: str) -> None:
     low, high = int(edge_index.min()), int(edge_index.max())
     if low < 0 or high >= graph.num_nodes:
         raise DataValidationError(f"{where}: edge_index refers to node {low if low < 0 else high} but the graph has "
-                                  f"{graph.num_nodes} nodes (valid: 0..{graph.num_nodes - 1}); fix its edges or num_nodes.")
+                                  f"{graph.num_nodes} nodes (valid: 0..{graph.num_nodes - 1}); fix its edges or "
+                                  f"num_nodes.")
 
 
 def _check_finite(values: Tensor, what: str, kind: str) -> None:
@@ -65,16 +67,17 @@ def _check_finite(values: Tensor, what: str, kind: str) -> None:
                                       f"impute or drop them before training.")
 
 
-def _check_width(values: Tensor, encoder: str, expected: int, what: str, fix: Optional[str] = None) -> None:
+def _check_width(values: Tensor, encoder: str, expected: int, what: str, fix: str | None = None) -> None:
     if encoder in CATEGORY_ENCODERS:
         if values.numel() and (int(values.min()) < 0 or int(values.max()) >= expected):
-            raise DataValidationError(f"{what} holds category ids up to {int(values.max())}, but the {encoder!r} encoder "
+            raise DataValidationError(f"{what} holds category ids up to {int(values.max())}, but the {encoder!r} "
+                                      f"encoder "
                                       f"has {expected} categories (ids 0..{expected - 1}); {fix or FIX_TASK_INFO}.")
         return
     width = values.size(-1) if values.dim() > 1 else 1
     if width != expected:
-        raise DataValidationError(f"{what} has {width} features per row, but the {encoder!r} encoder expects {expected}; "
-                                  f"{fix or FIX_WIDTH}.")
+        raise DataValidationError(f"{what} has {width} features per row, but the {encoder!r} encoder expects "
+                                  f"{expected}; {fix or FIX_WIDTH}.")
 
 
 def _first_bad(values: Tensor, good: Tensor) -> str:

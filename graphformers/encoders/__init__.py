@@ -9,6 +9,7 @@ from graphformers.encoders.random_walk import RWSE, RandomWalkLandingProbabiliti
 
 __all__ = [
     "FeatureEncoder", "PositionalEncoder", "LinearEncoder", "CategoryEncoder", "OGBAtomEncoder",
-    "OGBBondEncoder", "LapPE", "LaplacianEigenvectors", "MagLapPE", "MagneticLaplacianEigenvectors", "RWSE", "RandomWalkLandingProbabilities",
+    "OGBBondEncoder", "LapPE", "LaplacianEigenvectors", "MagLapPE", "MagneticLaplacianEigenvectors", "RWSE",
+           "RandomWalkLandingProbabilities",
     "DegreeEncoding", "NodeDegrees",
 ]

@@ -46,7 +46,8 @@ class DeepSetEigenEmbedding(nn.Module):
     def __init__(self, k: int, channels: int, dim: int, eigval: bool = True, hidden: int = 32) -> None:
         super().__init__()
         self.eigval = eigval
-        self.phi = nn.Sequential(nn.Linear(channels + int(eigval), hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
+        self.phi = nn.Sequential(nn.Linear(channels + int(eigval), hidden), nn.ReLU(), nn.Linear(hidden, hidden),
+                                 nn.ReLU())
         self.rho = nn.Linear(hidden, dim)
 
     def forward(self, vectors: Tensor, values: Tensor, valid: Tensor, edge_index: Tensor) -> Tensor:
@@ -67,7 +68,8 @@ class EigenvectorGIN(nn.Module):
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         for i, mlp in enumerate(self.mlps):
-            neighbours = scatter(x.index_select(0, edge_index[0]), edge_index[1], dim=0, dim_size=x.size(0), reduce="sum")
+            neighbours = scatter(x.index_select(0, edge_index[0]), edge_index[1], dim=0, dim_size=x.size(0),
+                                 reduce="sum")
             x = mlp((1 + self.eps[i]) * x + neighbours)
             if i < len(self.mlps) - 1:
                 x = torch.relu(x)

@@ -43,7 +43,8 @@ class LaplacianEigenvectors(NodeEncoding):
         if k < 1:
             raise PartOptionError(f"LaplacianEigenvectors: k must be >= 1, got {k}.")
         if normalization not in NORMALIZATIONS:
-            raise PartOptionError(f"LaplacianEigenvectors: normalization must be one of {NORMALIZATIONS}, got {normalization!r}.")
+            raise PartOptionError(f"LaplacianEigenvectors: normalization must be one of {NORMALIZATIONS}, got "
+                                  f"{normalization!r}.")
         self.k, self.normalization = k, normalization
 
     @property

@@ -1,4 +1,5 @@
-"""Magnetic Laplacian positional encoding for directed graphs (Geisler et al. 2023, "Transformers Meet Directed Graphs")."""
+"""Magnetic Laplacian positional encoding for directed graphs (Geisler et al. 2023, "Transformers Meet Directed
+Graphs")."""
 from __future__ import annotations
 
 from typing import Literal
@@ -80,7 +81,8 @@ class MagneticLaplacianEigenvectors(NodeEncoding):
 
     def _encoding(self, eigvals: Tensor, eigvecs: Tensor) -> dict[str, Tensor]:
         vectors, values = padded_eigenpairs(eigvals, fix_phase(eigvecs[..., : self.k]), start=0, k=self.k)
-        return {"maglap_real": vectors.real.float(), "maglap_imag": vectors.imag.float(), "maglap_eigval": values.float()}
+        return {"maglap_real": vectors.real.float(), "maglap_imag": vectors.imag.float(),
+                "maglap_eigval": values.float()}
 
     def __repr__(self) -> str:
         edges = f", edges={self.edges!r}" if self.edges != "edge_index" else ""
@@ -89,7 +91,8 @@ class MagneticLaplacianEigenvectors(NodeEncoding):
 
 @register_positional_encoder("maglap")
 class MagLapPE(PositionalEncoder):
-    """Magnetic Laplacian eigenvectors (real and imaginary parts) and eigenvalues, embedded by ``linear`` or ``signnet``.
+    """Magnetic Laplacian eigenvectors (real and imaginary parts) and eigenvalues, embedded by ``linear`` or
+    ``signnet``.
 
     The phase is fixed at precompute (:func:`fix_phase`); ``signnet`` additionally makes the
     encoder invariant to the sign of each eigenvector, as the paper's MagLapNet does. ``edges``

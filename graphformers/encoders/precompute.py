@@ -9,10 +9,10 @@ The work splits into independent tasks that ``workers`` threads or processes sha
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -90,7 +90,7 @@ def compute_node_encodings(graphs: Sequence[Data], encodings: Sequence[NodeEncod
     for edges in dict.fromkeys(encoding.edges for encoding in encodings):
         tasks, rows = _plan([graph[edges] for graph in graphs], sizes, node_ptr, dense_limit)
         results = _run(tasks, [encoding for encoding in encodings if encoding.edges == edges], workers)
-        for task_rows, result in zip(rows, results):
+        for task_rows, result in zip(rows, results, strict=True):
             for name, values in result.items():
                 values = torch.from_numpy(values)
                 if name not in encoded:
@@ -103,11 +103,12 @@ def attach_node_encodings(graphs: Sequence[Data], encoded: dict[str, Tensor]) ->
     """Store ``{attribute: [sum N, c]}`` on the graphs, each getting its own rows."""
     sizes = [graph.num_nodes for graph in graphs]
     for name, values in encoded.items():
-        for graph, rows in zip(graphs, values.split(sizes)):
+        for graph, rows in zip(graphs, values.split(sizes), strict=True):
             setattr(graph, name, rows)
 
 
-def _plan(edge_sets: Sequence[Tensor], sizes: Tensor, node_ptr: Tensor, dense_limit: int) -> tuple[list[_Task], list[Tensor]]:
+def _plan(edge_sets: Sequence[Tensor], sizes: Tensor, node_ptr: Tensor,
+          dense_limit: int) -> tuple[list[_Task], list[Tensor]]:
     """Tasks over graphs (given by their ``[2, E]`` edges and sizes) sorted by size, and the output rows each fills."""
     edge_counts = torch.tensor([edges.size(1) for edges in edge_sets], dtype=torch.long)
     order = torch.argsort(sizes, stable=True)
@@ -127,7 +128,8 @@ def _plan(edge_sets: Sequence[Tensor], sizes: Tensor, node_ptr: Tensor, dense_li
         if n > 0:
             members = order[start:stop]
             edges = slice(int(edge_ptr[start]), int(edge_ptr[stop]))
-            tasks.append(_Task(edge_index[:, edges].numpy(), (edge_rank[edges] - start).numpy(), stop - start, n, n > dense_limit))
+            tasks.append(_Task(edge_index[:, edges].numpy(), (edge_rank[edges] - start).numpy(), stop - start, n,
+                               n > dense_limit))
             rows.append((node_ptr[members][:, None] + torch.arange(n)).reshape(-1))
         start = stop
     return tasks, rows
@@ -142,7 +144,7 @@ def _run(tasks: list[_Task], encodings: list[NodeEncoding], workers: int) -> lis
     sparse = [i for i, task in enumerate(tasks) if task.sparse]
     if workers > 1 and len(dense) > 1:
         with ThreadPoolExecutor(workers) as pool:
-            for i, result in zip(dense, pool.map(_run_task, [tasks[i] for i in dense], repeat(encodings))):
+            for i, result in zip(dense, pool.map(_run_task, [tasks[i] for i in dense], repeat(encodings)), strict=True):
                 results[i] = result
     else:
         for i in dense:
@@ -150,7 +152,8 @@ def _run(tasks: list[_Task], encodings: list[NodeEncoding], workers: int) -> lis
     if workers > 1 and len(sparse) > 1:
         context = multiprocessing.get_context("fork")
         with context.Pool(min(workers, len(sparse)), initializer=torch.set_num_threads, initargs=(1,)) as pool:
-            for i, result in zip(sparse, pool.starmap(_run_task, [(tasks[i], encodings) for i in sparse], chunksize=1)):
+            for i, result in zip(sparse, pool.starmap(_run_task, [(tasks[i], encodings) for i in sparse], chunksize=1),
+                                 strict=True):
                 results[i] = result
     else:
         for i in sparse:

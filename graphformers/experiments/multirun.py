@@ -12,9 +12,9 @@ import dataclasses
 import itertools
 import re
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Sequence
 
 import torch
 import yaml
@@ -69,7 +69,8 @@ def parse_indices(text: str, option: str) -> list[int]:
     return values
 
 
-def plan_runs(recipe: Recipe, seeds: Optional[Sequence[int]], splits: Optional[Sequence[int]]) -> list[tuple[int, Optional[int]]]:
+def plan_runs(recipe: Recipe, seeds: Sequence[int] | None,
+              splits: Sequence[int] | None) -> list[tuple[int, int | None]]:
     """Every ``(seed, split)`` to run: all seeds x all splits (the recipe's own seed or split where
     one option is not given). Raises :class:`MultiRunError` for splits the dataset does not ship and
     for multi-process settings.
@@ -95,10 +96,11 @@ def plan_runs(recipe: Recipe, seeds: Optional[Sequence[int]], splits: Optional[S
         raise MultiRunError(f"--seeds / --splits run one process per run, but train.devices={train.devices!r} and "
                             f"train.num_nodes={train.num_nodes} ask for several; set train.devices=1 (or run each "
                             f"seed as its own command).")
-    return list(itertools.product(seeds if seeds is not None else [train.seed], splits if splits is not None else [None]))
+    return list(itertools.product(seeds if seeds is not None else [train.seed],
+                                  splits if splits is not None else [None]))
 
 
-def variant(recipe: Recipe, seed: int, split: Optional[int], out_dir: Path) -> Recipe:
+def variant(recipe: Recipe, seed: int, split: int | None, out_dir: Path) -> Recipe:
     """``recipe`` with ``train.seed`` / ``data.options.split`` set and writing under ``out_dir``."""
     options = dict(recipe.data.options, **({"split": split} if split is not None else {}))
     return dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, seed=seed, out_dir=str(out_dir)),
@@ -115,7 +117,7 @@ class MultiRunResult:
     """measured test mean ± std beside the published result"""
 
 
-def run_many(recipe: Recipe, seeds: Optional[Sequence[int]], splits: Optional[Sequence[int]], resume: bool,
+def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] | None, resume: bool,
              command: str, report: Callable[[str], None] = print) -> MultiRunResult:
     """Run every ``(seed, split)`` of :func:`plan_runs` and keep ``summary.csv`` / ``summary.md`` current.
 
@@ -160,8 +162,10 @@ def run_many(recipe: Recipe, seeds: Optional[Sequence[int]], splits: Optional[Se
         write_records(ledger, records)
         write_markdown(out_dir / SUMMARY_MD, recipe.name, records, recipe.published, higher_is_better, command)
         split_text = f", split {split}" if split is not None else ""
-        outcome = f"test {record.metric}: {record.test:.4f}" if record.status == "finished" else f"failed: {record.error}"
-        report(f"run {number}/{len(plan)} (seed {seed}{split_text}, {record.run}): {outcome} ({record.wall_seconds:.0f} s)")
+        succeeded = record.status == "finished"
+        outcome = f"test {record.metric}: {record.test:.4f}" if succeeded else f"failed: {record.error}"
+        report(f"run {number}/{len(plan)} (seed {seed}{split_text}, {record.run}): {outcome} "
+               f"({record.wall_seconds:.0f} s)")
     write_markdown(out_dir / SUMMARY_MD, recipe.name, records, recipe.published, higher_is_better, command)
     line = comparison(aggregate([r.test for r in finished(records)]), recipe.published, higher_is_better)
     return MultiRunResult(out_dir, records, line)
@@ -185,7 +189,8 @@ def _open_ledger(recipe: Recipe, out_dir: Path, resume: bool) -> list[RunRecord]
     started_with = read_yaml(saved) if saved.is_file() else base
     changed = [f"{key}: {then!r} -> {now!r}" for key, now, then in changed_settings(base, started_with)]
     if changed:
-        raise MultiRunError(f"--resume: the recipe differs from the one {out_dir} was started with ({', '.join(changed)}); "
+        raise MultiRunError(f"--resume: the recipe differs from the one {out_dir} was started with "
+                            f"({', '.join(changed)}); "
                             f"resume with the same recipe and overrides, or start a new multi-run under another name.")
     return read_records(ledger)
 

@@ -10,9 +10,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence, Union
+from typing import Any
 
 from graphformers.errors import GraphformersError
 from graphformers.recipe import RecipeError, load_recipe
@@ -28,11 +29,11 @@ class Dimension:
     """One recipe key's values: ``choices``, or a range ``[low, high]`` (``log``-uniform, or in ``step``\\ s)."""
 
     key: str
-    choices: Optional[tuple[Any, ...]] = None
-    low: Optional[Union[int, float]] = None
-    high: Optional[Union[int, float]] = None
+    choices: tuple[Any, ...] | None = None
+    low: int | float | None = None
+    high: int | float | None = None
     log: bool = False
-    step: Optional[Union[int, float]] = None
+    step: int | float | None = None
 
     @property
     def whole(self) -> bool:
@@ -63,8 +64,8 @@ def _dimension(key: str, spec: Any, where: str) -> Dimension:
                                f"log: true or step: ...), got {spec!r}.")
     unknown = set(spec) - {"choices", "low", "high", "log", "step"}
     if unknown:
-        raise SearchSpaceError(f"{where}: {key} has unknown field(s) {', '.join(sorted(unknown))}; use choices, or low, "
-                               f"high, log, step.")
+        raise SearchSpaceError(f"{where}: {key} has unknown field(s) {', '.join(sorted(unknown))}; use choices, or "
+                               f"low, high, log, step.")
     if "choices" in spec:
         if not isinstance(spec["choices"], list) or not spec["choices"]:
             raise SearchSpaceError(f"{where}: {key}.choices must be a non-empty list.")
@@ -78,7 +79,7 @@ def _dimension(key: str, spec: Any, where: str) -> Dimension:
     return Dimension(key, low=low, high=high, log=log, step=step)
 
 
-def load_space(path: Union[str, Path], recipe_path: Union[str, Path], overrides: Sequence[str] = ()) -> list[Dimension]:
+def load_space(path: str | Path, recipe_path: str | Path, overrides: Sequence[str] = ()) -> list[Dimension]:
     """The dimensions of a search-space file, each key checked against the recipe: every choice (or
     both ends of a range) must load as an override of it, so a key that is not a recipe key gets
     the recipe's did-you-mean before any trial runs.
@@ -93,8 +94,8 @@ def load_space(path: Union[str, Path], recipe_path: Union[str, Path], overrides:
         raise SearchSpaceError(f"--space {str(path)!r}: no such file.")
     raw = read_yaml(path) or {}
     if not isinstance(raw, dict) or not raw:
-        raise SearchSpaceError(f"{path}: a search space maps recipe keys to their values, e.g. train.lr: {{low: 1.0e-4, "
-                               f"high: 1.0e-2, log: true}}.")
+        raise SearchSpaceError(f"{path}: a search space maps recipe keys to their values, e.g. train.lr: "
+                               f"{{low: 1.0e-4, high: 1.0e-2, log: true}}.")
     dimensions = [_dimension(str(key), spec, str(path)) for key, spec in raw.items()]
     for dimension in dimensions:
         for value in dimension.examples():

@@ -7,9 +7,10 @@ import csv
 import dataclasses
 import io
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import pytorch_lightning as pl
 import yaml
@@ -33,7 +34,8 @@ def _optuna() -> Any:
     try:
         import optuna
     except ImportError:
-        raise SweepError("sweeps need the optuna package, which is not installed; pip install 'graphformers[sweep]'.") from None
+        raise SweepError("sweeps need the optuna package, which is not installed; "
+                         "pip install 'graphformers[sweep]'.") from None
     return optuna
 
 
@@ -66,7 +68,7 @@ class SweepResult:
     """Where the sweep wrote its study, table and best recipe, and the best trial's validation value."""
 
     out_dir: Path
-    best_value: Optional[float]
+    best_value: float | None
     best_params: dict[str, Any]
     trials: int
 
@@ -77,7 +79,8 @@ def sweep(recipe_path: str, dimensions: Sequence[Dimension], trials: int, overri
 
     Args:
         recipe_path (str): the recipe swept.
-        dimensions (sequence of Dimension): the search space (:func:`~graphformers.experiments.search_space.load_space`).
+        dimensions (sequence of Dimension): the search space
+            (:func:`~graphformers.experiments.search_space.load_space`).
         trials (int): finished trials the study should hold (a rerun continues the same study).
         overrides (sequence of str): fixed overrides applied to every trial.
         seed (int): the sampler's seed.
@@ -152,7 +155,8 @@ def write_summary(study: Any, recipe_path: str, overrides: Sequence[str], out_di
     keys = sorted({key for trial in study.trials for key in trial.params})
     for trial in study.trials:
         attrs = trial.user_attrs
-        rows.append({"trial": trial.number, "state": trial.state.name.lower(), **{k: trial.params.get(k, "") for k in keys},
+        rows.append({"trial": trial.number, "state": trial.state.name.lower(),
+                     **{k: trial.params.get(k, "") for k in keys},
                      "val": attrs.get("val_value", ""), "test": attrs.get("test_value", ""),
                      "metric": attrs.get("metric", ""), "note": attrs.get("error", "")})
     columns = ["trial", "state", *keys, "val", "test", "metric", "note"]
@@ -169,7 +173,8 @@ def write_summary(study: Any, recipe_path: str, overrides: Sequence[str], out_di
         recipe = load_recipe(recipe_path, [*overrides, *(override(k, v) for k, v in best.params.items())])
         train = dataclasses.replace(recipe.train, out_dir=None)
         best_recipe = dataclasses.replace(recipe, train=train).to_dict()
-        header = f"# best trial {best.number} of the sweep in {out_dir}: val {best.user_attrs['metric']} {best.user_attrs['val_value']:.4f}\n"
+        header = (f"# best trial {best.number} of the sweep in {out_dir}: "
+                  f"val {best.user_attrs['metric']} {best.user_attrs['val_value']:.4f}\n")
         atomic_write_text(out_dir / BEST_RECIPE, header + yaml.safe_dump(best_recipe, sort_keys=False))
 
 

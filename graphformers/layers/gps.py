@@ -1,8 +1,6 @@
 """The GPS layer (Rampasek et al. 2022): a local message-passing block and a global mixer in parallel."""
 from __future__ import annotations
 
-from typing import Optional, Union
-
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch
@@ -36,8 +34,8 @@ class GPSLayer(nn.Module):
     def __init__(
         self,
         hidden: int,
-        local: Optional[LocalBlock] = None,
-        mixer: Optional[GlobalMixer] = None,
+        local: LocalBlock | None = None,
+        mixer: GlobalMixer | None = None,
         dropout: float = 0.0,
         norm: str = "batch",
         ffn_ratio: int = 2,
@@ -56,7 +54,7 @@ class GPSLayer(nn.Module):
         )
         self.ffn_norm = make_norm(norm, hidden)
 
-    def forward(self, x: Tensor, edge_attr: Tensor, data: Batch, chunk: Optional[int] = None) -> tuple[Tensor, Tensor]:
+    def forward(self, x: Tensor, edge_attr: Tensor, data: Batch, chunk: int | None = None) -> tuple[Tensor, Tensor]:
         """``x [N, hidden]``, ``edge_attr [E, hidden]`` -> updated ``(x, edge_attr)``. With ``chunk``
         (full-graph inference) the local block runs on ``chunk`` target nodes at a time
         (:func:`local_in_chunks`); the mixer always sees every node of each graph."""
@@ -76,7 +74,7 @@ class GPSLayer(nn.Module):
 
 
 def local_in_chunks(block: LocalBlock, x: Tensor, edge_index: Tensor, edge_attr: Tensor,
-                    chunk: int) -> Union[Tensor, tuple[Tensor, Tensor]]:
+                    chunk: int) -> Tensor | tuple[Tensor, Tensor]:
     """``block(x, edge_index, edge_attr)`` computed for ``chunk`` target nodes at a time, each on the
     subgraph of their incoming edges and those edges' sources: memory for messages scales with a
     chunk's edges, not the graph's (for one graph of 10^7 edges, the difference between fitting and not).

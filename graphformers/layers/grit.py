@@ -74,11 +74,13 @@ class GRITAttention(nn.Module):
         source, target = index
         shape = (-1, self.heads, self.head_dim)
         weight, bias = self.pair(pairs).view(-1, self.heads, 2 * self.head_dim).split(self.head_dim, dim=-1)
-        updated = (self.key(x).view(shape).index_select(0, source) + self.query(x).view(shape).index_select(0, target)) * weight
+        keys, queries = self.key(x).view(shape), self.query(x).view(shape)
+        updated = (keys.index_select(0, source) + queries.index_select(0, target)) * weight
         updated = torch.relu(signed_sqrt(updated) + bias)  # [P, heads, head_dim]
         scores = torch.einsum("phd,dhc->phc", updated, self.score).clamp(-self.clamp, self.clamp)
         weights = self.dropout(softmax(scores, target, num_nodes=x.size(0)))  # [P, heads, 1]
-        attended = scatter(self.value(x).view(shape).index_select(0, source) * weights, target, 0, x.size(0), reduce="sum")
+        attended = scatter(self.value(x).view(shape).index_select(0, source) * weights, target, 0, x.size(0),
+                           reduce="sum")
         pair_sum = scatter(updated * weights, target, 0, x.size(0), reduce="sum")
         attended = attended + torch.einsum("nhd,dhc->nhc", pair_sum, self.pair_value)
         return attended.flatten(1), updated.flatten(1)

@@ -1,8 +1,6 @@
 """The local-block contract: message passing over a graph's own edges, one block per GPS layer."""
 from __future__ import annotations
 
-from typing import Union
-
 from torch import Tensor, nn
 from torch_geometric.data import Data
 
@@ -42,7 +40,7 @@ class LocalBlock(nn.Module):
         super().__init__()
         self.hidden = hidden
 
-    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Union[Tensor, tuple[Tensor, Tensor]]:
+    def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         raise NotImplementedError
 
     def edges_of(self, data: Data) -> Tensor:

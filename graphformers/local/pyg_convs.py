@@ -1,8 +1,6 @@
 """Local message-passing blocks wrapping PyG convolutions."""
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import GATConv, GCNConv, GINEConv, SAGEConv, TransformerConv
@@ -62,7 +60,7 @@ class GCN(LocalBlock):
     def __init__(self, hidden: int) -> None:
         super().__init__(hidden)
         self.conv = GCNConv(hidden, hidden, normalize=False)  # normalised in forward (gcn_norm, as GCNConv does)
-        self._normalized: Optional[tuple[Tensor, Tensor]] = None  # (adj_t, D^-1/2 (A + I) D^-1/2 of it)
+        self._normalized: tuple[Tensor, Tensor] | None = None  # (adj_t, D^-1/2 (A + I) D^-1/2 of it)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
         if not is_torch_sparse_tensor(edge_index):

@@ -1,7 +1,7 @@
 """The global-mixer contract: attention-like mixing among all nodes of each graph."""
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from torch import Tensor, nn
 from torch_geometric.data import Batch
@@ -39,7 +39,7 @@ class GlobalMixer(nn.Module):
         check_heads_divide(hidden, heads, type(self).__name__)
         self.hidden, self.heads, self.dropout = hidden, heads, dropout
 
-    def precompute(self) -> Optional[BaseTransform]:
+    def precompute(self) -> BaseTransform | None:
         """A transform storing per-graph structure this mixer reads from ``data`` (None: needs none)."""
         return None
 

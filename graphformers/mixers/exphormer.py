@@ -80,7 +80,8 @@ class Exphormer(GlobalMixer):
     def _project(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         return self.qkv(x).view(x.size(0), 3, self.heads, self.head_dim).unbind(1)
 
-    def _virtual_nodes(self, k: Tensor, v: Tensor, batch: Tensor, num_graphs: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    def _virtual_nodes(self, k: Tensor, v: Tensor, batch: Tensor,
+                       num_graphs: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         """Virtual node states after attending to their graph; returns their keys, values and the
         virtual -> node edges (virtual node ``g * virtual_nodes + j`` belongs to graph ``g``)."""
         count = self.virtual_nodes

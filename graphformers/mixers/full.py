@@ -1,7 +1,7 @@
 """Exact multi-head softmax attention within each graph (Vaswani et al. 2017; GraphGPS's ``Transformer``)."""
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 import torch
 from torch import Tensor, nn
@@ -57,13 +57,13 @@ class FullAttention(GlobalMixer):
     """
 
     def __init__(self, hidden: int, heads: int, dropout: float, max_nodes: int = 100_000,
-                 bias: Optional[str] = None) -> None:
+                 bias: str | None = None) -> None:
         super().__init__(hidden, heads, dropout)
         self.max_nodes, self.bias = max_nodes, bias
         self.qkv = nn.Linear(hidden, 3 * hidden)
         self.out = nn.Linear(hidden, hidden)
-        self.bias_encoding: Optional[PairEncoding] = None
-        self.bias_encoder: Optional[PairValueEncoder] = None
+        self.bias_encoding: PairEncoding | None = None
+        self.bias_encoder: PairValueEncoder | None = None
 
     def use_pair_encodings(self, encodings: Mapping[str, PairEncoding]) -> None:
         """Build the bias's embedding (or linear map) of the pair encoding ``bias`` names."""
@@ -101,7 +101,8 @@ class FullAttention(GlobalMixer):
             return self.out(packed_attention(self.qkv(x), plan, heads, dropout))
         qkv = self.qkv(x).view(x.size(0), 3 * heads, width)  # channels: q of each head, then k, then v
         attended = []
-        for block, packed in zip(plan.blocks, to_channel_blocks(qkv, plan)):  # [3 heads, G, L, d], largest first
+        for block, packed in zip(plan.blocks, to_channel_blocks(qkv, plan),
+                                 strict=True):  # [3 heads, G, L, d], largest first
             mask = None if block.complete else block.valid[:, None, None, :]
             if pair_bias is not None:
                 mask = self._block_bias(block, *pair_bias)
@@ -137,7 +138,7 @@ class FullAttention(GlobalMixer):
         q, k, _ = self._project(x)
         sizes = torch.bincount(batch).tolist()
         return [torch.softmax(torch.einsum("nhd,mhd->hnm", q_i, k_i) / q_i.size(-1) ** 0.5, dim=-1)
-                for q_i, k_i in zip(q.split(sizes), k.split(sizes))]
+                for q_i, k_i in zip(q.split(sizes), k.split(sizes), strict=True)]
 
     def _project(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Queries, keys and values from one fused projection, each ``[N, heads, hidden / heads]``."""

@@ -1,20 +1,18 @@
 """Linear (kernelised) attention within each graph, shared by the Performer and Polynormer mixers."""
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import Tensor
 from torch_geometric.data import Batch
 
 from graphformers.mixers.size_groups import SizePlan, from_channel_blocks, plan_of, to_channel_blocks
 
-HeadBlock = tuple[Optional[Tensor], Tensor]
+HeadBlock = tuple[Tensor | None, Tensor]
 """One block of graphs, heads first: which of its slots hold a node (``[G, L]``; :obj:`None`: all),
 and its values ``[C, G, L, w]``."""
 
 
-def to_head_blocks(values: Tensor, data: Batch) -> tuple[Optional[SizePlan], list[HeadBlock]]:
+def to_head_blocks(values: Tensor, data: Batch) -> tuple[SizePlan | None, list[HeadBlock]]:
     """The nodes of ``data`` in blocks of similar-size graphs, channels (heads) outermost: the batch's
     plan (:func:`~graphformers.mixers.size_groups.plan_of`) and its blocks
     (:func:`~graphformers.mixers.size_groups.to_channel_blocks`); a single graph is one block made
@@ -30,10 +28,10 @@ def to_head_blocks(values: Tensor, data: Batch) -> tuple[Optional[SizePlan], lis
         return None, [(None, values.transpose(0, 1).unsqueeze(1).contiguous())]
     plan = plan_of(data)
     return plan, [(None if block.complete else block.valid, gathered)
-                  for block, gathered in zip(plan.blocks, to_channel_blocks(values, plan))]
+                  for block, gathered in zip(plan.blocks, to_channel_blocks(values, plan), strict=True)]
 
 
-def from_head_blocks(blocks: list[Tensor], plan: Optional[SizePlan]) -> Tensor:
+def from_head_blocks(blocks: list[Tensor], plan: SizePlan | None) -> Tensor:
     """Each node's channels read back from the blocks of :func:`to_head_blocks` (``plan`` as it returned).
 
     Shapes: one ``[C, G, L, w]`` per block -> ``[N, C, w]``.
@@ -66,7 +64,7 @@ def per_graph_linear_attention(query_features: Tensor, key_features: Tensor, val
     return from_head_blocks(attended, plan)
 
 
-def block_linear_attention(queries: Tensor, keys: Tensor, values: Tensor, valid: Optional[Tensor],
+def block_linear_attention(queries: Tensor, keys: Tensor, values: Tensor, valid: Tensor | None,
                            eps: float = 1e-6, feature_floor: float = 0.0) -> Tensor:
     """Linear attention within each graph of a block, for every channel (head) at once:
     ``out = phi(Q) (phi(K)^T [V, 1])``, the last column the normaliser, with

@@ -29,7 +29,7 @@ class _PackedAttention(torch.autograd.Function):
             rows = qkv.reshape(-1, width).index_select(0, inputs.gather)
             attended = rows.new_empty(outputs.gather.numel(), width)
             saved = []
-            for block, start, out_start in zip(plan.blocks, inputs.starts, outputs.starts):
+            for block, start, out_start in zip(plan.blocks, inputs.starts, outputs.starts, strict=True):
                 q, k, v = _qkv_views(rows, start, block.index.shape, heads, width)
                 probabilities = _probabilities(q, k, block, heads)
                 keep = dropout_keep_mask(probabilities.shape, dropout, qkv.device) if dropout > 0.0 else None
@@ -55,8 +55,8 @@ class _PackedAttention(torch.autograd.Function):
             if ctx.dropout > 0.0:
                 grad_attended.mul_(1.0 / (1.0 - ctx.dropout))
             grad_rows = torch.empty_like(rows)  # padded slots' rows are written but never read back
-            for block, start, out_start, (probabilities, keep) in zip(ctx.plan.blocks, inputs.starts,
-                                                                       outputs.starts, ctx.saved):
+            per_block = zip(ctx.plan.blocks, inputs.starts, outputs.starts, ctx.saved, strict=True)
+            for block, start, out_start, (probabilities, keep) in per_block:
                 q, k, v = _qkv_views(rows, start, block.index.shape, heads, width)
                 grad_q, grad_k, grad_v = _qkv_views(grad_rows, start, block.index.shape, heads, width)
                 grad_out = _rows_view(grad_attended, out_start, q.shape)

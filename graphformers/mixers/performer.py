@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Optional
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -59,7 +59,7 @@ def softmax_kernel_logits(x: Tensor, projection: Tensor) -> tuple[Tensor, Tensor
 
 
 @torch.no_grad()
-def favor_stabilisers(logits: Tensor, half_norms: Tensor, heads: int, valid: Optional[Tensor]) -> Tensor:
+def favor_stabilisers(logits: Tensor, half_norms: Tensor, heads: int, valid: Tensor | None) -> Tensor:
     """What :func:`positive_features` subtracts, as performer-pytorch's ``softmax_kernel``: for a query,
     its largest projection ``max_r w_r . x'``; for a key, the largest over all keys and features of
     its graph (padded slots excluded). Padded key slots get ``+inf``: their features are exactly 0.
@@ -180,7 +180,7 @@ class Performer(GlobalMixer):
         attended = dropout(attended, p=self.dropout, training=self.training)
         return self.out(attended.flatten(1))
 
-    def _attend(self, packed: Tensor, valid: Optional[Tensor]) -> Tensor:
+    def _attend(self, packed: Tensor, valid: Tensor | None) -> Tensor:
         """FAVOR+ within one block: ``packed [3 heads, G, L, d]`` (q, k, v), ``valid [G, L]`` (None: no
         padding) -> ``[heads, G, L, d]``."""
         heads = self.heads

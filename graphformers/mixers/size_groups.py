@@ -15,7 +15,8 @@ that plan (:func:`plan_of`) and gathers and scatters with integer indices only.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor
@@ -72,7 +73,7 @@ class SizePlan(NamedTuple):
     slot: Tensor
     block_start: Tensor
     block_slots: Tensor
-    rows: dict[int, "ChannelRows"]
+    rows: dict[int, ChannelRows]
 
 
 class ChannelRows(NamedTuple):
@@ -214,7 +215,7 @@ def to_channel_blocks(values: Tensor, plan: SizePlan) -> list[Tensor]:
     channels, width = values.shape[1:]
     packed = values.reshape(-1, width).index_select(0, channel_rows(plan, channels).gather)
     parts = packed.split([channels * block.index.numel() for block in plan.blocks])
-    return [part.view(channels, *block.index.shape, width) for part, block in zip(parts, plan.blocks)]
+    return [part.view(channels, *block.index.shape, width) for part, block in zip(parts, plan.blocks, strict=True)]
 
 
 def from_channel_blocks(blocks: list[Tensor], plan: SizePlan) -> Tensor:

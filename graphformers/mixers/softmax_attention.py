@@ -8,8 +8,6 @@ fused kernels draw their own mask), ``scaled_dot_product_attention`` is used as 
 """
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -17,7 +15,7 @@ from torch import Tensor
 from graphformers.nn.dropout import dropout_keep_mask, kept
 
 
-def block_attention(query: Tensor, key: Tensor, value: Tensor, mask: Optional[Tensor], dropout: float) -> Tensor:
+def block_attention(query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None, dropout: float) -> Tensor:
     """``softmax(q k^T / sqrt(d) + mask) v`` per head and graph, with dropout ``dropout`` on the probabilities.
 
     On the CPU with dropout, the scores are written out (as ``scaled_dot_product_attention``'s
@@ -51,5 +49,6 @@ def block_attention(query: Tensor, key: Tensor, value: Tensor, mask: Optional[Te
     scores = torch.baddbmm(bias, batched(query), batched(key).transpose(1, 2), alpha=width ** -0.5)
     probabilities = torch.softmax(scores, dim=-1, dtype=torch.promote_types(scores.dtype, torch.float32))
     dropped = kept(probabilities, dropout_keep_mask(probabilities.shape, dropout, probabilities.device))
-    attended = (dropped.to(value.dtype) @ batched(value)) * (1.0 / (1.0 - dropout))  # rescaled after: L / d times fewer values
+    # rescaled after the product: L / d times fewer values than the probabilities
+    attended = (dropped.to(value.dtype) @ batched(value)) * (1.0 / (1.0 - dropout))
     return attended.view(heads, graphs, length, width).transpose(0, 1)

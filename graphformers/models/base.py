@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import TYPE_CHECKING, Any, ClassVar, Optional
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from torch import Tensor, nn
 from torch_geometric.data import Batch
@@ -42,12 +42,12 @@ class GraphModel(nn.Module):
     """
 
     chunked_inference: bool = False
-    reads: ClassVar[Optional[tuple[str, ...]]] = None
+    reads: ClassVar[tuple[str, ...] | None] = None
     """The keys of the recipe's ``model`` section this model reads, besides ``name`` and ``options``
     (:obj:`None`: the model does not say, and no key is refused)."""
     defaults: ClassVar[dict[str, Any]] = {}
     """The model's values for keys it reads whose recipe default is ``null`` (``{"mixer": PartSpec("full")}``)."""
-    options_type: Optional[type] = None
+    options_type: type | None = None
     """A dataclass whose fields are the model's own options (``model.options``), documented in its
     ``Args:`` section; the recipe checks ``model.options`` against it and ``graphformers list model
     NAME`` prints it. None: the model takes none."""
@@ -111,7 +111,7 @@ class GraphModel(nn.Module):
         itself (Polynormer's local-then-global phases). State it changes must be a buffer, so that
         checkpoints, resumption and testing the best checkpoint see it."""
 
-    def forward(self, data: Batch, chunk: Optional[int] = None) -> Tensor:
+    def forward(self, data: Batch, chunk: int | None = None) -> Tensor:
         raise NotImplementedError
 
 

@@ -10,7 +10,6 @@ exactly those shapes, from PyG's ``GATConv``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -82,7 +81,7 @@ class GATModel(GraphModel):
                                     dropout=config.attn_dropout)
         self.dropout = config.dropout
 
-    def forward(self, data: Batch, chunk: Optional[int] = None) -> Tensor:
+    def forward(self, data: Batch, chunk: int | None = None) -> Tensor:
         """``data`` (``x [N, node_in]``, ``edge_index [2, E]``) -> ``[N, num_outputs]``."""
         x = data.x
         for layer in self.hidden_layers:

@@ -1,8 +1,6 @@
 """The GPS graph transformer (Rampasek et al. 2022) for graph- and node-level prediction."""
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch
@@ -98,11 +96,12 @@ class GPSModel(GraphModel):
             if layer.mixer is not None:
                 layer.mixer.check_graph_size(num_nodes)
 
-    def forward(self, data: Batch, chunk: Optional[int] = None) -> Tensor:
+    def forward(self, data: Batch, chunk: int | None = None) -> Tensor:
         """Returns ``[num_graphs, num_outputs]`` for graph-level (``[num_graphs, sequence_length * num_outputs]``
         for sequence tasks), ``[N, num_outputs]`` for node-level and
         ``[N, hidden]`` node embeddings for link-level tasks. ``chunk``: full-graph inference, layer
-        by layer with each local block on ``chunk`` target nodes at a time (see :func:`~graphformers.layers.gps.local_in_chunks`).
+        by layer with each local block on ``chunk`` target nodes at a time (see
+        :func:`~graphformers.layers.gps.local_in_chunks`).
         ``data`` is a PyG ``Batch``; a single ``Data`` is treated as a batch of one."""
         if not isinstance(data, Batch):
             data = Batch.from_data_list([data])

@@ -3,7 +3,7 @@ with learned relative random-walk encodings that each layer updates."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
@@ -41,10 +41,12 @@ class GRITOptions:
     Args:
         pair_encoding (str, optional): the ``model.pair_encodings`` entry the pair states start from
             (GRIT: ``rrwp``) (default: :obj:`"rrwp"`)
-        clamp (float, optional): attention scores are clamped to ``[-clamp, clamp]`` (``gt.attn.clamp``) (default: :obj:`5.0`)
+        clamp (float, optional): attention scores are clamped to ``[-clamp, clamp]`` (``gt.attn.clamp``) (default:
+            :obj:`5.0`)
         degree_scaler (bool, optional): scale attention outputs by learned functions of ``log(1 + degree)``
             (``gt.attn.deg_scaler``) (default: :obj:`True`)
-        update_pairs (bool, optional): each layer passes its updated pair states on (``gt.update_e``) (default: :obj:`True`)
+        update_pairs (bool, optional): each layer passes its updated pair states on (``gt.update_e``) (default:
+            :obj:`True`)
         max_nodes (int, optional): largest graph accepted; its ``N^2`` pair states per layer are refused
             above it, with the memory they would take (default: :obj:`3000`)
         head (str, optional): the prediction head: ``mlp``, the toolkit's 2-layer MLP; ``linear``, one
@@ -147,7 +149,7 @@ class GRITModel(GraphModel):
                 f"layer, about {needed / 2**30:,.0f} GiB for training. Use a linear mixer (model gps with mixer "
                 f"performer, exphormer or polynormer), or raise model.options.max_nodes ({self.options.max_nodes:,}).")
 
-    def forward(self, data: Batch, chunk: Optional[int] = None) -> Tensor:
+    def forward(self, data: Batch, chunk: int | None = None) -> Tensor:
         """``[num_graphs, outputs]`` (graph level) or ``[N, outputs]`` (node level) for a PyG ``Batch``
         (a single ``Data`` is treated as a batch of one)."""
         if not isinstance(data, Batch):

@@ -7,7 +7,7 @@ recipes/README.md, Cora and CiteSeer).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Literal
 
 from torch import Tensor, nn
 from torch_geometric.data import Batch
@@ -83,14 +83,14 @@ class MPNNModel(GraphModel):
         self.pool = POOLS[config.pool]
         self.head = build_head(info, hidden)
 
-    def forward(self, data: Batch, chunk: Optional[int] = None) -> Tensor:
+    def forward(self, data: Batch, chunk: int | None = None) -> Tensor:
         """``[N, num_outputs]`` (node level), ``[num_graphs, num_outputs]`` (graph level) or ``[N, hidden]``
         node embeddings (link level) for a PyG ``Batch`` (a single ``Data`` is a batch of one)."""
         if not isinstance(data, Batch):
             data = Batch.from_data_list([data])
         x = self.input_dropout(self.node_encoder(data.x))
         edge_attr = edge_features(data, self.edge_encoder, self.edge_vector)
-        for index, (block, norm) in enumerate(zip(self.blocks, self.norms)):
+        for index, (block, norm) in enumerate(zip(self.blocks, self.norms, strict=True)):
             out = block(x if index == 0 else self.dropout(x), block.edges_of(data), edge_attr)
             if block.updates_edges:
                 out, edge_attr = out

@@ -3,7 +3,7 @@ names meet their registries. Layers and parts take built modules; only models re
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any, Optional
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -19,7 +19,7 @@ from graphformers.registry import FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, PAIR_E
 from graphformers.task import TaskInfo
 
 
-def build_local(spec: Optional[PartSpec], hidden: int) -> Optional[LocalBlock]:
+def build_local(spec: PartSpec | None, hidden: int) -> LocalBlock | None:
     """The local block ``spec`` names, ``hidden`` wide (None for ``none``).
 
     Args:
@@ -29,7 +29,7 @@ def build_local(spec: Optional[PartSpec], hidden: int) -> Optional[LocalBlock]:
     return None if is_absent(spec) else LOCAL_BLOCKS.get(spec.name)(hidden, **spec.options)
 
 
-def build_mixer(spec: Optional[PartSpec], hidden: int, heads: int, dropout: float) -> Optional[GlobalMixer]:
+def build_mixer(spec: PartSpec | None, hidden: int, heads: int, dropout: float) -> GlobalMixer | None:
     """The global mixer ``spec`` names (None for ``none``).
 
     Args:
@@ -117,11 +117,12 @@ def build_head(info: TaskInfo, hidden: int) -> nn.Module:
     """
     if info.level == "link":
         return nn.Linear(hidden, hidden)
-    return nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, info.num_outputs * info.sequence_length))
+    outputs = info.num_outputs * info.sequence_length
+    return nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, outputs))
 
 
-def build_edge_features(config: ModelConfig, info: TaskInfo, hidden: int) -> tuple[Optional[FeatureEncoder],
-                                                                                     Optional[nn.Parameter]]:
+def build_edge_features(config: ModelConfig, info: TaskInfo,
+                        hidden: int) -> tuple[FeatureEncoder | None, nn.Parameter | None]:
     """``(edge_encoder, edge_vector)``: the encoder of the recipe's (or the dataset's) edge features,
     and ``None``; or, for a dataset without edge features, ``None`` and one learned ``[hidden]`` vector
     every edge carries (so blocks that read edge features still run). A model keeps the pair as
@@ -138,7 +139,7 @@ def build_edge_features(config: ModelConfig, info: TaskInfo, hidden: int) -> tup
     return build_feature(name, info.edge_in, hidden), None
 
 
-def edge_features(data: Batch, encoder: Optional[FeatureEncoder], vector: Optional[nn.Parameter]) -> Tensor:
+def edge_features(data: Batch, encoder: FeatureEncoder | None, vector: nn.Parameter | None) -> Tensor:
     """``[E, hidden]`` edge features of ``data``: ``encoder(data.edge_attr)``, or ``vector`` on every edge
     (an expanded view, no copy).
 

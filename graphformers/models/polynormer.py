@@ -9,7 +9,6 @@ The GPS model can also use Polynormer's local block and global mixer (``local: p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -109,7 +108,8 @@ class PolynormerModel(GraphModel):
         hidden, heads = config.hidden, config.heads
         check_heads_divide(hidden, heads, "polynormer")
         self.options, self.heads = options, heads
-        self.input_dropout, self.dropout, self.global_dropout = config.input_dropout, config.dropout, config.attn_dropout
+        self.input_dropout, self.dropout = config.input_dropout, config.dropout
+        self.global_dropout = config.attn_dropout
         self.node_encoder = build_feature(config.node_encoder or info.node_encoder, info.node_in, hidden)
         layers = range(options.local_layers)
         self.local_gates = nn.ModuleList(nn.Linear(hidden, hidden) for _ in layers)
@@ -133,7 +133,7 @@ class PolynormerModel(GraphModel):
         """The two-phase schedule: the global stack is on from epoch ``local_epochs``."""
         self.global_phase.fill_(epoch >= self.options.local_epochs)
 
-    def forward(self, data: Batch, chunk: Optional[int] = None) -> Tensor:
+    def forward(self, data: Batch, chunk: int | None = None) -> Tensor:
         """``data`` (``x``, ``edge_index``, ``batch``) -> ``[N, num_outputs]``."""
         if not isinstance(data, Batch):
             data = Batch.from_data_list([data])

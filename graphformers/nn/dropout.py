@@ -8,7 +8,7 @@ drawing the same mask from random integers (11.5 M elements on 2 cores: 156-207 
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -32,7 +32,7 @@ def keep_thresholds(p: float) -> tuple[torch.dtype, list[int]]:
 
 
 def dropout_keep_mask(shape: Sequence[int], p: float, device: torch.device | str = "cpu",
-                      generator: Optional[torch.Generator] = None) -> Tensor:
+                      generator: torch.Generator | None = None) -> Tensor:
     """A bool mask, each element independently ``True`` (kept) with probability ``1 - p``.
 
     The bits come from torch's generator (the default one unless ``generator`` is given), so

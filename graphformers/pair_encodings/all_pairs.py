@@ -10,7 +10,8 @@ takes integer gathers and scatters only.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import torch
 from torch import Tensor

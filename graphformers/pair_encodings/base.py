@@ -2,8 +2,6 @@
 training (or per mini-batch) and stored sparse, for attention that reads pairs (GRIT, Graphormer)."""
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
@@ -50,13 +48,13 @@ class PairEncoding(BaseTransform):
         raise NotImplementedError(f"{type(self).__name__} must define channels")
 
     @property
-    def hops(self) -> Optional[int]:
+    def hops(self) -> int | None:
         """Pairs at most this many hops apart are stored (their value elsewhere is :attr:`fill`);
         None: all pairs of a graph, connected or not."""
         return None
 
     @property
-    def categories(self) -> Optional[int]:
+    def categories(self) -> int | None:
         """The values are integer categories ``0 .. categories - 1`` in one channel (consumers embed
         them); None: real values (consumers project them)."""
         return None

@@ -15,6 +15,8 @@ def hop_distances(directed: Tensor) -> Tensor:
     adjacencies (``inf`` between components), by breadth-first search (scipy, per graph: ``O(n E)``,
     where distances by matrix products would cost ``O(n^3)`` per hop)."""
     undirected = symmetrize(directed).numpy()
-    searched = [shortest_path(sp.csr_matrix(graph), method="D", unweighted=True, directed=False) for graph in undirected]
-    return torch.from_numpy(np.stack(searched).reshape(directed.shape)) if searched else torch.empty(directed.shape,
-                                                                                                      dtype=torch.float64)
+    searched = [shortest_path(sp.csr_matrix(graph), method="D", unweighted=True,
+                              directed=False) for graph in undirected]
+    if not searched:
+        return torch.empty(directed.shape, dtype=torch.float64)
+    return torch.from_numpy(np.stack(searched).reshape(directed.shape))

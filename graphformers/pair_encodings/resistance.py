@@ -34,7 +34,8 @@ class EffectiveResistance(PairEncoding):
         adjacency = symmetrize(directed)
         eigenvalues, eigenvectors = torch.linalg.eigh(laplacian(adjacency, "none"))
         tolerance = 1e-9 * max(adjacency.size(-1), 1)
-        inverted = torch.where(eigenvalues > tolerance, 1.0 / eigenvalues.clamp(min=tolerance), torch.zeros_like(eigenvalues))
+        inverted = torch.where(eigenvalues > tolerance, 1.0 / eigenvalues.clamp(min=tolerance),
+                               torch.zeros_like(eigenvalues))
         pseudo_inverse = (eigenvectors * inverted[..., None, :]) @ eigenvectors.transpose(-2, -1)
         diagonal = pseudo_inverse.diagonal(dim1=-2, dim2=-1)
         resistance = diagonal[..., :, None] + diagonal[..., None, :] - 2 * pseudo_inverse

@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 import pandas as pd
 from torch import Tensor
 from torch_geometric.data import Data
 
-from graphformers.data.base import SplitDataset
 from graphformers.data.custom.graphs_file import load_graphs
 from graphformers.data.custom.smiles_csv import molecule, read_table
 from graphformers.data.datamodule import load_split_dataset
@@ -24,14 +22,14 @@ SPLITS = ("train", "val", "test")
 
 @dataclass
 class PredictionInput:
-    """Graphs to predict for, as a dataset whose test split holds them, and a label column per graph."""
+    """Graphs to predict for, and a label column per graph."""
 
-    splits: SplitDataset
+    graphs: list[Data]
     labels: dict[str, list]
     """Columns that identify each input graph in the output (``index``; ``smiles`` for molecules)."""
 
 
-def read_input(source: str, predictor: Predictor, smiles_column: Optional[str], skip_invalid: bool) -> PredictionInput:
+def read_input(source: str, predictor: Predictor, smiles_column: str | None, skip_invalid: bool) -> PredictionInput:
     """``source``: ``train`` / ``val`` / ``test`` (that split of the checkpoint's dataset), a ``.csv`` /
     ``.tsv`` of SMILES, or a ``.pt`` file / folder of saved ``Data``.
 
@@ -43,23 +41,24 @@ def read_input(source: str, predictor: Predictor, smiles_column: Optional[str], 
     """
     info = predictor.info
     if source in SPLITS:
-        splits = load_split_dataset(predictor.recipe.data)
-        graphs = list(getattr(splits, source))
-        return PredictionInput(SplitDataset([], [], graphs, info, splits.directory), {"index": list(range(len(graphs)))})
+        graphs = list(getattr(load_split_dataset(predictor.recipe.data), source))
+        return PredictionInput(graphs, {"index": list(range(len(graphs)))})
     path = Path(source)
     if not path.exists():
         raise PredictionInputError(f"input {source!r}: no such file or folder, and not a split (train, val, test).")
     if path.suffix in (".csv", ".tsv", ".tab"):
-        return _molecules(path, info, smiles_column or predictor.recipe.data.options.get("smiles", "smiles"), skip_invalid)
+        return _molecules(path, info, smiles_column or predictor.recipe.data.options.get("smiles", "smiles"),
+                          skip_invalid)
     files = sorted(path.glob("*.pt")) if path.is_dir() else [path]
     graphs = [graph for file in files for graph in load_graphs(file)]
-    return PredictionInput(SplitDataset([], [], graphs, info), {"index": list(range(len(graphs)))})
+    return PredictionInput(graphs, {"index": list(range(len(graphs)))})
 
 
 def _molecules(path: Path, info: TaskInfo, column: str, skip_invalid: bool) -> PredictionInput:
     if info.node_encoder != "atom":
-        raise PredictionInputError(f"{path}: a SMILES file gives molecules with OGB's atom features, but this checkpoint's "
-                                   f"model reads {info.node_encoder!r} node features; give a graphs file (.pt) instead.")
+        raise PredictionInputError(f"{path}: a SMILES file gives molecules with OGB's atom features, but this "
+                                   f"checkpoint's model reads {info.node_encoder!r} node features; give a graphs "
+                                   f"file (.pt) instead.")
     table = read_table(path, [column])
     graphs: list[Data] = []
     rows, invalid = [], []
@@ -76,7 +75,7 @@ def _molecules(path: Path, info: TaskInfo, column: str, skip_invalid: bool) -> P
                                    f"them, or pass --skip-invalid to skip those rows.")
     if invalid:
         log.warning("%s: skipped %d unparsable SMILES", path, len(invalid))
-    return PredictionInput(SplitDataset([], [], graphs, info), {"row": rows, "smiles": [g.smiles for g in graphs]})
+    return PredictionInput(graphs, {"row": rows, "smiles": [g.smiles for g in graphs]})
 
 
 def output_names(predictor: Predictor) -> list[str]:
@@ -99,7 +98,7 @@ def prediction_table(predictor: Predictor, given: PredictionInput, predictions: 
     if predictor.info.level == "graph":
         return pd.concat([pd.DataFrame(given.labels), columns], axis=1)
     nodes = []
-    for index, graph in enumerate(given.splits.test):
+    for index, graph in enumerate(given.graphs):
         chosen = graph.target_mask.nonzero().view(-1) if "target_mask" in graph else range(graph.num_nodes)
         nodes.extend((index, int(node)) for node in chosen)
     return pd.concat([pd.DataFrame(nodes, columns=["graph", "node"]), columns], axis=1)

@@ -3,8 +3,8 @@ precompute it was trained with, batch by batch through Lightning's ``predict`` l
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence, Union
 
 import pytorch_lightning as pl
 import torch
@@ -40,14 +40,15 @@ class Predictor:
         self.recipe, self.info = task.recipe, task.info
 
     @classmethod
-    def from_checkpoint(cls, path: Union[str, Path]) -> Predictor:
+    def from_checkpoint(cls, path: str | Path) -> Predictor:
         """The predictor of a checkpoint written by a graphformers run (loaded with ``weights_only=True``).
 
         Args:
             path (str or Path): the ``.ckpt`` file.
         """
         if not Path(path).is_file():
-            raise PredictionInputError(f"checkpoint {str(path)!r} not found; give a .ckpt from a run's checkpoints/ folder.")
+            raise PredictionInputError(f"checkpoint {str(path)!r} not found; give a .ckpt from a run's checkpoints/ "
+                                       f"folder.")
         saved = AtomicCheckpointIO().load_checkpoint(path, map_location="cpu")
         if "hyper_parameters" not in saved or "state_dict" not in saved:
             raise PredictionInputError(f"{path} is not a graphformers checkpoint (no hyper_parameters / state_dict).")
@@ -55,7 +56,7 @@ class Predictor:
         task.load_state_dict(saved["state_dict"])
         return cls(task)
 
-    def predict(self, graphs: Union[Data, Sequence[Data]], batch_size: int | None = None, progress: bool = True) -> Tensor:
+    def predict(self, graphs: Data | Sequence[Data], batch_size: int | None = None, progress: bool = True) -> Tensor:
         """Predictions for ``graphs`` (each checked against the model's feature encoders first).
 
         Args:
@@ -66,7 +67,7 @@ class Predictor:
         """
         graphs = [graphs] if isinstance(graphs, Data) else list(graphs)
         self.check(graphs)
-        return self.predict_splits(SplitDataset([], [], graphs, self.info), batch_size, progress)
+        return self.predict_graphs(graphs, batch_size, progress)
 
     def check(self, graphs: Sequence[Data]) -> None:
         """Raise :class:`PredictionInputError` unless the model can read ``graphs``: node and edge
@@ -75,17 +76,26 @@ class Predictor:
         if not graphs:
             raise PredictionInputError("no graphs to predict for.")
         try:
-            validate_graphs(graphs, self.info, "input", fix="give graphs with the features the checkpoint's model was trained on")
+            validate_graphs(graphs, self.info, "input",
+                            fix="give graphs with the features the checkpoint's model was trained on")
         except DataValidationError as error:
             raise PredictionInputError(f"the input does not fit the checkpoint: {error}") from None
 
-    def predict_splits(self, splits: SplitDataset, batch_size: int | None = None, progress: bool = True) -> Tensor:
-        """Predictions for the test split of ``splits`` (a dataset split: ``splits.test`` is the one predicted)."""
+    def predict_graphs(self, graphs: Sequence[Data], batch_size: int | None = None, progress: bool = True) -> Tensor:
+        """Predictions for ``graphs`` as they are (:meth:`predict` checks them first): the data
+        module's ``predict`` split, batched as the recipe batches its dataset.
+
+        Args:
+            graphs (sequence of Data): the graphs.
+            batch_size (int, optional): graphs per batch (default: the recipe's ``data.batch_size``).
+            progress (bool): show Lightning's progress bar.
+        """
         config = dataclasses.replace(self.recipe.data, cache=False, num_workers=0,
                                      batch_size=batch_size or self.recipe.data.batch_size)
-        datamodule = GraphDataModule(config, seed=self.recipe.train.seed, splits=splits)
+        datamodule = GraphDataModule(config, seed=self.recipe.train.seed, splits=SplitDataset([], [], [], self.info),
+                                     predict=graphs)
         datamodule.set_precompute(self.task.model.precompute_transforms())
-        for graph in splits.test:
+        for graph in graphs:
             self.task.model.check_graph_size(graph.num_nodes)
         trainer = pl.Trainer(accelerator="auto", devices=1, logger=False,
                              enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False)

@@ -14,5 +14,6 @@ from graphformers.recipe.schema import (
     is_absent,
 )
 
-__all__ = ["NO_PART", "DataConfig", "ModelConfig", "PartSpec", "PublishedResult", "Recipe", "RecipeError", "TrainConfig",
+__all__ = ["NO_PART", "DataConfig", "ModelConfig", "PartSpec", "PublishedResult", "Recipe", "RecipeError",
+           "TrainConfig",
            "is_absent", "load_recipe", "recipe_from_dict"]

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import torch
 
@@ -225,7 +226,8 @@ TRAINING_BYTES_PER_WEIGHT = 16
 
 def _check_model_size(recipe: Recipe, origins: Mapping[str, str]) -> None:
     """Refuse, before building it, a model whose weights alone could not be trained in the share of this
-    machine's memory a model may take (:data:`graphformers.resources.MEMORY_SHARE`): a generous bound of ``(8 + 2 ffn_ratio) hidden^2`` weights per layer (local block,
+    machine's memory a model may take (:data:`graphformers.resources.MEMORY_SHARE`): a generous bound of ``(8 + 2
+    ffn_ratio) hidden^2`` weights per layer (local block,
     mixer and FFN), over ``model.layers`` and any ``*layers`` count in ``model.options``."""
 
     model = recipe.model
@@ -237,7 +239,8 @@ def _check_model_size(recipe: Recipe, origins: Mapping[str, str]) -> None:
     if needed > budget:
         raise RecipeError(f"{_section_sources(origins, 'model')}: model: {layers:,} layers of width {model.hidden:,} "
                           f"(FFN ratio {model.ffn_ratio}) could need up to {needed / 2**30:,.0f} GiB for weights, "
-                          f"gradients and optimizer state, above the {budget / 2**30:,.1f} GiB ({MEMORY_SHARE:.0%} of this "
+                          f"gradients and optimizer state, above the {budget / 2**30:,.1f} GiB ({MEMORY_SHARE:.0%} of "
+                          f"this "
                           f"machine's memory) a model may take; lower model.hidden, model.layers or model.ffn_ratio.")
 
 
@@ -265,5 +268,6 @@ def _check_model_builds(recipe: Recipe, origins: Mapping[str, str]) -> None:
 
 def _section_sources(origins: Mapping[str, str], section: str) -> str:
     """Every file or override that set a key of ``section`` (a rule about the section may involve any)."""
-    sources = dict.fromkeys(origin for key, origin in origins.items() if key == section or key.startswith(f"{section}."))
+    sources = dict.fromkeys(origin for key, origin in origins.items()
+                            if key == section or key.startswith(f"{section}."))
     return ", ".join(sources) or "recipe defaults"

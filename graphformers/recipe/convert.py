@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import types
 import typing
-from typing import Any, Literal, Mapping, Union
+from collections.abc import Mapping
+from typing import Any, Literal, Union
 
 from graphformers.recipe.origins import source
 from graphformers.recipe.schema import PartSpec, RecipeError
@@ -38,12 +40,16 @@ def build(cls: type, raw: Any, prefix: str, origins: Mapping[str, str]) -> Any:
     return cls(**values)
 
 
+UNIONS = (Union, types.UnionType)
+"""``Optional[X]`` / ``Union[X, Y]`` and ``X | None`` / ``X | Y``: the two spellings of a union."""
+
+
 def type_name(annotation: Any) -> str:
     """How an annotation reads in messages and listings (``int``, ``'sym' | 'rw'``, ...)."""
     origin = typing.get_origin(annotation)
     if origin is Literal:
         return " | ".join(repr(choice) for choice in typing.get_args(annotation))
-    if origin is Union:
+    if origin in UNIONS:
         return " or ".join(type_name(arg) for arg in typing.get_args(annotation))
     if annotation is type(None):
         return "null"
@@ -51,6 +57,9 @@ def type_name(annotation: Any) -> str:
         return "a part name or {name: ..., <options>}"
     if origin is list:
         return f"a list of ({type_name(typing.get_args(annotation)[0])})"
+    if origin is tuple:
+        items = typing.get_args(annotation)
+        return f"a list of {len(items)} ({', '.join(map(type_name, items))})"
     if origin is not None:
         return str(annotation).replace("typing.", "")
     return annotation.__name__
@@ -66,7 +75,7 @@ def convert(annotation: Any, value: Any, dotted: str, origins: Mapping[str, str]
             f"got {type(value).__name__} {value!r}."
         )
 
-    if origin is Union:
+    if origin in UNIONS:
         args = typing.get_args(annotation)
         if value is None and type(None) in args:
             return None
@@ -91,6 +100,12 @@ def convert(annotation: Any, value: Any, dotted: str, origins: Mapping[str, str]
             raise wrong()
         (item_type,) = typing.get_args(annotation)
         return [convert(item_type, item, f"{dotted}[{i}]", origins) for i, item in enumerate(value)]
+    if origin is tuple:  # a fixed number of items; kept a list, as YAML writes it back
+        items = typing.get_args(annotation)
+        if not isinstance(value, (list, tuple)) or len(value) != len(items):
+            raise wrong()
+        return [convert(item_type, item, f"{dotted}[{i}]", origins)
+                for i, (item_type, item) in enumerate(zip(items, value, strict=True))]
     if origin is dict:
         if not isinstance(value, dict):
             raise wrong()

@@ -8,8 +8,9 @@ override the base's, nested mappings merge and lists replace. Dotted overrides
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from graphformers.recipe.checks import check_parts, check_recipe
 from graphformers.recipe.convert import build
@@ -109,4 +110,5 @@ def import_user_modules(modules: Sequence[str]) -> None:
         try:
             importlib.import_module(module)
         except ImportError as error:
-            raise RecipeError(f"imports: cannot import {module!r}: {error}. Is it installed or on PYTHONPATH?") from None
+            raise RecipeError(f"imports: cannot import {module!r}: {error}. "
+                              f"Is it installed or on PYTHONPATH?") from None

@@ -1,7 +1,8 @@
 """Where each recipe key was set: a file of the ``extends`` chain, a command-line override, or the defaults."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def record_origins(raw: Mapping[str, Any], prefix: str, origin: str, origins: dict[str, str]) -> None:

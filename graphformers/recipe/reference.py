@@ -1,14 +1,15 @@
 """Every recipe key with its default and meaning, as commented YAML (``graphformers reference``),
 generated from the schema in :mod:`graphformers.recipe.schema` (the attribute docstrings of its
-dataclasses) and the built-in registered parts. The README's recipe reference is this output; a
+dataclasses) and the built-in registered parts. The recipe reference of docs/recipes.md is this output; a
 test keeps the two identical."""
 from __future__ import annotations
 
 import ast
 import dataclasses
 import inspect
+import itertools
 import typing
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 
@@ -19,13 +20,14 @@ COMMENT_COLUMN = 32
 
 
 def attribute_docs(cls: type) -> dict[str, str]:
-    """``{field: docstring}`` from the string literal under each annotated attribute of ``cls``."""
+    """``{field: docstring}`` from the string literal under each annotated attribute of ``cls`` (its
+    lines joined into one)."""
     body = ast.parse(inspect.getsource(cls)).body[0].body
     docs = {}
-    for statement, following in zip(body, body[1:]):
+    for statement, following in itertools.pairwise(body):
         if (isinstance(statement, ast.AnnAssign) and isinstance(following, ast.Expr)
                 and isinstance(following.value, ast.Constant) and isinstance(following.value.value, str)):
-            docs[statement.target.id] = following.value.value.strip()
+            docs[statement.target.id] = " ".join(following.value.value.split())
     return docs
 
 
@@ -56,7 +58,7 @@ def _fields(cls: type, indent: str, section: str, choices: dict[str, list[str]])
     for field in dataclasses.fields(cls):
         comment = docs[field.name]
         options = choices.get(f"{section}{field.name}")
-        if options and hints[field.name] == Optional[schema.PartSpec]:
+        if options and hints[field.name] == schema.PartSpec | None:
             options = [*options, schema.NO_PART]  # the part may be left out
         if typing.get_origin(hints[field.name]) is typing.Literal:
             options = list(typing.get_args(hints[field.name]))
@@ -70,8 +72,10 @@ def reference_yaml() -> str:
     """The commented YAML reference of every key (defaults as values)."""
     choices = _choices()
     recipe_docs = attribute_docs(schema.Recipe)
-    lines = [_line("", "extends", "null", "a recipe to start from (path relative to this file); this file's keys override it")]
-    lines += [_line("", name, _value(getattr(schema.Recipe(), name)), recipe_docs[name]) for name in ("name", "imports")]
+    lines = [_line("", "extends", "null",
+                   "a recipe to start from (path relative to this file); this file's keys override it")]
+    defaults = schema.Recipe()
+    lines += [_line("", name, _value(getattr(defaults, name)), recipe_docs[name]) for name in ("name", "imports")]
     for section, cls in (("model", schema.ModelConfig), ("data", schema.DataConfig), ("train", schema.TrainConfig)):
         lines.append(f"{section}:")
         lines += _fields(cls, "  ", f"{section}.", choices)

@@ -13,7 +13,8 @@ PUBLISHED_FILES = (SUMMARY_CSV, SUMMARY_MD, RECIPE_FILE)
 
 def table_readmes(recipes: Path) -> list[tuple[Path, bool]]:
     """``(file, measured rows only)`` to update: the recipes' README (every recipe) and, when it
-    has the table's markers, the project README beside the recipes folder (the measured ones).
+    has the table's markers, the documentation's results page beside the recipes folder
+    (``docs/results.md``: the measured ones).
 
     Args:
         recipes (Path): the recipes folder.
@@ -21,9 +22,9 @@ def table_readmes(recipes: Path) -> list[tuple[Path, bool]]:
     if not (recipes / "README.md").is_file():
         raise ResultsError(f"{recipes / 'README.md'} does not exist; give the recipes folder with --recipes.")
     readmes = [(recipes / "README.md", False)]
-    project = recipes.resolve().parent / "README.md"
-    if project.is_file() and BEGIN in project.read_text(encoding="utf-8"):
-        readmes.append((project, True))
+    page = recipes.resolve().parent / "docs" / "results.md"
+    if page.is_file() and BEGIN in page.read_text(encoding="utf-8"):
+        readmes.append((page, True))
     return readmes
 
 

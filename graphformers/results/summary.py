@@ -8,9 +8,10 @@ import dataclasses
 import io
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Optional, Sequence
+from typing import Literal
 
 from graphformers.io import atomic_write_text
 from graphformers.recipe import PublishedResult
@@ -29,26 +30,27 @@ class RunRecord:
     run: str
     """the run's directory under the multi-run folder (``version_<n>``)"""
     seed: int
-    split: Optional[int]
+    split: int | None
     """the dataset's official split (``data.options.split``); None for datasets with one split"""
     status: Status
     metric: str = ""
-    best_epoch: Optional[int] = None
-    val: Optional[float] = None
-    test: Optional[float] = None
-    wall_seconds: Optional[float] = None
-    parameters: Optional[int] = None
+    best_epoch: int | None = None
+    val: float | None = None
+    test: float | None = None
+    wall_seconds: float | None = None
+    parameters: int | None = None
     hardware: str = ""
     error: str = ""
 
     @property
-    def key(self) -> tuple[int, Optional[int]]:
+    def key(self) -> tuple[int, int | None]:
         """``(seed, split)``: what identifies a run within its multi-run."""
         return self.seed, self.split
 
 
 FIELDS = [field.name for field in dataclasses.fields(RunRecord)]
-_OPTIONAL_TYPES = {"split": int, "best_epoch": int, "val": float, "test": float, "wall_seconds": float, "parameters": int}
+_OPTIONAL_TYPES = {"split": int, "best_epoch": int, "val": float, "test": float, "wall_seconds": float,
+                   "parameters": int}
 
 
 def read_records(path: Path) -> list[RunRecord]:
@@ -83,7 +85,7 @@ class Aggregate:
     ``std`` is None for a single run."""
 
     mean: float
-    std: Optional[float]
+    std: float | None
     n: int
 
     def format(self, digits: int = 4) -> str:
@@ -93,7 +95,7 @@ class Aggregate:
         return f"{self.mean:.{digits}f} ± {self.std:.{digits}f}"
 
 
-def aggregate(values: Sequence[float]) -> Optional[Aggregate]:
+def aggregate(values: Sequence[float]) -> Aggregate | None:
     """Mean ± sample std of ``values`` (None when there are none).
 
     Args:
@@ -109,7 +111,7 @@ def finished(records: Sequence[RunRecord]) -> list[RunRecord]:
     return [record for record in records if record.status == "finished" and record.test is not None]
 
 
-def published_difference(measured: Aggregate, published: PublishedResult) -> Optional[float]:
+def published_difference(measured: Aggregate, published: PublishedResult) -> float | None:
     """``(measured mean - published mean) / published std``: how many published standard deviations
     apart the two means are (None without a published std, or with a zero one)."""
     if not published.std:
@@ -117,7 +119,7 @@ def published_difference(measured: Aggregate, published: PublishedResult) -> Opt
     return (measured.mean - published.value) / published.std
 
 
-def comparison(measured: Optional[Aggregate], published: Optional[PublishedResult], higher_is_better: bool) -> str:
+def comparison(measured: Aggregate | None, published: PublishedResult | None, higher_is_better: bool) -> str:
     """One line: the measured test mean beside the published one and their difference in published stds."""
     if measured is None:
         return "no finished run yet"
@@ -128,11 +130,12 @@ def comparison(measured: Optional[Aggregate], published: Optional[PublishedResul
     difference = published_difference(measured, published)
     if difference is not None:
         worse = difference < 0 if higher_is_better else difference > 0
-        line += f"; difference {difference:+.1f} published std ({'worse' if worse and abs(difference) >= 0.05 else 'not worse'})"
+        verdict = "worse" if worse and abs(difference) >= 0.05 else "not worse"
+        line += f"; difference {difference:+.1f} published std ({verdict})"
     return line
 
 
-def write_markdown(path: Path, name: str, records: Sequence[RunRecord], published: Optional[PublishedResult],
+def write_markdown(path: Path, name: str, records: Sequence[RunRecord], published: PublishedResult | None,
                    higher_is_better: bool, command: str) -> None:
     """``summary.md``: a table of every run, then mean ± sample std of the finished ones beside the
     published result.
@@ -148,10 +151,12 @@ def write_markdown(path: Path, name: str, records: Sequence[RunRecord], publishe
     done = finished(records)
     metric = next((record.metric for record in records if record.metric), "metric")
     lines = [f"# {name}", "", f"`{command}`", "",
-             f"| run | seed | split | status | best epoch | val {metric} | test {metric} | wall (s) | parameters | hardware |",
+             f"| run | seed | split | status | best epoch | val {metric} | test {metric} | wall (s) | parameters | "
+             f"hardware |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for record in records:
-        cells = [record.run, record.seed, _cell(record.split), record.status + (f": {record.error}" if record.error else ""),
+        cells = [record.run, record.seed, _cell(record.split),
+                 record.status + (f": {record.error}" if record.error else ""),
                  _cell(record.best_epoch), _cell(record.val, 4), _cell(record.test, 4), _cell(record.wall_seconds, 0),
                  _cell(record.parameters), record.hardware]
         lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
@@ -173,7 +178,7 @@ def write_markdown(path: Path, name: str, records: Sequence[RunRecord], publishe
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
-def _cell(value: object, digits: Optional[int] = None) -> str:
+def _cell(value: object, digits: int | None = None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if digits is not None and isinstance(value, float):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import torch
 
@@ -51,7 +51,7 @@ class Row:
     recipe: str
     dataset: str
     metric: str
-    parameters: Optional[int]
+    parameters: int | None
     published: str
     measured: str
     difference: str
@@ -60,7 +60,7 @@ class Row:
     hardware: str
 
 
-def parameter_count(recipe: Recipe) -> Optional[int]:
+def parameter_count(recipe: Recipe) -> int | None:
     """Parameters of the recipe's model for its dataset's declared task (None if it declares none)."""
     info = DATASETS.get(recipe.data.name).task_info(recipe.data.options)
     if info is None:
@@ -71,7 +71,8 @@ def parameter_count(recipe: Recipe) -> Optional[int]:
 
 
 def recipe_row(path: Path) -> Row:
-    """The table row of the recipe file ``path``, with its published multi-run if ``recipes/results/<name>/`` has one."""
+    """The table row of the recipe file ``path``, with its published multi-run if ``recipes/results/<name>/`` has
+    one."""
     recipe = load_recipe(path)
     spec = DATASETS.get(recipe.data.name)
     published = recipe.published
@@ -117,7 +118,7 @@ def _text(value: Any) -> str:
 
 def render(recipes_dir: Path, measured_only: bool = False) -> str:
     """The table (with its begin / end markers) for every ``*.yaml`` in ``recipes_dir``, by dataset then
-    name; ``measured_only``: only the recipes with a filed multi-run (the project README's table)."""
+    name; ``measured_only``: only the recipes with a filed multi-run (the table of docs/results.md)."""
     rows = sorted((recipe_row(path) for path in recipes_dir.glob("*.yaml")), key=lambda row: (row.dataset, row.recipe))
     rows = [row for row in rows if row.measured or not measured_only]
     lines = [BEGIN, "",
@@ -126,8 +127,8 @@ def render(recipes_dir: Path, measured_only: bool = False) -> str:
              "|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         parameters = f"{row.parameters:,}" if row.parameters is not None else "?"
-        lines.append(f"| {row.recipe} | {row.dataset} | {row.metric} | {parameters} | {row.published} | {row.measured} | "
-                     f"{row.difference} | {row.budget} | {row.per_run} | {row.hardware} |")
+        lines.append(f"| {row.recipe} | {row.dataset} | {row.metric} | {parameters} | {row.published} | "
+                     f"{row.measured} | {row.difference} | {row.budget} | {row.per_run} | {row.hardware} |")
     return "\n".join(lines + ["", END])
 
 

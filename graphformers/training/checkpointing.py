@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pickle
 import random
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Union
+from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
@@ -31,15 +32,15 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     """Saves each checkpoint with :func:`atomic_torch_save` (a kill mid-save keeps the previous
     file intact); loads with ``weights_only=True``, refusing pickled objects or code."""
 
-    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Optional[Any] = None) -> None:
+    def save_checkpoint(self, checkpoint: dict[str, Any], path: Any, storage_options: Any | None = None) -> None:
         atomic_torch_save(checkpoint, path)
 
-    def load_checkpoint(self, path: Any, map_location: Optional[Callable] = lambda storage, loc: storage,
-                        weights_only: Optional[bool] = None) -> dict[str, Any]:
+    def load_checkpoint(self, path: Any, map_location: Callable | None = lambda storage, loc: storage,
+                        weights_only: bool | None = None) -> dict[str, Any]:
         return load_trusted(path, map_location)
 
 
-def load_trusted(path: Union[str, Path], map_location: Union[str, Callable, None] = "cpu",
+def load_trusted(path: str | Path, map_location: str | Callable | None = "cpu",
                  mmap: bool = False) -> dict[str, Any]:
     """A checkpoint loaded with ``weights_only=True``: pickled objects or code are refused, and a
     truncated or damaged file is an error naming the run's other checkpoints.
@@ -107,7 +108,8 @@ class EpochSeeder(pl.Callback):
 
 class InterruptCheckpoint(OnExceptionCheckpoint):
     """Lightning's ``OnExceptionCheckpoint``, for stops only: on Ctrl-C (``KeyboardInterrupt``) or
-    SIGTERM (a scheduler's stop, ``kill``) it saves the state of that moment (mid-epoch) as ``interrupted.ckpt``; other exceptions (a NaN loss, a
+    SIGTERM (a scheduler's stop, ``kill``) it saves the state of that moment (mid-epoch) as ``interrupted.ckpt``; other
+    exceptions (a NaN loss, a
     dead worker) already leave ``last.ckpt`` as their recovery point and save nothing more.
 
     Args:
@@ -116,7 +118,7 @@ class InterruptCheckpoint(OnExceptionCheckpoint):
 
     FILENAME = "interrupted"
 
-    def __init__(self, dirpath: Union[str, Path]) -> None:
+    def __init__(self, dirpath: str | Path) -> None:
         super().__init__(dirpath, filename=self.FILENAME)
 
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:

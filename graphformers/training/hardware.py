@@ -11,7 +11,6 @@ import importlib.util
 import os
 import re
 import shutil
-from typing import Optional, Union
 
 import torch
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
@@ -19,7 +18,7 @@ from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 from graphformers.errors import GraphformersError
 from graphformers.recipe import RecipeError, TrainConfig
 
-Deterministic = Union[bool, str]
+Deterministic = bool | str
 
 _NO_DETERMINISTIC_KERNEL = re.compile(r"^(\S+) does not have a deterministic implementation")
 
@@ -54,8 +53,8 @@ def check_precision(train: TrainConfig, device: str) -> None:
             "compute, float32 weights) or bf16-mixed.")
     if precision == "16-mixed" and device == "cpu":
         raise RecipeError("train.precision: 16-mixed runs on GPUs only: on the CPU Lightning would switch to "
-                          "bf16-mixed without asking. Use bf16-mixed on the CPU (fast where it has bfloat16 matrix units: "
-                          "Intel AMX, Sapphire Rapids and newer), or 32-true.")
+                          "bf16-mixed without asking. Use bf16-mixed on the CPU (fast where it has bfloat16 matrix "
+                          "units: Intel AMX, Sapphire Rapids and newer), or 32-true.")
     if precision.startswith("bf16") and device == "cuda" and not torch.cuda.is_bf16_supported():
         name = torch.cuda.get_device_name()
         raise RecipeError(f"train.precision: {precision} needs bfloat16 arithmetic, which this GPU ({name}) lacks "
@@ -94,7 +93,7 @@ def resolved_deterministic(train: TrainConfig, device: str) -> Deterministic:
     return True if device == "cpu" else "warn"
 
 
-def nondeterministic_operator(error: RuntimeError) -> Optional[NondeterministicOperatorError]:
+def nondeterministic_operator(error: RuntimeError) -> NondeterministicOperatorError | None:
     """The error to raise instead of PyTorch's for an operator without a deterministic kernel, or None."""
     match = _NO_DETERMINISTIC_KERNEL.match(str(error).strip())
     if match is None:

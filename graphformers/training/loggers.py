@@ -3,8 +3,8 @@ writes, plus TensorBoard, Weights & Biases or MLflow, each an optional extra."""
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from pytorch_lightning.loggers import Logger
 

@@ -6,7 +6,7 @@ import os
 import time
 from argparse import Namespace
 from collections.abc import Mapping
-from typing import Any, Optional, Union
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
@@ -38,7 +38,7 @@ class ResumableCSVLogger(Logger):
         super().__init__()
         self._save_dir, self._name, self._version = os.fspath(save_dir), name, version
         self.pending: list[dict[str, Any]] = []  # rows logged but not yet written
-        self.keys: Optional[list[str]] = None  # header of the file; read from it on the first save
+        self.keys: list[str] | None = None  # header of the file; read from it on the first save
         self.hparams: dict[str, Any] = {}
 
     @property
@@ -72,7 +72,7 @@ class ResumableCSVLogger(Logger):
         return os.path.join(self.log_dir, METRICS_FILE)
 
     @rank_zero_only
-    def log_hyperparams(self, params: Union[dict[str, Any], Namespace, None] = None, *args: Any,
+    def log_hyperparams(self, params: dict[str, Any] | Namespace | None = None, *args: Any,
                         **kwargs: Any) -> None:
         """Writes ``hparams.yaml`` with every hyperparameter logged so far.
 
@@ -87,7 +87,7 @@ class ResumableCSVLogger(Logger):
             yaml.safe_dump(self.hparams, file, sort_keys=False)
 
     @rank_zero_only
-    def log_metrics(self, metrics: dict[str, Any], step: Optional[int] = None) -> None:
+    def log_metrics(self, metrics: dict[str, Any], step: int | None = None) -> None:
         """Records one row; :meth:`save` writes it (Lightning calls it after each call here).
 
         Args:

@@ -1,7 +1,7 @@
 """The LightningModule that trains any registered model on any registered dataset."""
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import pytorch_lightning as pl
 import torch
@@ -40,21 +40,23 @@ class FirstNonFiniteLoss:
     """
 
     def __init__(self) -> None:
-        self.state: Optional[torch.Tensor] = None
+        self.state: torch.Tensor | None = None
 
     def reset(self) -> None:
         """Forget the epoch's losses (at the start of each epoch)."""
         self.state = None
 
     def record(self, loss: torch.Tensor, batch_idx: int) -> None:
-        """Fold in the loss of batch ``batch_idx`` (the first batch of an epoch, or of a resumed one, sets the count)."""
+        """Fold in the loss of batch ``batch_idx`` (the first batch of an epoch, or of a resumed one, sets the
+        count)."""
         if self.state is None:
             self.state = torch.tensor([batch_idx, -1.0, 0.0], dtype=torch.float64, device=loss.device)
         step, first, value = self.state.unbind()
         bad = ~torch.isfinite(loss.detach()) & (first < 0)
-        self.state = torch.stack([step + 1, torch.where(bad, step, first), torch.where(bad, loss.detach().double(), value)])
+        self.state = torch.stack([step + 1, torch.where(bad, step, first),
+                                  torch.where(bad, loss.detach().double(), value)])
 
-    def read(self) -> Optional[tuple[int, float]]:
+    def read(self) -> tuple[int, float] | None:
         """``(batch index, loss)`` of the epoch's first non-finite loss, or None."""
         if self.state is None:
             return None
@@ -85,7 +87,7 @@ class GraphTask(pl.LightningModule):
         """Logged name of the validation metric that picks the best checkpoint."""
         return f"val/{self.info.metric}"
 
-    def forward(self, batch: Batch, chunk: Optional[int] = None) -> torch.Tensor:
+    def forward(self, batch: Batch, chunk: int | None = None) -> torch.Tensor:
         """The model's output on ``batch``, in float32 at least: under mixed precision (autocast) the
         model computes in bfloat16 / float16, while the loss, the metrics and predictions take float32."""
         output = self.model(batch) if chunk is None else self.model(batch, chunk=chunk)
@@ -113,7 +115,7 @@ class GraphTask(pl.LightningModule):
             f"was saved; lower train.lr, keep train.gradient_clip on, check the data, or set "
             f"train.on_nonfinite_loss: skip to skip such steps.")
 
-    def training_step(self, batch: Batch, batch_idx: int) -> Optional[torch.Tensor]:
+    def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor | None:
         """The step's loss. A non-finite loss stops the run with :class:`NonFiniteLossError` before the
         epoch's validation and checkpoint (one process: watched on the device, :class:`FirstNonFiniteLoss`;
         several: found by the all-reduce every step needs anyway). With ``train.on_nonfinite_loss: skip``
@@ -121,7 +123,8 @@ class GraphTask(pl.LightningModule):
         backward and the update) after restoring the running statistics that forward pass changed."""
         skip = self.recipe.train.on_nonfinite_loss == "skip"
         # the forward pass updates running statistics (batch norm); a skipped step must not keep them
-        statistics = {name: b.clone() for name, b in self.model.named_buffers() if b.is_floating_point()} if skip else {}
+        buffers = self.model.named_buffers()
+        statistics = {name: b.clone() for name, b in buffers if b.is_floating_point()} if skip else {}
         output, target = self.predicted(self(batch), batch)
         loss = self.objective.loss(output, target)
         if self.trainer.world_size == 1 and not skip:

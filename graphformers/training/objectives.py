@@ -2,9 +2,9 @@
 metric it declares (:data:`graphformers.metrics.METRICS`), or ``ogb``'s Evaluator where it names one."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
 
 import torchmetrics
 from torch import Tensor

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
 
 import pytorch_lightning as pl
 from lightning_fabric.plugins.environments import SLURMEnvironment
@@ -28,7 +27,7 @@ JOB_FILE = "slurm-job"
 """The file in a run's folder naming the SLURM job (array task) that runs it."""
 
 
-def _job() -> Optional[str]:
+def _job() -> str | None:
     """This SLURM job's id (``<array job>_<task>`` for a task of an array), or None outside SLURM."""
     if not SLURMEnvironment.detect():
         return None
@@ -57,7 +56,7 @@ class SlurmJobMarker(pl.Callback):
             atomic_write_text(self.run_dir / JOB_FILE, job + "\n")
 
 
-def preempted_run(out_dir: Path) -> Optional[Path]:
+def preempted_run(out_dir: Path) -> Path | None:
     """On SLURM, the run folder under ``out_dir`` that this job (requeued) was preempted in: the newest
     holding a preemption checkpoint and this job's id; otherwise None (a new run starts).
 
@@ -71,7 +70,7 @@ def preempted_run(out_dir: Path) -> Optional[Path]:
     return max(saved, key=lambda path: path.stat().st_mtime).parent if saved else None
 
 
-def _job_of(run_dir: Path) -> Optional[str]:
+def _job_of(run_dir: Path) -> str | None:
     """The SLURM job id written in ``run_dir``, if any."""
     marker = run_dir / JOB_FILE
     return marker.read_text().strip() if marker.is_file() else None

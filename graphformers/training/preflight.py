@@ -3,7 +3,8 @@ in one place, run before anything is written or trained (recipe-only checks run 
 is loaded, :mod:`graphformers.recipe.checks`)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pytorch_lightning as pl
 from pytorch_lightning.accelerators import CPUAccelerator
@@ -31,9 +32,9 @@ def check_before_training(datamodule: GraphDataModule, model: GraphModel, transf
         model (GraphModel): its built model.
         transforms (sequence of BaseTransform): the model's precompute transforms.
     """
-    datamodule.validate()
-    datamodule.check_batching()
-    model.check_graph_size(datamodule.largest_graph_nodes())
+    datamodule.encoded.validate()
+    datamodule.encoded.check_batching()
+    model.check_graph_size(datamodule.encoded.largest_graph_nodes())
     budget = int(machine_memory_bytes() * MEMORY_SHARE)
     check_pair_memory(datamodule, transforms, budget - check_encoding_memory(datamodule, transforms, budget))
 
@@ -71,7 +72,8 @@ def check_encoding_memory(datamodule: GraphDataModule, transforms: Sequence[Base
 
 
 def check_pair_memory(datamodule: GraphDataModule, transforms: Sequence[BaseTransform], budget: int) -> None:
-    """Refuse pair encodings on sampled subgraphs, and precomputed ones whose stored size could exceed ``budget`` bytes (at most
+    """Refuse pair encodings on sampled subgraphs, and precomputed ones whose stored size could exceed ``budget`` bytes
+    (at most
     ``N^2`` pairs per graph, :func:`~graphformers.pair_encodings.precompute.pair_memory_bytes`),
     before the precompute allocates any of it; computed per batch they hold no memory.
 
@@ -81,11 +83,11 @@ def check_pair_memory(datamodule: GraphDataModule, transforms: Sequence[BaseTran
         budget (int): bytes the pair encodings may take.
     """
     encodings = [t for t in transforms if isinstance(t, PairEncoding)]
-    if encodings and datamodule.samples_subgraphs:
+    if encodings and datamodule.encoded.samples_subgraphs:
         option = "neighbors" if datamodule.config.neighbors is not None else "node_parts"
         raise RecipeError(f"model.pair_encodings are stored per graph, but data.{option} trains on sampled subgraphs "
                           f"of one graph; remove data.{option} (full-batch training) or the pair encodings.")
-    if not encodings or datamodule.pairs_per_batch:
+    if not encodings or datamodule.encoded.pairs_per_batch:
         return
     try:
         sizes = [graph.num_nodes for split in (datamodule.splits.train, datamodule.splits.val, datamodule.splits.test)

@@ -5,9 +5,9 @@ import dataclasses
 import re
 import signal
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence, Union
 
 import pytorch_lightning as pl
 import torch
@@ -74,8 +74,8 @@ class RunResult:
     """False in every process but the first of a multi-process run (the one that reports)"""
 
 
-def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Callback] = (),
-        run_dir: Optional[Path] = None) -> RunResult:
+def run(recipe: Recipe, resume: str | None = None, callbacks: Sequence[pl.Callback] = (),
+        run_dir: Path | None = None) -> RunResult:
     """Train ``recipe`` and test its best checkpoint.
 
     A fresh run writes to ``run_dir`` if given, else to ``<out_dir>/version_<n>`` (the next free
@@ -164,7 +164,8 @@ def run(recipe: Recipe, resume: Optional[str] = None, callbacks: Sequence[pl.Cal
         if "DataLoader worker" not in str(error):
             raise
         raise DataLoaderWorkerError(
-            f"{str(error).strip().rstrip('.')}. A data-loading worker process died (often killed by the OS for memory): lower "
+            f"{str(error).strip().rstrip('.')}. A data-loading worker process died (often killed by the OS for "
+            f"memory): lower "
             f"data.num_workers or data.batch_size, or set data.num_workers: 0 to load in the training process; "
             f"--resume continues from the last checkpoint.") from None
     clear_preemption_checkpoints(run_dir)
@@ -200,7 +201,7 @@ def _interrupted_message(trainer: pl.Trainer, checkpoints: Path) -> str:
     return f"interrupted {cause} in epoch {epoch}, at training step {trainer.global_step}. Kept: {kept}{at_moment}."
 
 
-def _strategy(train: TrainConfig) -> Union[str, pl.strategies.Strategy]:
+def _strategy(train: TrainConfig) -> str | pl.strategies.Strategy:
     """``train.strategy`` for Lightning. DDP (``ddp``, ``ddp_spawn``, and ``auto`` with more than one
     process) runs with ``static_graph=True``: some models leave parameters without gradients in
     every step (the last GatedGCN layer's edge update feeds nothing), which plain DDP refuses;

@@ -10,7 +10,8 @@ from graphformers.task import TaskInfo
 
 FLOATS = TaskInfo(level="graph", task="regression", num_outputs=1, metric="mae", node_encoder="linear", node_in=4,
                   edge_encoder="linear", edge_in=2)
-CATEGORIES = TaskInfo(level="graph", task="multilabel", num_outputs=3, metric="ap", node_encoder="embedding", node_in=10)
+CATEGORIES = TaskInfo(level="graph", task="multilabel", num_outputs=3, metric="ap", node_encoder="embedding",
+                      node_in=10)
 
 
 def _graph(num_nodes: int = 5, **changes) -> Data:

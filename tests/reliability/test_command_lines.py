@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from helpers.paths import QUICKSTART
 
 from graphformers.cli import main as cli
 from graphformers.cli.entry import commands
 
-REPO = Path(__file__).resolve().parents[2]
-QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
 MISSING = "no/such/file.yaml"
 
 CASES = {
@@ -29,7 +27,8 @@ CASES = {
     "list": [["nosuchkind"], ["mixer", "nosuchmixer"], ["mixer", "full", "extra"]],
     "bench": [
         [], ["nosuchsuite"], ["step", "--sets", "nosuchset"], ["step", "--precisions", "17-bits"],
-        ["model", "--batches", "nosuchbatches"], ["model", "--mixers", "exphormer"], ["model", "--precision", "bf17-mixed"],
+        ["model", "--batches", "nosuchbatches"], ["model", "--mixers", "exphormer"],
+              ["model", "--precision", "bf17-mixed"],
         ["scaling", "--mixers", "nosuchmixer"],
         ["step", "--repeats", "x"], ["scaling", "--sizes", "ten"], ["encoders", "--large-sizes", "0"],
     ],
@@ -63,7 +62,8 @@ def test_bad_arguments_are_one_error_line_and_exit_status_2(command, argv, capsy
 @pytest.mark.parametrize("module, command", [("train", "train"), ("list", "list"), ("recipe_reference", "reference"),
                                              ("data", "data"), ("results", "results"), ("bench", "bench")])
 def test_the_python_m_forms_are_the_commands(module, command):
-    """``python -m graphformers.MODULE --help`` is ``graphformers COMMAND --help`` (but for the name in its usage lines)."""
+    """``python -m graphformers.MODULE --help`` is ``graphformers COMMAND --help`` (but for the name in its usage
+    lines)."""
     shim = subprocess.run([sys.executable, "-m", f"graphformers.{module}", "--help"], capture_output=True, text=True)
     console = subprocess.run([sys.executable, "-m", "graphformers", command, "--help"], capture_output=True, text=True)
     assert shim.returncode == console.returncode == 0, shim.stderr + console.stderr

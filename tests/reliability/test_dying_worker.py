@@ -14,8 +14,7 @@ def test_a_killed_loader_worker_is_reported_with_the_fix(tmp_path, helper_module
     helper_module(Path(__file__).with_name("dying_worker_parts.py"), DATASETS)
     recipe_file = tmp_path / "dying.yaml"
     recipe_file.write_text(
-        "imports: [dying_worker_parts]\n"
-        "model: {hidden: 16, layers: 1}\n"
+        "imports: [dying_worker_parts]\nmodel: {hidden: 16, layers: 1}\n"
         "data: {name: dying-worker, batch_size: 4, num_workers: 1}\n"
         f"train: {{max_epochs: 1, out_dir: {tmp_path / 'runs'}, progress_bar: false}}\n")
     # PyTorch words it "exited unexpectedly" or "is killed by signal", depending on which check sees it first

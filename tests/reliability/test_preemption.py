@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
-from pathlib import Path
 
 import pytest
 import pytorch_lightning as pl
 import torch
+from helpers.paths import QUICKSTART
+from helpers.runs import small_quickstart
 
 from graphformers.recipe import load_recipe
 from graphformers.training.runner import TrainingInterrupted, run
 
-REPO = Path(__file__).resolve().parents[2]
-QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
-SMALL = ["data.options={num_train: 160, num_val: 32, num_test: 32}", "train.progress_bar=false", "model.layers=1",
-         "train.max_epochs=3"]
+SMALL = small_quickstart(160, 32, 32, "train.max_epochs=3")
 SLURM_JOB = {"SLURM_NTASKS": "1", "SLURM_JOB_NAME": "gps", "SLURM_JOB_ID": "4242", "SLURM_PROCID": "0",
              "SLURM_LOCALID": "0", "SLURM_NODEID": "0", "SLURM_NODELIST": "localhost"}
 

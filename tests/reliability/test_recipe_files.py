@@ -55,7 +55,8 @@ def test_a_key_written_twice_in_an_override_value_is_refused(tmp_path, capsys):
     recipe.write_text(QUICKSTART)
     assert cli(["train", str(recipe), "model.local={name: gat, name: gine}"]) == 2
     error = capsys.readouterr().err.strip()
-    assert error.startswith("error: Override 'model.local={name: gat, name: gine}'") and "'name' is given twice" in error
+    assert error.startswith("error: Override 'model.local={name: gat, name: gine}'")
+    assert "'name' is given twice" in error
 
 
 def test_a_key_written_twice_in_a_sweep_space_is_refused(tmp_path):

@@ -74,7 +74,8 @@ def mutated_recipes(draw) -> dict:
 
 
 @pytest.mark.slow
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
 @given(tree=mutated_recipes())
 def test_mutated_recipes_build_or_raise_recipe_error(tmp_path, tree):
     path = tmp_path / "mutated.yaml"

@@ -55,7 +55,8 @@ def test_resuming_from_a_tampered_checkpoint_is_an_error_line(tmp_path):
 def test_recipe_with_a_python_object_tag_is_refused(tmp_path):
     marker = tmp_path / "pwned"
     recipe = tmp_path / "evil.yaml"
-    recipe.write_text(f"model: !!python/object/apply:pathlib.Path.touch [!!python/object/apply:pathlib.Path ['{marker}']]\n")
+    recipe.write_text(f"model: !!python/object/apply:pathlib.Path.touch [!!python/object/apply:pathlib.Path "
+                      f"['{marker}']]\n")
     with pytest.raises(RecipeError, match="evil.yaml: not valid YAML"):
         load_recipe(recipe)
     assert not marker.exists()

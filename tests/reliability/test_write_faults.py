@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import pytorch_lightning as pl
 import torch
+from helpers.paths import QUICKSTART
+from helpers.runs import small_quickstart
 
 from graphformers.cli import main as cli
 from graphformers.data.datamodule import GraphDataModule
@@ -21,9 +23,7 @@ from graphformers.recipe import DataConfig, load_recipe
 from graphformers.results.summary import RunRecord, read_records, write_records
 from graphformers.training.runner import run
 
-REPO = Path(__file__).resolve().parents[2]
-QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
-SMALL = ["data.options={num_train: 64, num_val: 32, num_test: 32}", "train.progress_bar=false", "model.layers=1"]
+SMALL = small_quickstart()
 
 
 class DiskFullAt:

@@ -3,8 +3,8 @@ task inferred, features given where there are none, the split rule applied."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -26,8 +26,8 @@ def with_node_features(graph: Data) -> Data:
     return graph
 
 
-def split_rows(rule: str, count: int, fractions: Sequence[float], seed: int, smiles: Optional[Sequence[str]] = None,
-               labels: Optional[Sequence[object]] = None, column: str = "split") -> Indices:
+def split_rows(rule: str, count: int, fractions: Sequence[float], seed: int, smiles: Sequence[str] | None = None,
+               labels: Sequence[object] | None = None, column: str = "split") -> Indices:
     """``(train, val, test)`` indices of ``count`` rows under ``rule``: ``random`` (fractions, seed),
     ``scaffold`` (needs ``smiles``) or ``column`` (needs the column's ``labels``)."""
     if rule == "random":
@@ -43,8 +43,8 @@ def split_rows(rule: str, count: int, fractions: Sequence[float], seed: int, smi
     raise PartOptionError(f"unknown split rule {rule!r}; use random, scaffold or column.")
 
 
-def graph_dataset(graphs: Sequence[Data], parts: Indices, task: Optional[str], metric: Optional[str],
-                  directory: Optional[Path], molecules: bool = False) -> SplitDataset:
+def graph_dataset(graphs: Sequence[Data], parts: Indices, task: str | None, metric: str | None,
+                  directory: Path | None, molecules: bool = False) -> SplitDataset:
     """Graph-level splits of ``graphs`` (each ``y`` one row of targets) by the ``parts`` indices.
 
     Args:
@@ -59,7 +59,8 @@ def graph_dataset(graphs: Sequence[Data], parts: Indices, task: Optional[str], m
         raise PartOptionError("some graphs have no targets (y); every graph of a graph-level dataset needs its y.")
     widths = {graph.y.numel() for graph in graphs}
     if len(widths) > 1:
-        raise PartOptionError(f"the graphs' y hold different numbers of values ({', '.join(map(str, sorted(widths)[:5]))}); "
+        raise PartOptionError(f"the graphs' y hold different numbers of values "
+                              f"({', '.join(map(str, sorted(widths)[:5]))}); "
                               f"a graph-level dataset needs one row of targets per graph (node-level tasks on several "
                               f"graphs, a y per node, are not supported yet).")
     targets = torch.cat([graph.y.reshape(1, -1) for graph in graphs])
@@ -73,8 +74,8 @@ def graph_dataset(graphs: Sequence[Data], parts: Indices, task: Optional[str], m
     return SplitDataset(train, val, test, info, directory=directory)
 
 
-def node_dataset(graph: Data, masks: tuple[Tensor, Tensor, Tensor], task: Optional[str], metric: Optional[str],
-                 directory: Optional[Path]) -> SplitDataset:
+def node_dataset(graph: Data, masks: tuple[Tensor, Tensor, Tensor], task: str | None, metric: str | None,
+                 directory: Path | None) -> SplitDataset:
     """Node-level splits of one graph (``y [N]`` or ``[N, columns]``) by boolean node ``masks`` ``[N]``.
 
     Args:
@@ -100,12 +101,14 @@ def joined(parts: Sequence[Sequence[Data]]) -> tuple[list[Data], Indices]:
     """Three lists of graphs (train, val, test) as one list and each part's indices into it."""
     graphs = [graph for part in parts for graph in part]
     ends = torch.tensor([len(part) for part in parts]).cumsum(0).tolist()
-    return graphs, tuple(torch.arange(start, end) for start, end in zip([0] + ends[:2], ends))  # type: ignore[return-value]
+    starts = [0] + ends[:2]
+    indices = tuple(torch.arange(start, end) for start, end in zip(starts, ends, strict=True))
+    return graphs, indices  # type: ignore[return-value]
 
 
 def masks_of(parts: Indices, num_nodes: int) -> tuple[Tensor, Tensor, Tensor]:
     """Boolean ``[N]`` masks of ``(train, val, test)`` node indices."""
     masks = tuple(torch.zeros(num_nodes, dtype=torch.bool) for _ in parts)
-    for mask, part in zip(masks, parts):
+    for mask, part in zip(masks, parts, strict=True):
         mask[part] = True
     return masks  # type: ignore[return-value]

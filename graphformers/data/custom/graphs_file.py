@@ -3,7 +3,7 @@ loaded with ``weights_only=True`` and PyG's classes allow-listed."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 import torch
 from torch_geometric.data import Data
@@ -11,6 +11,7 @@ from torch_geometric.data import Data
 from graphformers.data.base import SplitDataset
 from graphformers.data.custom.assemble import graph_dataset, joined, split_rows
 from graphformers.data.custom.smiles_csv import resolve
+from graphformers.data.custom.splits import Fractions
 from graphformers.errors import PartOptionError, first_line
 from graphformers.io import pyg_safe_globals
 from graphformers.registry import register_dataset
@@ -34,8 +35,8 @@ def load_graphs(path: Path) -> list[Data]:
                               f"save a list of Data with torch.save(graphs, path).")
     for index, graph in enumerate(graphs):
         if not isinstance(graph, Data):
-            raise PartOptionError(f"{path}: entry {index} is a {type(graph).__name__}, not a torch_geometric.data.Data; "
-                                  f"every entry must be a Data (x, edge_index, y, ...).")
+            raise PartOptionError(f"{path}: entry {index} is a {type(graph).__name__}, not a "
+                                  f"torch_geometric.data.Data; every entry must be a Data (x, edge_index, y, ...).")
     return list(graphs)
 
 
@@ -48,8 +49,8 @@ def _files(folder: Path) -> list[Path]:
 
 @register_dataset("graphs-file")
 def graphs_file(root: str, path: str, split: Literal["random", "own", "scaffold"] = "random",
-                fractions: list[float] = [0.8, 0.1, 0.1], split_seed: int = 0, task: Optional[str] = None,
-                metric: Optional[str] = None) -> SplitDataset:
+                fractions: Fractions = (0.8, 0.1, 0.1), split_seed: int = 0, task: str | None = None,
+                metric: str | None = None) -> SplitDataset:
     """Saved PyG graphs: ``{path: my_graphs.pt}``, each graph with ``y`` of its targets (graph level).
 
     Args:
@@ -57,9 +58,10 @@ def graphs_file(root: str, path: str, split: Literal["random", "own", "scaffold"
         path (str): a ``.pt`` file, or a folder of them (read in name order), absolute or under the data root.
         split (str, optional): ``random`` (``fractions``, ``split_seed``); ``own``: a folder's ``train.pt``,
             ``val.pt`` and ``test.pt``; ``scaffold``: the graphs' ``smiles`` strings. (default: :obj:`"random"`)
-        fractions (list of float, optional): train, val and test shares. (default: :obj:`[0.8, 0.1, 0.1]`)
+        fractions (three floats, optional): train, val and test shares. (default: :obj:`(0.8, 0.1, 0.1)`)
         split_seed (int, optional): seed of the random split. (default: :obj:`0`)
-        task (str, optional): ``binary``, ``multiclass``, ``multilabel`` or ``regression`` (None: inferred). (default: :obj:`None`)
+        task (str, optional): ``binary``, ``multiclass``, ``multilabel`` or ``regression`` (None: inferred). (default:
+            :obj:`None`)
         metric (str, optional): the metric (None: the task's default). (default: :obj:`None`)
     """
     location = resolve(root, path)

@@ -2,7 +2,7 @@
 registered dataset declares in its :class:`~graphformers.task.TaskInfo`."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -16,7 +16,7 @@ INFERABLE_TASKS = tuple(name for name, task in TASKS.items() if task.inferable)
 """The tasks a dataset given without code may have (``data.options.task``)."""
 
 
-def infer_task(targets: Tensor, task: Optional[str] = None) -> tuple[str, int]:
+def infer_task(targets: Tensor, task: str | None = None) -> tuple[str, int]:
     """``(task, num_outputs)`` of ``[rows, columns]`` targets (NaN: a missing label).
 
     Integer targets in one column are classes (``binary`` with two, else ``multiclass``); targets that
@@ -61,7 +61,7 @@ def infer_task(targets: Tensor, task: Optional[str] = None) -> tuple[str, int]:
     return task, columns
 
 
-def pick_metric(task: str, metric: Optional[str]) -> str:
+def pick_metric(task: str, metric: str | None) -> str:
     """``metric`` if it is one the task supports, else the task's default (``Task.default_metric``)."""
     if metric is None:
         return TASKS[task].default_metric
@@ -82,7 +82,7 @@ def shape_targets(y: Tensor, task: str, level: str) -> Tensor:
     return y.reshape(y.size(0), -1).float()
 
 
-def feature_encoder(values: Optional[Tensor], graphs: Sequence[Data], key: str) -> tuple[Optional[str], int]:
+def feature_encoder(values: Tensor | None, graphs: Sequence[Data], key: str) -> tuple[str | None, int]:
     """``(encoder, in)`` for node (``key="x"``) or edge (``"edge_attr"``) features: floats and several
     integer columns -> ``linear`` of their width; one integer column -> ``embedding`` of its categories
     (the largest id + 1 over all graphs); none -> no encoder.
@@ -100,7 +100,7 @@ def feature_encoder(values: Optional[Tensor], graphs: Sequence[Data], key: str) 
     return "embedding", int(max(int(graph[key].max()) for graph in graphs if graph[key].numel())) + 1
 
 
-def task_info(graphs: Sequence[Data], targets: Tensor, level: str, task: Optional[str], metric: Optional[str],
+def task_info(graphs: Sequence[Data], targets: Tensor, level: str, task: str | None, metric: str | None,
               molecules: bool = False) -> tuple[TaskInfo, str]:
     """The :class:`TaskInfo` of graphs given without code, and the task's name.
 
@@ -118,5 +118,6 @@ def task_info(graphs: Sequence[Data], targets: Tensor, level: str, task: Optiona
     else:
         node, node_in = feature_encoder(graphs[0].x, graphs, "x")
         edge, edge_in = feature_encoder(graphs[0].edge_attr, graphs, "edge_attr")
-    return TaskInfo(level=level, task=kind, num_outputs=outputs, metric=pick_metric(kind, metric),  # type: ignore[arg-type]
-                    node_encoder=node or "linear", node_in=node_in, edge_encoder=edge, edge_in=edge_in), kind
+    info = TaskInfo(level=level, task=kind, num_outputs=outputs, metric=pick_metric(kind, metric),
+                    node_encoder=node or "linear", node_in=node_in, edge_encoder=edge, edge_in=edge_in)
+    return info, kind

@@ -5,13 +5,20 @@ from __future__ import annotations
 import difflib
 import inspect
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 import torch_geometric.datasets
 from torch_geometric.data import Dataset
 
 from graphformers.data.base import SplitDataset
-from graphformers.data.custom.assemble import graph_dataset, joined, masks_of, node_dataset, split_rows
+from graphformers.data.custom.assemble import (
+    graph_dataset,
+    joined,
+    masks_of,
+    node_dataset,
+    split_rows,
+)
+from graphformers.data.custom.splits import Fractions
 from graphformers.data.raw_files import MissingDataError
 from graphformers.errors import PartOptionError
 from graphformers.registry import register_dataset
@@ -53,21 +60,22 @@ def _instantiate(cls: type, root: Path, arguments: dict[str, Any]) -> Dataset:
                                f"(e.g. {root}/<name>/raw/ for TUDataset and Planetoid).") from None
 
 
-def _own_split(cls: type, root: Path, arguments: dict[str, Any]) -> Optional[tuple[Dataset, Dataset, Dataset]]:
+def _own_split(cls: type, root: Path, arguments: dict[str, Any]) -> tuple[Dataset, Dataset, Dataset] | None:
     """The class's three official parts, if it takes a ``split`` argument."""
     if "split" not in inspect.signature(cls.__init__).parameters or "split" in arguments:
         return None
     for names in OWN_SPLIT_NAMES:
         try:
-            return tuple(_instantiate(cls, root, {**arguments, "split": name}) for name in names)  # type: ignore[return-value]
+            return tuple(_instantiate(cls, root, {**arguments,
+                                                  "split": name}) for name in names)  # type: ignore[return-value]
         except (ValueError, AssertionError):
             continue
     return None
 
 
 @register_dataset("pyg")
-def pyg_dataset(root: str, split: Literal["own", "random", "scaffold"] = "own", fractions: list[float] = [0.8, 0.1, 0.1],
-                split_seed: int = 0, split_index: int = 0, task: Optional[str] = None, metric: Optional[str] = None,
+def pyg_dataset(root: str, split: Literal["own", "random", "scaffold"] = "own", fractions: Fractions = (0.8, 0.1, 0.1),
+                split_seed: int = 0, split_index: int = 0, task: str | None = None, metric: str | None = None,
                 **arguments: Any) -> SplitDataset:
     """Any class of ``torch_geometric.datasets``: ``{class: TUDataset, name: ENZYMES, split: random}``.
 
@@ -80,10 +88,13 @@ def pyg_dataset(root: str, split: Literal["own", "random", "scaffold"] = "own", 
         split (str, optional): ``own``: the class's official parts (its ``split`` argument) or the
             graph's ``train_mask`` / ``val_mask`` / ``test_mask``; ``random``: ``fractions`` with
             ``split_seed``; ``scaffold``: Bemis-Murcko scaffolds of the graphs' ``smiles``. (default: :obj:`"own"`)
-        fractions (list of float, optional): train, val and test shares for ``random`` and ``scaffold``. (default: :obj:`[0.8, 0.1, 0.1]`)
+        fractions (three floats, optional): train, val and test shares for ``random`` and ``scaffold``. (default:
+            :obj:`(0.8, 0.1, 0.1)`)
         split_seed (int, optional): seed of the ``random`` split. (default: :obj:`0`)
-        split_index (int, optional): which column of two-dimensional masks (several official node splits). (default: :obj:`0`)
-        task (str, optional): ``binary``, ``multiclass``, ``multilabel`` or ``regression`` (None: inferred). (default: :obj:`None`)
+        split_index (int, optional): which column of two-dimensional masks (several official node splits). (default:
+            :obj:`0`)
+        task (str, optional): ``binary``, ``multiclass``, ``multilabel`` or ``regression`` (None: inferred). (default:
+            :obj:`None`)
         metric (str, optional): the metric (None: the task's default: auroc, accuracy, ap, mae). (default: :obj:`None`)
         **arguments: ``class`` (the class name, required) and the class's own arguments (``name``, ...).
     """
@@ -109,16 +120,17 @@ def pyg_dataset(root: str, split: Literal["own", "random", "scaffold"] = "own", 
     return graph_dataset(graphs, split_rows(split, len(graphs), fractions, split_seed, smiles), task, metric, directory)
 
 
-def _node_level(graph: Any, split: str, fractions: list[float], seed: int, split_index: int, task: Optional[str],
-                metric: Optional[str], directory: Path, name: str) -> SplitDataset:
+def _node_level(graph: Any, split: str, fractions: list[float], seed: int, split_index: int, task: str | None,
+                metric: str | None, directory: Path, name: str) -> SplitDataset:
     if split == "own":
         if not all(f"{part}_mask" in graph for part in ("train", "val", "test")):
-            raise PartOptionError(f"{name}'s graph has no train_mask / val_mask / test_mask; set data.options.split: random.")
+            raise PartOptionError(f"{name}'s graph has no train_mask / val_mask / test_mask; set data.options.split: "
+                                  f"random.")
         masks = tuple(graph[f"{part}_mask"] for part in ("train", "val", "test"))
         if masks[0].dim() > 1:
             if not 0 <= split_index < masks[0].size(1):
-                raise PartOptionError(f"{name} has {masks[0].size(1)} official splits; data.options.split_index must be "
-                                      f"0 to {masks[0].size(1) - 1}, got {split_index}.")
+                raise PartOptionError(f"{name} has {masks[0].size(1)} official splits; data.options.split_index must "
+                                      f"be 0 to {masks[0].size(1) - 1}, got {split_index}.")
             masks = tuple(mask[:, split_index] for mask in masks)
         return node_dataset(graph, masks, task, metric, directory)  # type: ignore[arg-type]
     if split != "random":

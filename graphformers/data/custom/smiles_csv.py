@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 import pandas as pd
 import torch
@@ -13,6 +13,7 @@ from torch_geometric.data import Data
 
 from graphformers.data.base import SplitDataset
 from graphformers.data.custom.assemble import graph_dataset, split_rows
+from graphformers.data.custom.splits import Fractions
 from graphformers.data.raw_files import MissingDataError
 from graphformers.errors import PartOptionError
 from graphformers.registry import register_dataset
@@ -39,7 +40,7 @@ def read_table(path: Path, columns: list[str]) -> pd.DataFrame:
     return table
 
 
-def molecule(smiles: str) -> Optional[Data]:
+def molecule(smiles: str) -> Data | None:
     """``smiles`` as a graph with OGB's 9 atom and 3 bond features, or None if RDKit cannot parse it."""
     from rdkit import Chem, RDLogger
 
@@ -53,9 +54,9 @@ def molecule(smiles: str) -> Optional[Data]:
 
 @register_dataset("smiles-csv")
 def smiles_csv(root: str, path: str, targets: list[str], smiles: str = "smiles",
-               split: Literal["scaffold", "random", "column"] = "scaffold", fractions: list[float] = [0.8, 0.1, 0.1],
-               split_seed: int = 0, split_column: str = "split", task: Optional[str] = None,
-               metric: Optional[str] = None, skip_invalid: bool = False) -> SplitDataset:
+               split: Literal["scaffold", "random", "column"] = "scaffold", fractions: Fractions = (0.8, 0.1, 0.1),
+               split_seed: int = 0, split_column: str = "split", task: str | None = None,
+               metric: str | None = None, skip_invalid: bool = False) -> SplitDataset:
     """Molecules from a CSV: ``{path: bbbp.csv, targets: [p_np], smiles: smiles}``.
 
     Empty target cells (NaN) are missing labels (a multilabel task ignores them). Rows whose SMILES
@@ -66,11 +67,15 @@ def smiles_csv(root: str, path: str, targets: list[str], smiles: str = "smiles",
         path (str): the CSV (``.tsv``: tab-separated), absolute or under the data root.
         targets (list of str): the target columns.
         smiles (str, optional): the SMILES column. (default: :obj:`"smiles"`)
-        split (str, optional): ``scaffold`` (OGB's Bemis-Murcko split), ``random`` or ``column``. (default: :obj:`"scaffold"`)
-        fractions (list of float, optional): train, val and test shares for scaffold and random. (default: :obj:`[0.8, 0.1, 0.1]`)
+        split (str, optional): ``scaffold`` (OGB's Bemis-Murcko split), ``random`` or ``column``. (default:
+            :obj:`"scaffold"`)
+        fractions (three floats, optional): train, val and test shares for scaffold and random. (default: :obj:`(0.8,
+            0.1, 0.1)`)
         split_seed (int, optional): seed of the random split. (default: :obj:`0`)
-        split_column (str, optional): the column of train / val / test labels for ``split: column``. (default: :obj:`"split"`)
-        task (str, optional): ``binary``, ``multiclass``, ``multilabel`` or ``regression`` (None: inferred). (default: :obj:`None`)
+        split_column (str, optional): the column of train / val / test labels for ``split: column``. (default:
+            :obj:`"split"`)
+        task (str, optional): ``binary``, ``multiclass``, ``multilabel`` or ``regression`` (None: inferred). (default:
+            :obj:`None`)
         metric (str, optional): the metric (None: the task's default). (default: :obj:`None`)
         skip_invalid (bool, optional): skip unparsable SMILES instead of refusing the file. (default: :obj:`False`)
     """
@@ -87,11 +92,13 @@ def smiles_csv(root: str, path: str, targets: list[str], smiles: str = "smiles",
         graphs.append(graph)
         kept.append(row)
     if invalid:
-        lines = ", ".join(str(row + 2) for row in invalid[:10]) + (f" and {len(invalid) - 10} more" if len(invalid) > 10 else "")
+        more = f" and {len(invalid) - 10} more" if len(invalid) > 10 else ""
+        lines = ", ".join(str(row + 2) for row in invalid[:10]) + more
         if not skip_invalid:
             raise PartOptionError(f"{file}: {len(invalid)} SMILES that RDKit cannot parse, on lines {lines} (line 1 is "
                                   f"the header); fix them, or set data.options.skip_invalid: true to skip those rows.")
         log.warning("%s: skipped %d unparsable SMILES (lines %s)", file, len(invalid), lines)
     labels = table[split_column].iloc[kept].tolist() if split == "column" else None
-    parts = split_rows(split, len(graphs), fractions, split_seed, [graph.smiles for graph in graphs], labels, split_column)
+    parts = split_rows(split, len(graphs), fractions, split_seed, [graph.smiles for graph in graphs], labels,
+                       split_column)
     return graph_dataset(graphs, parts, task, metric, file.parent, molecules=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -22,6 +22,10 @@ def check_fractions(fractions: Sequence[float]) -> tuple[float, float, float]:
     return tuple(float(share) for share in fractions)  # type: ignore[return-value]
 
 
+Fractions = tuple[float, float, float]
+"""Train, validation and test shares of a split (a recipe writes them as a list of three)."""
+
+
 def random_split(count: int, fractions: Sequence[float], seed: int) -> tuple[Tensor, Tensor, Tensor]:
     """``(train, val, test)`` index tensors: a seeded permutation of ``range(count)`` cut at the fractions
     (train and val rounded down, test takes its share of the rest).
@@ -36,7 +40,8 @@ def random_split(count: int, fractions: Sequence[float], seed: int) -> tuple[Ten
     train_end = int(train_share * count)
     val_end = train_end + int(val_share * count)
     test_end = count if abs(train_share + val_share + test_share - 1) < 1e-9 else val_end + int(test_share * count)
-    return order[:train_end].sort().values, order[train_end:val_end].sort().values, order[val_end:test_end].sort().values
+    return tuple(order[start:end].sort().values  # type: ignore[return-value]
+                 for start, end in ((0, train_end), (train_end, val_end), (val_end, test_end)))
 
 
 def scaffold_split(smiles: Sequence[str], fractions: Sequence[float]) -> tuple[Tensor, Tensor, Tensor]:

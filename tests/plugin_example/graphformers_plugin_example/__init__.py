@@ -126,6 +126,6 @@ def star_or_path(root: str, num_graphs: int = 300, seed: int = 0) -> SplitDatase
     generator = torch.Generator().manual_seed(seed)
     sizes = torch.randint(5, 21, (num_graphs,), generator=generator).tolist()
     stars = torch.randint(0, 2, (num_graphs,), generator=generator).bool().tolist()
-    graphs = [_star_or_path(n, star) for n, star in zip(sizes, stars)]
+    graphs = [_star_or_path(n, star) for n, star in zip(sizes, stars, strict=True)]
     train, val = int(0.6 * num_graphs), int(0.8 * num_graphs)
     return SplitDataset(graphs[:train], graphs[train:val], graphs[val:], STAR_OR_PATH)
