@@ -121,7 +121,7 @@ METRICS: dict[str, Metric] = {metric.name: metric for metric in (
     Metric("mae", False, False, {"regression": partial(_without_outputs, torchmetrics.MeanAbsoluteError)}),
     Metric("rmse", False, False, {"regression": partial(_without_outputs,
                                                           partial(torchmetrics.MeanSquaredError, squared=False))}),
-    # link level: the mean over graphs of per-graph reciprocal ranks (training/link_prediction.py)
+    # link level: the mean over graphs of per-graph reciprocal ranks (link_prediction.py)
     Metric("mrr", True, True, {"link": partial(_without_outputs, torchmetrics.MeanMetric)}),
     Metric("mrr_filtered", True, True, {"link": partial(_without_outputs, torchmetrics.MeanMetric)}),
     # computed by ogb's Evaluators only (OGBEvaluatorMetric), under the names they report

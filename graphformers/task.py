@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch_geometric.data import Batch
 
 from graphformers.errors import GraphformersError
-from graphformers.metrics import MISSING_LABEL
+from graphformers.link_prediction import pair_scores, reciprocal_ranks_per_graph, training_pairs
+from graphformers.metrics import METRICS, MISSING_LABEL
 
 Level = Literal["graph", "node", "link"]
 
@@ -23,7 +25,7 @@ class TaskInfo:
     """Describes a dataset's prediction task and input features.
 
     ``level="link"``: pairs of nodes inside each graph are scored (``task="link"``, ``metric``
-    ``"mrr"`` or ``"mrr_filtered"``; see :mod:`graphformers.training.link_prediction`).
+    ``"mrr"`` or ``"mrr_filtered"``; see :mod:`graphformers.link_prediction`).
 
     ``num_outputs`` is the number of classes (multiclass) or of targets/tasks (others); for
     ``task="sequence"`` it is the vocabulary size and ``sequence_length`` the number of positions
@@ -49,6 +51,14 @@ class TaskInfo:
         if self.task not in TASKS:
             raise GraphformersError(f"task {self.task!r} is not a task type ({', '.join(TASKS)}); a new type is one "
                                     f"Task in graphformers.task.TASKS.")
+        if self.metric not in METRICS:
+            raise GraphformersError(f"metric {self.metric!r} is not a metric ({', '.join(METRICS)}); a new one is one "
+                                    f"Metric in graphformers.metrics.METRICS.")
+        task = TASKS[self.task]
+        if task.metric_factory(self.metric) is None and self.evaluator is None:
+            raise GraphformersError(f"metric {self.metric!r} does not score {self.task} tasks (those: "
+                                    f"{', '.join(task.metric_names())}; {self.metric!r} only through an ogb "
+                                    f"Evaluator).")
 
 
 def _multiclass_loss(logits: Tensor, target: Tensor, info: TaskInfo) -> Tensor:
@@ -114,6 +124,25 @@ def _regression_inputs(output: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     return output, target.view(output.shape).float()
 
 
+def _scored_rows(output: Tensor, batch: Batch, info: TaskInfo) -> tuple[Tensor, Tensor]:
+    """``(output, target)`` of the graphs or nodes a split scores: the nodes in ``batch.target_mask``
+    when the dataset marks them (one large graph shared by all splits), else every row."""
+    if "target_mask" in batch:
+        return output[batch.target_mask], batch.y[batch.target_mask]
+    return output, batch.y
+
+
+def _pair_rows(embeddings: Tensor, batch: Batch, info: TaskInfo) -> tuple[Tensor, Tensor]:
+    """The scores of the batch's positive pairs and of freshly sampled negatives, and their labels."""
+    pairs, labels = training_pairs(batch)
+    return pair_scores(embeddings, pairs), labels
+
+
+def _reciprocal_ranks(embeddings: Tensor, batch: Batch, info: TaskInfo) -> tuple[Tensor]:
+    """Each positive pair's reciprocal rank among its graph's candidates (LRGB's MRR, filtered or raw)."""
+    return (reciprocal_ranks_per_graph(embeddings, batch, filtered=info.metric == "mrr_filtered"),)
+
+
 def _softmax(output: Tensor, info: TaskInfo) -> Tensor:
     return output.softmax(dim=-1)
 
@@ -147,6 +176,13 @@ class Task:
             metric is ogbg-code2's Evaluator already).
         inferable (bool): whether a dataset given without code may have this task
             (``data.options.task``, or read from its targets).
+        scored (callable, optional): ``scored(model_output, batch, info)``, the ``(output, target)``
+            the loss (and by default the metric) compares (default: the rows a split scores).
+        ranked (callable, optional): ``ranked(model_output, batch, info)``, the metric's inputs for
+            a task whose metric ranks candidates over the whole output (link: reciprocal ranks per
+            graph); :obj:`None`: ``metric_inputs`` of the scored rows.
+        scored_as (str, optional): the task type whose metrics (their torchmetrics factories in
+            :data:`~graphformers.metrics.METRICS`) score this one (default: its own).
     """
 
     name: str
@@ -156,6 +192,30 @@ class Task:
     default_metric: str
     ogb_evaluator: bool = True
     inferable: bool = True
+    scored: Callable[[Tensor, Batch, TaskInfo], tuple[Tensor, Tensor]] = _scored_rows
+    ranked: Callable[[Tensor, Batch, TaskInfo], tuple[Tensor, ...]] | None = None
+    scored_as: str | None = None
+
+    def metric_names(self) -> list[str]:
+        """The metrics that score this task type, by name."""
+        return sorted(name for name, metric in METRICS.items() if (self.scored_as or self.name) in metric.factories)
+
+    def metric_factory(self, metric: str) -> Callable[[int], Any] | None:
+        """The torchmetrics metric ``metric`` of this task type, a function of the output count (None: none)."""
+        return METRICS[metric].factories.get(self.scored_as or self.name) if metric in METRICS else None
+
+    def evaluation_inputs(self, model_output: Tensor, output: Tensor, target: Tensor, batch: Batch,
+                          info: TaskInfo) -> tuple[Tensor, ...]:
+        """What the task's metric is updated with for one batch.
+
+        Args:
+            model_output (Tensor): the model's output for ``batch``.
+            output (Tensor): the scored rows (:attr:`scored`).
+            target (Tensor): their targets.
+            batch (Batch): the batch.
+            info (TaskInfo): the dataset's task.
+        """
+        return self.ranked(model_output, batch, info) if self.ranked else self.metric_inputs(output, target)
 
 
 TASKS: dict[str, Task] = {task.name: task for task in (
@@ -165,7 +225,8 @@ TASKS: dict[str, Task] = {task.name: task for task in (
     Task("regression", _regression_loss, _regression_inputs, _values, "mae"),
     Task("sequence", _sequence_loss, _sequence_inputs, _softmax_per_position, "f1", ogb_evaluator=False,
          inferable=False),
-    # pairs of nodes scored against sampled negatives (training/link_prediction.py), ranked per graph
-    Task("link", _binary_loss, _binary_inputs, _sigmoid, "mrr", ogb_evaluator=False, inferable=False),
+    # pairs of nodes scored against sampled negatives (link_prediction.py), ranked per graph
+    Task("link", _binary_loss, _binary_inputs, _sigmoid, "mrr", ogb_evaluator=False, inferable=False,
+         scored=_pair_rows, ranked=_reciprocal_ranks),
 )}
 """Every task type by name (``TaskInfo.task``)."""

@@ -11,8 +11,8 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.utils import to_undirected
 
 from graphformers.data.pcqm_contact import pcqm_contact
+from graphformers.link_prediction import reciprocal_ranks_per_graph, training_pairs
 from graphformers.recipe import load_recipe
-from graphformers.training.link_prediction import reciprocal_ranks_per_graph, training_pairs
 from graphformers.training.runner import run
 
 REPO = Path(__file__).resolve().parent.parent

@@ -71,11 +71,12 @@ def test_multilabel_loss_ignores_missing_labels():
     assert loss(logits, target).item() == pytest.approx(labelled.item())
 
 
-def test_unknown_metric_for_task():
-    info = TaskInfo(level="graph", task="regression", num_outputs=1, metric="accuracy", node_encoder="linear",
-                    node_in=1)
-    with pytest.raises(ValueError, match="No metric 'accuracy' for task 'regression'"):
-        objective_for(info)
+def test_a_task_declared_with_a_metric_that_cannot_score_it_is_refused():
+    with pytest.raises(GraphformersError, match=r"metric 'accuracy' does not score regression tasks \(those: mae, "
+                                                r"rmse; 'accuracy' only through an ogb Evaluator\)"):
+        TaskInfo(level="graph", task="regression", num_outputs=1, metric="accuracy", node_encoder="linear", node_in=1)
+    with pytest.raises(GraphformersError, match="metric 'x' is not a metric"):
+        TaskInfo(level="graph", task="regression", num_outputs=1, metric="x", node_encoder="linear", node_in=1)
 
 
 def test_multilabel_ap_ignores_missing_labels():
@@ -95,11 +96,12 @@ def test_multilabel_loss_of_an_unlabelled_batch_is_zero_not_nan():
     assert loss.item() == 0.0 and torch.equal(logits.grad, torch.zeros(3, 2))
 
 
-@pytest.mark.parametrize("dataset,task,outputs", [("ogbg-molhiv", "binary", 1), ("ogbg-molpcba", "multilabel", 128)])
-def test_ogb_metrics_equal_the_official_evaluator_over_several_batches(dataset, task, outputs):
+@pytest.mark.parametrize("dataset,task,outputs,metric", [("ogbg-molhiv", "binary", 1, "rocauc"),
+                                                        ("ogbg-molpcba", "multilabel", 128, "ap")])
+def test_ogb_metrics_equal_the_official_evaluator_over_several_batches(dataset, task, outputs, metric):
     from ogb.graphproppred import Evaluator
 
-    info = TaskInfo(level="graph", task=task, num_outputs=outputs, metric="x", node_encoder="atom", node_in=9,
+    info = TaskInfo(level="graph", task=task, num_outputs=outputs, metric=metric, node_encoder="atom", node_in=9,
                     evaluator=dataset)
     generator = torch.Generator().manual_seed(0)
     scores = torch.randn(300, outputs, generator=generator)
@@ -144,3 +146,22 @@ def test_ogbn_accuracy_equals_the_official_node_evaluator():
     official = Evaluator("ogbn-arxiv").eval({"y_true": target.numpy(),
                                              "y_pred": scores.argmax(-1, keepdim=True).numpy()})
     assert float(metric.compute()) == pytest.approx(official["acc"], abs=1e-6)
+
+
+def test_a_new_task_type_is_one_entry_of_the_table(monkeypatch):
+    """A task type scored by another's metrics (``scored_as``) needs no line in the metric table."""
+    from graphformers.task import TASKS, Task
+
+    def poisson(log_rates, target, info):
+        return torch.nn.functional.poisson_nll_loss(log_rates, target.view(log_rates.shape))
+
+    monkeypatch.setitem(TASKS, "count", Task("count", poisson, TASKS["regression"].metric_inputs,
+                                             lambda output, info: output.exp(), "mae", scored_as="regression"))
+    info = TaskInfo(level="graph", task="count", num_outputs=1, metric="rmse", node_encoder="linear", node_in=1)
+    objective = objective_for(info)
+    metric = objective.make_metric()
+    metric.update(*TASKS["count"].evaluation_inputs(None, torch.tensor([[1.0], [3.0]]), torch.tensor([1.0, 7.0]),
+                                                    None, info))
+    assert float(metric.compute()) == pytest.approx((16 / 2) ** 0.5)
+    assert float(objective.loss(torch.zeros(2, 1), torch.ones(2))) == pytest.approx(1.0)  # exp(0) - 1 * 0
+    assert TASKS["count"].metric_names() == ["mae", "rmse"]

@@ -53,7 +53,7 @@ def kinds_table(registries: Sequence[Registry] = REGISTRIES) -> str:
              "|---|---|---|---|---|---|---|"]
     for registry in registries:
         base = registry.base
-        keys = " / ".join(f"`{key}`" for key in registry.recipe_keys)
+        keys = " / ".join(f"`{key}`" for key in registry.recipe_keys) or "—"
         built_in = ", ".join(entry.name for entry in registry.entries() if entry.built_in)
         arguments = ", ".join(inspect.signature(registry.register).parameters)
         lines.append(f"| {registry.kind} | `{base.__module__}.{base.__qualname__}` | "

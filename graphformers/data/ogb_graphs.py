@@ -19,14 +19,16 @@ from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 
 RAW_TABLES = ("edge", "edge-feat", "node-feat", "graph-label", "num-node-list", "num-edge-list")
-MOLECULE = TaskInfo(level="graph", task="binary", num_outputs=1, metric="rocauc",
-                    node_encoder="atom", node_in=9, edge_encoder="bond", edge_in=3)
+MOLECULE = TaskInfo(level="graph", task="binary", num_outputs=1, metric="rocauc", node_encoder="atom", node_in=9,
+                    edge_encoder="bond", edge_in=3, evaluator="ogbg-molhiv")
 DATASETS = {
-    "ogbg-molhiv": (replace(MOLECULE, evaluator="ogbg-molhiv"),
+    "ogbg-molhiv": (MOLECULE,
                     "http://snap.stanford.edu/ogb/data/graphproppred/csv_mol_download/hiv.zip"),
     "ogbg-molpcba": (replace(MOLECULE, task="multilabel", num_outputs=128, metric="ap", evaluator="ogbg-molpcba"),
                      "http://snap.stanford.edu/ogb/data/graphproppred/csv_mol_download/pcba.zip"),
 }
+
+
 def raw_files(name: str) -> tuple[RawFile, ...]:
     """The CSV tables, scaffold split and release file of OGB molecule dataset ``name``, from its zip."""
     directory, zip_url = name.replace("-", "_"), DATASETS[name][1]

@@ -2,7 +2,7 @@
 atom pairs are in 3D contact (closer than 3.5 A yet at least 5 bonds apart); MRR, official split.
 
 Each graph carries ``edge_label_index [2, P]`` (the contacts, both directions) and ``edge_label [P]``;
-training adds freshly sampled negative pairs (:mod:`graphformers.training.link_prediction`).
+training adds freshly sampled negative pairs (:mod:`graphformers.link_prediction`).
 ``filtered_mrr=True`` reports the filtered MRR of Toenshoff et al. 2023 instead of LRGB's raw one.
 
 Layout under the data root (PyG's): ``pcqm-contact/raw/{train,val,test}.pt`` (from ``pcqmcontact.zip``),

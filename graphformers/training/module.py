@@ -13,11 +13,6 @@ from graphformers.models.base import GraphModel
 from graphformers.recipe import Recipe, recipe_from_dict
 from graphformers.registry import MODELS
 from graphformers.task import TASKS, TaskInfo
-from graphformers.training.link_prediction import (
-    pair_scores,
-    reciprocal_ranks_per_graph,
-    training_pairs,
-)
 from graphformers.training.objectives import objective_for
 
 FULL_GRAPH_CHUNK = 1 << 16
@@ -172,10 +167,7 @@ class GraphTask(pl.LightningModule):
         model_output = self(batch, chunk=FULL_GRAPH_CHUNK if self.recipe.data.evaluate == "full_graph" else None)
         output, target = self.predicted(model_output, batch)
         self.log(f"{stage}/loss", self.objective.loss(output, target), batch_size=batch.num_graphs, sync_dist=True)
-        if self.info.level == "link":
-            metric.update(reciprocal_ranks_per_graph(model_output, batch, filtered=self.info.metric == "mrr_filtered"))
-        else:
-            metric.update(*TASKS[self.info.task].metric_inputs(output, target))
+        metric.update(*TASKS[self.info.task].evaluation_inputs(model_output, output, target, batch, self.info))
         self.log(f"{stage}/{self.info.metric}", metric, prog_bar=True, batch_size=batch.num_graphs)
 
     def predict_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
@@ -196,17 +188,14 @@ class GraphTask(pl.LightningModule):
         return TASKS[self.info.task].probabilities(output, self.info)
 
     def predicted(self, model_output: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(prediction, target)`` the loss and the metric compare: scored nodes or graphs, or for link-level
-        tasks the scores of the positive pairs and of freshly sampled negatives.
+        """``(prediction, target)`` the loss and the metric compare (the task's ``scored``): scored nodes
+        or graphs, or for link-level tasks the scores of the positive pairs and of freshly sampled negatives.
 
         Args:
             model_output (Tensor): the model's output for ``batch``.
             batch (Batch): the batch (``y``, perhaps ``target_mask``; pairs for link-level tasks).
         """
-        if self.info.level == "link":
-            pairs, labels = training_pairs(batch)
-            return pair_scores(model_output, pairs), labels
-        return _scored(model_output, batch)
+        return TASKS[self.info.task].scored(model_output, batch, self.info)
 
     def configure_optimizers(self) -> Any:
         train = self.recipe.train
@@ -231,10 +220,3 @@ class GraphTask(pl.LightningModule):
             scheduler = cosine
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
 
-
-def _scored(output: torch.Tensor, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(output, target)`` of the nodes a split scores: those in ``batch.target_mask`` when the
-    dataset marks them (one large graph shared by all splits), else everything."""
-    if "target_mask" in batch:
-        return output[batch.target_mask], batch.y[batch.target_mask]
-    return output, batch.y

@@ -9,7 +9,7 @@ from functools import partial
 import torchmetrics
 from torch import Tensor
 
-from graphformers.metrics import METRICS, OGBEvaluatorMetric, higher_is_better
+from graphformers.metrics import OGBEvaluatorMetric, higher_is_better
 from graphformers.task import TASKS, TaskInfo
 
 
@@ -26,12 +26,11 @@ def objective_for(info: TaskInfo) -> Objective:
     """The loss and metric for ``info.task`` / ``info.metric`` (``ogb``'s Evaluator where ``info.evaluator``
     names one and the task is scored by it)."""
     task = TASKS[info.task]
-    factories = METRICS[info.metric].factories if info.metric in METRICS else {}
+    factory = task.metric_factory(info.metric)
     if info.evaluator is not None and task.ogb_evaluator:
         make_metric = partial(OGBEvaluatorMetric, info.evaluator)
-    elif info.task in factories:
-        make_metric = partial(factories[info.task], info.num_outputs)
+    elif factory is not None:
+        make_metric = partial(factory, info.num_outputs)
     else:
-        supported = sorted(name for name, metric in METRICS.items() if info.task in metric.factories)
-        raise ValueError(f"No metric {info.metric!r} for task {info.task!r}; supported: {supported}.")
+        raise ValueError(f"No metric {info.metric!r} for task {info.task!r}; supported: {task.metric_names()}.")
     return Objective(partial(task.loss, info=info), make_metric, higher_is_better=higher_is_better(info.metric))

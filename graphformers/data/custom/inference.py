@@ -9,7 +9,6 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from graphformers.errors import PartOptionError
-from graphformers.metrics import METRICS
 from graphformers.task import TASKS, TaskInfo
 
 INFERABLE_TASKS = tuple(name for name, task in TASKS.items() if task.inferable)
@@ -65,7 +64,7 @@ def pick_metric(task: str, metric: str | None) -> str:
     """``metric`` if it is one the task supports, else the task's default (``Task.default_metric``)."""
     if metric is None:
         return TASKS[task].default_metric
-    supported = sorted(name for name, known in METRICS.items() if task in known.factories)
+    supported = TASKS[task].metric_names()
     if metric not in supported:
         raise PartOptionError(f"data.options.metric {metric!r} does not score task {task}; choose one of "
                               f"{', '.join(supported)}.")
