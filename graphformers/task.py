@@ -143,6 +143,30 @@ def _reciprocal_ranks(embeddings: Tensor, batch: Batch, info: TaskInfo) -> tuple
     return (reciprocal_ranks_per_graph(embeddings, batch, filtered=info.metric == "mrr_filtered"),)
 
 
+def _class_columns(info: TaskInfo, targets: list[str]) -> list[str]:
+    return [f"p_class_{k}" for k in range(info.num_outputs)]
+
+
+def _label_columns(info: TaskInfo, targets: list[str]) -> list[str]:
+    return [f"p_{name}" for name in targets]
+
+
+def _value_columns(info: TaskInfo, targets: list[str]) -> list[str]:
+    return list(targets)
+
+
+def _token_columns(info: TaskInfo, targets: list[str]) -> list[str]:
+    return [f"token_{k}" for k in range(info.sequence_length)]
+
+
+def _as_they_are(predictions: Tensor) -> Tensor:
+    return predictions
+
+
+def _likeliest_tokens(predictions: Tensor) -> Tensor:
+    return predictions.argmax(dim=-1)
+
+
 def _softmax(output: Tensor, info: TaskInfo) -> Tensor:
     return output.softmax(dim=-1)
 
@@ -183,6 +207,11 @@ class Task:
             graph); :obj:`None`: ``metric_inputs`` of the scored rows.
         scored_as (str, optional): the task type whose metrics (their torchmetrics factories in
             :data:`~graphformers.metrics.METRICS`) score this one (default: its own).
+        predicts (str, optional): what :attr:`probabilities` gives, in words (default: probabilities).
+        columns (callable, optional): ``columns(info, targets)``, the prediction table's column per
+            output from the targets' names (default: ``p_<target>``).
+        tabulated (callable, optional): the predictions as the table writes them (sequences: the
+            likeliest token per position; default: as they are).
     """
 
     name: str
@@ -195,6 +224,9 @@ class Task:
     scored: Callable[[Tensor, Batch, TaskInfo], tuple[Tensor, Tensor]] = _scored_rows
     ranked: Callable[[Tensor, Batch, TaskInfo], tuple[Tensor, ...]] | None = None
     scored_as: str | None = None
+    predicts: str = "probabilities"
+    columns: Callable[[TaskInfo, list[str]], list[str]] = _label_columns
+    tabulated: Callable[[Tensor], Tensor] = _as_they_are
 
     def metric_names(self) -> list[str]:
         """The metrics that score this task type, by name."""
@@ -219,14 +251,16 @@ class Task:
 
 
 TASKS: dict[str, Task] = {task.name: task for task in (
-    Task("multiclass", _multiclass_loss, _class_inputs, _softmax, "accuracy"),
+    Task("multiclass", _multiclass_loss, _class_inputs, _softmax, "accuracy", columns=_class_columns),
     Task("binary", _binary_loss, _binary_inputs, _sigmoid, "auroc"),
     Task("multilabel", _multilabel_loss, _multilabel_inputs, _sigmoid, "ap"),
-    Task("regression", _regression_loss, _regression_inputs, _values, "mae"),
+    Task("regression", _regression_loss, _regression_inputs, _values, "mae", predicts="values in the targets' units",
+         columns=_value_columns),
     Task("sequence", _sequence_loss, _sequence_inputs, _softmax_per_position, "f1", ogb_evaluator=False,
-         inferable=False),
+         inferable=False, predicts="the likeliest token per position", columns=_token_columns,
+         tabulated=_likeliest_tokens),
     # pairs of nodes scored against sampled negatives (link_prediction.py), ranked per graph
     Task("link", _binary_loss, _binary_inputs, _sigmoid, "mrr", ogb_evaluator=False, inferable=False,
-         scored=_pair_rows, ranked=_reciprocal_ranks),
+         scored=_pair_rows, ranked=_reciprocal_ranks, columns=_value_columns),
 )}
 """Every task type by name (``TaskInfo.task``)."""

@@ -16,8 +16,9 @@ from torch_geometric.datasets import Planetoid, TUDataset
 from torch_geometric.utils import coalesce
 
 from graphformers.data.custom.inference import infer_task, pick_metric
-from graphformers.data.custom.splits import random_split, scaffold_split
+from graphformers.data.custom.splits import random_split
 from graphformers.data.datamodule import load_split_dataset
+from graphformers.data.scaffold_split import scaffold_split
 from graphformers.errors import PartOptionError
 from graphformers.recipe import DataConfig, RecipeError, load_recipe
 from graphformers.training.runner import run

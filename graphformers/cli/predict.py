@@ -31,6 +31,7 @@ class Predict(Command):
     def run(self, args: argparse.Namespace) -> int:
         from graphformers.prediction.inputs import prediction_table, read_input
         from graphformers.prediction.predictor import Predictor
+        from graphformers.task import TASKS
 
         predictor = Predictor.from_checkpoint(args.checkpoint)
         given = read_input(args.input, predictor, args.smiles, args.skip_invalid)
@@ -42,7 +43,7 @@ class Predict(Command):
         table = prediction_table(predictor, given, predictions)
         table.to_csv(args.out, index=False)
         print(f"predictions: {args.out} ({len(table):,} rows; {predictor.info.task}, "
-              f"{'probabilities' if predictor.info.task != 'regression' else 'values in the targets units'})")
+              f"{TASKS[predictor.info.task].predicts})")
         return 0
 
 

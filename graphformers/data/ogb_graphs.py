@@ -21,12 +21,19 @@ from graphformers.task import TaskInfo
 RAW_TABLES = ("edge", "edge-feat", "node-feat", "graph-label", "num-node-list", "num-edge-list")
 MOLECULE = TaskInfo(level="graph", task="binary", num_outputs=1, metric="rocauc", node_encoder="atom", node_in=9,
                     edge_encoder="bond", edge_in=3, evaluator="ogbg-molhiv")
+CSV_MOLECULES = "http://snap.stanford.edu/ogb/data/graphproppred/csv_mol_download"
 DATASETS = {
-    "ogbg-molhiv": (MOLECULE,
-                    "http://snap.stanford.edu/ogb/data/graphproppred/csv_mol_download/hiv.zip"),
+    "ogbg-molhiv": (MOLECULE, f"{CSV_MOLECULES}/hiv.zip"),
     "ogbg-molpcba": (replace(MOLECULE, task="multilabel", num_outputs=128, metric="ap", evaluator="ogbg-molpcba"),
-                     "http://snap.stanford.edu/ogb/data/graphproppred/csv_mol_download/pcba.zip"),
+                     f"{CSV_MOLECULES}/pcba.zip"),
+    "ogbg-molbbbp": (replace(MOLECULE, evaluator="ogbg-molbbbp"), f"{CSV_MOLECULES}/bbbp.zip"),
+    "ogbg-molbace": (replace(MOLECULE, evaluator="ogbg-molbace"), f"{CSV_MOLECULES}/bace.zip"),
+    "ogbg-moltox21": (replace(MOLECULE, task="multilabel", num_outputs=12, evaluator="ogbg-moltox21"),
+                      f"{CSV_MOLECULES}/tox21.zip"),
+    "ogbg-molesol": (replace(MOLECULE, task="regression", metric="rmse", evaluator="ogbg-molesol"),
+                     f"{CSV_MOLECULES}/esol.zip"),
 }
+"""Each OGB molecule dataset's task and OGB's zip."""
 
 
 def raw_files(name: str) -> tuple[RawFile, ...]:
@@ -52,23 +59,31 @@ def load_ogb_molecules(name: str, root: str, download: bool) -> SplitDataset:
                         directory=directory)
 
 
-@register_dataset("ogbg-molhiv", DATASETS["ogbg-molhiv"][0], raw_files("ogbg-molhiv"))
-def ogbg_molhiv(root: str, download: bool = True) -> SplitDataset:
-    """OGB ogbg-molhiv: 41,127 molecules, HIV inhibition (graph binary, ROC-AUC, scaffold split).
+def _register(name: str, summary: str) -> None:
+    def loader(root: str, download: bool = True) -> SplitDataset:
+        return load_ogb_molecules(name, root, download)
+
+    loader.__name__ = loader.__qualname__ = name.replace("-", "_")
+    loader.__doc__ = f"""{summary}
 
     Args:
         root (str): the data root.
-        download (bool, optional): fetch missing raw files through ``ogb``. (default: :obj:`True`)
+        download (bool, optional): fetch missing raw files through ``ogb``; ``graphformers data build-ogb``
+            rebuilds the MoleculeNet-based ones from their CSVs. (default: :obj:`True`)
     """
-    return load_ogb_molecules("ogbg-molhiv", root, download)
+    loader.__module__ = __name__
+    register_dataset(name, DATASETS[name][0], raw_files(name))(loader)
 
 
-@register_dataset("ogbg-molpcba", DATASETS["ogbg-molpcba"][0], raw_files("ogbg-molpcba"))
-def ogbg_molpcba(root: str, download: bool = True) -> SplitDataset:
-    """OGB ogbg-molpcba: 437,929 molecules, 128 bioassays with missing labels (AP, scaffold split).
-
-    Args:
-        root (str): the data root.
-        download (bool, optional): fetch missing raw files through ``ogb``. (default: :obj:`True`)
-    """
-    return load_ogb_molecules("ogbg-molpcba", root, download)
+_register("ogbg-molhiv", "OGB ogbg-molhiv: 41,127 molecules, HIV inhibition (graph binary, ROC-AUC, scaffold "
+                         "split).")
+_register("ogbg-molpcba", "OGB ogbg-molpcba: 437,929 molecules, 128 bioassays with missing labels (AP, scaffold "
+                          "split).")
+_register("ogbg-molbbbp", "OGB ogbg-molbbbp: 2,039 molecules, blood-brain barrier penetration (graph binary, ROC-AUC, "
+                          "scaffold split).")
+_register("ogbg-molbace", "OGB ogbg-molbace: 1,513 molecules, BACE-1 inhibition (graph binary, ROC-AUC, scaffold "
+                          "split).")
+_register("ogbg-moltox21", "OGB ogbg-moltox21: 7,831 molecules, 12 toxicity assays with missing labels (ROC-AUC, "
+                           "scaffold split).")
+_register("ogbg-molesol", "OGB ogbg-molesol: 1,128 molecules, water solubility (graph regression, RMSE, scaffold "
+                          "split).")

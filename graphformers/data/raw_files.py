@@ -60,6 +60,7 @@ def ensure_raw_files(dataset: str, root: Path, download: bool = True) -> None:
             + f"\nDownload them elsewhere, then run: python -m graphformers.data place {dataset} <folder with the "
               f"files>"
             + (f" --root {root}" if root != DEFAULT_DATA_ROOT else "")
+            + _rebuild_hint(dataset, root)
         )
     for file in files:
         if file.md5 and md5sum(root / file.path) != file.md5:
@@ -67,6 +68,17 @@ def ensure_raw_files(dataset: str, root: Path, download: bool = True) -> None:
                 f"{dataset}: {root / file.path} has MD5 {md5sum(root / file.path)}, but the official file has "
                 f"{file.md5}. Replace it with the official file (source: {file.url or 'see the dataset docs'})."
             )
+
+
+def _rebuild_hint(dataset: str, root: Path) -> str:
+    """For an OGB molecule dataset: the command that rebuilds it from its MoleculeNet CSV."""
+    from graphformers.data.ogb_build import SOURCES
+
+    if dataset not in SOURCES:
+        return ""
+    where = f" --root {root}" if root != DEFAULT_DATA_ROOT else ""
+    return (f"\nOr rebuild it from MoleculeNet's {SOURCES[dataset].csv}: graphformers data build-ogb {dataset} "
+            f"<folder with {SOURCES[dataset].csv}>{where}")
 
 
 def ensure_via_library(dataset: str, root: Path, folder: Path, fetch: Callable[[], object], download: bool) -> None:

@@ -14,7 +14,7 @@ from graphformers.data.custom.graphs_file import load_graphs
 from graphformers.data.custom.smiles_csv import molecule, read_table
 from graphformers.data.datamodule import load_split_dataset
 from graphformers.prediction.predictor import PredictionInputError, Predictor
-from graphformers.task import TaskInfo
+from graphformers.task import TASKS, TaskInfo
 
 log = logging.getLogger(__name__)
 SPLITS = ("train", "val", "test")
@@ -82,18 +82,14 @@ def output_names(predictor: Predictor) -> list[str]:
     """One column name per output: the recipe's target names where it lists them (``data.options.targets``)."""
     info = predictor.info
     targets = predictor.recipe.data.options.get("targets")
-    if info.task == "multiclass":
-        return [f"p_class_{k}" for k in range(info.num_outputs)]
-    if info.task == "sequence":
-        return [f"token_{k}" for k in range(info.sequence_length)]
     names = list(targets) if isinstance(targets, list) and len(targets) == info.num_outputs else \
         [f"output_{k}" for k in range(info.num_outputs)]
-    return [f"p_{name}" for name in names] if info.task in ("binary", "multilabel") else names
+    return TASKS[info.task].columns(info, names)
 
 
 def prediction_table(predictor: Predictor, given: PredictionInput, predictions: Tensor) -> pd.DataFrame:
     """One row per graph (graph level) or per predicted node (node level): the input's labels, then the predictions."""
-    values = predictions.argmax(-1) if predictor.info.task == "sequence" else predictions
+    values = TASKS[predictor.info.task].tabulated(predictions)
     columns = pd.DataFrame(values.reshape(values.size(0), -1).numpy(), columns=output_names(predictor))
     if predictor.info.level == "graph":
         return pd.concat([pd.DataFrame(given.labels), columns], axis=1)

@@ -12,7 +12,8 @@ from torch_geometric.data import Data
 
 from graphformers.data.base import SplitDataset
 from graphformers.data.custom.inference import shape_targets, task_info
-from graphformers.data.custom.splits import column_split, random_split, scaffold_split
+from graphformers.data.custom.splits import column_split, random_split
+from graphformers.data.scaffold_split import scaffold_split
 from graphformers.errors import PartOptionError
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from torch_geometric.utils import coalesce, to_undirected
 from graphformers.data.base import SplitDataset
 from graphformers.data.custom.assemble import masks_of, node_dataset, split_rows
 from graphformers.data.custom.smiles_csv import read_table, resolve
-from graphformers.data.custom.splits import Fractions
+from graphformers.data.scaffold_split import Fractions
 from graphformers.errors import PartOptionError
 from graphformers.registry import register_dataset
 

@@ -11,7 +11,7 @@ from torch_geometric.data import Data
 from graphformers.data.base import SplitDataset
 from graphformers.data.custom.assemble import graph_dataset, joined, split_rows
 from graphformers.data.custom.smiles_csv import resolve
-from graphformers.data.custom.splits import Fractions
+from graphformers.data.scaffold_split import Fractions
 from graphformers.errors import PartOptionError, first_line
 from graphformers.io import pyg_safe_globals
 from graphformers.registry import register_dataset

@@ -18,8 +18,8 @@ from graphformers.data.custom.assemble import (
     node_dataset,
     split_rows,
 )
-from graphformers.data.custom.splits import Fractions
 from graphformers.data.raw_files import MissingDataError
+from graphformers.data.scaffold_split import Fractions
 from graphformers.errors import PartOptionError
 from graphformers.registry import register_dataset
 

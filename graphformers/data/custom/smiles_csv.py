@@ -13,8 +13,8 @@ from torch_geometric.data import Data
 
 from graphformers.data.base import SplitDataset
 from graphformers.data.custom.assemble import graph_dataset, split_rows
-from graphformers.data.custom.splits import Fractions
 from graphformers.data.raw_files import MissingDataError
+from graphformers.data.scaffold_split import Fractions
 from graphformers.errors import PartOptionError
 from graphformers.registry import register_dataset
 

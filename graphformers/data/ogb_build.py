@@ -1,0 +1,202 @@
+"""OGB's molecule datasets rebuilt from MoleculeNet's CSVs, in OGB's own on-disk layout, so that the
+``ogbg-mol*`` loaders (and ``ogb`` itself) read them as they read OGB's download.
+
+OGB made them so (``ogb/utils/mol.py``, snap-stanford/pretrain-gnns ``loader.py``): the CSV's
+molecules in the CSV's order, graphs from ``ogb.utils.smiles2graph``, and the deterministic
+scaffold split (Bemis-Murcko scaffolds with chirality, largest groups first;
+:func:`~graphformers.data.custom.splits.scaffold_split`). OGB stores each bond once
+(``add_inverse_edge``) and the loader adds its reverse.
+
+Which molecules are kept follows pretrain-gnns: BBBP leaves out the 11 SMILES RDKit cannot parse;
+the other sets keep every row. RDKit's valence rules have since become stricter for some metals
+and metalloids: today's RDKit (2026.09) refuses 7 HIV molecules (Al, B and Ge centres; 0-based data rows 137,
+987, 12882, 18293, 30784, 30785, 35728) and 8 Tox21 ones (Al: rows 1322, 2290, 2297, 3558, 4565,
+4649, 5538, 6723) that OGB's release holds. They are parsed here with RDKit's valence check off
+(every other sanitisation step on) and featurised with OGB's own atom and bond feature
+functions, which keeps OGB's molecule counts and split sizes; their features cannot be compared
+with OGB's release here (its files cannot be downloaded), so they may differ from it.
+"""
+from __future__ import annotations
+
+import gzip
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from graphformers.data.scaffold_split import scaffold_split
+from graphformers.errors import GraphformersError
+from graphformers.io import atomic_write_text
+
+
+class OGBBuildError(GraphformersError, ValueError):
+    """A source folder or CSV that cannot give the OGB dataset asked for."""
+
+
+@dataclass(frozen=True)
+class MoleculeNetSource:
+    """Where an OGB molecule dataset comes from: MoleculeNet's CSV, its SMILES column and its targets.
+
+    Args:
+        csv (str): the CSV's file name (as MoleculeNet and PyG's ``MoleculeNet`` name it).
+        smiles (str): its SMILES column.
+        targets (tuple of str): its target columns, in OGB's order.
+        drops_unparsable (bool, optional): leave out the molecules RDKit cannot parse (BBBP, as
+            pretrain-gnns does); otherwise every row is kept (default: :obj:`False`).
+    """
+
+    csv: str
+    smiles: str
+    targets: tuple[str, ...]
+    drops_unparsable: bool = False
+
+
+TOX21_TARGETS = ("NR-AR", "NR-AR-LBD", "NR-AhR", "NR-Aromatase", "NR-ER", "NR-ER-LBD", "NR-PPAR-gamma", "SR-ARE",
+                 "SR-ATAD5", "SR-HSE", "SR-MMP", "SR-p53")
+SOURCES = {
+    "ogbg-molhiv": MoleculeNetSource("HIV.csv", "smiles", ("HIV_active",)),
+    "ogbg-molbbbp": MoleculeNetSource("BBBP.csv", "smiles", ("p_np",), drops_unparsable=True),
+    "ogbg-molbace": MoleculeNetSource("bace.csv", "mol", ("Class",)),
+    "ogbg-moltox21": MoleculeNetSource("tox21.csv", "smiles", TOX21_TARGETS),
+    "ogbg-molesol": MoleculeNetSource("delaney-processed.csv", "smiles",
+                                      ("measured log solubility in mols per litre",)),
+}
+"""The OGB molecule datasets this builds, each from its MoleculeNet CSV."""
+
+SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
+
+
+def build_ogb(name: str, folder: Path, root: Path) -> Path:
+    """Write OGB dataset ``name`` under ``root`` (``<root>/<name with _>/``: ``mapping/mol.csv.gz``,
+    ``raw/*.csv.gz``, ``split/scaffold/*.csv.gz``, ``RELEASE_v1.txt``) from the MoleculeNet CSV found
+    under ``folder``; the dataset's folder, replaced whole (a half-written one is never left).
+
+    Args:
+        name (str): one of :data:`SOURCES`.
+        folder (Path): a folder holding the CSV (searched recursively, by file name).
+        root (Path): the data root.
+    """
+    from rdkit import Chem, RDLogger
+
+    if name not in SOURCES:
+        raise OGBBuildError(f"{name!r} is not built from MoleculeNet here; choose one of {', '.join(SOURCES)}.")
+    source = SOURCES[name]
+    table = _read_source(name, source, folder)
+    RDLogger.DisableLog("rdApp.*")
+    smiles = [text if isinstance(text, str) else "" for text in table[source.smiles]]
+    if source.drops_unparsable:
+        kept = [row for row, text in enumerate(smiles) if Chem.MolFromSmiles(text) is not None]
+        table, smiles = table.iloc[kept].reset_index(drop=True), [smiles[row] for row in kept]
+    if not smiles:
+        raise OGBBuildError(f"{source.csv} holds no molecules; is it the right file?")
+    graphs = [_graph(text, row, source) for row, text in enumerate(smiles)]
+    split = scaffold_split(smiles, SPLIT_FRACTIONS, scaffold=_scaffold)
+    directory = root / name.replace("-", "_")
+    staging = directory.with_name(directory.name + ".building")
+    shutil.rmtree(staging, ignore_errors=True)
+    _write_layout(staging, name, table, source, graphs, split)
+    shutil.rmtree(directory, ignore_errors=True)
+    staging.rename(directory)
+    return directory
+
+
+def _molecule(smiles: str):
+    """RDKit's molecule of ``smiles``; for one today's RDKit refuses for an atom's valence only, the
+    molecule with that check off (OGB's RDKit accepted them); None if it cannot be parsed at all."""
+    from rdkit import Chem
+
+    molecule = Chem.MolFromSmiles(smiles)
+    if molecule is not None:
+        return molecule
+    molecule = Chem.MolFromSmiles(smiles, sanitize=False)
+    if molecule is None:
+        return None
+    molecule.UpdatePropertyCache(strict=False)
+    try:
+        Chem.SanitizeMol(molecule, Chem.SanitizeFlags.SANITIZE_ALL ^ Chem.SanitizeFlags.SANITIZE_PROPERTIES)
+    except Exception:  # noqa: BLE001 -- RDKit raises several types; any means the SMILES is not a molecule
+        return None
+    return molecule
+
+
+def _graph(smiles: str, row: int, source: MoleculeNetSource) -> dict:
+    """OGB's graph of ``smiles``: ``smiles2graph`` itself, or OGB's feature functions on the molecule
+    :func:`_molecule` parses with the valence check off (the same layout: each bond both ways, in pairs)."""
+    from ogb.utils import smiles2graph
+    from ogb.utils.features import atom_to_feature_vector, bond_to_feature_vector
+    from rdkit import Chem
+
+    if Chem.MolFromSmiles(smiles) is not None:
+        return smiles2graph(smiles)
+    molecule = _molecule(smiles)
+    if molecule is None:
+        raise OGBBuildError(f"{source.csv} row {row + 2}: RDKit cannot parse the SMILES {smiles!r}; OGB's dataset "
+                            f"holds every row of this file, so it is not MoleculeNet's {source.csv}?")
+    edges, features = [], []
+    for bond in molecule.GetBonds():
+        start, end, feature = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx(), bond_to_feature_vector(bond)
+        edges += [(start, end), (end, start)]
+        features += [feature, feature]
+    return {"node_feat": np.array([atom_to_feature_vector(atom) for atom in molecule.GetAtoms()], dtype=np.int64),
+            "edge_index": np.array(edges, dtype=np.int64).T.reshape(2, -1),
+            "edge_feat": np.array(features, dtype=np.int64).reshape(-1, 3), "num_nodes": molecule.GetNumAtoms()}
+
+
+def _scaffold(smiles: str) -> str:
+    """The Bemis-Murcko scaffold with chirality, as RDKit's ``MurckoScaffoldSmiles`` gives it, also for
+    the molecules :func:`_molecule` parses with the valence check off."""
+    from rdkit import Chem
+
+    scaffold = Chem.MurckoDecompose(_molecule(smiles))
+    scaffold.ClearComputedProps()
+    scaffold.UpdatePropertyCache(strict=False)
+    Chem.GetSymmSSSR(scaffold)
+    return Chem.MolToSmiles(scaffold, True)
+
+
+def _read_source(name: str, source: MoleculeNetSource, folder: Path) -> pd.DataFrame:
+    """The CSV of ``source`` under ``folder``, with its SMILES and target columns checked."""
+    if not folder.is_dir():
+        raise OGBBuildError(f"{folder} is not a folder; give the folder that holds {source.csv}.")
+    found = sorted(folder.rglob(source.csv))
+    if not found:
+        others = sorted({path.name for path in folder.rglob("*.csv")})[:5]
+        raise OGBBuildError(f"{folder} holds no {source.csv}, the MoleculeNet file {name} is built from"
+                            + (f" (it holds {', '.join(others)}: another dataset?)" if others else "") + ".")
+    table = pd.read_csv(found[0])
+    absent = [column for column in (source.smiles, *source.targets) if column not in table.columns]
+    if absent:
+        raise OGBBuildError(f"{found[0]} has no column {', '.join(map(repr, absent))}, which {name} needs; its "
+                            f"columns are {', '.join(map(str, table.columns[:12]))}: not MoleculeNet's {source.csv}?")
+    return table
+
+
+def _write_layout(directory: Path, name: str, table: pd.DataFrame, source: MoleculeNetSource, graphs: list[dict],
+                  split: tuple) -> None:
+    """OGB's files for ``graphs`` (each bond once, as OGB stores molecules) and ``split``."""
+    once = [graph["edge_index"][:, ::2] for graph in graphs]  # smiles2graph lists each bond both ways, in pairs
+    tables = {
+        "edge": np.concatenate([edges.T for edges in once]),
+        "edge-feat": np.concatenate([graph["edge_feat"][::2] for graph in graphs]),
+        "node-feat": np.concatenate([graph["node_feat"] for graph in graphs]),
+        "num-node-list": np.array([[graph["num_nodes"]] for graph in graphs]),
+        "num-edge-list": np.array([[edges.shape[1]] for edges in once]),
+    }
+    (directory / "raw").mkdir(parents=True)
+    for stem, values in tables.items():
+        pd.DataFrame(values).to_csv(directory / "raw" / f"{stem}.csv.gz", header=False, index=False,
+                                    compression="gzip")
+    labels = table[list(source.targets)]
+    labels.to_csv(directory / "raw" / "graph-label.csv.gz", header=False, index=False, compression="gzip")
+    (directory / "mapping").mkdir()
+    mapping = labels.assign(smiles=table[source.smiles])
+    mapping.to_csv(directory / "mapping" / "mol.csv.gz", index=False, compression="gzip")
+    (directory / "split" / "scaffold").mkdir(parents=True)
+    for part, indices in zip(("train", "valid", "test"), split, strict=True):
+        with gzip.open(directory / "split" / "scaffold" / f"{part}.csv.gz", "wt") as file:
+            file.write("".join(f"{index}\n" for index in indices.tolist()))
+    atomic_write_text(directory / "RELEASE_v1.txt",
+                      f"# {name}, rebuilt by graphformers from MoleculeNet's {source.csv} (graphformers data "
+                      f"build-ogb): {len(graphs)} molecules, OGB's smiles2graph and scaffold split.\n")

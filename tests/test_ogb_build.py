@@ -1,0 +1,81 @@
+"""OGB's molecule datasets rebuilt from MoleculeNet's CSVs (``graphformers data build-ogb``): OGB's
+published counts, the layout read by ``ogb`` itself through our loaders, the graphs of OGB's
+``smiles2graph``, and one error line for a folder or CSV that cannot give the dataset."""
+from __future__ import annotations
+
+import pytest
+import torch
+from helpers.runs import error_line
+from ogb.utils import smiles2graph
+
+from graphformers.cli import main as cli
+from graphformers.data.ogb_build import SOURCES, build_ogb
+from graphformers.registry import DATASETS
+
+PUBLISHED = {  # molecules, (train, valid, test), tasks: OGB's dataset pages and master.csv
+    "ogbg-molbbbp": (2039, (1631, 204, 204), 1),
+    "ogbg-molesol": (1128, (902, 113, 113), 1),
+    "ogbg-molbace": (1513, (1210, 151, 152), 1),
+    "ogbg-moltox21": (7831, (6264, 783, 784), 12),
+    "ogbg-molhiv": (41127, (32901, 4113, 4113), 1),
+}
+POSITIVES = {"ogbg-molhiv": 1443, "ogbg-molbace": 691}
+"""Positive molecules (MoleculeNet's, every SMILES of these two parses)."""
+
+
+@pytest.fixture(scope="module")
+def built(shared_data, tmp_path_factory):
+    root = tmp_path_factory.mktemp("ogb")
+
+    def load(name: str):
+        build_ogb(name, shared_data / "MoleculeNet", root)
+        return DATASETS.get(name).load(str(root), {"download": False})
+
+    return load
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(PUBLISHED))
+def test_a_rebuilt_dataset_has_ogbs_published_counts(built, name):
+    splits = built(name)
+    molecules, sizes, tasks = PUBLISHED[name]
+    assert (len(splits.train), len(splits.val), len(splits.test)) == sizes and sum(sizes) == molecules
+    assert splits.train[0].y.shape == (1, tasks) and splits.info.num_outputs == tasks
+    if name in POSITIVES:
+        labels = torch.cat([graph.y for part in (splits.train, splits.val, splits.test) for graph in part])
+        assert int(labels.sum()) == POSITIVES[name]
+
+
+@pytest.mark.slow
+def test_its_graphs_are_ogbs_smiles2graph_of_the_csv_in_its_order(built, shared_data):
+    import pandas as pd
+
+    splits = built("ogbg-molesol")
+    source = SOURCES["ogbg-molesol"]
+    table = pd.read_csv(next((shared_data / "MoleculeNet").rglob(source.csv)))
+    checked = [(index, graph) for part in (splits.train, splits.val, splits.test)
+               for index, graph in list(zip(part.indices(), part, strict=True))[:20]]
+    for index, graph in checked:  # every ESOL SMILES parses: OGB's index is the CSV's row
+        expected = smiles2graph(table[source.smiles][index])
+        assert torch.equal(graph.x, torch.from_numpy(expected["node_feat"]))
+        ours = {tuple(edge) + tuple(feat) for edge, feat in zip(graph.edge_index.t().tolist(), graph.edge_attr.tolist(),
+                                                                  strict=True)}
+        theirs = {tuple(edge) + tuple(feat) for edge, feat in zip(expected["edge_index"].T.tolist(),
+                                                                    expected["edge_feat"].tolist(), strict=True)}
+        assert ours == theirs
+        assert graph.y.item() == pytest.approx(table[source.targets[0]][index])
+
+
+def test_a_folder_without_the_csv_is_one_error_line(tmp_path, capsys):
+    (tmp_path / "tox21.csv").write_text("smiles,NR-AR\nCCO,0\n")
+    assert cli(["data", "build-ogb", "ogbg-molbbbp", str(tmp_path), "--root", str(tmp_path / "root")]) == 2
+    line = error_line(capsys)
+    assert "holds no BBBP.csv" in line and "tox21.csv: another dataset?" in line
+    assert not (tmp_path / "root").exists()
+
+
+def test_a_csv_without_the_columns_is_one_error_line(tmp_path, capsys):
+    (tmp_path / "BBBP.csv").write_text("smiles,label\nCCO,1\n")
+    assert cli(["data", "build-ogb", "ogbg-molbbbp", str(tmp_path), "--root", str(tmp_path / "root")]) == 2
+    assert "has no column 'p_np', which ogbg-molbbbp needs" in error_line(capsys)
+    assert not (tmp_path / "root" / "ogbg_molbbbp").exists()
