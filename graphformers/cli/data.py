@@ -40,7 +40,7 @@ class Data(Command):
 
         root = data_root(args.root and str(args.root))
         if args.action == "build-ogb":
-            print(build_ogb(args.dataset, args.folder, root))
+            print("\n".join(build_ogb(args.dataset, args.folder, root).lines()))
             return 0
         for path in place(args.dataset, args.folder, root):
             print(path)

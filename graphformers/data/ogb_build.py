@@ -66,12 +66,44 @@ SOURCES = {
 """The OGB molecule datasets this builds, each from its MoleculeNet CSV."""
 
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
+BUILT_MARK = "rebuilt by graphformers"
+"""In the release file of a folder this wrote (any other folder is OGB's download, never overwritten)."""
+COMPARED = ("raw/num-node-list.csv.gz", "raw/num-edge-list.csv.gz", "raw/graph-label.csv.gz",
+            "split/scaffold/test.csv.gz")
+"""The files an existing OGB folder must agree with the CSV on."""
 
 
-def build_ogb(name: str, folder: Path, root: Path) -> Path:
+@dataclass(frozen=True)
+class BuildReport:
+    """What :func:`build_ogb` did: the dataset's folder, its molecules, and the CSV lines (1-based,
+    header included) it left out or parsed with RDKit's valence check off."""
+
+    directory: Path
+    molecules: int
+    left_out: tuple[int, ...]
+    lenient: tuple[int, ...]
+    existing: bool = False
+    """The folder held OGB's files already, and they agree with the CSV (nothing was written)."""
+
+    def lines(self) -> list[str]:
+        """The report, a line per fact."""
+        lines = [f"{self.directory}: {self.molecules:,} molecules"
+                 + (" (OGB's files already there agree with the CSV; left as they are)" if self.existing else "")]
+        if self.left_out:
+            lines.append(f"left out {len(self.left_out)} SMILES RDKit cannot parse (as OGB did), CSV lines "
+                         f"{', '.join(map(str, self.left_out))}")
+        if self.lenient:
+            lines.append(f"parsed {len(self.lenient)} SMILES with RDKit's valence check off (OGB's RDKit accepted "
+                         f"them; today's refuses their valence), CSV lines {', '.join(map(str, self.lenient))}")
+        return lines
+
+
+def build_ogb(name: str, folder: Path, root: Path) -> BuildReport:
     """Write OGB dataset ``name`` under ``root`` (``<root>/<name with _>/``: ``mapping/mol.csv.gz``,
     ``raw/*.csv.gz``, ``split/scaffold/*.csv.gz``, ``RELEASE_v1.txt``) from the MoleculeNet CSV found
-    under ``folder``; the dataset's folder, replaced whole (a half-written one is never left).
+    under ``folder``. It is written to a staging folder and renamed (a half-written one is never
+    left); an earlier build is replaced, but a folder of OGB's own files is never overwritten: if
+    it agrees with the CSV nothing is written, and if not, :class:`OGBBuildError`.
 
     Args:
         name (str): one of :data:`SOURCES`.
@@ -86,8 +118,11 @@ def build_ogb(name: str, folder: Path, root: Path) -> Path:
     table = _read_source(name, source, folder)
     RDLogger.DisableLog("rdApp.*")
     smiles = [text if isinstance(text, str) else "" for text in table[source.smiles]]
+    strict = [Chem.MolFromSmiles(text) is not None for text in smiles]
+    left_out = tuple(row + 2 for row, parsed in enumerate(strict) if not parsed) if source.drops_unparsable else ()
+    lenient = () if source.drops_unparsable else tuple(row + 2 for row, parsed in enumerate(strict) if not parsed)
     if source.drops_unparsable:
-        kept = [row for row, text in enumerate(smiles) if Chem.MolFromSmiles(text) is not None]
+        kept = [row for row, parsed in enumerate(strict) if parsed]
         table, smiles = table.iloc[kept].reset_index(drop=True), [smiles[row] for row in kept]
     if not smiles:
         raise OGBBuildError(f"{source.csv} holds no molecules; is it the right file?")
@@ -97,9 +132,29 @@ def build_ogb(name: str, folder: Path, root: Path) -> Path:
     staging = directory.with_name(directory.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     _write_layout(staging, name, table, source, graphs, split)
+    report = BuildReport(directory, len(graphs), left_out, lenient)
+    release = directory / "RELEASE_v1.txt"
+    if directory.exists() and not (release.is_file() and BUILT_MARK in release.read_text(encoding="utf-8")):
+        differing = [file for file in COMPARED if not _same_table(directory / file, staging / file)]
+        shutil.rmtree(staging)
+        if differing:
+            raise OGBBuildError(f"{directory} holds OGB's files for {name}, and its {', '.join(differing)} disagree "
+                                f"with {source.csv}; they are left as they are (an OGB download is never "
+                                f"overwritten). Give another --root, or remove the folder to rebuild it.")
+        return BuildReport(directory, len(graphs), left_out, lenient, existing=True)
     shutil.rmtree(directory, ignore_errors=True)
     staging.rename(directory)
-    return directory
+    return report
+
+
+def _same_table(ours: Path, built: Path) -> bool:
+    """Whether two headerless gzipped CSV tables hold the same values (a missing one is not the same)."""
+    if not ours.is_file():
+        return False
+    try:
+        return pd.read_csv(ours, header=None).equals(pd.read_csv(built, header=None))
+    except (OSError, ValueError, pd.errors.ParserError):
+        return False
 
 
 def _molecule(smiles: str):
@@ -198,5 +253,5 @@ def _write_layout(directory: Path, name: str, table: pd.DataFrame, source: Molec
         with gzip.open(directory / "split" / "scaffold" / f"{part}.csv.gz", "wt") as file:
             file.write("".join(f"{index}\n" for index in indices.tolist()))
     atomic_write_text(directory / "RELEASE_v1.txt",
-                      f"# {name}, rebuilt by graphformers from MoleculeNet's {source.csv} (graphformers data "
+                      f"# {name}, {BUILT_MARK} from MoleculeNet's {source.csv} (graphformers data "
                       f"build-ogb): {len(graphs)} molecules, OGB's smiles2graph and scaffold split.\n")

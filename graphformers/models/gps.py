@@ -21,6 +21,7 @@ from graphformers.models.parts import (
     edge_features,
 )
 from graphformers.nn.dropout import Dropout
+from graphformers.nn.virtual_node import VirtualNode
 from graphformers.recipe import ModelConfig, PartSpec
 from graphformers.registry import register_model
 from graphformers.task import TaskInfo
@@ -44,7 +45,7 @@ class GPSModel(GraphModel):
 
     chunked_inference = True
     reads = ("hidden", "layers", "heads", "local", "mixer", "encoders", "pair_encodings", "node_encoder",
-             "edge_encoder", "dropout", "input_dropout", "attn_dropout", "norm", "ffn_ratio", "pool")
+             "edge_encoder", "dropout", "input_dropout", "attn_dropout", "norm", "ffn_ratio", "pool", "virtual_node")
     defaults = {"local": PartSpec("gine"), "mixer": PartSpec("full")}
 
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
@@ -72,6 +73,7 @@ class GPSModel(GraphModel):
                 layer.mixer.use_pair_encodings(self.pair_encodings)
         self.input_dropout = Dropout(config.input_dropout)
         self.pool = POOLS[config.pool]
+        self.virtual_node = VirtualNode(config.hidden, config.layers, config.dropout) if config.virtual_node else None
         self.head = build_head(info, config.hidden)
 
     def precompute_transforms(self) -> list[BaseTransform]:
@@ -108,7 +110,13 @@ class GPSModel(GraphModel):
         x = torch.cat([self.node_encoder(data.x)] + [encoder(data) for encoder in self.positional], dim=-1)
         x = self.input_dropout(x)
         edge_attr = edge_features(data, self.edge_encoder, self.edge_vector)
-        for layer in self.layers:
+        virtual = self.virtual_node
+        state = virtual.initial(data.num_graphs) if virtual is not None else None
+        for index, layer in enumerate(self.layers):
+            if virtual is not None:
+                x = virtual.join(x, state, data.batch)
+                if index < len(self.layers) - 1:
+                    state = virtual.update(index, x, state, data.batch)
             x, edge_attr = layer(x, edge_attr, data, chunk)
         if self.level == "graph":
             x = self.pool(x, data.batch, size=data.num_graphs)

@@ -25,6 +25,7 @@ from graphformers.models.parts import (
 )
 from graphformers.nn.dropout import Dropout
 from graphformers.nn.norms import make_norm
+from graphformers.nn.virtual_node import VirtualNode
 from graphformers.recipe import ModelConfig, is_absent
 from graphformers.registry import register_model
 from graphformers.task import TaskInfo
@@ -63,7 +64,8 @@ class MPNNModel(GraphModel):
     """
 
     options_type = MPNNOptions
-    reads = ("hidden", "layers", "local", "node_encoder", "edge_encoder", "dropout", "input_dropout", "norm", "pool")
+    reads = ("hidden", "layers", "local", "node_encoder", "edge_encoder", "dropout", "input_dropout", "norm", "pool",
+             "virtual_node")
 
     def __init__(self, config: ModelConfig, info: TaskInfo) -> None:
         super().__init__(config, info)
@@ -81,6 +83,7 @@ class MPNNModel(GraphModel):
         self.input_dropout = Dropout(config.input_dropout)
         self.dropout = Dropout(config.dropout)
         self.pool = POOLS[config.pool]
+        self.virtual_node = VirtualNode(hidden, config.layers, config.dropout) if config.virtual_node else None
         self.head = build_head(info, hidden)
 
     def forward(self, data: Batch, chunk: int | None = None) -> Tensor:
@@ -90,7 +93,13 @@ class MPNNModel(GraphModel):
             data = Batch.from_data_list([data])
         x = self.input_dropout(self.node_encoder(data.x))
         edge_attr = edge_features(data, self.edge_encoder, self.edge_vector)
+        virtual = self.virtual_node
+        state = virtual.initial(data.num_graphs) if virtual is not None else None
         for index, (block, norm) in enumerate(zip(self.blocks, self.norms, strict=True)):
+            if virtual is not None:
+                x = virtual.join(x, state, data.batch)
+                if index < len(self.blocks) - 1:
+                    state = virtual.update(index, x, state, data.batch)
             out = block(x if index == 0 else self.dropout(x), block.edges_of(data), edge_attr)
             if block.updates_edges:
                 out, edge_attr = out

@@ -60,6 +60,9 @@ class ModelConfig:
     """FFN width as a multiple of hidden"""
     pool: Literal["mean", "sum", "max"] = "mean"
     """graph-level tasks: how node states are pooled"""
+    virtual_node: bool = False
+    """one learned node per graph joined to all its nodes, updated by an MLP after each layer (OGB's GIN-VN;
+    gps, mpnn)"""
     options: dict[str, Any] = field(default_factory=dict)
     """the model's own options, for models that take any (polynormer: {local_layers: 10, global_layers: 3, ...})"""
 
