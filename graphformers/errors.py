@@ -34,3 +34,14 @@ def check_heads_divide(hidden: int, heads: int, part: str) -> None:
     if heads < 1 or hidden % heads:
         raise PartOptionError(f"{part}: hidden ({hidden}) must be divisible by heads ({heads}); "
                               f"change model.hidden or the heads.")
+
+
+def check_positive(value: int, option: str) -> None:
+    """Raise :class:`PartOptionError` unless the whole number ``value`` is at least 1.
+
+    Args:
+        value (int): the option's value.
+        option (str): the part and option, for the message (``"gine's expansion"``).
+    """
+    if value < 1:
+        raise PartOptionError(f"{option} must be at least 1, got {value}.")

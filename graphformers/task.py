@@ -83,7 +83,10 @@ def _multilabel_loss(logits: Tensor, target: Tensor, info: TaskInfo) -> Tensor:
 
 
 def _regression_loss(prediction: Tensor, target: Tensor, info: TaskInfo) -> Tensor:
-    return F.l1_loss(prediction, target.view(prediction.shape).to(prediction.dtype))
+    """The loss the metric asks for: squared error for ``rmse`` (OGB's regression baselines train
+    with MSE), absolute error otherwise (``mae``: ZINC, Peptides-struct)."""
+    loss = F.mse_loss if info.metric == "rmse" else F.l1_loss
+    return loss(prediction, target.view(prediction.shape).to(prediction.dtype))
 
 
 def sequence_targets(names: Tensor, vocabulary: int, length: int) -> Tensor:

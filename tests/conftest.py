@@ -54,6 +54,23 @@ def peptides_root(shared_data, tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def ogb_molecules(shared_data, tmp_path_factory):
+    """``build(name) -> (root, report)``: a data root where OGB's molecule set ``name`` is rebuilt from the
+    real MoleculeNet CSV (``graphformers data build-ogb``), each set built once per session."""
+    from graphformers.data.ogb_build import build_ogb
+
+    root = tmp_path_factory.mktemp("ogb-molecules")
+    reports = {}
+
+    def build(name: str):
+        if name not in reports:
+            reports[name] = build_ogb(name, shared_data / "MoleculeNet", root)
+        return root, reports[name]
+
+    return build
+
+
 NODE_DATASETS = ("minesweeper", "tolokers", "chameleon-filtered", "squirrel-filtered", "cora", "citeseer")
 
 

@@ -117,6 +117,14 @@ def test_ogb_metrics_equal_the_official_evaluator_over_several_batches(dataset, 
     assert float(metric.compute()) == pytest.approx(official, abs=1e-6)
 
 
+def test_ogb_rocauc_of_scores_with_one_class_only_is_undefined_not_a_crash():
+    info = TaskInfo(level="graph", task="binary", num_outputs=1, metric="rocauc", node_encoder="atom", node_in=9,
+                    evaluator="ogbg-molbace")
+    metric = objective_for(info).make_metric()
+    metric.update(*TASKS["binary"].metric_inputs(torch.randn(8), torch.zeros(8)))  # no positive: ogb raises
+    assert torch.isnan(metric.compute())
+
+
 def test_macro_f1_is_sklearns_over_the_classes_that_occur():
     """LRGB's PascalVOC-SP / COCO-SP score: sklearn ``f1_score(average="macro")`` over all nodes of a split."""
     from sklearn.metrics import f1_score

@@ -31,11 +31,9 @@ REPORTED = {  # CSV lines (1-based, with the header) left out, or parsed with RD
 
 
 @pytest.fixture(scope="module")
-def built(shared_data, tmp_path_factory):
-    root = tmp_path_factory.mktemp("ogb")
-
+def built(ogb_molecules):
     def load(name: str):
-        report = build_ogb(name, shared_data / "MoleculeNet", root)
+        root, report = ogb_molecules(name)
         return DATASETS.get(name).load(str(root), {"download": False}), report
 
     return load

@@ -7,7 +7,7 @@ from torch_geometric.nn import GATConv, GCNConv, GINEConv, SAGEConv, Transformer
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import is_torch_sparse_tensor
 
-from graphformers.errors import check_heads_divide
+from graphformers.errors import check_heads_divide, check_positive
 from graphformers.local.base import LocalBlock
 from graphformers.registry import register_local
 
@@ -28,13 +28,21 @@ class GINE(LocalBlock):
             :obj:`False` fixes it at :obj:`0` (default: :obj:`True`)
         edge_linear (bool, optional): pass the edge features through a learned linear map
             before adding them to the messages (default: :obj:`False`, GraphGPS's GINE)
+        expansion (int, optional): the MLP's inner width as a multiple of ``hidden``; OGB's GIN
+            for molecules uses :obj:`2` (default: :obj:`1`, GraphGPS's GINE)
+        batch_norm (bool, optional): batch norm between the MLP's two layers, as OGB's GIN
+            (``Linear, BatchNorm, ReLU, Linear``) (default: :obj:`False`)
     """
 
     incoming_only = True  # a node's output reads only its incoming edges (full-graph inference may chunk it)
 
-    def __init__(self, hidden: int, train_eps: bool = True, edge_linear: bool = False) -> None:
+    def __init__(self, hidden: int, train_eps: bool = True, edge_linear: bool = False, expansion: int = 1,
+                 batch_norm: bool = False) -> None:
         super().__init__(hidden)
-        mlp = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
+        check_positive(expansion, "gine's expansion")
+        inner = expansion * hidden
+        norm = nn.BatchNorm1d(inner) if batch_norm else nn.Identity()
+        mlp = nn.Sequential(nn.Linear(hidden, inner), norm, nn.ReLU(), nn.Linear(inner, hidden))
         self.conv = GINEConv(mlp, train_eps=train_eps, edge_dim=hidden if edge_linear else None)
 
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:

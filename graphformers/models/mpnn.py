@@ -1,8 +1,9 @@
 """The classic message-passing network (Kipf & Welling's GCN, Velickovic et al.'s GAT, GraphSAGE):
 a plain stack of local blocks with an activation and dropout between them, and no residuals,
-norms, FFNs or global mixer. Published citation-graph baselines are this model; the GPS layer's
+FFNs or global mixer. Published citation-graph baselines are this model; the GPS layer's
 residual + FFN around the same block trains differently on their 140 labelled nodes (see
-recipes/README.md, Cora and CiteSeer).
+recipes/README.md, Cora and CiteSeer). With its options it is also OGB's GCN and GIN for
+molecules (``examples/graphproppred/mol``; recipes/bases/ogb-mol.yaml).
 """
 from __future__ import annotations
 
@@ -40,27 +41,42 @@ class MPNNOptions:
     Args:
         activation (str, optional): after every block: ``relu`` (GCN, SAGE), ``elu`` (GAT) or ``gelu``.
             (default: :obj:`"relu"`)
+        last_activation (bool, optional): activate the last block's output too; OGB's molecule GNNs
+            do not. (default: :obj:`True`)
+        head_layers (int, optional): layers of the prediction head: 2 (an MLP) or 1 (OGB's linear
+            readout). (default: :obj:`2`)
+        edge_encoders (str, optional): ``shared``: the edge features are encoded once and every block
+            reads them; ``per_layer``: every block has its own edge encoder (OGB's GCN and GIN embed
+            the bonds afresh in each layer). (default: :obj:`"shared"`)
     """
 
     activation: Literal["relu", "elu", "gelu"] = "relu"
+    last_activation: bool = True
+    head_layers: Literal[1, 2] = 2
+    edge_encoders: Literal["shared", "per_layer"] = "shared"
 
 
 @register_model("mpnn")
 class MPNNModel(GraphModel):
-    """Encoder -> ``layers`` x (dropout -> local block -> norm -> activation) -> dropout -> head.
+    """Encoder -> ``layers`` x (local block -> norm -> activation -> dropout) -> pool -> head.
 
     ``h^(0) = input_dropout(encoder(x))`` and
-    ``h^(l+1) = act(norm(block_l(dropout(h^(l)), edge_index, edge_attr)))`` for ``l > 0``
-    (the first block reads ``h^(0)`` as it is); node-level tasks read ``head(dropout(h^(L)))``,
-    graph-level ones pool first. Edge features are encoded as in the GPS model (a learned constant
-    where the dataset has none); blocks that update them pass them on.
+    ``h^(l+1) = dropout(act(norm(block_l(h^(l), edge_index, edge_attr_l))))`` (no activation after the
+    last block when ``last_activation`` is off); node-level tasks read ``head(h^(L))``, graph-level
+    ones ``head(pool(h^(L)))``. Edge features are encoded as in the GPS model (a learned constant
+    where the dataset has none), once or per block (``edge_encoders``); blocks that update them pass
+    them on. With ``virtual_node``, each block reads its graph's virtual-node state added to every
+    node, as OGB's GIN-VN.
 
     Args:
         config (ModelConfig): ``hidden``, ``layers``, ``local`` (required), ``dropout``,
             ``input_dropout``, ``norm`` (``none`` for the classic models), ``pool``, the node and
-            edge feature encoders, and ``options`` (:class:`MPNNOptions`); a block's heads are its
-            own option.
+            edge feature encoders, ``virtual_node`` and ``options`` (:class:`MPNNOptions`); a block's
+            heads are its own option.
         info (TaskInfo): the dataset's task.
+
+    Shapes: ``[N, num_outputs]`` (node level), ``[num_graphs, num_outputs]`` (graph level) or
+    ``[N, hidden]`` node embeddings (link level).
     """
 
     options_type = MPNNOptions
@@ -76,34 +92,56 @@ class MPNNModel(GraphModel):
         hidden = config.hidden
         self.level = info.level
         self.node_encoder = build_feature(config.node_encoder or info.node_encoder, info.node_in, hidden)
-        self.edge_encoder, self.edge_vector = build_edge_features(config, info, hidden)
         self.blocks = nn.ModuleList(build_local(config.local, hidden) for _ in range(config.layers))
+        self.edge_encoder, self.edge_vector = build_edge_features(config, info, hidden)
+        self.layer_edge_encoders = self._layer_edge_encoders(options, config, info) or None
         self.norms = nn.ModuleList(make_norm(config.norm, hidden) for _ in range(config.layers))
         self.activation = ACTIVATIONS[options.activation]()
+        self.last_activation = options.last_activation
         self.input_dropout = Dropout(config.input_dropout)
         self.dropout = Dropout(config.dropout)
         self.pool = POOLS[config.pool]
         self.virtual_node = VirtualNode(hidden, config.layers, config.dropout) if config.virtual_node else None
-        self.head = build_head(info, hidden)
+        self.head = build_head(info, hidden, options.head_layers)
+
+    def _layer_edge_encoders(self, options: MPNNOptions, config: ModelConfig, info: TaskInfo) -> nn.ModuleList:
+        """One edge encoder per block (``edge_encoders: per_layer``), else an empty list."""
+        if options.edge_encoders == "shared":
+            return nn.ModuleList()
+        if self.edge_encoder is None:
+            raise PartOptionError("mpnn's edge_encoders: per_layer encodes the edge features in every layer, but the "
+                                  "dataset has none; remove the option.")
+        if self.blocks[0].updates_edges:
+            raise PartOptionError(f"mpnn's edge_encoders: per_layer encodes the edge features afresh for every "
+                                  f"block, but {config.local.name} updates them; remove the option.")
+        name = config.edge_encoder or info.edge_encoder
+        self.edge_encoder = None  # the blocks read only their own encoders
+        return nn.ModuleList(build_feature(name, info.edge_in, config.hidden) for _ in self.blocks)
 
     def forward(self, data: Batch, chunk: int | None = None) -> Tensor:
-        """``[N, num_outputs]`` (node level), ``[num_graphs, num_outputs]`` (graph level) or ``[N, hidden]``
-        node embeddings (link level) for a PyG ``Batch`` (a single ``Data`` is a batch of one)."""
+        """The model's output for a PyG ``Batch`` (a single ``Data`` is a batch of one)."""
         if not isinstance(data, Batch):
             data = Batch.from_data_list([data])
         x = self.input_dropout(self.node_encoder(data.x))
-        edge_attr = edge_features(data, self.edge_encoder, self.edge_vector)
+        per_layer = self.layer_edge_encoders
+        edge_attr = None if per_layer is not None else edge_features(data, self.edge_encoder, self.edge_vector)
         virtual = self.virtual_node
         state = virtual.initial(data.num_graphs) if virtual is not None else None
+        last = len(self.blocks) - 1
         for index, (block, norm) in enumerate(zip(self.blocks, self.norms, strict=True)):
             if virtual is not None:
                 x = virtual.join(x, state, data.batch)
-                if index < len(self.blocks) - 1:
+                if index < last:
                     state = virtual.update(index, x, state, data.batch)
-            out = block(x if index == 0 else self.dropout(x), block.edges_of(data), edge_attr)
+            if per_layer is not None:
+                edge_attr = per_layer[index](data.edge_attr)
+            out = block(x, block.edges_of(data), edge_attr)
             if block.updates_edges:
                 out, edge_attr = out
-            x = self.activation(norm(out))
+            x = norm(out)
+            if index < last or self.last_activation:
+                x = self.activation(x)
+            x = self.dropout(x)
         if self.level == "graph":
             x = self.pool(x, data.batch, size=data.num_graphs)
-        return self.head(self.dropout(x))
+        return self.head(x)

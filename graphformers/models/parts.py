@@ -106,18 +106,21 @@ def require_node_level(info: TaskInfo, model: str, instead: str) -> None:
         raise PartOptionError(f"{model} predicts nodes, but the dataset's task is {info.level}-level; use {instead}.")
 
 
-def build_head(info: TaskInfo, hidden: int) -> nn.Module:
-    """The prediction head on ``hidden``-wide states: a 2-layer MLP to ``info``'s outputs, or for
-    link-level tasks a linear map to node embeddings whose dot products score pairs (GraphGPS's
-    ``inductive_edge`` head).
+def build_head(info: TaskInfo, hidden: int, layers: int = 2) -> nn.Module:
+    """The prediction head on ``hidden``-wide states: an MLP to ``info``'s outputs (2 layers, or
+    1: a linear map, OGB's readout), or for link-level tasks a linear map to node embeddings whose
+    dot products score pairs (GraphGPS's ``inductive_edge`` head).
 
     Args:
         info (TaskInfo): the dataset's task (level, outputs, sequence length).
         hidden (int): width of the states the head reads.
+        layers (int, optional): the MLP's layers, 1 or 2. (default: :obj:`2`)
     """
     if info.level == "link":
         return nn.Linear(hidden, hidden)
     outputs = info.num_outputs * info.sequence_length
+    if layers == 1:
+        return nn.Linear(hidden, outputs)
     return nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, outputs))
 
 
