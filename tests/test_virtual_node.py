@@ -48,3 +48,12 @@ def test_each_graph_has_its_own_virtual_node_and_the_model_uses_it(name):
 def test_a_model_that_does_not_read_it_refuses_it():
     with pytest.raises(RecipeError, match="model.virtual_node is set, but gat does not read it"):
         load_recipe(RECIPES / "cora-gat.yaml", ["model.virtual_node=true"])
+
+
+def test_a_batch_of_one_graph_trains():
+    torch.manual_seed(0)
+    config = ModelConfig(name="mpnn", hidden=8, layers=3, local=PartSpec("gine", {"batch_norm": True}), norm="batch",
+                         virtual_node=True)
+    model = MPNNModel(config, task_info("graph")).train()
+    model(Batch.from_data_list([random_batch((5,)).to_data_list()[0]])).sum().backward()  # BatchNorm1d would raise
+    assert model.virtual_node.updates[0][0].weight.grad is not None

@@ -9,6 +9,7 @@ from torch_geometric.utils import is_torch_sparse_tensor
 
 from graphformers.errors import check_heads_divide, check_positive
 from graphformers.local.base import LocalBlock
+from graphformers.nn.norms import make_norm
 from graphformers.registry import register_local
 
 
@@ -41,7 +42,7 @@ class GINE(LocalBlock):
         super().__init__(hidden)
         check_positive(expansion, "gine's expansion")
         inner = expansion * hidden
-        norm = nn.BatchNorm1d(inner) if batch_norm else nn.Identity()
+        norm = make_norm("batch" if batch_norm else "none", inner)
         mlp = nn.Sequential(nn.Linear(hidden, inner), norm, nn.ReLU(), nn.Linear(inner, hidden))
         self.conv = GINEConv(mlp, train_eps=train_eps, edge_dim=hidden if edge_linear else None)
 

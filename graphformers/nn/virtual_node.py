@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch_geometric.utils import scatter
 
+from graphformers.nn.norms import make_norm
+
 
 class VirtualNode(nn.Module):
     """One learned node per graph, joined to every node of its graph.
@@ -15,6 +17,7 @@ class VirtualNode(nn.Module):
     its graph's state (:meth:`join`); after every layer but the last, the state becomes
     ``dropout(MLP_l(sum of the graph's joined node states + state))`` (:meth:`update`), the MLP
     ``Linear(h, 2h), BatchNorm, ReLU, Linear(2h, h), BatchNorm, ReLU``. Graphs never share a state.
+    (The batch norms use their running statistics for a batch of one graph, where OGB's fail.)
 
     Args:
         hidden (int): width of node states.
@@ -28,8 +31,8 @@ class VirtualNode(nn.Module):
         super().__init__()
         self.start = nn.Parameter(torch.zeros(hidden))
         self.updates = nn.ModuleList(
-            nn.Sequential(nn.Linear(hidden, 2 * hidden), nn.BatchNorm1d(2 * hidden), nn.ReLU(),
-                          nn.Linear(2 * hidden, hidden), nn.BatchNorm1d(hidden), nn.ReLU())
+            nn.Sequential(nn.Linear(hidden, 2 * hidden), make_norm("batch", 2 * hidden), nn.ReLU(),
+                          nn.Linear(2 * hidden, hidden), make_norm("batch", hidden), nn.ReLU())
             for _ in range(layers - 1))
         self.dropout = dropout
 
