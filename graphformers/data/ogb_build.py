@@ -2,9 +2,10 @@
 ``ogbg-mol*`` loaders (and ``ogb`` itself) read them as they read OGB's download.
 
 OGB made them so (``ogb/utils/mol.py``, snap-stanford/pretrain-gnns ``loader.py``): the CSV's
-molecules in the CSV's order, graphs from ``ogb.utils.smiles2graph``, and the deterministic
-scaffold split (Bemis-Murcko scaffolds with chirality, largest groups first;
-:func:`~graphformers.data.custom.splits.scaffold_split`). OGB stores each bond once
+molecules in the CSV's order, graphs from ``ogb.utils.smiles2graph`` (here its feature functions on
+the one RDKit parse of each SMILES that the scaffold also reads: the same arrays, tested), and the
+deterministic scaffold split (Bemis-Murcko scaffolds with chirality, largest groups first;
+:func:`~graphformers.data.scaffold_split.scaffold_split`). OGB stores each bond once
 (``add_inverse_edge``) and the loader adds its reverse.
 
 Which molecules are kept follows pretrain-gnns: BBBP leaves out the 11 SMILES RDKit cannot parse;
@@ -118,16 +119,21 @@ def build_ogb(name: str, folder: Path, root: Path) -> BuildReport:
     table = _read_source(name, source, folder)
     RDLogger.DisableLog("rdApp.*")
     smiles = [text if isinstance(text, str) else "" for text in table[source.smiles]]
-    strict = [Chem.MolFromSmiles(text) is not None for text in smiles]
-    left_out = tuple(row + 2 for row, parsed in enumerate(strict) if not parsed) if source.drops_unparsable else ()
-    lenient = () if source.drops_unparsable else tuple(row + 2 for row, parsed in enumerate(strict) if not parsed)
+    molecules = [Chem.MolFromSmiles(text) for text in smiles]  # each SMILES is parsed once (RDKit's is the cost)
+    refused = [row for row, molecule in enumerate(molecules) if molecule is None]
+    left_out = tuple(row + 2 for row in refused) if source.drops_unparsable else ()
+    lenient = () if source.drops_unparsable else tuple(row + 2 for row in refused)
     if source.drops_unparsable:
-        kept = [row for row, parsed in enumerate(strict) if parsed]
-        table, smiles = table.iloc[kept].reset_index(drop=True), [smiles[row] for row in kept]
+        kept = [row for row, molecule in enumerate(molecules) if molecule is not None]
+        table = table.iloc[kept].reset_index(drop=True)
+        smiles, molecules = [smiles[row] for row in kept], [molecules[row] for row in kept]
     if not smiles:
         raise OGBBuildError(f"{source.csv} holds no molecules; is it the right file?")
-    graphs = [_graph(text, row, source) for row, text in enumerate(smiles)]
-    split = scaffold_split(smiles, SPLIT_FRACTIONS, scaffold=_scaffold)
+    for row in refused if not source.drops_unparsable else ():
+        molecules[row] = _leniently_parsed(smiles[row], row, source)
+    graphs = [_graph(molecule) for molecule in molecules]
+    scaffolds = {text: _scaffold(molecule) for text, molecule in zip(smiles, molecules, strict=True)}
+    split = scaffold_split(smiles, SPLIT_FRACTIONS, scaffold=scaffolds.__getitem__)
     directory = root / name.replace("-", "_")
     staging = directory.with_name(directory.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
@@ -157,38 +163,29 @@ def _same_table(ours: Path, built: Path) -> bool:
         return False
 
 
-def _molecule(smiles: str):
-    """RDKit's molecule of ``smiles``; for one today's RDKit refuses for an atom's valence only, the
-    molecule with that check off (OGB's RDKit accepted them); None if it cannot be parsed at all."""
+def _leniently_parsed(smiles: str, row: int, source: MoleculeNetSource):
+    """RDKit's molecule of a SMILES today's RDKit refuses for an atom's valence only, with that check
+    off (OGB's RDKit accepted them), or :class:`OGBBuildError` if it cannot be parsed at all."""
     from rdkit import Chem
 
-    molecule = Chem.MolFromSmiles(smiles)
-    if molecule is not None:
-        return molecule
     molecule = Chem.MolFromSmiles(smiles, sanitize=False)
-    if molecule is None:
-        return None
-    molecule.UpdatePropertyCache(strict=False)
-    try:
-        Chem.SanitizeMol(molecule, Chem.SanitizeFlags.SANITIZE_ALL ^ Chem.SanitizeFlags.SANITIZE_PROPERTIES)
-    except Exception:  # noqa: BLE001 -- RDKit raises several types; any means the SMILES is not a molecule
-        return None
-    return molecule
-
-
-def _graph(smiles: str, row: int, source: MoleculeNetSource) -> dict:
-    """OGB's graph of ``smiles``: ``smiles2graph`` itself, or OGB's feature functions on the molecule
-    :func:`_molecule` parses with the valence check off (the same layout: each bond both ways, in pairs)."""
-    from ogb.utils import smiles2graph
-    from ogb.utils.features import atom_to_feature_vector, bond_to_feature_vector
-    from rdkit import Chem
-
-    if Chem.MolFromSmiles(smiles) is not None:
-        return smiles2graph(smiles)
-    molecule = _molecule(smiles)
+    if molecule is not None:
+        molecule.UpdatePropertyCache(strict=False)
+        try:
+            Chem.SanitizeMol(molecule, Chem.SanitizeFlags.SANITIZE_ALL ^ Chem.SanitizeFlags.SANITIZE_PROPERTIES)
+        except Exception:  # noqa: BLE001 -- RDKit raises several types; any means the SMILES is not a molecule
+            molecule = None
     if molecule is None:
         raise OGBBuildError(f"{source.csv} row {row + 2}: RDKit cannot parse the SMILES {smiles!r}; OGB's dataset "
                             f"holds every row of this file, so it is not MoleculeNet's {source.csv}?")
+    return molecule
+
+
+def _graph(molecule) -> dict:
+    """OGB's graph of an RDKit molecule: what ``ogb.utils.smiles2graph`` gives for its SMILES (OGB's
+    feature functions; each bond both ways, in pairs), without parsing the SMILES again."""
+    from ogb.utils.features import atom_to_feature_vector, bond_to_feature_vector
+
     edges, features = [], []
     for bond in molecule.GetBonds():
         start, end, feature = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx(), bond_to_feature_vector(bond)
@@ -199,12 +196,12 @@ def _graph(smiles: str, row: int, source: MoleculeNetSource) -> dict:
             "edge_feat": np.array(features, dtype=np.int64).reshape(-1, 3), "num_nodes": molecule.GetNumAtoms()}
 
 
-def _scaffold(smiles: str) -> str:
+def _scaffold(molecule) -> str:
     """The Bemis-Murcko scaffold with chirality, as RDKit's ``MurckoScaffoldSmiles`` gives it, also for
-    the molecules :func:`_molecule` parses with the valence check off."""
+    the molecules parsed with the valence check off."""
     from rdkit import Chem
 
-    scaffold = Chem.MurckoDecompose(_molecule(smiles))
+    scaffold = Chem.MurckoDecompose(molecule)
     scaffold.ClearComputedProps()
     scaffold.UpdatePropertyCache(strict=False)
     Chem.GetSymmSSSR(scaffold)
