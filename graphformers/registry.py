@@ -225,10 +225,13 @@ PAIR_ENCODINGS = Registry("pair encoding", "graphformers.pair_encodings.base:Pai
 FEATURE_ENCODERS = Registry("feature encoder", "graphformers.encoders.base:FeatureEncoder", ("in_dim", "out_dim"),
                             built_ins="graphformers.encoders", word="feature",
                             recipe_keys=("model.node_encoder", "model.edge_encoder"))
+ORDERINGS = Registry("node ordering", "graphformers.orderings.base:NodeOrdering", built_ins="graphformers.orderings",
+                     word="ordering", recipe_keys=("model.ordering",))
 DATASETS = DatasetRegistry("dataset", "graphformers.data.base:DatasetSpec", ("root",),
                            constructor=lambda spec: spec.loader,
                     built_ins="graphformers.data.catalog", recipe_keys=("data.name",))
-REGISTRIES = (MODELS, LOCAL_BLOCKS, MIXERS, POSITIONAL_ENCODERS, PAIR_ENCODINGS, FEATURE_ENCODERS, DATASETS)
+REGISTRIES = (MODELS, LOCAL_BLOCKS, MIXERS, POSITIONAL_ENCODERS, PAIR_ENCODINGS, FEATURE_ENCODERS, ORDERINGS,
+              DATASETS)
 """Every kind of part: the one table of kinds. ``graphformers list`` shows them in this order, the
 recipe checks look up each kind's recipe keys, and the key reference and the README's table of
 kinds are made from it; a new kind is one more registry here."""
@@ -238,6 +241,7 @@ register_local = LOCAL_BLOCKS.register
 register_mixer = MIXERS.register
 register_feature_encoder = FEATURE_ENCODERS.register
 register_positional_encoder = POSITIONAL_ENCODERS.register
+register_ordering = ORDERINGS.register
 register_pair_encoding = PAIR_ENCODINGS.register
 register_dataset = DATASETS.register
 

@@ -13,6 +13,7 @@ from graphformers.data.datamodule import GraphDataModule
 from graphformers.encoders.precompute import NodeEncoding
 from graphformers.models.base import GraphModel
 from graphformers.models.gps import GPSModel
+from graphformers.models.parts import mixer_companions
 from graphformers.recipe import ModelConfig, PartSpec, RecipeError, load_recipe
 from graphformers.registry import MIXERS, MODELS, register_model
 from graphformers.training.module import GraphTask
@@ -36,7 +37,8 @@ def _graph_for(model: GPSModel, num_nodes: int = 300) -> Batch:
 @pytest.mark.parametrize("local", LOCAL_BLOCKS, ids=lambda spec: f"{spec.name}{'-attention' if spec.options else ''}")
 def test_chunked_forward_equals_the_whole_graph_forward(local, mixer):
     torch.manual_seed(0)
-    config = ModelConfig(hidden=32, layers=2, heads=4, local=local, mixer=PartSpec(mixer or "none"))
+    config = ModelConfig(hidden=32, layers=2, heads=4, local=local, mixer=PartSpec(mixer or "none"),
+                         **(mixer_companions(mixer) if mixer else {}))
     model = GPSModel(config, task_info("node")).eval()
     data = _graph_for(model)
     with torch.no_grad():

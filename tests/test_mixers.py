@@ -13,6 +13,7 @@ from torch_geometric.nn.attention import PolynormerAttention as PyGPolynormerAtt
 from graphformers.errors import PartOptionError
 from graphformers.mixers import ExpanderEdges, Exphormer, Performer, PolynormerAttention
 from graphformers.mixers.kernel_attention import per_graph_linear_attention
+from graphformers.models.parts import build_ordering, mixer_companions
 from graphformers.registry import MIXERS
 
 
@@ -26,6 +27,8 @@ def _prepared_batch(mixer, sizes, seed=0) -> Batch:
 def test_mixer_does_not_leak_across_graphs(name):
     torch.manual_seed(0)
     mixer = MIXERS.get(name)(16, 4, 0.0).eval()
+    if mixer.reads_ordering:
+        mixer.use_ordering(build_ordering(mixer_companions(name)["ordering"]))
     first = _prepared_batch(mixer, (6, 9))
     second = _prepared_batch(mixer, (6, 14), seed=0)  # graph 0 identical, graph 1 larger and different
     x_first = torch.randn(first.num_nodes, 16)

@@ -11,6 +11,7 @@ import pytorch_lightning as pl
 import torch
 from conftest import epoch_values
 
+from graphformers.models.parts import mixer_companions
 from graphformers.recipe import RecipeError, load_recipe
 from graphformers.registry import MIXERS
 from graphformers.training.module import GraphTask
@@ -166,9 +167,14 @@ def test_graph_level_task_from_a_user_module_trains(tmp_path):
     assert result.metric == "auroc" and result.test_value > 0.8
 
 
+def _companions(mixer: str) -> list[str]:
+    """Overrides setting what ``mixer`` needs besides itself (a node ordering for mamba and cat)."""
+    return [f"model.{key}={spec.name}" for key, spec in mixer_companions(mixer).items()]
+
+
 @pytest.mark.parametrize("mixer", MIXERS.names())
 def test_each_mixer_trains_on_the_quickstart_task(tmp_path, mixer):
-    recipe = load_recipe(QUICKSTART, [*SMALL_DATA, f"model.mixer={mixer}", "train.max_epochs=3",
+    recipe = load_recipe(QUICKSTART, [*SMALL_DATA, f"model.mixer={mixer}", *_companions(mixer), "train.max_epochs=3",
                                       f"train.out_dir={tmp_path}", "train.progress_bar=false"])
     losses = epoch_values(run(recipe).metrics_csv, "train/loss")
     assert losses[2] < losses[0]
@@ -178,7 +184,8 @@ def test_each_mixer_trains_on_the_quickstart_task(tmp_path, mixer):
 def test_each_mixer_trains_on_neighbour_samples_of_a_100k_node_graph(tmp_path, mixer):
     """Batches of 128 target nodes with up to 5 + 25 sampled neighbours (<= 3,968 nodes) of one
     10^5-node graph; the mixer attends within each sampled subgraph (expander edges built on it)."""
-    recipe = load_recipe(QUICKSTART, [f"model.mixer={mixer}", "model.encoders=[]", "data.name=relay-large",
+    recipe = load_recipe(QUICKSTART, [f"model.mixer={mixer}", *_companions(mixer), "model.encoders=[]",
+                                      "data.name=relay-large",
                                       "data.options={num_nodes: 100000}", "data.neighbors=[5, 5]",
                                       "data.batch_size=128", "train.max_epochs=3", "train.limit_batches=12",
                                       f"train.out_dir={tmp_path}", "train.progress_bar=false"])

@@ -18,6 +18,7 @@ from graphformers.benchmarks.graphs import generated_graphs
 from graphformers.benchmarks.memory import synchronize
 from graphformers.benchmarks.model import GENERATED
 from graphformers.models.base import GraphModel
+from graphformers.models.parts import mixer_companions
 from graphformers.pair_encodings.base import PairEncoding
 from graphformers.pair_encodings.precompute import encode_pairs
 from graphformers.recipe import ModelConfig, PartSpec
@@ -46,7 +47,8 @@ def part_cases() -> dict[str, dict[str, Any]]:
     for local in LOCAL_BLOCKS.names():
         cases[f"gps-{local}-full"] = dict(name="gps", local=PartSpec(local), mixer=PartSpec("full"))
     for mixer in MIXERS.names():
-        cases[f"gps-gine-{mixer}"] = dict(name="gps", local=PartSpec("gine"), mixer=PartSpec(mixer))
+        cases[f"gps-gine-{mixer}"] = dict(name="gps", local=PartSpec("gine"), mixer=PartSpec(mixer),
+                                          **mixer_companions(mixer))
     for encoder in POSITIONAL_ENCODERS.names():
         cases[f"gps-{encoder}"] = dict(name="gps", encoders=[PartSpec(encoder, {"dim": 4})])
     for encoding in PAIR_ENCODINGS.names():

@@ -7,7 +7,8 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
 
-from graphformers.errors import check_heads_divide
+from graphformers.errors import PartOptionError, check_heads_divide
+from graphformers.orderings.base import NodeOrdering
 from graphformers.pair_encodings.base import PairEncoding
 
 
@@ -34,6 +35,9 @@ class GlobalMixer(nn.Module):
         dropout (float): the mixer's own dropout rate (see above).
     """
 
+    reads_ordering: bool = False
+    """Whether the mixer scans nodes in the order of ``model.ordering`` (and so needs one)."""
+
     def __init__(self, hidden: int, heads: int, dropout: float) -> None:
         super().__init__()
         check_heads_divide(hidden, heads, type(self).__name__)
@@ -48,6 +52,15 @@ class GlobalMixer(nn.Module):
         encodings by name (``model.pair_encodings``), precomputed on every graph; a mixer whose options
         name one builds what reads it here and raises
         :class:`~graphformers.errors.PartOptionError` when it is missing. The default reads none."""
+
+    def use_ordering(self, ordering: NodeOrdering | None) -> None:
+        """Called by the model once, after construction, with the recipe's node ordering
+        (``model.ordering``; None when it sets none). Mixers that scan nodes in order
+        (:class:`~graphformers.mixers.sequence.OrderedMixer`) keep it; the others refuse one, so that
+        a recipe never sets an ordering nothing reads."""
+        if ordering is not None:
+            raise PartOptionError(f"model.ordering is set, but the mixer {type(self).__name__} reads no node order; "
+                                  f"remove it (the mixers that do: mamba, cat).")
 
     def check_graph_size(self, num_nodes: int) -> None:
         """Raise :class:`GraphTooLargeError` if a graph of ``num_nodes`` nodes is beyond this mixer

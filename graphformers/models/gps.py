@@ -16,6 +16,7 @@ from graphformers.models.parts import (
     build_head,
     build_local,
     build_mixer,
+    build_ordering,
     build_pair_encodings,
     build_positional,
     edge_features,
@@ -44,7 +45,7 @@ class GPSModel(GraphModel):
     """
 
     chunked_inference = True
-    reads = ("hidden", "layers", "heads", "local", "mixer", "encoders", "pair_encodings", "node_encoder",
+    reads = ("hidden", "layers", "heads", "local", "mixer", "ordering", "encoders", "pair_encodings", "node_encoder",
              "edge_encoder", "dropout", "input_dropout", "attn_dropout", "norm", "ffn_ratio", "pool", "virtual_node")
     defaults = {"local": PartSpec("gine"), "mixer": PartSpec("full")}
 
@@ -68,18 +69,24 @@ class GPSModel(GraphModel):
             for _ in range(config.layers)
         )
         self.pair_encodings = build_pair_encodings(config.pair_encodings)
-        for layer in self.layers:
-            if layer.mixer is not None:
-                layer.mixer.use_pair_encodings(self.pair_encodings)
+        self.ordering = build_ordering(config.ordering)
+        mixers = [layer.mixer for layer in self.layers if layer.mixer is not None]
+        if self.ordering is not None and not mixers:
+            raise PartOptionError("model.ordering is set, but the model has no global mixer to read it; remove it.")
+        for mixer in mixers:
+            mixer.use_pair_encodings(self.pair_encodings)
+            mixer.use_ordering(self.ordering)
         self.input_dropout = Dropout(config.input_dropout)
         self.pool = POOLS[config.pool]
         self.virtual_node = VirtualNode(config.hidden, config.layers, config.dropout) if config.virtual_node else None
         self.head = build_head(info, config.hidden)
 
     def precompute_transforms(self) -> list[BaseTransform]:
-        """Transforms that store what the positional encoders, the pair encodings and the mixer read from
+        """Transforms that store what the positional encoders, the pair encodings, the ordering and the mixer read from
         each graph. Every layer's mixer has the same configuration, so the first layer's transform serves all."""
         transforms = [encoder.precompute() for encoder in self.positional] + list(self.pair_encodings.values())
+        ordering_transform = self.ordering.precompute() if self.ordering is not None else None
+        transforms += [ordering_transform] if ordering_transform is not None else []
         mixer = self.layers[0].mixer
         mixer_transform = mixer.precompute() if mixer is not None else None
         return transforms + ([mixer_transform] if mixer_transform is not None else [])

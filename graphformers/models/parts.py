@@ -13,9 +13,17 @@ from graphformers.encoders.base import FeatureEncoder, PositionalEncoder
 from graphformers.errors import PartOptionError
 from graphformers.local.base import LocalBlock
 from graphformers.mixers.base import GlobalMixer
+from graphformers.orderings.base import NodeOrdering
 from graphformers.pair_encodings.base import PairEncoding
 from graphformers.recipe import ModelConfig, PartSpec, is_absent
-from graphformers.registry import FEATURE_ENCODERS, LOCAL_BLOCKS, MIXERS, PAIR_ENCODINGS, POSITIONAL_ENCODERS
+from graphformers.registry import (
+    FEATURE_ENCODERS,
+    LOCAL_BLOCKS,
+    MIXERS,
+    ORDERINGS,
+    PAIR_ENCODINGS,
+    POSITIONAL_ENCODERS,
+)
 from graphformers.task import TaskInfo
 
 
@@ -39,6 +47,25 @@ def build_mixer(spec: PartSpec | None, hidden: int, heads: int, dropout: float) 
         dropout (float): the mixer's dropout (``model.attn_dropout``).
     """
     return None if is_absent(spec) else MIXERS.get(spec.name)(hidden, heads, dropout, **spec.options)
+
+
+def build_ordering(spec: PartSpec | None) -> NodeOrdering | None:
+    """The node ordering ``spec`` names (``model.ordering``; None when it is not set).
+
+    Args:
+        spec (PartSpec, optional): name and options.
+    """
+    return None if is_absent(spec) else ORDERINGS.get(spec.name)(**spec.options)
+
+
+def mixer_companions(name: str) -> dict[str, Any]:
+    """The ``model`` keys a mixer cannot run without, set to a default (for tests and benchmarks that
+    build every mixer): ``{"ordering": degree}`` for mixers that scan nodes in order, else nothing.
+
+    Args:
+        name (str): the registered mixer.
+    """
+    return {"ordering": PartSpec("degree")} if MIXERS.get(name).reads_ordering else {}
 
 
 def build_positional(spec: PartSpec) -> PositionalEncoder:

@@ -38,6 +38,9 @@ class ModelConfig:
     (gps: gine)"""
     mixer: PartSpec | None = None
     """global mixer, a name or {name: ..., option: ...}; none for a pure MPNN; null: the model's (gps: full)"""
+    ordering: PartSpec | None = None
+    """node ordering read by sequence mixers (mamba, cat), a name or {name: ..., option: ...}: the order they scan each
+    graph's nodes in"""
     encoders: list[PartSpec] = field(default_factory=list)
     """positional/structural encodings, e.g. [{name: lap, k: 8, dim: 16}]; concatenated to the node features"""
     pair_encodings: list[PartSpec] = field(default_factory=list)

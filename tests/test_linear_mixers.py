@@ -1,0 +1,128 @@
+"""The attention-free and simplified mixers (AFT, SGFormer): each equals its paper's equations written
+out densely graph by graph, is permutation-equivariant, and refuses a bias it cannot read."""
+from __future__ import annotations
+
+import pytest
+import torch
+from conftest import permute_graph, random_graph
+from torch_geometric.data import Batch
+
+from graphformers.errors import PartOptionError
+from graphformers.mixers.aft import AttentionFreeTransformer
+from graphformers.mixers.sgformer import SGFormerAttention
+from graphformers.models.parts import build_pair_encodings
+from graphformers.recipe import PartSpec
+
+SIZES = (7, 1, 12, 4)
+
+
+def _batch(sizes=SIZES, transforms=()) -> Batch:
+    graphs = [random_graph(n, edge_prob=0.25, seed=i) for i, n in enumerate(sizes)]
+    for transform in transforms:
+        graphs = [transform(graph) for graph in graphs]
+    return Batch.from_data_list(graphs)
+
+
+def _aft_dense(mixer: AttentionFreeTransformer, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """AFT-full (AFT-simple with ``bias`` None) on one graph: ``[n, d]``, bias ``[n, n, d]`` (target, source)."""
+    query, key, value = mixer.qkv(x).chunk(3, dim=-1)
+    logits = key[None, :, :] + (bias if bias is not None else 0.0)  # [i, j, d]
+    weights = torch.softmax(logits, dim=1)
+    return mixer.out(torch.sigmoid(query) * (weights * value[None]).sum(dim=1))
+
+
+def _dense_bias(mixer: AttentionFreeTransformer, graph) -> torch.Tensor:
+    """``w_ij`` for every pair of one graph: the encoder of the stored value, of the fill elsewhere."""
+    encoding = mixer.bias_encoding
+    channels = graph[f"{encoding.key}_attr"].size(-1)
+    values = torch.full((graph.num_nodes, graph.num_nodes, channels), encoding.fill)
+    source, target = graph[f"{encoding.key}_index"]
+    values[target, source] = graph[f"{encoding.key}_attr"]
+    return mixer.bias_encoder(values.view(-1, channels)).view(graph.num_nodes, graph.num_nodes, -1)
+
+
+def _per_graph(batch: Batch, x: torch.Tensor, dense) -> torch.Tensor:
+    return torch.cat([dense(graph, x[batch.batch == g]) for g, graph in enumerate(batch.to_data_list())])
+
+
+@pytest.mark.parametrize("bias", [None, "spd", "rrwp"])
+def test_aft_equals_its_equations_written_out_per_graph(bias):
+    torch.manual_seed(0)
+    mixer = AttentionFreeTransformer(16, 4, 0.0, bias=bias).eval()
+    encodings = build_pair_encodings([PartSpec(bias, {"steps": 3} if bias == "rrwp" else {})] if bias else [])
+    mixer.use_pair_encodings(encodings)
+    if bias is not None:
+        torch.nn.init.normal_(mixer.bias_encoder.map.weight)  # a trained bias, not AFT-simple's zero start
+    batch = _batch(transforms=list(encodings.values()))
+    if bias == "rrwp":  # rrwp stores pairs within 2 steps only: the fill value covers the rest
+        assert batch.rrwp_index.size(1) < sum(n * n for n in SIZES)
+    x = torch.randn(batch.num_nodes, 16) * 2
+    with torch.no_grad():
+        expected = _per_graph(batch, x, lambda graph, xs: _aft_dense(
+            mixer, xs, _dense_bias(mixer, graph) if bias else None))
+        torch.testing.assert_close(mixer(x, batch.batch, batch), expected, atol=1e-5, rtol=1e-4)
+
+
+def _sgformer_dense(mixer: SGFormerAttention, x: torch.Tensor) -> torch.Tensor:
+    """SGFormer's TransConvLayer on one graph, per head (heads split ``hidden``, concatenated)."""
+    heads, n = mixer.heads, x.size(0)
+    q, k, v = (projection(x).view(n, heads, -1) for projection in (mixer.query, mixer.key, mixer.value))
+    q, k = q / q.norm(), k / k.norm()
+    scores = torch.einsum("ihm,jhm->hij", q, k)  # unnormalised, may be negative
+    numerator = torch.einsum("hij,jhd->ihd", scores, v) + n * v
+    denominator = scores.sum(dim=-1).T[..., None] + n
+    return (numerator / denominator).reshape(n, -1)
+
+
+@pytest.mark.parametrize("heads", [1, 4])
+def test_sgformer_equals_its_equations_written_out_per_graph(heads):
+    torch.manual_seed(0)
+    mixer = SGFormerAttention(16, heads, 0.0).eval()
+    batch = _batch()
+    x = torch.randn(batch.num_nodes, 16)
+    with torch.no_grad():
+        expected = _per_graph(batch, x, lambda graph, xs: _sgformer_dense(mixer, xs))
+        torch.testing.assert_close(mixer(x, batch.batch, batch), expected, atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("make", [lambda: SGFormerAttention(16, 2, 0.0),
+                                  lambda: AttentionFreeTransformer(16, 2, 0.0)], ids=["sgformer", "aft"])
+def test_the_mixer_is_permutation_equivariant(make):
+    torch.manual_seed(0)
+    mixer = make().eval()
+    graph = random_graph(11)
+    x = torch.randn(11, 16)
+    graph.x = x
+    perm = torch.randperm(11)
+    permuted = permute_graph(graph, perm)
+    with torch.no_grad():
+        out = mixer(x, torch.zeros(11, dtype=torch.long), Batch.from_data_list([graph]))
+        out_permuted = mixer(permuted.x, torch.zeros(11, dtype=torch.long), Batch.from_data_list([permuted]))
+    torch.testing.assert_close(out_permuted, out[perm], atol=1e-5, rtol=1e-4)
+
+
+def test_aft_gradients_reach_the_bias_and_stay_finite_on_a_one_node_graph():
+    torch.manual_seed(0)
+    mixer = AttentionFreeTransformer(8, 1, 0.0, bias="spd")
+    encodings = build_pair_encodings([PartSpec("spd")])
+    mixer.use_pair_encodings(encodings)
+    batch = _batch((1, 5), transforms=list(encodings.values()))
+    x = torch.randn(batch.num_nodes, 8, requires_grad=True)
+    mixer(x, batch.batch, batch).square().sum().backward()
+    assert torch.isfinite(x.grad).all() and mixer.bias_encoder.map.weight.grad.abs().sum() > 0
+
+
+def test_a_bias_the_recipe_does_not_compute_is_refused():
+    with pytest.raises(PartOptionError, match="mixer aft: bias 'spd' reads the pair encoding 'spd', which "
+                                              "model.pair_encodings does not list"):
+        AttentionFreeTransformer(8, 1, 0.0, bias="spd").use_pair_encodings({})
+
+
+def test_sgformer_attention_of_equal_values_returns_them():
+    """Every normaliser is the sum of the weights it divides: equal values come back unchanged."""
+    torch.manual_seed(0)
+    mixer = SGFormerAttention(8, 2, 0.0)
+    torch.nn.init.zeros_(mixer.value.weight)
+    batch = _batch()
+    out = mixer(torch.randn(batch.num_nodes, 8), batch.batch, batch)
+    torch.testing.assert_close(out, mixer.value.bias.expand_as(out), atol=1e-5, rtol=1e-5)
