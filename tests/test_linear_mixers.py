@@ -1,17 +1,19 @@
 """The attention-free and simplified mixers (AFT, SGFormer): each equals its paper's equations written
-out densely graph by graph, is permutation-equivariant, and refuses a bias it cannot read."""
+out densely graph by graph, is permutation-equivariant, and refuses a bias it cannot read; the SGFormer
+model equals its authors' two-branch network written out."""
 from __future__ import annotations
 
 import pytest
 import torch
-from conftest import permute_graph, random_graph
+from conftest import permute_graph, random_graph, task_info
 from torch_geometric.data import Batch
 
 from graphformers.errors import PartOptionError
 from graphformers.mixers.aft import AttentionFreeTransformer
 from graphformers.mixers.sgformer import SGFormerAttention
 from graphformers.models.parts import build_pair_encodings
-from graphformers.recipe import PartSpec
+from graphformers.models.sgformer import SGFormerModel
+from graphformers.recipe import ModelConfig, PartSpec
 
 SIZES = (7, 1, 12, 4)
 
@@ -126,3 +128,42 @@ def test_sgformer_attention_of_equal_values_returns_them():
     batch = _batch()
     out = mixer(torch.randn(batch.num_nodes, 8), batch.batch, batch)
     torch.testing.assert_close(out, mixer.value.bias.expand_as(out), atol=1e-5, rtol=1e-5)
+
+
+def _sgformer_written_out(model: SGFormerModel, data: Batch) -> torch.Tensor:
+    """qitianwu/SGFormer large/ours.py in evaluation: TransConv and GraphConv, averaged, then the linear head."""
+    x0 = model.attention_norms[0](model.attention_encoder(data.x)).relu()
+    x = x0
+    for layer, attention in enumerate(model.attention):
+        x = model.attention_norms[layer + 1]((_sgformer_dense(attention, x) + x) / 2)
+    n = data.num_nodes
+    loops = torch.arange(n)
+    edges = torch.cat([data.edge_index, torch.stack([loops, loops])], dim=1)  # SGFormer adds self loops
+    degree = torch.bincount(edges[1], minlength=n).float()
+    adjacency = torch.zeros(n, n)
+    adjacency[edges[1], edges[0]] = degree[edges[1]].rsqrt() * degree[edges[0]].rsqrt()
+    g0 = model.graph_norms[0](model.graph_encoder(data.x)).relu()
+    g = g0
+    for layer, conv in enumerate(model.convs):
+        propagated = adjacency @ g @ conv.lin.weight.T + conv.bias  # GraphConvLayer: W (A g)
+        g = model.graph_norms[layer + 1](propagated).relu() + g0
+    return model.head(model.graph_weight * g + (1 - model.graph_weight) * x)
+
+
+def test_the_sgformer_model_is_its_authors_network_written_out():
+    torch.manual_seed(0)
+    graph = random_graph(14, edge_prob=0.3, seed=6)
+    config = ModelConfig(name="sgformer", hidden=16, layers=3, heads=1, dropout=0.5,
+                         options={"attention_layers": 2, "graph_weight": 0.3})
+    model = SGFormerModel(config, task_info("node")).eval()
+    for norm in model.graph_norms:
+        norm.running_mean.normal_()
+        norm.running_var.uniform_(0.5, 1.5)
+    data = Batch.from_data_list([graph])
+    with torch.no_grad():
+        torch.testing.assert_close(model(data), _sgformer_written_out(model, data), atol=1e-5, rtol=1e-4)
+
+
+def test_the_sgformer_model_predicts_nodes_only():
+    with pytest.raises(PartOptionError, match="sgformer predicts nodes, but the dataset's task is graph-level"):
+        SGFormerModel(ModelConfig(name="sgformer"), task_info("graph"))

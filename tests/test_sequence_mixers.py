@@ -11,12 +11,14 @@ import torch
 import torch.nn.functional as F
 from conftest import permute_graph, random_graph
 from helpers.runs import refused_training, small_quickstart
+from mambapy.mamba import MambaConfig
 from test_training import QUICKSTART, StopAfterFirstEpoch
 from torch_geometric.data import Batch
 from torch_geometric.utils import to_networkx
 
 from graphformers.errors import PartOptionError
-from graphformers.mixers.mamba import MambaMixer
+from graphformers.mixers.cat import CircularConvolutionalAttention
+from graphformers.mixers.mamba import ChunkedMambaBlock, MambaMixer, chunked_selective_scan
 from graphformers.orderings import BreadthFirstOrdering, DegreeOrdering, FiedlerOrdering, NodeOrdering
 from graphformers.orderings.base import order_within_graphs
 from graphformers.recipe import load_recipe
@@ -123,6 +125,47 @@ def test_mamba_equals_its_recurrence_over_each_graph_in_order(bidirectional):
                 out = out + _mamba_recurrence(mixer.reverse_scan, x[nodes].flip(0)).flip(0)
             expected[nodes] = out
         torch.testing.assert_close(mixer(x, batch.batch, batch), expected, atol=1e-5, rtol=1e-4)
+
+
+def _cat_dense(mixer: CircularConvolutionalAttention, x: torch.Tensor) -> torch.Tensor:
+    """CAT on one graph's nodes in scan order ``[n, d]``: y_i = sum_j z_((i - j) mod n) v_j per head."""
+    n, heads = x.size(0), mixer.heads
+    z = torch.softmax(mixer.scores(x), dim=0)  # [n, heads]
+    v = mixer.value(x).view(n, heads, -1)
+    circulant = torch.stack([torch.stack([z[(i - j) % n] for j in range(n)]) for i in range(n)])  # [n, n, heads]
+    return mixer.out(torch.einsum("ijh,jhw->ihw", circulant, v).reshape(n, -1))
+
+
+@pytest.mark.parametrize("heads", [1, 4])
+def test_cat_equals_its_circular_convolution_over_each_graph_in_order(heads):
+    torch.manual_seed(0)
+    mixer = CircularConvolutionalAttention(16, heads, 0.0).eval()
+    mixer.use_ordering(FirstFeatureOrdering())
+    batch = _batch((6, 1, 9, 4, 7, 3))
+    x = torch.randn(batch.num_nodes, 16)
+    expected = torch.empty_like(x)
+    with torch.no_grad():
+        for g in range(batch.num_graphs):
+            nodes = (batch.batch == g).nonzero().view(-1)
+            nodes = nodes[torch.argsort(batch.x[nodes, 0])]
+            expected[nodes] = _cat_dense(mixer, x[nodes])
+        torch.testing.assert_close(mixer(x, batch.batch, batch), expected, atol=1e-5, rtol=1e-4)
+
+
+def test_the_chunked_scan_equals_the_whole_scan_and_its_gradients():
+    torch.manual_seed(0)
+    block = ChunkedMambaBlock(MambaConfig(d_model=8, n_layers=1, d_state=4, expand_factor=1))
+    u, delta = torch.randn(2, 13, 8), F.softplus(torch.randn(2, 13, 8))
+    b, c = torch.randn(2, 13, 4), torch.randn(2, 13, 4)
+    inputs = [tensor.requires_grad_() for tensor in (u, delta, b, c)]
+    whole = block.selective_scan(u, delta, -torch.exp(block.A_log), b, c, block.D)  # 13 steps: mambapy's own scan
+    chunked = chunked_selective_scan(u, delta, -torch.exp(block.A_log), b, c, block.D, chunk=4)
+    torch.testing.assert_close(chunked, whole, atol=1e-5, rtol=1e-4)
+    weights = torch.randn_like(whole)
+    expected = torch.autograd.grad((whole * weights).sum(), [*inputs, block.A_log, block.D])
+    actual = torch.autograd.grad((chunked * weights).sum(), [*inputs, block.A_log, block.D])
+    for got, want in zip(actual, expected, strict=True):
+        torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
 
 
 def test_tie_breaks_that_move_with_the_nodes_move_the_output_with_them():

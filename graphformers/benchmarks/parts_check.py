@@ -33,10 +33,10 @@ COLUMNS = ["suite", "case", "precision", "device", "max_difference", "first_loss
            "status"]
 
 
-NODE_LEVEL = ("gat", "polynormer")
+NODE_LEVEL = ("gat", "polynormer", "sgformer")
+"""Models that predict nodes only; every other case is checked on a graph-level task."""
 SETTINGS = {"hidden": 16, "layers": 2, "heads": 4, "dropout": 0.1, "attn_dropout": 0.2}
 """The model settings of every case, where its model reads them (dropout, so training steps draw masks)."""
-"""Models that predict nodes only; every other case is checked on a graph-level task."""
 NODE_TASK = TaskInfo(level="node", task="multiclass", num_outputs=3, metric="accuracy", node_encoder="linear",
                      node_in=5, edge_encoder="linear", edge_in=3)
 
@@ -60,6 +60,7 @@ def part_cases() -> dict[str, dict[str, Any]]:
     cases["gat"] = dict(name="gat", local=None, mixer=None)
     cases["polynormer"] = dict(name="polynormer", local=None, mixer=None,
                                options={"local_layers": 1, "global_layers": 1})
+    cases["sgformer"] = dict(name="sgformer", local=None, mixer=None)
     return cases
 
 

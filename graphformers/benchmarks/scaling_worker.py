@@ -24,7 +24,7 @@ from graphformers.benchmarks.graphs import synthetic_graph
 from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib, synchronize
 from graphformers.layers import GPSLayer
 from graphformers.local import GINE
-from graphformers.models.parts import build_mixer
+from graphformers.models.parts import build_mixer, build_ordering, mixer_companions
 from graphformers.recipe import PartSpec
 
 HIDDEN, HEADS = 64, 4
@@ -35,9 +35,13 @@ def measure(mixer: str, num_nodes: int, repeats: int, device: torch.device = CPU
     """Median seconds (NaN when ``repeats`` is 0) and peak added MiB of one forward + backward pass."""
     torch.manual_seed(0)
     layer = GPSLayer(HIDDEN, GINE(HIDDEN), build_mixer(PartSpec(mixer), HIDDEN, HEADS, 0.0)).to(device)
+    ordering = build_ordering(mixer_companions(mixer).get("ordering"))
+    if ordering is not None:  # mamba, cat: degree order, as Graph-Mamba's
+        layer.mixer.use_ordering(ordering)
     graph = synthetic_graph(num_nodes, channels=HIDDEN)
-    transform = layer.mixer.precompute()
-    batch = Batch.from_data_list([transform(graph) if transform else graph]).to(device)
+    for transform in (layer.mixer.precompute(), ordering.precompute() if ordering is not None else None):
+        graph = transform(graph) if transform is not None else graph
+    batch = Batch.from_data_list([graph]).to(device)
     edge_attr = torch.zeros(batch.edge_index.size(1), HIDDEN, device=device)
     x = batch.x.requires_grad_()
 

@@ -2,6 +2,7 @@
 The interface is documented in :mod:`graphformers.mixers.base`."""
 from graphformers.mixers.aft import AttentionFreeTransformer
 from graphformers.mixers.base import GlobalMixer
+from graphformers.mixers.cat import CircularConvolutionalAttention
 from graphformers.mixers.expander import ExpanderEdges
 from graphformers.mixers.exphormer import Exphormer
 from graphformers.mixers.full import FullAttention
@@ -11,4 +12,5 @@ from graphformers.mixers.polynormer import PolynormerAttention
 from graphformers.mixers.sgformer import SGFormerAttention
 
 __all__ = ["GlobalMixer", "FullAttention", "Performer", "PolynormerAttention", "Exphormer", "ExpanderEdges",
-           "AttentionFreeTransformer", "SGFormerAttention", "MambaMixer"]
+           "AttentionFreeTransformer", "SGFormerAttention", "MambaMixer",
+           "CircularConvolutionalAttention"]

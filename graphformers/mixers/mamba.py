@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import importlib.util
 
+import torch
+from mambapy.mamba import MambaBlock, MambaConfig
+from mambapy.pscan import pscan
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 from torch_geometric.data import Batch
 
 from graphformers.errors import PartOptionError, check_positive
@@ -13,6 +17,50 @@ from graphformers.registry import register_mixer
 
 CUDA_EXTRA = "pip install 'graphformers[mamba-cuda]'"
 """How the CUDA kernels are installed (the ``mamba-ssm`` package, through graphformers' extra)."""
+
+SCAN_CHUNK = 1024
+"""Sequences longer than this are scanned in chunks of this many steps (:func:`chunked_selective_scan`)."""
+
+
+def chunked_selective_scan(u: Tensor, delta: Tensor, a: Tensor, b: Tensor, c: Tensor, d: Tensor,
+                           chunk: int = SCAN_CHUNK) -> Tensor:
+    """Mamba's selective scan ``h_t = exp(delta_t a) h_(t-1) + delta_t b_t u_t``, ``y_t = c_t h_t + d u_t``,
+    chunk by chunk, each chunk's state ``[G, d_inner, state]`` carried into the next and each chunk
+    recomputed in the backward pass (activation checkpointing). mambapy's scan keeps ``exp(delta a)``
+    and the states of every step, ``[G, L, d_inner, state]`` several times over: 4 GiB a copy at one
+    10^6-node graph with hidden 64 and state 16; chunked, those live for one chunk at a time and only
+    the per-step inputs (``[G, L, d_inner + 2 state]``) are kept. Within a chunk mambapy's parallel scan
+    runs, the carried state folded into its first step.
+
+    Args:
+        u (Tensor): the scanned inputs.
+        delta (Tensor): the step sizes (after softplus).
+        a (Tensor): the (negative) state matrix.
+        b (Tensor): the input projections.
+        c (Tensor): the output projections.
+        d (Tensor): the skip weights.
+        chunk (int, optional): steps per chunk (default: :data:`SCAN_CHUNK`)
+
+    Shapes: ``u``, ``delta`` ``[G, L, d_inner]``; ``a`` ``[d_inner, state]``; ``b``, ``c`` ``[G, L, state]``;
+    ``d`` ``[d_inner]`` -> ``[G, L, d_inner]``.
+    """
+    state = u.new_zeros(u.size(0), u.size(2), a.size(1))
+    outputs = []
+    for start in range(0, u.size(1), chunk):
+        part = slice(start, start + chunk)
+        y, state = checkpoint(_scan_chunk, u[:, part], delta[:, part], a, b[:, part], c[:, part], state,
+                              use_reentrant=False)
+        outputs.append(y)
+    return torch.cat(outputs, dim=1) + d * u
+
+
+def _scan_chunk(u: Tensor, delta: Tensor, a: Tensor, b: Tensor, c: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
+    """One chunk of :func:`chunked_selective_scan` (no skip term) from ``state``: its outputs and last state."""
+    decay = torch.exp(delta.unsqueeze(-1) * a)  # [G, c, d_inner, state]
+    inputs = (delta * u).unsqueeze(-1) * b.unsqueeze(2)
+    inputs = torch.cat([inputs[:, :1] + decay[:, :1] * state.unsqueeze(1), inputs[:, 1:]], dim=1)
+    states = pscan(decay, inputs)
+    return (states @ c.unsqueeze(-1)).squeeze(-1), states[:, -1]
 
 
 @register_mixer("mamba")
@@ -29,7 +77,9 @@ class MambaMixer(OrderedMixer):
 
     The block is ``mambapy``'s ``MambaBlock`` (pure PyTorch, a parallel scan: CPU and any GPU;
     tested against a step-by-step recurrence), the same parameters and initialisation as
-    ``mamba-ssm``'s ``Mamba``; ``kernels: cuda`` runs ``mamba-ssm``'s fused CUDA scan instead.
+    ``mamba-ssm``'s ``Mamba``; sequences longer than :data:`SCAN_CHUNK` are scanned in checkpointed
+    chunks (:func:`chunked_selective_scan`: memory linear in the sequence at a 10^6-node graph).
+    ``kernels: cuda`` runs ``mamba-ssm``'s fused CUDA scan instead.
 
     ``forward(x [N, hidden], batch [N], data) -> [N, hidden]``. Cost: O(N hidden expansion state)
     time and memory per layer (the scan's states are kept for the backward pass).
@@ -57,12 +107,10 @@ class MambaMixer(OrderedMixer):
         if kernels == "cuda" and importlib.util.find_spec("mamba_ssm") is None:
             raise PartOptionError(f"mixer mamba: kernels: cuda needs the mamba-ssm package, which is not installed; "
                                   f"{CUDA_EXTRA} (CUDA GPUs only), or use kernels: torch.")
-        from mambapy.mamba import MambaBlock, MambaConfig
-
         config = MambaConfig(d_model=hidden, n_layers=1, d_state=state, expand_factor=expansion, d_conv=conv,
                              use_cuda=kernels == "cuda")
-        self.scan = MambaBlock(config)
-        self.reverse_scan = MambaBlock(config) if bidirectional else None
+        self.scan = ChunkedMambaBlock(config)
+        self.reverse_scan = ChunkedMambaBlock(config) if bidirectional else None
 
     def mix_sequences(self, x: Tensor, data: Batch) -> Tensor:
         out = self._scanned(self.scan, x, data)
@@ -74,3 +122,14 @@ class MambaMixer(OrderedMixer):
     @staticmethod
     def _scanned(block: nn.Module, x: Tensor, data: Batch) -> Tensor:
         return from_sequences([block(sequences) for _, sequences in to_sequences(x, data)], data)
+
+
+
+class ChunkedMambaBlock(MambaBlock):
+    """mambapy's ``MambaBlock``, the selective scan of a sequence longer than :data:`SCAN_CHUNK` run in
+    checkpointed chunks (:func:`chunked_selective_scan`); shorter ones take mambapy's own scan."""
+
+    def selective_scan(self, x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor) -> Tensor:  # noqa: N803
+        if x.size(1) <= SCAN_CHUNK:
+            return super().selective_scan(x, delta, A, B, C, D)
+        return chunked_selective_scan(x, delta, A, B, C, D)

@@ -6,5 +6,6 @@ from graphformers.models.gps import GPSModel
 from graphformers.models.grit import GRITModel
 from graphformers.models.mpnn import MPNNModel
 from graphformers.models.polynormer import PolynormerModel
+from graphformers.models.sgformer import SGFormerModel
 
-__all__ = ["GraphModel", "GATModel", "GPSModel", "GRITModel", "MPNNModel", "PolynormerModel"]
+__all__ = ["GraphModel", "GATModel", "GPSModel", "GRITModel", "MPNNModel", "PolynormerModel", "SGFormerModel"]
