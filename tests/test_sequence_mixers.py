@@ -16,7 +16,7 @@ from test_training import QUICKSTART, StopAfterFirstEpoch
 from torch_geometric.data import Batch
 from torch_geometric.utils import to_networkx
 
-from graphformers.errors import PartOptionError
+from graphformers.errors import GraphTooLargeError, PartOptionError
 from graphformers.mixers.cat import CircularConvolutionalAttention
 from graphformers.mixers.mamba import ChunkedMambaBlock, MambaMixer, chunked_selective_scan
 from graphformers.orderings import BreadthFirstOrdering, DegreeOrdering, FiedlerOrdering, NodeOrdering
@@ -230,3 +230,12 @@ def test_a_mixer_and_ordering_that_cannot_work_are_one_error_line(capsys, tmp_pa
 def test_mamba_refuses_an_option_it_does_not_have():
     with pytest.raises(PartOptionError, match="kernels must be torch or cuda"):
         MambaMixer(8, 1, 0.0, kernels="triton")
+
+
+def test_mamba_refuses_a_graph_its_scan_cannot_keep_in_memory_with_the_estimate(monkeypatch):
+    monkeypatch.setattr("graphformers.mixers.mamba.machine_memory_bytes", lambda: 24 << 30)
+    mixer = MambaMixer(64, 4, 0.0, bidirectional=True)
+    mixer.check_graph_size(10**6)  # 2 blocks x 676 floats a node: 5.0 GiB, within half of 24 GiB
+    with pytest.raises(GraphTooLargeError, match=r"mixer mamba on a graph of 100,000,000 nodes keeps about 503\.7 "
+                                                 r"GiB per layer .* above the 12\.0 GiB"):
+        mixer.check_graph_size(10**8)

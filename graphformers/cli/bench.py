@@ -34,7 +34,7 @@ def _add_suites(parser: argparse.ArgumentParser) -> None:
 
     suites = parser.add_subparsers(dest="suite", required=True)
     scaling = suites.add_parser("scaling", help="one GPS layer fwd+bwd per mixer on growing single graphs")
-    scaling.add_argument("--mixers", default="performer,exphormer,polynormer,full",
+    scaling.add_argument("--mixers", default="performer,exphormer,polynormer,sgformer,aft,cat,mamba,full",
                          help="comma-separated registered mixers (default: %(default)s)")
     scaling.add_argument("--sizes", default="1000,10000,100000,1000000",
                          help="comma-separated node counts (default: %(default)s)")

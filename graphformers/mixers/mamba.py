@@ -10,10 +10,11 @@ from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 from torch_geometric.data import Batch
 
-from graphformers.errors import PartOptionError, check_positive
+from graphformers.errors import GraphTooLargeError, PartOptionError, check_positive
 from graphformers.mixers.sequence import OrderedMixer, from_sequences, reversed_within_graphs, to_sequences
 from graphformers.nn.dropout import dropout
 from graphformers.registry import register_mixer
+from graphformers.resources import MEMORY_SHARE, machine_memory_bytes
 
 CUDA_EXTRA = "pip install 'graphformers[mamba-cuda]'"
 """How the CUDA kernels are installed (the ``mamba-ssm`` package, through graphformers' extra)."""
@@ -111,6 +112,21 @@ class MambaMixer(OrderedMixer):
                              use_cuda=kernels == "cuda")
         self.scan = ChunkedMambaBlock(config)
         self.reverse_scan = ChunkedMambaBlock(config) if bidirectional else None
+
+    def check_graph_size(self, num_nodes: int) -> None:
+        """Refuse a graph whose scan alone would keep more for the backward pass than half this machine's
+        memory: per node and block about ``9 d_inner + 2 state + rank + hidden`` floats (the projections,
+        convolution, step sizes, outputs and gate; the chunked scan's states are per chunk)."""
+        block = self.scan
+        inner, state, rank = block.config.d_inner, block.config.d_state, block.config.dt_rank
+        blocks = 2 if self.reverse_scan is not None else 1
+        needed = num_nodes * blocks * (9 * inner + 2 * state + rank + self.hidden) * 4
+        budget = int(machine_memory_bytes() * MEMORY_SHARE)
+        if needed > budget:
+            raise GraphTooLargeError(
+                f"mixer mamba on a graph of {num_nodes:,} nodes keeps about {needed / 2**30:,.1f} GiB per layer for "
+                f"the backward pass, above the {budget / 2**30:,.1f} GiB a run may use here (half of this machine's "
+                f"memory); lower model.hidden or the mixer's expansion, or split the graph with data.node_parts.")
 
     def mix_sequences(self, x: Tensor, data: Batch) -> Tensor:
         out = self._scanned(self.scan, x, data)
