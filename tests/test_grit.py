@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 from conftest import permute_graph, random_graph, task_info
+from helpers.runs import check_resume_is_exact
 from host_reads import HostReads
 from torch_geometric.data import Batch
 
@@ -25,7 +26,6 @@ from graphformers.pair_encodings.all_pairs import all_pairs_of
 from graphformers.pair_encodings.precompute import encode_pairs
 from graphformers.recipe import ModelConfig, PartSpec, RecipeError, load_recipe
 from graphformers.training.module import GraphTask
-from graphformers.training.runner import run
 
 REPO = Path(__file__).resolve().parents[1]
 QUICKSTART = REPO / "recipes" / "quickstart.yaml"
@@ -185,18 +185,8 @@ GRIT_ON_RELAY = ["model.name=grit", "model.local=none", "model.mixer=none", "mod
 
 
 def test_grit_resumed_training_equals_uninterrupted_training(tmp_path):
-    from test_training import StopAfterFirstEpoch
-
     overrides = [*GRIT_ON_RELAY, "train.max_epochs=3", "model.dropout=0.1", "train.lr=3e-3"]
-    straight = run(load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'straight'}"]))
-    interrupted_recipe = load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'interrupted'}"])
-    run(interrupted_recipe, callbacks=[StopAfterFirstEpoch()])
-    resumed = run(interrupted_recipe, resume="last")
-    expected = torch.load(straight.last_checkpoint, weights_only=True)
-    actual = torch.load(resumed.last_checkpoint, weights_only=True)
-    for name, tensor in expected["state_dict"].items():
-        torch.testing.assert_close(actual["state_dict"][name], tensor, rtol=0, atol=0, msg=name)
-    assert resumed.test_value == straight.test_value
+    check_resume_is_exact(QUICKSTART, overrides, tmp_path)
 
 
 def test_grit_fits_a_batch_of_relay_graphs():

@@ -110,8 +110,8 @@ def test_extends_cycle(tmp_path):
 def test_unknown_mixer_lists_known_and_suggests(tmp_path):
     path = write(tmp_path, "bad.yaml", "model:\n  mixer: ful\n")
     with pytest.raises(RecipeError,
-                       match=r"model.mixer: Unknown mixer 'ful'. Did you mean 'full'\? Known mixers: aft, cat, exphormer, "
-                             r"full, mamba, performer, polynormer, sgformer"):
+                       match=r"model.mixer: Unknown mixer 'ful'. Did you mean 'full'\? Known mixers: aft, cat, "
+                             r"exphormer, full, mamba, performer, polynormer, sgformer"):
         load_recipe(path)
 
 

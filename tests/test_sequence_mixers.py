@@ -10,9 +10,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 from conftest import permute_graph, random_graph
-from helpers.runs import refused_training, small_quickstart
+from helpers.runs import check_resume_is_exact, refused_training, small_quickstart
 from mambapy.mamba import MambaConfig
-from test_training import QUICKSTART, StopAfterFirstEpoch
+from test_training import QUICKSTART
 from torch_geometric.data import Batch
 from torch_geometric.utils import to_networkx
 
@@ -21,9 +21,7 @@ from graphformers.mixers.cat import CircularConvolutionalAttention
 from graphformers.mixers.mamba import ChunkedMambaBlock, MambaMixer, chunked_selective_scan
 from graphformers.orderings import BreadthFirstOrdering, DegreeOrdering, FiedlerOrdering, NodeOrdering
 from graphformers.orderings.base import order_within_graphs
-from graphformers.recipe import load_recipe
 from graphformers.registry import ORDERINGS
-from graphformers.training.runner import run
 
 SIZES = (6, 1, 9, 4)
 
@@ -201,15 +199,7 @@ def test_evaluation_averages_its_seeded_orderings_and_repeats_itself():
 def test_resumed_training_with_random_tie_breaks_equals_uninterrupted_training(tmp_path):
     overrides = [*small_quickstart(48, 16, 16), "data.batch_size=16", "train.max_epochs=3", "model.mixer=mamba",
                  "model.ordering=degree", "model.hidden=32", "model.attn_dropout=0.2", "train.progress_bar=false"]
-    straight = run(load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'straight'}"]))
-    interrupted_recipe = load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'interrupted'}"])
-    run(interrupted_recipe, callbacks=[StopAfterFirstEpoch()])
-    resumed = run(interrupted_recipe, resume="last")
-    expected = torch.load(straight.last_checkpoint, weights_only=True)["state_dict"]
-    actual = torch.load(resumed.last_checkpoint, weights_only=True)["state_dict"]
-    for name, tensor in expected.items():
-        torch.testing.assert_close(actual[name], tensor, rtol=0, atol=0, msg=name)
-    assert resumed.test_value == straight.test_value
+    check_resume_is_exact(QUICKSTART, overrides, tmp_path)
 
 
 @pytest.mark.parametrize(("overrides", "message"), [

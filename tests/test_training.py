@@ -10,6 +10,7 @@ import pytest
 import pytorch_lightning as pl
 import torch
 from conftest import epoch_values
+from helpers.runs import StopAfterFirstEpoch, check_resume_is_exact
 
 from graphformers.models.parts import mixer_companions
 from graphformers.recipe import RecipeError, load_recipe
@@ -74,13 +75,6 @@ def test_resume_without_a_run_says_what_to_do(tmp_path):
     assert "no last.ckpt under" in result.stderr and "Start without --resume" in result.stderr
 
 
-class StopAfterFirstEpoch(pl.Callback):
-    """Simulates an interruption right after the first epoch's checkpoint."""
-
-    def on_train_epoch_end(self, trainer, pl_module):
-        trainer.should_stop = True
-
-
 class FirstBatches(pl.Callback):
     """Records a fingerprint of each training epoch's first batch."""
 
@@ -108,17 +102,7 @@ def test_resumed_training_equals_uninterrupted_training(tmp_path, precision):
                  "train.warmup_epochs=1", "model.hidden=32", "model.layers=2", "model.dropout=0.2",
                  "model.attn_dropout=0.3", "model.encoders=[{name: lap, k: 4, dim: 8}]", "train.progress_bar=false",
                  f"train.precision={precision}"]
-    straight = run(load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'straight'}"]))
-    interrupted_recipe = load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'interrupted'}"])
-    interrupted = run(interrupted_recipe, callbacks=[StopAfterFirstEpoch()])
-    assert torch.load(interrupted.last_checkpoint, weights_only=True)["epoch"] == 0
-    resumed = run(interrupted_recipe, resume="last")
-    expected = torch.load(straight.last_checkpoint, weights_only=True)
-    actual = torch.load(resumed.last_checkpoint, weights_only=True)
-    assert actual["epoch"] == expected["epoch"] == 2
-    for name, tensor in expected["state_dict"].items():
-        torch.testing.assert_close(actual["state_dict"][name], tensor, rtol=0, atol=0, msg=name)
-    assert resumed.test_value == straight.test_value
+    check_resume_is_exact(QUICKSTART, overrides, tmp_path)
 
 
 @pytest.mark.slow
@@ -130,14 +114,7 @@ def test_resumed_sampled_training_equals_uninterrupted_training(tmp_path, sampli
     overrides = ["model.mixer=performer", "model.dropout=0.2", "model.encoders=[{name: rwse, dim: 8, steps: 6}]",
                  "data.name=relay-large", "data.options={num_nodes: 3000}", *sampling, "train.max_epochs=2",
                  "train.progress_bar=false"]
-    straight = run(load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'straight'}"]))
-    interrupted_recipe = load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'interrupted'}"])
-    run(interrupted_recipe, callbacks=[StopAfterFirstEpoch()])
-    resumed = run(interrupted_recipe, resume="last")
-    expected = torch.load(straight.last_checkpoint, weights_only=True)["state_dict"]
-    actual = torch.load(resumed.last_checkpoint, weights_only=True)["state_dict"]
-    for name, tensor in expected.items():
-        torch.testing.assert_close(actual[name], tensor, rtol=0, atol=0, msg=name)
+    check_resume_is_exact(QUICKSTART, overrides, tmp_path)
 
 
 @pytest.mark.slow

@@ -9,11 +9,10 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.utils import scatter
 
-from graphformers.errors import PartOptionError
 from graphformers.mixers.base import GlobalMixer
 from graphformers.nn.dropout import dropout
 from graphformers.pair_encodings.base import PairEncoding
-from graphformers.pair_encodings.value_encoder import PairValueEncoder
+from graphformers.pair_encodings.value_encoder import PairValueEncoder, named_bias
 from graphformers.registry import register_mixer
 
 
@@ -52,11 +51,7 @@ class AttentionFreeTransformer(GlobalMixer):
         """Build the bias's map of the pair encoding ``bias`` names."""
         if self.bias is None:
             return
-        if self.bias not in encodings:
-            raise PartOptionError(f"mixer aft: bias {self.bias!r} reads the pair encoding {self.bias!r}, which "
-                                  f"model.pair_encodings does not list; add {{name: {self.bias}}} there.")
-        self.bias_encoding = encodings[self.bias]
-        self.bias_encoder = PairValueEncoder(self.bias_encoding, self.hidden, bias=True)
+        self.bias_encoding, self.bias_encoder = named_bias("mixer aft", self.bias, encodings, self.hidden)
         if self.bias_encoder.categorical:
             nn.init.zeros_(self.bias_encoder.map.weight)  # AFT-full starts as AFT-simple
 

@@ -14,7 +14,7 @@ from graphformers.mixers.size_groups import SizeBlock, from_channel_blocks, plan
 from graphformers.mixers.softmax_attention import block_attention
 from graphformers.pair_encodings.all_pairs import AllPairs, all_pairs_of, pair_values
 from graphformers.pair_encodings.base import PairEncoding
-from graphformers.pair_encodings.value_encoder import PairValueEncoder
+from graphformers.pair_encodings.value_encoder import PairValueEncoder, named_bias
 from graphformers.registry import register_mixer
 
 
@@ -69,11 +69,7 @@ class FullAttention(GlobalMixer):
         """Build the bias's embedding (or linear map) of the pair encoding ``bias`` names."""
         if self.bias is None:
             return
-        if self.bias not in encodings:
-            raise PartOptionError(f"mixer full: bias {self.bias!r} reads the pair encoding {self.bias!r}, which "
-                                  f"model.pair_encodings does not list; add {{name: {self.bias}}} there.")
-        encoding = self.bias_encoding = encodings[self.bias]
-        self.bias_encoder = PairValueEncoder(encoding, self.heads, bias=True)
+        self.bias_encoding, self.bias_encoder = named_bias("mixer full", self.bias, encodings, self.heads)
         if self.bias_encoder.categorical:
             nn.init.normal_(self.bias_encoder.map.weight, std=0.02)
 

@@ -2,8 +2,11 @@
 Graphormer's per-head bias read their encodings the same way."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from torch import Tensor, nn
 
+from graphformers.errors import PartOptionError
 from graphformers.pair_encodings.base import PairEncoding
 
 
@@ -31,3 +34,21 @@ class PairValueEncoder(nn.Module):
 
     def forward(self, values: Tensor) -> Tensor:
         return self.map(values.long().squeeze(-1) if self.categorical else values)
+
+
+def named_bias(part: str, name: str, encodings: Mapping[str, PairEncoding],
+               out_channels: int) -> tuple[PairEncoding, PairValueEncoder]:
+    """The pair encoding a part's ``bias`` option names and a fresh map of its values to ``out_channels``
+    (a mixer's learned bias); :class:`~graphformers.errors.PartOptionError` when the recipe does not
+    compute it.
+
+    Args:
+        part (str): the part, for the message (``"mixer full"``).
+        name (str): the ``bias`` option's value.
+        encodings (mapping): the recipe's pair encodings by name (``model.pair_encodings``).
+        out_channels (int): width of the bias (a mixer's heads or channels).
+    """
+    if name not in encodings:
+        raise PartOptionError(f"{part}: bias {name!r} reads the pair encoding {name!r}, which model.pair_encodings "
+                              f"does not list; add {{name: {name}}} there.")
+    return encodings[name], PairValueEncoder(encodings[name], out_channels, bias=True)
