@@ -14,6 +14,7 @@ from graphformers.registry import (
     register_local,
     register_mixer,
     register_model,
+    register_ordering,
     register_pair_encoding,
     register_positional_encoder,
 )
@@ -36,5 +37,5 @@ def load(checkpoint: str) -> Predictor:
 
 
 __all__ = ["load", "register_dataset", "register_feature_encoder", "register_local", "register_mixer", "register_model",
-           "register_pair_encoding", "register_positional_encoder"]
+           "register_ordering", "register_pair_encoding", "register_positional_encoder"]
 __version__ = "0.1.0"

@@ -112,3 +112,18 @@ def test_the_readme_plugin_module_trains_with_all_four_of_its_parts(tmp_path, fr
                     lr=0.01)
     assert result.test_value > 0.9
     sys.modules.pop("readme_parts", None)
+
+
+def test_the_guides_ordered_mixer_trains_with_its_ordering_and_a_built_in_one(tmp_path, fresh_registries,
+                                                                              monkeypatch):
+    guide = (REPO / "docs" / "extending.md").read_text()
+    source = re.search(r"```python\n# my_package/ordered.py\n(.+?)\n```", guide, re.S).group(1)
+    (tmp_path / "guide_ordered.py").write_text(source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "guide_ordered", raising=False)
+    for ordering in ("hubs-first", "degree"):
+        (tmp_path / ordering).mkdir()
+        _train(tmp_path / ordering, ["guide_ordered"],
+               f"{{hidden: 32, layers: 2, mixer: running-mean, ordering: {ordering}, encoders: []}}",
+               "{name: relay, batch_size: 32, options: {num_train: 200, num_val: 50, num_test: 50}}")
+    sys.modules.pop("guide_ordered", None)
