@@ -79,16 +79,18 @@ def test_quick_model_run_compares_with_pyg_gpsconv_in_each_precision(tmp_path):
 
 
 @pytest.mark.slow
-def test_quick_model_run_without_a_mixer_measures_ours_alone(tmp_path):
-    """``--mixers none``: ours without a global mixer (the work both models share) has no PyG row."""
-    done, rows = _quick_run("model", tmp_path, "--mixers", "none,full", plot=False)
+def test_quick_model_run_without_a_mixer_or_with_one_pyg_lacks_measures_ours_alone(tmp_path):
+    """``--mixers none``: ours without a global mixer (the work both models share) has no PyG row; nor have
+    mixers PyG's GPSConv lacks (cat, with its degree order), measured beside full attention."""
+    done, rows = _quick_run("model", tmp_path, "--mixers", "none,full,cat", plot=False)
     assert [(row["mixer"], row["implementation"]) for row in rows] == [
-        ("none", "ours"), ("full", "ours"), ("full", "pyg")]
+        ("none", "ours"), ("full", "ours"), ("full", "pyg"), ("cat", "ours")]
     assert all(row["status"] == "ok" for row in rows)
     ours_alone, ours_full = rows[0], rows[1]
     assert row_value(ours_alone, "speedup_vs_pyg") is None and float(ours_alone["graphs_per_s"]) > 0
     assert int(ours_alone["parameters"]) < int(ours_full["parameters"])  # no attention weights
     assert "| generated (2 x 16) | none | 32-true | — |" in done.stdout
+    assert "| generated (2 x 16) | cat | 32-true | — |" in done.stdout
     assert all(line.count("|") == 13 for line in done.stdout.splitlines() if line.startswith("| generated"))
 
 

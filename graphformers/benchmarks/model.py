@@ -7,7 +7,8 @@ data root; ``hiv``: MoleculeNet's HIV.csv under ``<root>/MoleculeNet/hiv/raw/``,
 molecule-sized graphs with OGB-style atom/bond features, always).
 Each (set, mixer, precision) is measured ``repeats`` times per implementation, each time in a fresh
 process (see ``model_worker``), ours and PyG's alternating which goes first; the median pass time
-is reported. Mixers compared: ``full`` (PyG: ``multihead``) and ``performer``. Both implementations
+is reported. Mixers compared: ``full`` (PyG: ``multihead``) and ``performer``; the other mixers
+(``aft``, ``cat``, ...) and ours without a mixer run ours only, beside them. Both implementations
 run each precision the same way (float32, or autocast for ``bf16-mixed`` / ``16-mixed``); ours in a
 mixed precision is also compared with ours in float32 (``speedup_vs_float32``).
 """
@@ -44,8 +45,14 @@ PYG_ATTENTION = {"full": "multihead", "performer": "performer"}
 WITHOUT_MIXER = "none"
 """Ours without a global mixer (PyG's ``GPSConv`` has no such layer): the local blocks, FFNs, norms,
 encoders and head that both models run, so its time bounds how much faster than PyG ours can be."""
-MIXERS = (*PYG_ATTENTION, WITHOUT_MIXER)
-"""The mixers the suite measures: PyG's two attentions, each against ours, and ours without a mixer."""
+
+
+def suite_mixers() -> tuple[str, ...]:
+    """The mixers the suite can measure: every registered one (PyG's two attentions each against ours,
+    the others ours only, beside full attention) and ours without a mixer."""
+    from graphformers.registry import MIXERS
+
+    return (*MIXERS.names(), WITHOUT_MIXER)
 DATASETS = {"hiv": {"name": "smiles-csv", "options": {"path": "MoleculeNet/hiv/raw/HIV.csv", "smiles": "smiles",
                                                       "targets": ["HIV_active"], "split": "scaffold",
                                                       "skip_invalid": True}}}
@@ -114,7 +121,7 @@ def _save_batches(path: Path, graphs: list[Data], batch_size: int, info: TaskInf
 
 def _alternating(mixer: str, precision: str, path: Path, repeats: int, device: str,
                  progress: tqdm) -> dict[str, list[dict]]:
-    implementations = ("ours",) if mixer == WITHOUT_MIXER else ("ours", "pyg")
+    implementations = ("ours", "pyg") if mixer in PYG_ATTENTION else ("ours",)
     results: dict[str, list[dict]] = {implementation: [] for implementation in implementations}
     for repeat in range(repeats):
         order = implementations if repeat % 2 == 0 else implementations[::-1]
@@ -175,7 +182,7 @@ def markdown_table(rows: Sequence[dict]) -> str:
         pyg = by_key.get((row["batches"], row["mixer"], row["precision"], "pyg"))
         head = f"| {row['batches']} | {row['mixer']} | {row['precision']} |"
         float32 = f"{row['speedup_vs_float32']:.2f}x" if "speedup_vs_float32" in row else "—"
-        if pyg is None:  # ours without a mixer: no PyG counterpart
+        if pyg is None:  # no PyG counterpart (a mixer PyG's GPSConv lacks, or none)
             measured = (f"{row['graphs_per_s']:.1f} | — | — | — | {row['peak_mib']:.0f} | — | {float32} | "
                         f"— / {row['parameters']:,} |" if row["status"] == "ok"
                         else f"{row['status']} | | | | | | | |")

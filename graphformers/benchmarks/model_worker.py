@@ -23,7 +23,7 @@ from graphformers.benchmarks.model import PYG_ATTENTION, WITHOUT_MIXER
 from graphformers.benchmarks.parts_check import AUTOCAST, autocast
 from graphformers.mixers.size_groups import plan_of
 from graphformers.models.gps import GPSModel
-from graphformers.models.parts import build_feature
+from graphformers.models.parts import build_feature, mixer_companions
 from graphformers.recipe import NO_PART, ModelConfig, PartSpec, is_absent
 from graphformers.task import TaskInfo
 from graphformers.training.objectives import objective_for
@@ -92,8 +92,9 @@ def measure(implementation: str, mixer: str, path: str, passes: int, device: tor
     ``32-true`` or a mixed one (:data:`AUTOCAST`)."""
     batches, info, settings = load_batches(path, device)
     torch.manual_seed(0)
+    companions = {} if mixer == WITHOUT_MIXER else mixer_companions(mixer)  # mamba, cat: degree order
     config = ModelConfig(mixer=PartSpec(NO_PART if mixer == WITHOUT_MIXER else mixer), local=PartSpec("gine"),
-                         norm="batch", **settings)
+                         norm="batch", **companions, **settings)
     model = build(implementation, config, info).to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     loss_of = objective_for(info).loss
@@ -125,7 +126,7 @@ def measure(implementation: str, mixer: str, path: str, passes: int, device: tor
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("implementation", choices=["ours", "pyg"])
-    parser.add_argument("mixer", choices=[*sorted(PYG_ATTENTION), WITHOUT_MIXER])
+    parser.add_argument("mixer")
     parser.add_argument("batches")
     parser.add_argument("--passes", type=int, default=1)
     parser.add_argument("--device", default="cpu")

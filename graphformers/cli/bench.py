@@ -51,8 +51,9 @@ def _add_suites(parser: argparse.ArgumentParser) -> None:
                              help="comma-separated batch sets; real ones are skipped when their data is absent "
                                   "(default: %(default)s)")
     model_suite.add_argument("--mixers", default="full,performer",
-                             help="comma-separated: full, performer (each against PyG's), none (ours without a "
-                                  "mixer: the work both models share) (default: %(default)s)")
+                             help="comma-separated: full, performer (each against PyG's), any other registered "
+                                  "mixer (ours only), none (ours without a mixer: the work both models share) "
+                                  "(default: %(default)s)")
     model_suite.add_argument("--batch-size", type=int, default=128, help="graphs per batch (default: %(default)s)")
     model_suite.add_argument("--num-batches", type=int, default=8, help="batches per timed pass (default: %(default)s)")
     model_suite.add_argument("--hidden", type=int, default=96, help="hidden size (default: %(default)s)")
@@ -193,7 +194,7 @@ def _model(args: argparse.Namespace) -> list[dict]:
     from graphformers.benchmarks import model
 
     settings = {"hidden": args.hidden, "layers": args.layers, "heads": args.heads, "attn_dropout": args.attn_dropout}
-    mixers = _choices(args.mixers, model.MIXERS, "--mixers", "mixer")
+    mixers = _choices(args.mixers, model.suite_mixers(), "--mixers", "mixer")
     precisions = _choices(args.precision, MODEL_PRECISIONS, "--precision", "precision")
     if args.quick:
         quick = {**settings, "hidden": 32, "layers": 2, "heads": 4}
