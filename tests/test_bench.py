@@ -122,7 +122,8 @@ def test_reference_pyg_model_and_ours_have_equal_parameter_counts(mixer):
 def test_quick_scaling_run_writes_positive_finite_measurements(tmp_path):
     done, rows = _quick_run("scaling", tmp_path)
     assert list(rows[0]) == COLUMNS
-    assert {row["mixer"] for row in rows} == {"performer", "exphormer", "polynormer", "full"}
+    assert {row["mixer"] for row in rows} == {"performer", "exphormer", "polynormer", "sgformer", "aft", "cat",
+                                              "mamba", "full"}
     for row in rows:
         assert row["status"] == "ok", row
         assert float(row["seconds"]) > 0 and math.isfinite(float(row["seconds"]))

@@ -40,7 +40,8 @@ def _dense_bias(mixer: AttentionFreeTransformer, graph) -> torch.Tensor:
     values = torch.full((graph.num_nodes, graph.num_nodes, channels), encoding.fill)
     source, target = graph[f"{encoding.key}_index"]
     values[target, source] = graph[f"{encoding.key}_attr"]
-    return mixer.bias_encoder(values.view(-1, channels)).view(graph.num_nodes, graph.num_nodes, -1)
+    dtype = mixer.qkv.weight.dtype  # the test compares in float64 too
+    return mixer.bias_encoder(values.view(-1, channels).to(dtype)).view(graph.num_nodes, graph.num_nodes, -1)
 
 
 def _per_graph(batch: Batch, x: torch.Tensor, dense) -> torch.Tensor:
@@ -101,6 +102,40 @@ def test_the_mixer_is_permutation_equivariant(make):
         out = mixer(x, torch.zeros(11, dtype=torch.long), Batch.from_data_list([graph]))
         out_permuted = mixer(permuted.x, torch.zeros(11, dtype=torch.long), Batch.from_data_list([permuted]))
     torch.testing.assert_close(out_permuted, out[perm], atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("bias", ["spd", "rrwp"])
+def test_aft_full_stays_exact_where_strongly_negative_biases_leave_little_weight(bias):
+    """Terms whose sum nearly cancels (a pair bias of -20 on most of a graph's weight) must not lose the
+    rest: compared with the dense equations in float64."""
+    torch.manual_seed(0)
+    mixer = AttentionFreeTransformer(8, 1, 0.0, bias=bias).eval()
+    encodings = build_pair_encodings([PartSpec(bias, {"steps": 3} if bias == "rrwp" else {})])
+    mixer.use_pair_encodings(encodings)
+    with torch.no_grad():
+        mixer.bias_encoder.map.weight.fill_(-20.0 if mixer.bias_encoder.categorical else 0.0)
+        if not mixer.bias_encoder.categorical:
+            mixer.bias_encoder.map.bias.fill_(-20.0)  # every stored pair: w = -20, unstored ones: the fill's w
+    batch = _batch((6, 2, 9), transforms=list(encodings.values()))
+    x = torch.randn(batch.num_nodes, 8) * 3
+    with torch.no_grad():
+        out = mixer(x, batch.batch, batch)
+        mixer.double()
+        expected = _per_graph(batch, x.double(), lambda graph, xs: _aft_dense(mixer, xs, _dense_bias(mixer, graph)))
+    assert torch.isfinite(out).all()
+    torch.testing.assert_close(out.double(), expected, atol=1e-4, rtol=1e-3)
+
+
+def test_sgformer_returns_the_value_of_a_one_node_graph_whose_query_opposes_its_key():
+    mixer = SGFormerAttention(4, 1, 0.0)
+    with torch.no_grad():
+        mixer.key.weight.copy_(-mixer.query.weight)
+        mixer.key.bias.copy_(-mixer.query.bias)
+    batch = _batch((1, 3))
+    x = torch.randn(batch.num_nodes, 4)
+    out = mixer(x, batch.batch, batch)
+    torch.testing.assert_close(out[0], mixer.value(x[0]))
+    assert torch.isfinite(out).all()
 
 
 def test_aft_gradients_reach_the_bias_and_stay_finite_on_a_one_node_graph():

@@ -19,6 +19,7 @@ from torch_geometric.utils import to_networkx
 from graphformers.errors import GraphTooLargeError, PartOptionError
 from graphformers.mixers.cat import CircularConvolutionalAttention
 from graphformers.mixers.mamba import ChunkedMambaBlock, MambaMixer, chunked_selective_scan
+from graphformers.mixers.sequence import evaluation_tie_breaks
 from graphformers.orderings import BreadthFirstOrdering, DegreeOrdering, FiedlerOrdering, NodeOrdering
 from graphformers.orderings.base import order_within_graphs
 from graphformers.registry import ORDERINGS
@@ -57,6 +58,17 @@ def test_degree_keys_are_in_degrees_and_bfs_keys_follow_hop_distance():
     keys = BreadthFirstOrdering().keys(path)  # node 2 (degree 3) first, then 1 and 3 (degree 2), then 5, then 0, 4
     order = order_within_graphs(keys, torch.zeros(6), path.batch).tolist()
     assert order[0] == 2 and set(order[1:3]) == {1, 3} and order[3] == 5 and set(order[4:]) == {0, 4}
+
+
+def test_bfs_keys_of_a_graph_do_not_depend_on_an_empty_graph_beside_it():
+    path = random_graph(5)
+    path.edge_index = torch.tensor([[0, 1, 1, 2, 2, 3, 3, 4], [1, 0, 2, 1, 3, 2, 4, 3]])
+    empty = random_graph(1)
+    empty.x, empty.edge_index, empty.edge_attr, empty.num_nodes = empty.x[:0], empty.edge_index[:, :0], None, 0
+    path.edge_attr = None
+    alone = BreadthFirstOrdering().keys(Batch.from_data_list([path]))
+    beside = BreadthFirstOrdering().keys(Batch.from_data_list([empty, path, empty]))
+    torch.testing.assert_close(beside, alone)
 
 
 def test_the_fiedler_vector_is_the_second_eigenvector_of_the_normalised_laplacian():
@@ -189,11 +201,15 @@ def test_evaluation_averages_its_seeded_orderings_and_repeats_itself():
     x = torch.randn(batch.num_nodes, 16)
     keys = mixer.ordering.keys(batch)
     with torch.no_grad():
-        draws = [mixer._in_order(x, keys, torch.rand(keys.shape, generator=torch.Generator().manual_seed(seed)), batch)
-                 for seed in range(3)]
-        torch.testing.assert_close(mixer(x, batch.batch, batch), sum(draws) / 3)
-        assert torch.equal(mixer(x, batch.batch, batch), mixer(x, batch.batch, batch))
+        draws = [mixer._in_order(x, keys, evaluation_tie_breaks(batch, seed), batch) for seed in range(3)]
+        out = mixer(x, batch.batch, batch)
+        torch.testing.assert_close(out, sum(draws) / 3)
+        assert torch.equal(mixer(x, batch.batch, batch), out)
         assert not torch.allclose(draws[0], draws[1])  # the orderings differ: averaging them is not a no-op
+        last = batch.to_data_list()[-1]  # alone, the last graph is ordered as it was in the batch
+        alone = mixer(x[batch.batch == batch.num_graphs - 1], torch.zeros(last.num_nodes, dtype=torch.long),
+                      Batch.from_data_list([last]))
+        torch.testing.assert_close(alone, out[batch.batch == batch.num_graphs - 1], atol=1e-5, rtol=1e-4)
 
 
 def test_resumed_training_with_random_tie_breaks_equals_uninterrupted_training(tmp_path):

@@ -35,9 +35,9 @@ class OGBGCN(LocalBlock):
     def forward(self, x: Tensor, edge_index: Tensor, edge_attr: Tensor) -> Tensor:
         h = self.linear(x)
         source, target = edge_index
-        degrees = degree(source, h.size(0), dtype=h.dtype) + 1
+        degrees = degree(source, h.size(0), dtype=torch.float) + 1  # float32 also under autocast: exact counts
         inverse_root = degrees.rsqrt()
         weights = (inverse_root.index_select(0, source) * inverse_root.index_select(0, target)).unsqueeze(-1)
-        messages = weights * F.relu(h.index_select(0, source) + edge_attr)
+        messages = weights.to(h.dtype) * F.relu(h.index_select(0, source) + edge_attr)
         summed = scatter(messages, target, dim=0, dim_size=h.size(0), reduce="sum")
-        return summed + F.relu(h + self.root) / degrees.unsqueeze(-1)
+        return summed + F.relu(h + self.root) / degrees.unsqueeze(-1).to(h.dtype)

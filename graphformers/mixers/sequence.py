@@ -18,8 +18,9 @@ class OrderedMixer(GlobalMixer):
     Each call sorts every graph's nodes by the ordering's keys, breaking ties by uniform per-node
     tie-breaks: in training drawn afresh from torch's generator at every call (seeded each epoch,
     so a resumed run draws the same), at evaluation from generators seeded ``0 .. eval_orderings -
-    1``, whose outputs are averaged (Graph-Mamba averages 5 random orders at evaluation;
-    ``eval_orderings: 1`` is one fixed order). Subclasses implement :meth:`mix_sequences` on the
+    1`` by each node's position in its graph (:func:`evaluation_tie_breaks`: a graph is ordered
+    alike in any batch), whose outputs are averaged (Graph-Mamba averages 5 random orders at
+    evaluation; ``eval_orderings: 1`` is one fixed order per graph). Subclasses implement :meth:`mix_sequences` on the
     sorted nodes; the result is put back in the nodes' own order.
 
     Args:
@@ -48,14 +49,13 @@ class OrderedMixer(GlobalMixer):
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
         if self.ordering is None:
             self.use_ordering(None)
+        if x.size(0) == 0:
+            return x.new_zeros(x.shape)
         keys = self.ordering.keys(data)
         if self.training:
             return self._in_order(x, keys, torch.rand(keys.shape, device=keys.device), data)
-        outputs = []
-        for seed in range(self.eval_orderings):
-            generator = torch.Generator(device=keys.device).manual_seed(seed)
-            tie_breaks = torch.rand(keys.shape, generator=generator, device=keys.device)
-            outputs.append(self._in_order(x, keys, tie_breaks, data))
+        outputs = [self._in_order(x, keys, evaluation_tie_breaks(data, seed), data)
+                   for seed in range(self.eval_orderings)]
         return outputs[0] if len(outputs) == 1 else torch.stack(outputs).mean(dim=0)
 
     def _in_order(self, x: Tensor, keys: Tensor, tie_breaks: Tensor, data: Batch) -> Tensor:
@@ -67,6 +67,16 @@ class OrderedMixer(GlobalMixer):
         """The mixer on nodes in scan order: ``x [N, hidden]`` holds each graph's nodes at its
         positions in the batch, in the order read; returns ``[N, hidden]`` in the same layout."""
         raise NotImplementedError
+
+
+def evaluation_tie_breaks(data: Batch, seed: int) -> Tensor:
+    """``[N]`` tie-breaks for evaluation: draw ``seed`` (a CPU generator) indexed by each node's position in
+    its own graph, so a graph gets the same ones in any batch, at any batch size, on any device."""
+    ptr, batch = data.ptr, data.batch
+    local = torch.arange(batch.numel(), device=batch.device) - ptr[batch]
+    sizes = int((ptr[1:] - ptr[:-1]).max())
+    draws = torch.rand(sizes, generator=torch.Generator().manual_seed(seed))
+    return draws.to(batch.device).index_select(0, local)
 
 
 def to_sequences(x: Tensor, data: Batch) -> list[tuple[Tensor | None, Tensor]]:

@@ -62,7 +62,8 @@ def _block_attention(valid: Tensor | None, block: Tensor) -> Tensor:
     keys = keys / _frobenius(keys)
     extended = torch.cat([values, torch.ones_like(values[..., :1])], dim=-1)  # the ones give the normaliser
     attended = queries @ (keys.transpose(-1, -2) @ extended) + nodes * extended
-    return attended[..., :-1] / attended[..., -1:]
+    # one node: (q~.k~ + 1) v / (q~.k~ + 1) is v, but the ratio is 0 / 0 where q~ = -k~; give v itself
+    return torch.where(nodes == 1, values, attended[..., :-1] / attended[..., -1:])
 
 
 def _frobenius(values: Tensor) -> Tensor:

@@ -53,6 +53,7 @@ class BreadthFirstOrdering(NodeOrdering):
         best = scatter(degrees, batch, dim=0, dim_size=data.num_graphs, reduce="max")
         candidates = torch.where(degrees == best[batch], torch.arange(num_nodes, device=degrees.device), num_nodes)
         starts = scatter(candidates, batch, dim=0, dim_size=data.num_graphs, reduce="min")
+        starts = starts[degree(batch, data.num_graphs) > 0]  # an empty graph has no start (its "minimum" is 0)
         distance = torch.full((num_nodes,), float(self.max_hops + 1), device=degrees.device)
         reached = torch.zeros(num_nodes, dtype=torch.bool, device=degrees.device)
         reached[starts] = True
