@@ -12,10 +12,12 @@ from graphformers.registry import register_mixer
 
 @register_mixer("cat")
 class CircularConvolutionalAttention(OrderedMixer):
-    """CAT: one projection per head scores each node, ``z = softmax(x W_A)`` over the graph's nodes,
-    and the values are mixed by circular convolution with those scores along the graph's node
-    order: ``y_i = sum_j z_((i - j) mod n) v_j`` (``IFFT(FFT(z) * FFT(V))``), O(n log n) per graph
-    instead of attention's n^2; then an output map. Queries and keys are replaced by the one map
+    """CAT: values mixed by circular convolution with softmax scores along each graph's order, O(n log n).
+
+    One projection per head scores each node, ``z = softmax(x W_A)`` over the graph's nodes, and the
+    values are mixed by circular convolution with those scores along the graph's node order:
+    ``y_i = sum_j z_((i - j) mod n) v_j`` (``IFFT(FFT(z) * FFT(V))``), O(n log n) per graph instead of
+    attention's n^2; then an output map. Queries and keys are replaced by the one map
     ``W_A``, so the mixing weights of a node pair depend on the nodes' distance in the order.
 
     Each graph is its own circle of ``n`` nodes (``model.ordering`` sets where each node sits).

@@ -66,8 +66,10 @@ def _scan_chunk(u: Tensor, delta: Tensor, a: Tensor, b: Tensor, c: Tensor, state
 
 @register_mixer("mamba")
 class MambaMixer(OrderedMixer):
-    """A Mamba block (Gu & Dao 2023) over each graph's nodes in the order of ``model.ordering``, as
-    Graph-Mamba uses it (``Mamba_Hybrid_Degree_Noise``: degree order, random tie-breaks each step).
+    """A Mamba block (selective state-space scan) over each graph's nodes in ``model.ordering``'s order.
+
+    Gu & Dao 2023's block, as Graph-Mamba uses it (``Mamba_Hybrid_Degree_Noise``: degree order,
+    random tie-breaks each step).
 
     The block: ``[u, z] = W_in x``; ``u`` passes a causal depthwise convolution (``conv`` taps) and
     SiLU; the selective scan ``h_t = exp(delta_t A) h_(t-1) + delta_t B_t u_t``,

@@ -36,9 +36,11 @@ class FiedlerVector(LaplacianEigenvectors):
 
 @register_ordering("fiedler")
 class FiedlerOrdering(NodeOrdering):
-    """Along each graph's Fiedler vector (the Laplacian eigenvector of its second-smallest eigenvalue,
-    computed once before training, as LapPE's): spectral ordering, which places nodes that the
-    graph's sparsest cut separates at opposite ends. Equivariant where that eigenvalue is simple and
+    """Along each graph's Fiedler vector (spectral ordering, from LapPE's precompute).
+
+    The Fiedler vector is the Laplacian eigenvector of the second-smallest eigenvalue, computed once
+    before training as LapPE's eigenvectors are; ordering by it places nodes that the graph's sparsest
+    cut separates at opposite ends. Equivariant where that eigenvalue is simple and
     the vector's largest entry unique (its sign is fixed by it); disconnected graphs have a zero
     eigenvalue twice, and the vector is then one of several.
 

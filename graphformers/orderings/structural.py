@@ -13,9 +13,10 @@ from graphformers.registry import register_ordering
 
 @register_ordering("degree")
 class DegreeOrdering(NodeOrdering):
-    """By ascending degree, the highest-degree nodes read last (Graph-Mamba, Wang et al. 2024: they
-    see the most of the sequence); nodes of equal degree in random order. The degree counts each
-    node's incoming edges."""
+    """By ascending in-degree, the highest-degree nodes read last (Graph-Mamba's order).
+
+    Graph-Mamba (Wang et al. 2024) reads hubs last, so that they see the most of the sequence; nodes
+    of equal degree come in random order. The degree counts each node's incoming edges."""
 
     def keys(self, data: Batch) -> Tensor:
         return degree(data.edge_index[1], data.num_nodes, dtype=torch.float)
@@ -31,10 +32,12 @@ class RandomOrdering(NodeOrdering):
 
 @register_ordering("bfs")
 class BreadthFirstOrdering(NodeOrdering):
-    """Breadth first from each graph's highest-degree node: by hop distance from it, and within one
-    distance by descending degree (then the tie-breaks); nodes it cannot reach come last, by descending
-    degree. The start is the graph's first highest-degree node in its own numbering, so where several
-    nodes share the highest degree, relabelling the graph may change the order (not equivariant).
+    """Breadth first from each graph's highest-degree node (hop distance, then descending degree).
+
+    Within one distance nodes come by descending degree, then the tie-breaks; nodes the start cannot
+    reach come last, by descending degree. The start is the graph's first highest-degree node in its
+    own numbering, so where several nodes share the highest degree, relabelling the graph may change
+    the order (not equivariant).
 
     Args:
         max_hops (int, optional): distances are followed this far; farther nodes share the last
