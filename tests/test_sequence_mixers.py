@@ -11,14 +11,14 @@ import torch
 import torch.nn.functional as F
 from conftest import permute_graph, random_graph
 from helpers.runs import check_resume_is_exact, refused_training, small_quickstart
-from mambapy.mamba import MambaConfig
+from mambapy.mamba import MambaBlock, MambaConfig
 from test_training import QUICKSTART
 from torch_geometric.data import Batch
 from torch_geometric.utils import to_networkx
 
 from graphformers.errors import GraphTooLargeError, PartOptionError
 from graphformers.mixers.cat import CircularConvolutionalAttention
-from graphformers.mixers.mamba import ChunkedMambaBlock, MambaMixer, chunked_selective_scan
+from graphformers.mixers.mamba import ChunkedMambaBlock, MambaMixer
 from graphformers.mixers.sequence import evaluation_tie_breaks
 from graphformers.orderings import BreadthFirstOrdering, DegreeOrdering, FiedlerOrdering, NodeOrdering
 from graphformers.orderings.base import order_within_graphs
@@ -162,19 +162,21 @@ def test_cat_equals_its_circular_convolution_over_each_graph_in_order(heads):
         torch.testing.assert_close(mixer(x, batch.batch, batch), expected, atol=1e-5, rtol=1e-4)
 
 
-def test_the_chunked_scan_equals_the_whole_scan_and_its_gradients():
+@pytest.mark.parametrize("conv", [4, 1])
+def test_the_chunked_block_equals_mambapys_whole_block_and_its_gradients(conv):
     torch.manual_seed(0)
-    block = ChunkedMambaBlock(MambaConfig(d_model=8, n_layers=1, d_state=4, expand_factor=1))
-    u, delta = torch.randn(2, 13, 8), F.softplus(torch.randn(2, 13, 8))
-    b, c = torch.randn(2, 13, 4), torch.randn(2, 13, 4)
-    inputs = [tensor.requires_grad_() for tensor in (u, delta, b, c)]
-    whole = block.selective_scan(u, delta, -torch.exp(block.A_log), b, c, block.D)  # 13 steps: mambapy's own scan
-    chunked = chunked_selective_scan(u, delta, -torch.exp(block.A_log), b, c, block.D, chunk=4)
-    torch.testing.assert_close(chunked, whole, atol=1e-5, rtol=1e-4)
-    weights = torch.randn_like(whole)
-    expected = torch.autograd.grad((whole * weights).sum(), [*inputs, block.A_log, block.D])
-    actual = torch.autograd.grad((chunked * weights).sum(), [*inputs, block.A_log, block.D])
-    for got, want in zip(actual, expected, strict=True):
+    config = MambaConfig(d_model=8, n_layers=1, d_state=4, expand_factor=2, d_conv=conv)
+    chunked = ChunkedMambaBlock(config)
+    chunked.chunk = 4  # 13 steps: chunks of 4, 4, 4 and 1, each carrying the convolution context and the state
+    whole = MambaBlock(config)
+    whole.load_state_dict(chunked.state_dict())
+    x = torch.randn(2, 13, 8, requires_grad=True)
+    expected, actual = whole(x), chunked(x)
+    torch.testing.assert_close(actual, expected, atol=1e-5, rtol=1e-4)
+    weights = torch.randn_like(expected)
+    grads = [torch.autograd.grad((out * weights).sum(), [x, *block.parameters()])
+             for out, block in ((expected, whole), (actual, chunked))]
+    for want, got in zip(*grads, strict=True):
         torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
 
 
@@ -241,7 +243,7 @@ def test_mamba_refuses_an_option_it_does_not_have():
 def test_mamba_refuses_a_graph_its_scan_cannot_keep_in_memory_with_the_estimate(monkeypatch):
     monkeypatch.setattr("graphformers.mixers.mamba.machine_memory_bytes", lambda: 24 << 30)
     mixer = MambaMixer(64, 4, 0.0, bidirectional=True)
-    mixer.check_graph_size(10**6)  # 2 blocks x 676 floats a node: 5.0 GiB, within half of 24 GiB
-    with pytest.raises(GraphTooLargeError, match=r"mixer mamba on a graph of 100,000,000 nodes keeps about 503\.7 "
+    mixer.check_graph_size(10**6)  # 2 blocks x 3 x 64 floats a node (+ a chunk's): 1.5 GiB, within half of 24 GiB
+    with pytest.raises(GraphTooLargeError, match=r"mixer mamba on a graph of 10,000,000 nodes keeps about 14\.3 "
                                                  r"GiB per layer .* above the 12\.0 GiB"):
-        mixer.check_graph_size(10**8)
+        mixer.check_graph_size(10**7)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib.util
 
 import torch
+import torch.nn.functional as F
 from mambapy.mamba import MambaBlock, MambaConfig
 from mambapy.pscan import pscan
 from torch import Tensor, nn
@@ -20,48 +21,8 @@ CUDA_EXTRA = "pip install 'graphformers[mamba-cuda]'"
 """How the CUDA kernels are installed (the ``mamba-ssm`` package, through graphformers' extra)."""
 
 SCAN_CHUNK = 1024
-"""Sequences longer than this are scanned in chunks of this many steps (:func:`chunked_selective_scan`)."""
-
-
-def chunked_selective_scan(u: Tensor, delta: Tensor, a: Tensor, b: Tensor, c: Tensor, d: Tensor,
-                           chunk: int = SCAN_CHUNK) -> Tensor:
-    """Mamba's selective scan ``h_t = exp(delta_t a) h_(t-1) + delta_t b_t u_t``, ``y_t = c_t h_t + d u_t``,
-    chunk by chunk, each chunk's state ``[G, d_inner, state]`` carried into the next and each chunk
-    recomputed in the backward pass (activation checkpointing). mambapy's scan keeps ``exp(delta a)``
-    and the states of every step, ``[G, L, d_inner, state]`` several times over: 4 GiB a copy at one
-    10^6-node graph with hidden 64 and state 16; chunked, those live for one chunk at a time and only
-    the per-step inputs (``[G, L, d_inner + 2 state]``) are kept. Within a chunk mambapy's parallel scan
-    runs, the carried state folded into its first step.
-
-    Args:
-        u (Tensor): the scanned inputs.
-        delta (Tensor): the step sizes (after softplus).
-        a (Tensor): the (negative) state matrix.
-        b (Tensor): the input projections.
-        c (Tensor): the output projections.
-        d (Tensor): the skip weights.
-        chunk (int, optional): steps per chunk (default: :data:`SCAN_CHUNK`)
-
-    Shapes: ``u``, ``delta`` ``[G, L, d_inner]``; ``a`` ``[d_inner, state]``; ``b``, ``c`` ``[G, L, state]``;
-    ``d`` ``[d_inner]`` -> ``[G, L, d_inner]``.
-    """
-    state = u.new_zeros(u.size(0), u.size(2), a.size(1))
-    outputs = []
-    for start in range(0, u.size(1), chunk):
-        part = slice(start, start + chunk)
-        y, state = checkpoint(_scan_chunk, u[:, part], delta[:, part], a, b[:, part], c[:, part], state,
-                              use_reentrant=False)
-        outputs.append(y)
-    return torch.cat(outputs, dim=1) + d * u
-
-
-def _scan_chunk(u: Tensor, delta: Tensor, a: Tensor, b: Tensor, c: Tensor, state: Tensor) -> tuple[Tensor, Tensor]:
-    """One chunk of :func:`chunked_selective_scan` (no skip term) from ``state``: its outputs and last state."""
-    decay = torch.exp(delta.unsqueeze(-1) * a)  # [G, c, d_inner, state]
-    inputs = (delta * u).unsqueeze(-1) * b.unsqueeze(2)
-    inputs = torch.cat([inputs[:, :1] + decay[:, :1] * state.unsqueeze(1), inputs[:, 1:]], dim=1)
-    states = pscan(decay, inputs)
-    return (states @ c.unsqueeze(-1)).squeeze(-1), states[:, -1]
+"""Sequences longer than this run through the block in checkpointed chunks of this many steps
+(:class:`ChunkedMambaBlock`)."""
 
 
 @register_mixer("mamba")
@@ -80,8 +41,8 @@ class MambaMixer(OrderedMixer):
 
     The block is ``mambapy``'s ``MambaBlock`` (pure PyTorch, a parallel scan: CPU and any GPU;
     tested against a step-by-step recurrence), the same parameters and initialisation as
-    ``mamba-ssm``'s ``Mamba``; sequences longer than :data:`SCAN_CHUNK` are scanned in checkpointed
-    chunks (:func:`chunked_selective_scan`: memory linear in the sequence at a 10^6-node graph).
+    ``mamba-ssm``'s ``Mamba``; sequences longer than :data:`SCAN_CHUNK` run through it in checkpointed
+    chunks (:class:`ChunkedMambaBlock`: a few floats per node kept, up to 10^6-node graphs).
     ``kernels: cuda`` runs ``mamba-ssm``'s fused CUDA scan instead.
 
     ``forward(x [N, hidden], batch [N], data) -> [N, hidden]``. Cost: O(N hidden expansion state)
@@ -116,19 +77,23 @@ class MambaMixer(OrderedMixer):
         self.reverse_scan = ChunkedMambaBlock(config) if bidirectional else None
 
     def check_graph_size(self, num_nodes: int) -> None:
-        """Refuse a graph whose scan alone would keep more for the backward pass than half this machine's
-        memory: per node and block about ``9 d_inner + 2 state + rank + hidden`` floats (the projections,
-        convolution, step sizes, outputs and gate; the chunked scan's states are per chunk)."""
-        block = self.scan
-        inner, state, rank = block.config.d_inner, block.config.d_state, block.config.dt_rank
+        """Refuse a graph whose scans would keep more for the backward pass than half this machine's
+        memory: per node and block its input, output and their chunks joined (3 ``hidden`` floats),
+        beyond one chunk's activations (:class:`ChunkedMambaBlock`)."""
         blocks = 2 if self.reverse_scan is not None else 1
-        needed = num_nodes * blocks * (9 * inner + 2 * state + rank + self.hidden) * 4
+        needed = blocks * (num_nodes * 3 * self.hidden + self._chunk_floats()) * 4
         budget = int(machine_memory_bytes() * MEMORY_SHARE)
         if needed > budget:
             raise GraphTooLargeError(
                 f"mixer mamba on a graph of {num_nodes:,} nodes keeps about {needed / 2**30:,.1f} GiB per layer for "
                 f"the backward pass, above the {budget / 2**30:,.1f} GiB a run may use here (half of this machine's "
-                f"memory); lower model.hidden or the mixer's expansion, or split the graph with data.node_parts.")
+                f"memory); lower model.hidden, or split the graph with data.node_parts.")
+
+    def _chunk_floats(self) -> int:
+        """Floats one chunk's forward and backward hold: about 20 per inner channel and step, and the
+        parallel scan's ``[chunk, d_inner, state]`` tensors (four)."""
+        config = self.scan.config
+        return self.scan.chunk * config.d_inner * (20 + 4 * config.d_state)
 
     def mix_sequences(self, x: Tensor, data: Batch) -> Tensor:
         out = self._scanned(self.scan, x, data)
@@ -144,10 +109,49 @@ class MambaMixer(OrderedMixer):
 
 
 class ChunkedMambaBlock(MambaBlock):
-    """mambapy's ``MambaBlock``, the selective scan of a sequence longer than :data:`SCAN_CHUNK` run in
-    checkpointed chunks (:func:`chunked_selective_scan`); shorter ones take mambapy's own scan."""
+    """mambapy's ``MambaBlock``; a sequence longer than :attr:`chunk` steps runs through it chunk by chunk.
 
-    def selective_scan(self, x: Tensor, delta: Tensor, A: Tensor, B: Tensor, C: Tensor, D: Tensor) -> Tensor:  # noqa: N803
-        if x.size(1) <= SCAN_CHUNK:
-            return super().selective_scan(x, delta, A, B, C, D)
-        return chunked_selective_scan(x, delta, A, B, C, D)
+    Each chunk starts from the previous one's last ``conv - 1`` convolution inputs and last SSM state
+    and is recomputed in the backward pass (activation checkpointing), so only the chunks' inputs and
+    outputs are kept: whole, the block keeps some 20 activations per channel and step and mambapy's
+    scan ``[L, d_inner, state]`` tensors (a 10^6-node graph at hidden 64 ran out of 20 GiB, the other
+    linear mixers take ~6.5 GiB). Within a chunk: mambapy's layers and parallel scan, the carried
+    state folded into the chunk's first step. Shorter sequences and ``kernels: cuda`` take mambapy's
+    own forward. Equal to it in values and gradients (tests/test_sequence_mixers.py).
+
+    Attributes:
+        chunk (int): steps per chunk (:data:`SCAN_CHUNK`).
+    """
+
+    chunk = SCAN_CHUNK
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.size(1) <= self.chunk or self.config.use_cuda:
+            return super().forward(x)
+        config = self.config
+        context = x.new_zeros(x.size(0), config.d_conv - 1, config.d_inner)
+        state = x.new_zeros(x.size(0), config.d_inner, config.d_state)
+        outputs = []
+        for start in range(0, x.size(1), self.chunk):
+            out, context, state = checkpoint(self._chunk, x[:, start:start + self.chunk], context, state,
+                                             use_reentrant=False)
+            outputs.append(out)
+        return torch.cat(outputs, dim=1)
+
+    def _chunk(self, x: Tensor, context: Tensor, state: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """One chunk ``[G, c, hidden]`` from the convolution's left ``context`` ``[G, conv - 1, d_inner]``
+        and the SSM ``state`` ``[G, d_inner, state]``: its output and the next chunk's context and state."""
+        config = self.config
+        u, z = self.in_proj(x).chunk(2, dim=-1)
+        padded = torch.cat([context, u], dim=1)
+        u = F.silu(F.conv1d(padded.transpose(1, 2), self.conv1d.weight, self.conv1d.bias,
+                            groups=config.d_inner).transpose(1, 2))  # causal: step t reads t - conv + 1 .. t
+        delta, b, c = self.x_proj(u).split([config.dt_rank, config.d_state, config.d_state], dim=-1)
+        delta = F.softplus(self.dt_proj(delta))
+        decay = torch.exp(delta.unsqueeze(-1) * -torch.exp(self.A_log))  # [G, c, d_inner, state]
+        inputs = (delta * u).unsqueeze(-1) * b.unsqueeze(2)
+        inputs = torch.cat([inputs[:, :1] + decay[:, :1] * state.unsqueeze(1), inputs[:, 1:]], dim=1)
+        states = pscan(decay, inputs)
+        y = (states @ c.unsqueeze(-1)).squeeze(-1) + self.D * u
+        # copies: views would keep the whole chunk's tensors alive until the backward pass
+        return self.out_proj(y * F.silu(z)), padded[:, padded.size(1) - context.size(1):].clone(), states[:, -1].clone()
