@@ -27,7 +27,7 @@ CASES = {
     "list": [["nosuchkind"], ["mixer", "nosuchmixer"], ["mixer", "full", "extra"]],
     "bench": [
         [], ["nosuchsuite"], ["step", "--sets", "nosuchset"], ["step", "--precisions", "17-bits"],
-        ["model", "--batches", "nosuchbatches"], ["model", "--mixers", "exphormer"],
+        ["model", "--batches", "nosuchbatches"], ["model", "--mixers", "nosuchmixer"],
               ["model", "--precision", "bf17-mixed"],
         ["scaling", "--mixers", "nosuchmixer"],
         ["step", "--repeats", "x"], ["scaling", "--sizes", "ten"], ["encoders", "--large-sizes", "0"],
