@@ -10,6 +10,7 @@ from torch_geometric.data import Batch
 
 from graphformers.errors import PartOptionError
 from graphformers.mixers.aft import AttentionFreeTransformer
+from graphformers.mixers.full import FullAttention
 from graphformers.mixers.sgformer import SGFormerAttention
 from graphformers.models.parts import build_pair_encodings
 from graphformers.models.sgformer import SGFormerModel
@@ -153,6 +154,17 @@ def test_a_bias_the_recipe_does_not_compute_is_refused():
     with pytest.raises(PartOptionError, match="mixer aft: bias 'spd' reads the pair encoding 'spd', which "
                                               "model.pair_encodings does not list"):
         AttentionFreeTransformer(8, 1, 0.0, bias="spd").use_pair_encodings({})
+
+
+@pytest.mark.parametrize("make", [lambda: AttentionFreeTransformer(8, 2, 0.0, bias="spd"),
+                                  lambda: FullAttention(8, 2, 0.0, bias="spd")])
+def test_a_biased_mixer_never_runs_without_its_bias(make):
+    """A mixer built with ``bias`` but never handed its pair encoding refuses to run (AFT would
+    otherwise fall back to AFT-simple unnoticed)."""
+    batch = _batch((3, 4))
+    with pytest.raises(PartOptionError, match="bias 'spd' needs its pair encoding: the model must call "
+                                              "use_pair_encodings"):
+        make()(torch.randn(batch.num_nodes, 8), batch.batch, batch)
 
 
 def test_sgformer_attention_of_equal_values_returns_them():

@@ -2,24 +2,20 @@
 pair encoding."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.utils import scatter
 
 from graphformers.errors import GraphTooLargeError
-from graphformers.mixers.base import GlobalMixer
+from graphformers.mixers.pair_bias import PairBiasedMixer
 from graphformers.nn.dropout import dropout
-from graphformers.pair_encodings.base import PairEncoding
-from graphformers.pair_encodings.value_encoder import PairValueEncoder, named_bias
 from graphformers.registry import register_mixer
 from graphformers.resources import MEMORY_SHARE, machine_memory_bytes
 
 
 @register_mixer("aft")
-class AttentionFreeTransformer(GlobalMixer):
+class AttentionFreeTransformer(PairBiasedMixer):
     """AFT: every channel attends by a softmax over the graph's keys, with no dot products, O(N d).
 
     AFT-simple (the default) is ``y_i = sigmoid(q_i) * sum_j softmax_j(k)_j * v_j`` per channel, the
@@ -43,20 +39,13 @@ class AttentionFreeTransformer(GlobalMixer):
     """
 
     def __init__(self, hidden: int, heads: int, dropout: float, bias: str | None = None) -> None:
-        super().__init__(hidden, heads, dropout)
-        self.bias = bias
+        super().__init__(hidden, heads, dropout, bias=bias, bias_channels=hidden, label="mixer aft")
         self.qkv = nn.Linear(hidden, 3 * hidden)
         self.out = nn.Linear(hidden, hidden)
-        self.bias_encoding: PairEncoding | None = None
-        self.bias_encoder: PairValueEncoder | None = None
 
-    def use_pair_encodings(self, encodings: Mapping[str, PairEncoding]) -> None:
-        """Build the bias's map of the pair encoding ``bias`` names."""
-        if self.bias is None:
-            return
-        self.bias_encoding, self.bias_encoder = named_bias("mixer aft", self.bias, encodings, self.hidden)
-        if self.bias_encoder.categorical:
-            nn.init.zeros_(self.bias_encoder.map.weight)  # AFT-full starts as AFT-simple
+    def init_bias_embedding(self, embedding: nn.Embedding) -> None:
+        """Zeros: AFT-full starts as AFT-simple."""
+        nn.init.zeros_(embedding.weight)
 
     def check_graph_size(self, num_nodes: int) -> None:
         """With a bias from an encoding of all pairs (``spd``, ``resistance``), refuse a graph whose
@@ -75,9 +64,9 @@ class AttentionFreeTransformer(GlobalMixer):
 
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
         query, key, value = self.qkv(x).chunk(3, dim=-1)
-        if self.bias_encoder is None:
+        if self.bias is None:
             numerator, denominator = _graph_sums(key, value, batch, int(data.num_graphs))
-        elif self.bias_encoding.hops is None:
+        elif self.require_bias()[0].hops is None:
             numerator, denominator = self._over_stored_pairs(key, value, data)
         else:
             numerator, denominator = self._with_unstored_pairs(key, value, batch, data)
@@ -86,11 +75,11 @@ class AttentionFreeTransformer(GlobalMixer):
 
     def _pair_bias(self, data: Batch) -> tuple[Tensor, Tensor, Tensor]:
         """``(source [P], target [P], w_ij - w_fill [P, hidden])`` of the stored pairs."""
-        encoding = self.bias_encoding
+        encoding, encoder = self.require_bias()
         source, target = data[f"{encoding.key}_index"]
         values = data[f"{encoding.key}_attr"]
         fill = values.new_full((1, values.size(-1)), encoding.fill)
-        return source, target, self.bias_encoder(values) - self.bias_encoder(fill)
+        return source, target, encoder(values) - encoder(fill)
 
     def _over_stored_pairs(self, key: Tensor, value: Tensor, data: Batch) -> tuple[Tensor, Tensor]:
         """AFT-full where every pair is stored: a softmax over each target's pairs, shifted by its largest

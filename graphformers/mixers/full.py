@@ -1,25 +1,21 @@
 """Exact multi-head softmax attention within each graph (Vaswani et al. 2017; GraphGPS's ``Transformer``)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 
-from graphformers.errors import GraphTooLargeError, PartOptionError
-from graphformers.mixers.base import GlobalMixer
+from graphformers.errors import GraphTooLargeError
 from graphformers.mixers.packed_attention import packed_attention
+from graphformers.mixers.pair_bias import PairBiasedMixer
 from graphformers.mixers.size_groups import SizeBlock, from_channel_blocks, plan_of, to_channel_blocks
 from graphformers.mixers.softmax_attention import block_attention
 from graphformers.pair_encodings.all_pairs import AllPairs, all_pairs_of, pair_values
-from graphformers.pair_encodings.base import PairEncoding
-from graphformers.pair_encodings.value_encoder import PairValueEncoder, named_bias
 from graphformers.registry import register_mixer
 
 
 @register_mixer("full")
-class FullAttention(GlobalMixer):
+class FullAttention(PairBiasedMixer):
     """Exact softmax attention among the nodes of each graph; O(sum N_i^2) per batch.
 
     Q, K and V come from one fused projection of the packed nodes; graphs of similar size (the
@@ -58,20 +54,14 @@ class FullAttention(GlobalMixer):
 
     def __init__(self, hidden: int, heads: int, dropout: float, max_nodes: int = 100_000,
                  bias: str | None = None) -> None:
-        super().__init__(hidden, heads, dropout)
-        self.max_nodes, self.bias = max_nodes, bias
+        super().__init__(hidden, heads, dropout, bias=bias, bias_channels=heads, label="mixer full")
+        self.max_nodes = max_nodes
         self.qkv = nn.Linear(hidden, 3 * hidden)
         self.out = nn.Linear(hidden, hidden)
-        self.bias_encoding: PairEncoding | None = None
-        self.bias_encoder: PairValueEncoder | None = None
 
-    def use_pair_encodings(self, encodings: Mapping[str, PairEncoding]) -> None:
-        """Build the bias's embedding (or linear map) of the pair encoding ``bias`` names."""
-        if self.bias is None:
-            return
-        self.bias_encoding, self.bias_encoder = named_bias("mixer full", self.bias, encodings, self.heads)
-        if self.bias_encoder.categorical:
-            nn.init.normal_(self.bias_encoder.map.weight, std=0.02)
+    def init_bias_embedding(self, embedding: nn.Embedding) -> None:
+        """Graphormer's initialisation of the spatial encoding's embedding: normal, std 0.02."""
+        nn.init.normal_(embedding.weight, std=0.02)
 
     def check_graph_size(self, num_nodes: int) -> None:
         """Refuse graphs above ``max_nodes``: exact attention costs N^2 per head and layer (at 10^5
@@ -110,11 +100,9 @@ class FullAttention(GlobalMixer):
 
     def _pair_bias(self, data: Batch) -> tuple[AllPairs, Tensor]:
         """The batch's pairs and each pair's ``[P, heads]`` bias."""
-        if self.bias_encoder is None:
-            raise PartOptionError(f"mixer full: bias {self.bias!r} needs its pair encoding: the model must call "
-                                  f"use_pair_encodings before the first forward.")
+        encoding, encoder = self.require_bias()
         plan = all_pairs_of(data)
-        return plan, self.bias_encoder(pair_values(data, self.bias_encoding, plan))
+        return plan, encoder(pair_values(data, encoding, plan))
 
     @staticmethod
     def _block_bias(block: SizeBlock, plan: AllPairs, pair_bias: Tensor) -> Tensor:

@@ -7,7 +7,8 @@ from torch_geometric.data import Batch
 
 from graphformers.errors import PartOptionError, check_positive
 from graphformers.mixers.base import GlobalMixer
-from graphformers.mixers.size_groups import from_channel_blocks, plan_of, to_channel_blocks
+from graphformers.mixers.kernel_attention import from_head_blocks, to_head_blocks
+from graphformers.mixers.size_groups import plan_of
 from graphformers.orderings.base import NodeOrdering, order_within_graphs
 
 
@@ -85,18 +86,13 @@ def to_sequences(x: Tensor, data: Batch) -> list[tuple[Tensor | None, Tensor]]:
 
     Shapes: ``x [N, d]`` -> blocks ``[G, L, d]``.
     """
-    if data.num_graphs == 1:
-        return [(None, x.unsqueeze(0))]
-    plan = plan_of(data)
-    return [(None if block.complete else block.valid, gathered.squeeze(0))
-            for block, gathered in zip(plan.blocks, to_channel_blocks(x.unsqueeze(1), plan), strict=True)]
+    return [(valid, block.squeeze(0)) for valid, block in to_head_blocks(x.unsqueeze(1), data)[1]]
 
 
 def from_sequences(sequences: list[Tensor], data: Batch) -> Tensor:
     """The inverse of :func:`to_sequences` on real positions: one ``[G, L, d]`` per block -> ``[N, d]``."""
-    if data.num_graphs == 1:
-        return sequences[0].squeeze(0)
-    return from_channel_blocks([sequence.unsqueeze(0) for sequence in sequences], plan_of(data)).squeeze(1)
+    plan = None if data.num_graphs == 1 else plan_of(data)
+    return from_head_blocks([sequence.unsqueeze(0) for sequence in sequences], plan).squeeze(1)
 
 
 def reversed_within_graphs(data: Batch) -> Tensor:

@@ -93,8 +93,7 @@ class MPNNModel(GraphModel):
         self.level = info.level
         self.node_encoder = build_feature(config.node_encoder or info.node_encoder, info.node_in, hidden)
         self.blocks = nn.ModuleList(build_local(config.local, hidden) for _ in range(config.layers))
-        self.edge_encoder, self.edge_vector = build_edge_features(config, info, hidden)
-        self.layer_edge_encoders = self._layer_edge_encoders(options, config, info) or None
+        self.edge_encoder, self.edge_vector, self.layer_edge_encoders = self._edge_encoders(options, config, info)
         self.norms = nn.ModuleList(make_norm(config.norm, hidden) for _ in range(config.layers))
         self.activation = ACTIVATIONS[options.activation]()
         self.last_activation = options.last_activation
@@ -104,19 +103,21 @@ class MPNNModel(GraphModel):
         self.virtual_node = VirtualNode(hidden, config.layers, config.dropout) if config.virtual_node else None
         self.head = build_head(info, hidden, options.head_layers)
 
-    def _layer_edge_encoders(self, options: MPNNOptions, config: ModelConfig, info: TaskInfo) -> nn.ModuleList:
-        """One edge encoder per block (``edge_encoders: per_layer``), else an empty list."""
+    def _edge_encoders(self, options: MPNNOptions, config: ModelConfig, info: TaskInfo,
+                       ) -> tuple[nn.Module | None, nn.Parameter | None, nn.ModuleList | None]:
+        """``(edge_encoder, edge_vector, layer_edge_encoders)``: with ``edge_encoders: shared`` the pair
+        from :func:`build_edge_features` and ``None``; with ``per_layer`` ``None, None`` and one edge
+        encoder per block."""
         if options.edge_encoders == "shared":
-            return nn.ModuleList()
-        if self.edge_encoder is None:
+            return *build_edge_features(config, info, config.hidden), None
+        name = config.edge_encoder or info.edge_encoder
+        if name is None:
             raise PartOptionError("mpnn's edge_encoders: per_layer encodes the edge features in every layer, but the "
                                   "dataset has none; remove the option.")
         if self.blocks[0].updates_edges:
             raise PartOptionError(f"mpnn's edge_encoders: per_layer encodes the edge features afresh for every "
                                   f"block, but {config.local.name} updates them; remove the option.")
-        name = config.edge_encoder or info.edge_encoder
-        self.edge_encoder = None  # the blocks read only their own encoders
-        return nn.ModuleList(build_feature(name, info.edge_in, config.hidden) for _ in self.blocks)
+        return None, None, nn.ModuleList(build_feature(name, info.edge_in, config.hidden) for _ in self.blocks)
 
     def forward(self, data: Batch, chunk: int | None = None) -> Tensor:
         """The model's output for a PyG ``Batch`` (a single ``Data`` is a batch of one)."""
