@@ -45,3 +45,14 @@ class Command(ABC):
     def prepare(self, words: Sequence[str]) -> list[str]:
         """The words to parse, given the command's words (default: as they are)."""
         return list(words)
+
+
+def add_recipe_arguments(parser: argparse.ArgumentParser, overrides_help: str) -> None:
+    """The two positional words of a command that runs a recipe: its path and dotted overrides.
+
+    Args:
+        parser (ArgumentParser): the command's parser.
+        overrides_help (str): what the overrides do for this command.
+    """
+    parser.add_argument("recipe", help="path to a recipe YAML file")
+    parser.add_argument("overrides", nargs="*", help=overrides_help)

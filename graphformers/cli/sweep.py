@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from graphformers.cli.base import Command
+from graphformers.cli.base import Command, add_recipe_arguments
 from graphformers.errors import GraphformersError
 
 
@@ -16,9 +16,7 @@ class Sweep(Command):
     intermixed = True
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("recipe", help="path to a recipe YAML file")
-        parser.add_argument("overrides", nargs="*",
-                            help="fixed dotted overrides for every trial, e.g. train.max_epochs=20")
+        add_recipe_arguments(parser, "fixed dotted overrides for every trial, e.g. train.max_epochs=20")
         parser.add_argument("--space", required=True,
                             help="YAML search space: recipe keys -> {choices: [...]} or {low, high, log, step}")
         parser.add_argument("--trials", type=int, required=True,

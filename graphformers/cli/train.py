@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graphformers.cli.base import Command
+from graphformers.cli.base import Command, add_recipe_arguments
 
 if TYPE_CHECKING:
     from graphformers.recipe import Recipe
@@ -24,8 +24,7 @@ class Train(Command):
     intermixed = True
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("recipe", help="path to a recipe YAML file")
-        parser.add_argument("overrides", nargs="*", help="dotted overrides, e.g. model.layers=6 train.max_epochs=3")
+        add_recipe_arguments(parser, "dotted overrides, e.g. model.layers=6 train.max_epochs=3")
         parser.add_argument("--resume", nargs="?", const="last", metavar="CKPT",
                             help="continue the newest run of this recipe from its last.ckpt, or from CKPT; with "
                                  "--seeds or --splits, continue that multi-run")
