@@ -91,7 +91,16 @@ def test_quick_model_run_without_a_mixer_or_with_one_pyg_lacks_measures_ours_alo
     assert int(ours_alone["parameters"]) < int(ours_full["parameters"])  # no attention weights
     assert "| generated (2 x 16) | none | 32-true | — |" in done.stdout
     assert "| generated (2 x 16) | cat | 32-true | — |" in done.stdout
-    assert all(line.count("|") == 13 for line in done.stdout.splitlines() if line.startswith("| generated"))
+    lines = [line for line in done.stdout.splitlines() if line.startswith("| generated")]
+    assert sum(line.count("|") == 13 for line in lines) == 3  # none, full (with PyG's), cat
+    beside_full = [line.split("|")[1:-1] for line in lines if line.count("|") == 11]
+    cat = rows[3]
+    assert [cell.strip() for cell in beside_full[0]] == [  # the second table: cat beside ours with full attention
+        "generated (2 x 16)", "cat", "32-true", f"{float(ours_full['graphs_per_s']):.1f}",
+        f"{float(cat['graphs_per_s']):.1f}", f"{float(cat['graphs_per_s']) / float(ours_full['graphs_per_s']):.2f}x",
+        f"{float(ours_full['peak_mib']):.0f}", f"{float(cat['peak_mib']):.0f}",
+        f"{float(cat['peak_mib']) / float(ours_full['peak_mib']):.2f}", f"{int(cat['parameters']):,}"]
+    assert len(beside_full) == 1
 
 
 @pytest.mark.slow

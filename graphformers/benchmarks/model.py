@@ -195,4 +195,29 @@ def markdown_table(rows: Sequence[dict]) -> str:
                      f"{row['fastest_speedup_vs_pyg']:.2f}x | "
                      f"{pyg['peak_mib']:.0f} | {row['peak_mib']:.0f} | {row['memory_vs_pyg']:.2f} | {float32} | "
                      f"{pyg['parameters']:,} / {row['parameters']:,} |")
-    return "\n".join(lines)
+    beside_full = mixers_table(rows)
+    return "\n".join(lines) + (f"\n\n{beside_full}" if beside_full else "")
+
+
+def mixers_table(rows: Sequence[dict]) -> str:
+    """Ours with each other mixer beside ours with ``full`` attention, on the same batches and in the
+    same precision: graphs/s, peak MiB and their ratios to full's ("" where the run measured no such pair)."""
+    full = {(row["batches"], row["precision"]): row for row in rows
+            if row.get("implementation") == "ours" and row.get("mixer") == "full" and row["status"] == "ok"}
+    lines = []
+    for row in rows:
+        beside = full.get((row["batches"], row.get("precision")))
+        if row.get("implementation") != "ours" or row.get("mixer") in ("full", WITHOUT_MIXER) or beside is None:
+            continue
+        head = f"| {row['batches']} | {row['mixer']} | {row['precision']} | {beside['graphs_per_s']:.1f} |"
+        if row["status"] != "ok":
+            lines.append(f"{head} {row['status']} | | | | | |")
+            continue
+        lines.append(f"{head} {row['graphs_per_s']:.1f} | {row['graphs_per_s'] / beside['graphs_per_s']:.2f}x | "
+                     f"{beside['peak_mib']:.0f} | {row['peak_mib']:.0f} | {row['peak_mib'] / beside['peak_mib']:.2f} | "
+                     f"{row['parameters']:,} |")
+    if not lines:
+        return ""
+    return "\n".join(["| batches | mixer | precision | full graphs/s | mixer graphs/s | speed vs full | "
+                      "full peak MiB | mixer peak MiB | memory vs full | parameters |",
+                      "|---|---|---|---|---|---|---|---|---|---|", *lines])
