@@ -4,6 +4,8 @@ nodes move the output with them, resumed training with random tie-breaks is exac
 misconfiguration is one error line."""
 from __future__ import annotations
 
+import importlib.util
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -178,6 +180,25 @@ def test_the_chunked_block_equals_mambapys_whole_block_and_its_gradients(conv):
              for out, block in ((expected, whole), (actual, chunked))]
     for want, got in zip(*grads, strict=True):
         torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available() or importlib.util.find_spec("mamba_ssm") is None,
+                    reason="mamba-ssm's kernels run only on a CUDA GPU, with pip install 'graphformers[mamba-cuda]'")
+def test_mamba_ssms_cuda_kernels_agree_with_the_torch_scan_in_values_and_gradients():
+    torch.manual_seed(0)
+    batch = _batch((6, 1, 40, 9)).to("cuda")
+    scans = [MambaMixer(16, 1, 0.0, state=4, bidirectional=True, kernels=kernels).cuda().eval()
+             for kernels in ("torch", "cuda")]  # eval: both scan the same seeded order
+    scans[1].load_state_dict(scans[0].state_dict())
+    x = torch.randn(batch.num_nodes, 16, device="cuda")
+    results = []
+    for mixer in scans:
+        mixer.use_ordering(DegreeOrdering())
+        inputs = x.clone().requires_grad_()
+        out = mixer(inputs, batch.batch, batch)
+        results.append((out, *torch.autograd.grad(out.square().sum(), [inputs, *mixer.parameters()])))
+    for want, got in zip(*results, strict=True):
+        torch.testing.assert_close(got, want, atol=1e-4, rtol=1e-3)
 
 
 def test_tie_breaks_that_move_with_the_nodes_move_the_output_with_them():

@@ -107,7 +107,6 @@ class MambaMixer(OrderedMixer):
         return from_sequences([block(sequences) for _, sequences in to_sequences(x, data)], data)
 
 
-
 class ChunkedMambaBlock(MambaBlock):
     """mambapy's ``MambaBlock``; a sequence longer than :attr:`chunk` steps runs through it chunk by chunk.
 
