@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import numpy as np
@@ -108,23 +109,43 @@ class InterruptAt(pl.Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
 
+class PauseAfterFirstEpoch(pl.Callback):
+    """Waits ``seconds`` at the end of the first epoch of the run on split ``split`` (time a ledger must count)."""
+
+    def __init__(self, split: int, seconds: float) -> None:
+        self.split, self.seconds = split, seconds
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        if pl_module.recipe.data.options.get("split") == self.split and trainer.current_epoch == 0:
+            time.sleep(self.seconds)
+
+
 def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path, node_data_root, monkeypatch,
                                                                          ctrl_c_raises):
     recipe = _chameleon(tmp_path, node_data_root)
     started = []
     real_run = multirun.run
 
-    def run_with(callbacks):
-        def wrapped(one, resume=None, run_dir=None):
+    seconds = {}
+
+    def run_with(extra):
+        def wrapped(one, resume=None, run_dir=None, callbacks=()):
             started.append((one.data.options["split"], resume is not None))
-            return real_run(one, resume=resume, run_dir=run_dir, callbacks=callbacks)
+            begun = time.perf_counter()
+            try:
+                return real_run(one, resume=resume, run_dir=run_dir, callbacks=[*callbacks, *extra])
+            finally:
+                seconds[one.data.options["split"]] = time.perf_counter() - begun
         return wrapped
 
-    monkeypatch.setattr(multirun, "run", run_with([InterruptAt(split=1, epoch=1)]))
+    monkeypatch.setattr(multirun, "run", run_with([PauseAfterFirstEpoch(split=1, seconds=1.0),
+                                                   InterruptAt(split=1, epoch=1)]))
     with pytest.raises(TrainingInterrupted):
         run_many(recipe, None, [0, 1, 2], resume=False, command="test", report=lambda line: None)
     ledger = read_records(tmp_path / "runs" / "summary.csv")
     assert [(r.split, r.status) for r in ledger] == [(0, "finished"), (1, "running")]
+    interrupted_seconds = ledger[1].wall_seconds  # as of its last epoch's end, the pause included
+    assert 1.0 <= interrupted_seconds <= seconds[1] + 0.1
     with pytest.raises(MultiRunError, match="already holds a multi-run .* --resume"):
         run_many(recipe, None, [0, 1, 2], resume=False, command="test")
 
@@ -134,6 +155,8 @@ def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path
     assert started == [(1, True), (2, False)]  # split 0 not redone; split 1 continued from its last.ckpt
     assert [(r.split, r.status, r.run) for r in result.records] == [
         (0, "finished", "version_0"), (1, "finished", "version_1"), (2, "finished", "version_2")]
+    # the resumed run's time is both parts' (within rounding and the multi-run's own bookkeeping)
+    assert result.records[1].wall_seconds == pytest.approx(interrupted_seconds + seconds[1], abs=0.3)
 
     uninterrupted = _chameleon(tmp_path, node_data_root, f"train.out_dir={tmp_path / 'straight'}")
     straight = run_many(uninterrupted, None, [0, 1, 2], resume=False, command="test", report=lambda line: None)

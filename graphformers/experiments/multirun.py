@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import itertools
 import re
 import time
@@ -16,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytorch_lightning as pl
 import torch
 import yaml
 
@@ -117,6 +119,31 @@ class MultiRunResult:
     """measured test mean ± std beside the published result"""
 
 
+class LedgerClock(pl.Callback):
+    """Keeps a run's ``wall_seconds`` in the ledger current at the end of every training epoch, so that a
+    run resumed after an interruption reports the time of all its parts: the earlier ones' (as the
+    ledger last recorded them, at their last epoch's end, the epoch a resume starts after) plus its own.
+
+    Args:
+        record (RunRecord): the run's ledger entry, updated in place.
+        save (callable): writes the ledger.
+        earlier_seconds (float): the wall time of the run's earlier parts (0 for a fresh run).
+    """
+
+    def __init__(self, record: RunRecord, save: Callable[[], None], earlier_seconds: float = 0.0) -> None:
+        self.record, self.save, self.earlier = record, save, earlier_seconds
+        self.started = time.perf_counter()
+
+    def stamp(self) -> None:
+        """Set the record's ``wall_seconds`` to the time so far."""
+        self.record.wall_seconds = round(self.earlier + time.perf_counter() - self.started, 1)
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.stamp()
+        if trainer.is_global_zero:
+            self.save()
+
+
 def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] | None, resume: bool,
              command: str, report: Callable[[str], None] = print) -> MultiRunResult:
     """Run every ``(seed, split)`` of :func:`plan_runs` and keep ``summary.csv`` / ``summary.md`` current.
@@ -147,9 +174,10 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
         record = RunRecord(run=run_dir.name, seed=seed, split=split, status="running", hardware=_hardware(recipe))
         records = [r for r in records if r.key != (seed, split)] + [record]
         write_records(ledger, records)
-        started = time.perf_counter()
+        clock = LedgerClock(record, functools.partial(write_records, ledger, records),
+                            (previous.wall_seconds or 0.0) if resume_from else 0.0)
         try:
-            result = run(one, resume=resume_from, run_dir=None if resume_from else run_dir)
+            result = run(one, resume=resume_from, run_dir=None if resume_from else run_dir, callbacks=[clock])
         except (RecipeError, TrainingInterrupted):
             raise
         except (GraphformersError, RuntimeError) as error:  # this run failed; the others still run
@@ -158,7 +186,7 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
             record.status, record.metric, record.best_epoch = "finished", result.metric, result.best_epoch
             record.val, record.test, record.parameters = result.val_value, result.test_value, result.parameters
             higher_is_better = metric_higher_is_better(result.metric)
-        record.wall_seconds = round(time.perf_counter() - started, 1)
+        clock.stamp()
         write_records(ledger, records)
         write_markdown(out_dir / SUMMARY_MD, recipe.name, records, recipe.published, higher_is_better, command)
         split_text = f", split {split}" if split is not None else ""
