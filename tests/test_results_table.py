@@ -11,7 +11,7 @@ import yaml
 from graphformers.cli import main as cli
 from graphformers.experiments.multirun import comparable_recipe
 from graphformers.recipe import load_recipe
-from graphformers.results.summary import RunRecord, write_records
+from graphformers.results.summary import RunRecord, read_records, write_records
 from graphformers.results.table import BEGIN, END
 
 RECIPES = Path(__file__).resolve().parent.parent / "recipes"
@@ -51,3 +51,55 @@ def test_publish_files_a_multi_run_and_the_table_shows_its_mean_std_and_budget(t
     assert cli(["results", "table", "--check", "--recipes", str(recipes)]) == 1
     assert cli(["results", "publish", str(tmp_path / "nothing"), "--recipes", str(recipes)]) == 2
     assert "is not a multi-run folder" in capsys.readouterr().err
+
+
+def _multi_run(run_dir: Path, runs: list[tuple[int, str, float | None, float | None]], *overrides: str) -> Path:
+    """A multi-run folder as ``--seeds`` writes it: ``(seed, status, test, wall seconds)`` per run."""
+    run_dir.mkdir(parents=True)
+    write_records(run_dir / "summary.csv", [
+        RunRecord(f"version_{k}", seed=seed, split=None, status=status, metric="auroc", best_epoch=9, val=0.9,
+                  test=test, wall_seconds=seconds, parameters=43393, hardware="cpu (x86_64), 1 threads")
+        for k, (seed, status, test, seconds) in enumerate(runs)])
+    (run_dir / "summary.md").write_text(f"# minesweeper-gcn\n\n`python -m graphformers.train {run_dir.name}`\n")
+    recipe = load_recipe(RECIPES / "minesweeper-gcn.yaml", [f"train.out_dir={run_dir}", *overrides])
+    (run_dir / "recipe.yaml").write_text(yaml.safe_dump(comparable_recipe(recipe)))
+    return run_dir
+
+
+def test_publish_merges_seeds_run_apart_and_adds_later_ones(tmp_path, capsys):
+    """Seeds of one recipe run as several multi-runs (two processes, or sessions) are filed as one."""
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    shutil.copy(RECIPES / "minesweeper-gcn.yaml", recipes)
+    shutil.copytree(RECIPES / "bases", recipes / "bases")
+    (recipes / "README.md").write_text(f"# Recipes\n\n{BEGIN}\n{END}\n")
+    runs = tmp_path / "runs"
+    first = _multi_run(runs / "minesweeper-gcn", [(0, "finished", 0.90, 100.0), (1, "finished", 0.92, 120.0)])
+    second = _multi_run(runs / "minesweeper-gcn-b", [(2, "finished", 0.94, 140.0), (3, "running", None, 50.0)])
+
+    def row() -> str:
+        readme = (recipes / "README.md").read_text()
+        return next(line for line in readme.splitlines() if line.startswith("| `minesweeper-gcn.yaml`"))
+
+    assert cli(["results", "publish", str(first), str(second), "--recipes", str(recipes)]) == 0
+    filed = recipes / "results" / "minesweeper-gcn"
+    assert [(r.run, r.seed, r.status) for r in read_records(filed / "summary.csv")] == [
+        ("minesweeper-gcn/version_0", 0, "finished"), ("minesweeper-gcn/version_1", 1, "finished"),
+        ("minesweeper-gcn-b/version_0", 2, "finished"), ("minesweeper-gcn-b/version_1", 3, "running")]
+    assert "| 0.9200 ± 0.0200 (n = 3) |" in row() and "| 120 s |" in row() and "| as the recipe |" in row()
+    summary = (filed / "summary.md").read_text()
+    assert "`python -m graphformers.train minesweeper-gcn; python -m graphformers.train minesweeper-gcn-b`" in summary
+
+    later = _multi_run(runs / "later", [(4, "finished", 0.96, 160.0)])
+    assert cli(["results", "publish", str(later), "--add", "--recipes", str(recipes)]) == 0
+    assert "| 0.9300 ± 0.0258 (n = 4) |" in row() and "| 130 s |" in row()  # the filed runs kept, the new one added
+    assert cli(["results", "table", "--check", "--recipes", str(recipes)]) == 0
+
+    capsys.readouterr()
+    assert cli(["results", "publish", str(later), "--add", "--recipes", str(recipes)]) == 2
+    assert "seed 4 is in both" in capsys.readouterr().err
+    wider = _multi_run(runs / "wider", [(5, "finished", 0.97, 90.0)], "model.hidden=64")
+    assert cli(["results", "publish", str(wider), "--add", "--recipes", str(recipes)]) == 2
+    refused = capsys.readouterr().err
+    assert "ran another recipe" in refused and "model.hidden" in refused
+    assert "| 0.9300 ± 0.0258 (n = 4) |" in row()  # refused: nothing filed changed

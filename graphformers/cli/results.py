@@ -1,7 +1,7 @@
 """``graphformers results table [--check]`` regenerates the reproduction tables of ``recipes/README.md``
 and ``docs/results.md``;
-``graphformers results publish runs/<name>`` files a multi-run's summary under
-``recipes/results/<name>/`` and regenerates the table."""
+``graphformers results publish runs/<name> [runs/<other> ...] [--add]`` files multi-runs' summaries
+under ``recipes/results/<name>/`` (several of one recipe merged) and regenerates the table."""
 from __future__ import annotations
 
 import argparse
@@ -23,9 +23,12 @@ class Results(Command):
         actions = parser.add_subparsers(dest="action", required=True, metavar="{table,publish}")
         table = actions.add_parser("table", help="regenerate the reproduction table of <recipes>/README.md")
         table.add_argument("--check", action="store_true", help="only check that it is current (exit 1 if not)")
-        publish = actions.add_parser("publish",
-                                     help="copy a multi-run's summary to <recipes>/results/<name>/, then regenerate")
-        publish.add_argument("run_dir", type=Path, help="the multi-run folder, runs/<name>")
+        publish = actions.add_parser("publish", help="file multi-runs' summaries under <recipes>/results/<name>/, "
+                                                     "then regenerate")
+        publish.add_argument("run_dirs", type=Path, nargs="+", metavar="run_dir",
+                             help="a multi-run folder, runs/<name>; several of one recipe are merged (seeds run apart)")
+        publish.add_argument("--add", action="store_true",
+                             help="keep the runs already filed for the recipe and add these (seeds run over sessions)")
         for action in (table, publish):
             action.add_argument("--recipes", type=Path, default=DEFAULT_RECIPES,
                                 help="the recipes folder (default: %(default)s)")
@@ -37,8 +40,8 @@ class Results(Command):
         from graphformers.results.table import render, updated_readme
 
         if args.action == "publish":
-            target = publish(args.run_dir, args.recipes)
-            print(f"published {args.run_dir} to {target}")
+            target = publish(args.run_dirs, args.recipes, args.add)
+            print(f"published {', '.join(map(str, args.run_dirs))} to {target}")
         current = {readme: updated_readme(readme, render(args.recipes, measured_only))
                    for readme, measured_only in table_readmes(args.recipes)}
         if args.action == "table" and args.check:

@@ -105,11 +105,21 @@ def _budget(recipe: Recipe, ran_path: Path) -> str:
     """How the measured runs' recipe differs from the recipe file: "as the recipe", or each changed key."""
     if not ran_path.is_file():
         return "unknown (no recipe.yaml beside the summary)"
-    ran = read_yaml(ran_path)
-    shipped = recipe.to_dict()
-    changes = [f"{key} {_text(new)} (recipe: {_text(old)})" for key, old, new in changed_settings(shipped, ran)
-               if key not in IGNORED_DIFFERENCES and key not in ("train.seed", "data.options.split")]
+    changes = [f"{key} {_text(new)} (recipe: {_text(old)})"
+               for key, old, new in result_changes(recipe.to_dict(), read_yaml(ran_path))]
     return "as the recipe" if not changes else "reduced: " + ", ".join(changes)
+
+
+def result_changes(current: dict[str, Any], ran: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """:func:`~graphformers.recipe.changes.changed_settings` that can change a result: those of
+    :data:`IGNORED_DIFFERENCES` and each run's own seed and split aside.
+
+    Args:
+        current (dict): a recipe, as plain data.
+        ran (dict): the recipe runs had (a ``recipe.yaml`` beside a ledger).
+    """
+    return [(key, old, new) for key, old, new in changed_settings(current, ran)
+            if key not in IGNORED_DIFFERENCES and key not in ("train.seed", "data.options.split")]
 
 
 def _text(value: Any) -> str:
