@@ -23,12 +23,18 @@ def test_the_reproduction_table_is_current():
         "recipes/README.md is stale: run python -m graphformers.results table"
 
 
-def test_publish_files_a_multi_run_and_the_table_shows_its_mean_std_and_budget(tmp_path, capsys):
+def _recipes_folder(tmp_path: Path) -> Path:
+    """A recipes folder with minesweeper-gcn.yaml and a README holding an empty table, then notes."""
     recipes = tmp_path / "recipes"
     recipes.mkdir()
     shutil.copy(RECIPES / "minesweeper-gcn.yaml", recipes)
     shutil.copytree(RECIPES / "bases", recipes / "bases")
     (recipes / "README.md").write_text(f"# Recipes\n\n{BEGIN}\n{END}\n\nNotes.\n")
+    return recipes
+
+
+def test_publish_files_a_multi_run_and_the_table_shows_its_mean_std_and_budget(tmp_path, capsys):
+    recipes = _recipes_folder(tmp_path)
     run_dir = tmp_path / "runs" / "minesweeper-gcn"
     run_dir.mkdir(parents=True)
     records = [RunRecord(f"version_{k}", seed=0, split=k, status="finished", metric="auroc", best_epoch=9, val=0.9,
@@ -68,11 +74,7 @@ def _multi_run(run_dir: Path, runs: list[tuple[int, str, float | None, float | N
 
 def test_publish_merges_seeds_run_apart_and_adds_later_ones(tmp_path, capsys):
     """Seeds of one recipe run as several multi-runs (two processes, or sessions) are filed as one."""
-    recipes = tmp_path / "recipes"
-    recipes.mkdir()
-    shutil.copy(RECIPES / "minesweeper-gcn.yaml", recipes)
-    shutil.copytree(RECIPES / "bases", recipes / "bases")
-    (recipes / "README.md").write_text(f"# Recipes\n\n{BEGIN}\n{END}\n")
+    recipes = _recipes_folder(tmp_path)
     runs = tmp_path / "runs"
     first = _multi_run(runs / "minesweeper-gcn", [(0, "finished", 0.90, 100.0), (1, "finished", 0.92, 120.0)])
     second = _multi_run(runs / "minesweeper-gcn-b", [(2, "finished", 0.94, 140.0), (3, "running", None, 50.0)])
