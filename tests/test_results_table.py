@@ -92,16 +92,20 @@ def test_publish_merges_seeds_run_apart_and_adds_later_ones(tmp_path, capsys):
     summary = (filed / "summary.md").read_text()
     assert "`python -m graphformers.train minesweeper-gcn; python -m graphformers.train minesweeper-gcn-b`" in summary
 
-    later = _multi_run(runs / "later", [(4, "finished", 0.96, 160.0)])
+    later = _multi_run(runs / "later", [(4, "finished", 0.96, 160.0), (3, "finished", 0.92, 130.0)])
     assert cli(["results", "publish", str(later), "--add", "--recipes", str(recipes)]) == 0
-    assert "| 0.9300 ± 0.0258 (n = 4) |" in row() and "| 130 s |" in row()  # the filed runs kept, the new one added
+    # the filed runs kept, seed 3 (running when filed) replaced by its finished run, seed 4 added
+    assert [(r.run, r.seed, r.status) for r in read_records(filed / "summary.csv")][2:] == [
+        ("minesweeper-gcn-b/version_0", 2, "finished"), ("later/version_1", 3, "finished"),
+        ("later/version_0", 4, "finished")]
+    assert "| 0.9280 ± 0.0228 (n = 5) |" in row() and "| 130 s |" in row()
     assert cli(["results", "table", "--check", "--recipes", str(recipes)]) == 0
 
     capsys.readouterr()
     assert cli(["results", "publish", str(later), "--add", "--recipes", str(recipes)]) == 2
-    assert "seed 4 is in both" in capsys.readouterr().err
+    assert "seed 4 finished in both" in capsys.readouterr().err
     wider = _multi_run(runs / "wider", [(5, "finished", 0.97, 90.0)], "model.hidden=64")
     assert cli(["results", "publish", str(wider), "--add", "--recipes", str(recipes)]) == 2
     refused = capsys.readouterr().err
     assert "ran another recipe" in refused and "model.hidden" in refused
-    assert "| 0.9300 ± 0.0258 (n = 4) |" in row()  # refused: nothing filed changed
+    assert "| 0.9280 ± 0.0228 (n = 5) |" in row()  # refused: nothing filed changed

@@ -48,8 +48,8 @@ def publish(run_dirs: Sequence[Path], recipes: Path, add: bool = False) -> Path:
     Seeds of one recipe may run as several multi-runs (on several machines, or over sessions that
     cannot hold one run for long): each multi-run folder given adds its runs, and ``add`` keeps the
     runs already filed. They must have run the same recipe (settings that cannot change a result
-    aside) and no seed (and split) twice. With one folder and no ``add`` the folder's files are
-    copied as they are.
+    aside) and finished no seed (and split) twice; a finished run replaces an unfinished one. With
+    one folder and no ``add`` the folder's files are copied as they are.
 
     Args:
         run_dirs (sequence of Path): multi-run folders (``runs/<name>``) of the recipe ``<name>``.
@@ -100,19 +100,22 @@ def _check_same_recipe(sources: Sequence[Path]) -> None:
 
 
 def _merged_records(sources: Sequence[Path], renamed: set[Path]) -> list[RunRecord]:
-    """Every source's ledger in turn; runs of the folders in ``renamed`` become ``<folder>/<run>``."""
-    records, seen = [], {}
+    """Every source's ledger in turn; runs of the folders in ``renamed`` become ``<folder>/<run>``. A
+    seed (and split) that did not finish in one source (running when it was filed, or failed) gives
+    way to a finished run of it in another."""
+    merged: dict[tuple[int, int | None], tuple[RunRecord, Path]] = {}
     for source in sources:
         for record in read_records(source / SUMMARY_CSV):
-            if record.key in seen:
-                split = f", split {record.split}" if record.split is not None else ""
-                raise ResultsError(f"seed {record.seed}{split} is in both {seen[record.key]} and {source}; file one "
-                                   f"of them.")
-            seen[record.key] = source
             if source in renamed:
                 record = dataclasses.replace(record, run=f"{source.name}/{record.run}")
-            records.append(record)
-    return records
+            earlier = merged.get(record.key)
+            if earlier is not None and earlier[0].status == "finished" and record.status == "finished":
+                split = f", split {record.split}" if record.split is not None else ""
+                raise ResultsError(f"seed {record.seed}{split} finished in both {earlier[1]} and {source}; file one "
+                                   f"of them.")
+            if earlier is None or earlier[0].status != "finished":
+                merged[record.key] = (record, source)
+    return [record for record, _ in merged.values()]
 
 
 def _command(source: Path) -> str:
