@@ -83,6 +83,9 @@ def test_publish_merges_seeds_run_apart_and_adds_later_ones(tmp_path, capsys):
         readme = (recipes / "README.md").read_text()
         return next(line for line in readme.splitlines() if line.startswith("| `minesweeper-gcn.yaml`"))
 
+    wider = _multi_run(runs / "wider", [(5, "finished", 0.97, 90.0)], "model.hidden=64")
+    assert cli(["results", "publish", str(first), str(wider), "--recipes", str(recipes)]) == 2
+    assert not (recipes / "results").exists()  # refused before anything was written
     assert cli(["results", "publish", str(first), str(second), "--recipes", str(recipes)]) == 0
     filed = recipes / "results" / "minesweeper-gcn"
     assert [(r.run, r.seed, r.status) for r in read_records(filed / "summary.csv")] == [
@@ -101,10 +104,13 @@ def test_publish_merges_seeds_run_apart_and_adds_later_ones(tmp_path, capsys):
     assert "| 0.9280 ± 0.0228 (n = 5) |" in row() and "| 130 s |" in row()
     assert cli(["results", "table", "--check", "--recipes", str(recipes)]) == 0
 
+    # a folder filed before and given again (its multi-run went on) adds only what is new
+    assert cli(["results", "publish", str(first), "--add", "--recipes", str(recipes)]) == 0
+    assert len(read_records(filed / "summary.csv")) == 5 and "| 0.9280 ± 0.0228 (n = 5) |" in row()
     capsys.readouterr()
-    assert cli(["results", "publish", str(later), "--add", "--recipes", str(recipes)]) == 2
+    again = _multi_run(runs / "again", [(4, "finished", 0.95, 150.0)])
+    assert cli(["results", "publish", str(again), "--add", "--recipes", str(recipes)]) == 2
     assert "seed 4 finished in both" in capsys.readouterr().err
-    wider = _multi_run(runs / "wider", [(5, "finished", 0.97, 90.0)], "model.hidden=64")
     assert cli(["results", "publish", str(wider), "--add", "--recipes", str(recipes)]) == 2
     refused = capsys.readouterr().err
     assert "ran another recipe" in refused and "model.hidden" in refused

@@ -71,8 +71,8 @@ def publish(run_dirs: Sequence[Path], recipes: Path, add: bool = False) -> Path:
         raise ResultsError(f"{', '.join(others)} ran another recipe than {name}; publish each recipe's runs apart.")
     target = recipes / RESULTS_DIR / name
     filed = target if add and (target / SUMMARY_CSV).is_file() else None
-    target.mkdir(parents=True, exist_ok=True)
     if len(run_dirs) == 1 and filed is None:
+        target.mkdir(parents=True, exist_ok=True)
         for file in PUBLISHED_FILES:
             shutil.copyfile(run_dirs[0] / file, target / file)
         return target
@@ -82,6 +82,7 @@ def publish(run_dirs: Sequence[Path], recipes: Path, add: bool = False) -> Path:
     recipe = load_recipe(recipes / f"{name}.yaml")
     metric = next((record.metric for record in records if record.metric), "")
     command = "; ".join(_command(source) for source in sources)
+    target.mkdir(parents=True, exist_ok=True)
     if filed is None:
         shutil.copyfile(run_dirs[0] / RECIPE_FILE, target / RECIPE_FILE)
     write_records(target / SUMMARY_CSV, records)
@@ -102,13 +103,16 @@ def _check_same_recipe(sources: Sequence[Path]) -> None:
 def _merged_records(sources: Sequence[Path], renamed: set[Path]) -> list[RunRecord]:
     """Every source's ledger in turn; runs of the folders in ``renamed`` become ``<folder>/<run>``. A
     seed (and split) that did not finish in one source (running when it was filed, or failed) gives
-    way to a finished run of it in another."""
+    way to a finished run of it in another; a run filed before and given again (its folder added
+    once more with ``add``) is the same run, kept once."""
     merged: dict[tuple[int, int | None], tuple[RunRecord, Path]] = {}
     for source in sources:
         for record in read_records(source / SUMMARY_CSV):
             if source in renamed:
                 record = dataclasses.replace(record, run=f"{source.name}/{record.run}")
             earlier = merged.get(record.key)
+            if earlier is not None and earlier[0] == record:
+                continue
             if earlier is not None and earlier[0].status == "finished" and record.status == "finished":
                 split = f", split {record.split}" if record.split is not None else ""
                 raise ResultsError(f"seed {record.seed}{split} finished in both {earlier[1]} and {source}; file one "
