@@ -43,8 +43,9 @@ class CircularConvolutionalAttention(OrderedMixer):
 
     def mix_sequences(self, x: Tensor, data: Batch) -> Tensor:
         packed = torch.cat([self.scores(x), self.value(x)], dim=-1)
-        mixed = [self._convolved(valid, block) for valid, block in to_sequences(packed, data)]
-        return self.out(from_sequences(mixed, data).to(x.dtype))
+        plan, blocks = to_sequences(packed, data)
+        mixed = [self._convolved(valid, block) for valid, block in blocks]
+        return self.out(from_sequences(mixed, plan).to(x.dtype))
 
     def _convolved(self, valid: Tensor | None, block: Tensor) -> Tensor:
         """``[G, L, heads + hidden]`` (scores, values) -> ``[G, L, hidden]`` mixed values."""

@@ -104,7 +104,8 @@ class MambaMixer(OrderedMixer):
 
     @staticmethod
     def _scanned(block: nn.Module, x: Tensor, data: Batch) -> Tensor:
-        return from_sequences([block(sequences) for _, sequences in to_sequences(x, data)], data)
+        plan, blocks = to_sequences(x, data)
+        return from_sequences([block(sequences) for _, sequences in blocks], plan)
 
 
 class ChunkedMambaBlock(MambaBlock):

@@ -8,7 +8,7 @@ from torch_geometric.data import Batch
 from graphformers.errors import PartOptionError, check_positive
 from graphformers.mixers.base import GlobalMixer
 from graphformers.mixers.kernel_attention import from_head_blocks, to_head_blocks
-from graphformers.mixers.size_groups import plan_of
+from graphformers.mixers.size_groups import SizePlan
 from graphformers.orderings.base import NodeOrdering, order_within_graphs
 
 
@@ -80,18 +80,20 @@ def evaluation_tie_breaks(data: Batch, seed: int) -> Tensor:
     return draws.to(batch.device).index_select(0, local)
 
 
-def to_sequences(x: Tensor, data: Batch) -> list[tuple[Tensor | None, Tensor]]:
-    """Each graph's nodes as a padded sequence, graphs of similar size in one block (the batch's size
-    plan): ``[(valid [G, L] or None, sequences [G, L, d])]``, the padding after each graph's nodes.
+def to_sequences(x: Tensor, data: Batch) -> tuple[SizePlan | None, list[tuple[Tensor | None, Tensor]]]:
+    """Each graph's nodes as a padded sequence, graphs of similar size in one block: the batch's size
+    plan (``None`` for one graph) and ``[(valid [G, L] or None, sequences [G, L, d])]``, the padding
+    after each graph's nodes.
 
     Shapes: ``x [N, d]`` -> blocks ``[G, L, d]``.
     """
-    return [(valid, block.squeeze(0)) for valid, block in to_head_blocks(x.unsqueeze(1), data)[1]]
+    plan, blocks = to_head_blocks(x.unsqueeze(1), data)
+    return plan, [(valid, block.squeeze(0)) for valid, block in blocks]
 
 
-def from_sequences(sequences: list[Tensor], data: Batch) -> Tensor:
-    """The inverse of :func:`to_sequences` on real positions: one ``[G, L, d]`` per block -> ``[N, d]``."""
-    plan = None if data.num_graphs == 1 else plan_of(data)
+def from_sequences(sequences: list[Tensor], plan: SizePlan | None) -> Tensor:
+    """The inverse of :func:`to_sequences` on real positions (``plan`` as it returned): one
+    ``[G, L, d]`` per block -> ``[N, d]``."""
     return from_head_blocks([sequence.unsqueeze(0) for sequence in sequences], plan).squeeze(1)
 
 
