@@ -9,9 +9,6 @@ import platform
 import subprocess
 from pathlib import Path
 
-import torch
-import torch_geometric
-
 from graphformers.errors import GraphformersError
 
 DATA_ROOT_VARIABLE = "GRAPHFORMERS_DATA"
@@ -71,6 +68,9 @@ def data_root(root: str | None = None) -> Path:
 
 def environment(device: str = "cpu") -> dict[str, str]:
     """The device measured on, library versions, threads and git commit, for every CSV row."""
+    import torch  # here, not at the top: the command line's parsers (``--help``) read this module
+    import torch_geometric
+
     return {
         "device": (torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda")
                    else f"cpu ({platform.processor() or platform.machine()})"),

@@ -32,6 +32,7 @@ PEPTIDE_SMILES = ["CC(N)C(=O)NCC(=O)O", "NCC(=O)NC(CO)C(=O)O", "CC(C)CC(N)C(=O)O
                   "CSCCC(N)C(=O)O", "NC(Cc1ccccc1)C(=O)O"]
 
 
+@pytest.mark.slow  # processes Peptides-func (15,535 molecules) when it is the first to read it
 def test_peptides_func_has_the_published_size_split_and_shapes(peptides_root):
     """LRGB (Dwivedi et al. 2022, Table 1): 15,535 graphs, 150.94 nodes and 307.30 (directed) edges on
     average, 10 binary tasks; official split 10,873 / 2,331 / 2,331."""

@@ -4,6 +4,7 @@ published counts, the layout read by ``ogb`` itself through our loaders, the gra
 from __future__ import annotations
 
 import gzip
+import os
 
 import pytest
 import torch
@@ -12,6 +13,7 @@ from ogb.utils import smiles2graph
 
 from graphformers.cli import main as cli
 from graphformers.data.ogb_build import SOURCES, build_ogb
+from graphformers.data.parallel import CHUNK, process_map
 from graphformers.registry import DATASETS
 
 PUBLISHED = {  # molecules, (train, valid, test), tasks: OGB's dataset pages and master.csv
@@ -100,3 +102,15 @@ def test_an_ogb_download_is_never_overwritten(shared_data, tmp_path, capsys):
     assert cli(["data", "build-ogb", "ogbg-molesol", str(shared_data / "MoleculeNet"), "--root", str(tmp_path)]) == 2
     assert "raw/graph-label.csv.gz disagree with delaney-processed.csv" in error_line(capsys)
     assert labels.read_bytes() == written and not list(tmp_path.glob("*.building"))
+
+
+def _call(number: int) -> tuple[int, int]:
+    return number * number, os.getpid()
+
+
+def test_process_map_gives_each_result_in_order_from_forked_workers():
+    numbers = list(range(4 * CHUNK + 7))
+    results = process_map(_call, numbers, workers=2)
+    assert [square for square, _ in results] == [number * number for number in numbers]
+    assert len({pid for _, pid in results} - {os.getpid()}) == 2  # both workers, neither of them this process
+    assert {pid for _, pid in process_map(_call, numbers, workers=1)} == {os.getpid()}

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from graphformers.data.parallel import process_map
 from graphformers.data.scaffold_split import scaffold_split
 from graphformers.errors import GraphformersError
 from graphformers.io import atomic_write_text
@@ -111,7 +112,7 @@ def build_ogb(name: str, folder: Path, root: Path) -> BuildReport:
         folder (Path): a folder holding the CSV (searched recursively, by file name).
         root (Path): the data root.
     """
-    from rdkit import Chem, RDLogger
+    from rdkit import RDLogger
 
     if name not in SOURCES:
         raise OGBBuildError(f"{name!r} is not built from MoleculeNet here; choose one of {', '.join(SOURCES)}.")
@@ -119,20 +120,21 @@ def build_ogb(name: str, folder: Path, root: Path) -> BuildReport:
     table = _read_source(name, source, folder)
     RDLogger.DisableLog("rdApp.*")
     smiles = [text if isinstance(text, str) else "" for text in table[source.smiles]]
-    molecules = [Chem.MolFromSmiles(text) for text in smiles]  # each SMILES is parsed once (RDKit's is the cost)
-    refused = [row for row, molecule in enumerate(molecules) if molecule is None]
+    parsed = process_map(_graph_and_scaffold, smiles)  # RDKit's parse is the cost: on every CPU
+    refused = [row for row, result in enumerate(parsed) if result is None]
     left_out = tuple(row + 2 for row in refused) if source.drops_unparsable else ()
     lenient = () if source.drops_unparsable else tuple(row + 2 for row in refused)
     if source.drops_unparsable:
-        kept = [row for row, molecule in enumerate(molecules) if molecule is not None]
+        kept = [row for row, result in enumerate(parsed) if result is not None]
         table = table.iloc[kept].reset_index(drop=True)
-        smiles, molecules = [smiles[row] for row in kept], [molecules[row] for row in kept]
+        smiles, parsed = [smiles[row] for row in kept], [parsed[row] for row in kept]
     if not smiles:
         raise OGBBuildError(f"{source.csv} holds no molecules; is it the right file?")
     for row in refused if not source.drops_unparsable else ():
-        molecules[row] = _leniently_parsed(smiles[row], row, source)
-    graphs = [_graph(molecule) for molecule in molecules]
-    scaffolds = {text: _scaffold(molecule) for text, molecule in zip(smiles, molecules, strict=True)}
+        molecule = _leniently_parsed(smiles[row], row, source)
+        parsed[row] = _graph(molecule), _scaffold(molecule)
+    graphs = [graph for graph, _ in parsed]
+    scaffolds = {text: scaffold for text, (_, scaffold) in zip(smiles, parsed, strict=True)}
     split = scaffold_split(smiles, SPLIT_FRACTIONS, scaffold=scaffolds.__getitem__)
     directory = root / name.replace("-", "_")
     staging = directory.with_name(directory.name + ".building")
@@ -161,6 +163,16 @@ def _same_table(ours: Path, built: Path) -> bool:
         return pd.read_csv(ours, header=None).equals(pd.read_csv(built, header=None))
     except (OSError, ValueError, pd.errors.ParserError):
         return False
+
+
+def _graph_and_scaffold(smiles: str) -> tuple[dict, str] | None:
+    """The graph (:func:`_graph`) and scaffold (:func:`_scaffold`) of one SMILES parsed once, or None
+    where RDKit refuses it."""
+    from rdkit import Chem, RDLogger
+
+    RDLogger.DisableLog("rdApp.*")  # a refused SMILES is reported by its row, not by RDKit's log
+    molecule = Chem.MolFromSmiles(smiles)
+    return None if molecule is None else (_graph(molecule), _scaffold(molecule))
 
 
 def _leniently_parsed(smiles: str, row: int, source: MoleculeNetSource):

@@ -21,6 +21,7 @@ from ogb.utils import smiles2graph
 from torch_geometric.data import Data, InMemoryDataset
 
 from graphformers.data.base import RawFile, SplitDataset
+from graphformers.data.parallel import process_map
 from graphformers.data.raw_files import ensure_raw_files
 from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
@@ -92,12 +93,13 @@ class PeptidesGraphs(InMemoryDataset):
             targets = [ast.literal_eval(labels) for labels in table["labels"]]
         else:
             targets = table.loc[:, list(STRUCT_TARGETS)].to_numpy().tolist()
-        self.save([_molecule(smiles, target) for smiles, target in zip(table["smiles"], targets, strict=True)],
+        graphs = process_map(smiles2graph, list(table["smiles"]))  # RDKit's parse is the cost: on every CPU
+        self.save([_molecule(graph, target) for graph, target in zip(graphs, targets, strict=True)],
                   self.processed_paths[0])
 
 
-def _molecule(smiles: str, target: list[float]) -> Data:
-    graph = smiles2graph(smiles)
+def _molecule(graph: dict, target: list[float]) -> Data:
+    """PyG's graph of ``smiles2graph``'s arrays, with its targets."""
     return Data(x=torch.from_numpy(graph["node_feat"]).long(), edge_index=torch.from_numpy(graph["edge_index"]).long(),
                 edge_attr=torch.from_numpy(graph["edge_feat"]).long(), y=torch.tensor([target], dtype=torch.float),
                 num_nodes=int(graph["num_nodes"]))

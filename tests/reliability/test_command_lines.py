@@ -60,9 +60,9 @@ def test_bad_arguments_are_one_error_line_and_exit_status_2(command, argv, capsy
     assert "Traceback" not in captured.err + captured.out
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("module, command", [("train", "train"), ("list", "list"), ("recipe_reference", "reference"),
-                                             ("data", "data"), ("results", "results"), ("bench", "bench")])
+                                             pytest.param("data", "data", marks=pytest.mark.slow),  # imports torch
+                                             ("results", "results"), ("bench", "bench")])
 def test_the_python_m_forms_are_the_commands(module, command):
     """``python -m graphformers.MODULE --help`` is ``graphformers COMMAND --help`` (but for the name in its usage
     lines)."""
