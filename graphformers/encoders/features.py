@@ -1,7 +1,6 @@
 """Feature encoders for raw node/edge inputs: dense floats, categories, OGB molecules."""
 from __future__ import annotations
 
-from ogb.graphproppred.mol_encoder import AtomEncoder, BondEncoder
 from torch import Tensor, nn
 
 from graphformers.encoders.base import FeatureEncoder
@@ -63,6 +62,8 @@ class OGBAtomEncoder(FeatureEncoder):
 
     def __init__(self, in_dim: int, out_dim: int) -> None:
         super().__init__(in_dim, out_dim)
+        from ogb.graphproppred.mol_encoder import AtomEncoder  # here: ogb.graphproppred imports scikit-learn
+
         self.encoder = AtomEncoder(out_dim)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -83,6 +84,8 @@ class OGBBondEncoder(FeatureEncoder):
 
     def __init__(self, in_dim: int, out_dim: int) -> None:
         super().__init__(in_dim, out_dim)
+        from ogb.graphproppred.mol_encoder import BondEncoder  # here: ogb.graphproppred imports scikit-learn
+
         self.encoder = BondEncoder(out_dim)
 
     def forward(self, x: Tensor) -> Tensor:
