@@ -44,6 +44,8 @@ def test_mean_and_sample_std_equal_numpys_and_failed_runs_are_left_out(tmp_path)
     result = aggregate(values)
     assert result.mean == pytest.approx(np.mean(values)) and result.std == pytest.approx(np.std(values, ddof=1))
     assert aggregate([0.5]).std is None and aggregate([]) is None
+    undefined = aggregate([0.9, float("nan")])  # undefined in one run (ROC-AUC of one class): undefined
+    assert np.isnan(undefined.mean) and np.isnan(undefined.std) and undefined.n == 2
     published = PublishedResult(metric="auroc", value=0.9, std=0.02, source="paper", protocol="10 splits")
     assert published_difference(result, published) == pytest.approx((np.mean(values) - 0.9) / 0.02)
     records = [RunRecord(f"version_{i}", seed=0, split=i, status="finished", metric="auroc", best_epoch=i, val=v,

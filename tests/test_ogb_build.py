@@ -12,6 +12,7 @@ from helpers.runs import error_line
 from ogb.utils import smiles2graph
 
 from graphformers.cli import main as cli
+from graphformers.data import parallel
 from graphformers.data.ogb_build import SOURCES, build_ogb
 from graphformers.data.parallel import CHUNK, process_map
 from graphformers.registry import DATASETS
@@ -112,5 +113,17 @@ def test_process_map_gives_each_result_in_order_from_forked_workers():
     numbers = list(range(4 * CHUNK + 7))
     results = process_map(_call, numbers, workers=2)
     assert [square for square, _ in results] == [number * number for number in numbers]
-    assert len({pid for _, pid in results} - {os.getpid()}) == 2  # both workers, neither of them this process
+    assert os.getpid() not in {pid for _, pid in results}  # computed in the workers
     assert {pid for _, pid in process_map(_call, numbers, workers=1)} == {os.getpid()}
+
+
+def test_the_workers_are_at_most_the_containers_cpu_quota(tmp_path, monkeypatch):
+    quota = tmp_path / "cpu.max"
+    monkeypatch.setattr(parallel, "CGROUP_QUOTA", quota)
+    affinity = len(os.sched_getaffinity(0))
+    quota.write_text("max 100000\n")
+    assert parallel.available_cpus() == affinity
+    quota.write_text("50000 100000\n")  # half a CPU: one worker
+    assert parallel.available_cpus() == 1
+    quota.write_text(f"{100000 * (affinity + 4)} 100000\n")  # a quota above the CPUs it may run on
+    assert parallel.available_cpus() == affinity

@@ -2,9 +2,11 @@
 from the recipes and the filed multi-run summaries; ``publish`` files a multi-run and regenerates it."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -104,9 +106,17 @@ def test_publish_merges_seeds_run_apart_and_adds_later_ones(tmp_path, capsys):
     assert "| 0.9280 ± 0.0228 (n = 5) |" in row() and "| 130 s |" in row()
     assert cli(["results", "table", "--check", "--recipes", str(recipes)]) == 0
 
-    # a folder filed before and given again (its multi-run went on) adds only what is new
+    # a folder filed before and given again once its multi-run went on: its filed runs kept once, its new one added
+    went_on = read_records(first / "summary.csv") + [RunRecord("version_2", seed=5, split=None, status="finished",
+                                                               metric="auroc", best_epoch=9, val=float("nan"),
+                                                               test=0.90, wall_seconds=110.0)]
+    write_records(first / "summary.csv", went_on)
     assert cli(["results", "publish", str(first), "--add", "--recipes", str(recipes)]) == 0
-    assert len(read_records(filed / "summary.csv")) == 5 and "| 0.9280 ± 0.0228 (n = 5) |" in row()
+    assert [(r.run, r.seed) for r in read_records(filed / "summary.csv")][-1] == ("minesweeper-gcn/version_2", 5)
+    tests = [0.90, 0.92, 0.94, 0.92, 0.96, 0.90]
+    assert f"| {np.mean(tests):.4f} ± {np.std(tests, ddof=1):.4f} (n = 6) |" in row()
+    assert cli(["results", "publish", str(first), "--add", "--recipes", str(recipes)]) == 0  # NaN equals NaN here
+    assert "(n = 6)" in row() and (filed / "summary.md").read_text().count("graphformers.train minesweeper-gcn;") == 1
     capsys.readouterr()
     again = _multi_run(runs / "again", [(4, "finished", 0.95, 150.0)])
     assert cli(["results", "publish", str(again), "--add", "--recipes", str(recipes)]) == 2
@@ -114,4 +124,16 @@ def test_publish_merges_seeds_run_apart_and_adds_later_ones(tmp_path, capsys):
     assert cli(["results", "publish", str(wider), "--add", "--recipes", str(recipes)]) == 2
     refused = capsys.readouterr().err
     assert "ran another recipe" in refused and "model.hidden" in refused
-    assert "| 0.9280 ± 0.0228 (n = 5) |" in row()  # refused: nothing filed changed
+    assert "(n = 6) |" in row()  # refused: nothing filed changed
+
+
+def test_a_folder_filed_alone_may_be_given_again_once_its_multi_run_went_on(tmp_path):
+    recipes = _recipes_folder(tmp_path)
+    solo = _multi_run(tmp_path / "runs" / "minesweeper-gcn", [(0, "finished", 0.90, 100.0), (1, "running", None, 9.0)])
+    assert cli(["results", "publish", str(solo), "--recipes", str(recipes)]) == 0
+    runs = read_records(solo / "summary.csv")
+    runs[1] = dataclasses.replace(runs[1], status="finished", test=0.92, wall_seconds=120.0)
+    write_records(solo / "summary.csv", runs)
+    assert cli(["results", "publish", str(solo), "--add", "--recipes", str(recipes)]) == 0
+    filed = read_records(recipes / "results" / "minesweeper-gcn" / "summary.csv")
+    assert [(r.seed, r.status, r.test) for r in filed] == [(0, "finished", 0.90), (1, "finished", 0.92)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TypeVar
 
 Item = TypeVar("Item")
@@ -14,9 +15,21 @@ CHUNK = 256
 """Items a worker takes at a time: large enough that handing them over costs little beside RDKit's work."""
 
 
+CGROUP_QUOTA = Path("/sys/fs/cgroup/cpu.max")
+"""cgroup v2's CPU quota (``"<quota> <period>"`` or ``"max <period>"``): a container's share of the machine."""
+
+
 def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity where the platform tells it, else all)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """The CPUs this process may use: its affinity (where the platform tells it, else all CPUs), at
+    most its container's CPU quota (a container may see every CPU of the machine but use two)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = CGROUP_QUOTA.read_text().split()[:2]
+        if quota != "max":
+            cpus = min(cpus, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 quota here
+    return cpus
 
 
 def process_map(function: Callable[[Item], Result], items: Sequence[Item], workers: int | None = None) -> list[Result]:

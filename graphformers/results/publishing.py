@@ -48,8 +48,10 @@ def publish(run_dirs: Sequence[Path], recipes: Path, add: bool = False) -> Path:
     Seeds of one recipe may run as several multi-runs (on several machines, or over sessions that
     cannot hold one run for long): each multi-run folder given adds its runs, and ``add`` keeps the
     runs already filed. They must have run the same recipe (settings that cannot change a result
-    aside) and finished no seed (and split) twice; a finished run replaces an unfinished one. With
-    one folder and no ``add`` the folder's files are copied as they are.
+    aside) and finished no seed (and split) twice; a finished run replaces an unfinished one. A folder
+    filed before may be given again with ``add`` once its multi-run has gone on (``--resume``): the
+    runs filed from it are kept once and its new ones added. With one folder and no ``add`` the
+    folder's files are copied as they are.
 
     Args:
         run_dirs (sequence of Path): multi-run folders (``runs/<name>``) of the recipe ``<name>``.
@@ -81,7 +83,8 @@ def publish(run_dirs: Sequence[Path], recipes: Path, add: bool = False) -> Path:
     records = _merged_records(sources, renamed=set(run_dirs))
     recipe = load_recipe(recipes / f"{name}.yaml")
     metric = next((record.metric for record in records if record.metric), "")
-    command = "; ".join(_command(source) for source in sources)
+    # each command once (a folder given again ran the command filed with it)
+    command = "; ".join(dict.fromkeys(part for source in sources for part in _command(source).split("; ")))
     target.mkdir(parents=True, exist_ok=True)
     if filed is None:
         shutil.copyfile(run_dirs[0] / RECIPE_FILE, target / RECIPE_FILE)
@@ -108,10 +111,11 @@ def _merged_records(sources: Sequence[Path], renamed: set[Path]) -> list[RunReco
     merged: dict[tuple[int, int | None], tuple[RunRecord, Path]] = {}
     for source in sources:
         for record in read_records(source / SUMMARY_CSV):
+            names = {record.run, f"{source.name}/{record.run}"}  # as filed alone, and as filed beside others
             if source in renamed:
                 record = dataclasses.replace(record, run=f"{source.name}/{record.run}")
             earlier = merged.get(record.key)
-            if earlier is not None and earlier[0] == record:
+            if earlier is not None and earlier[0].run in names and _as_written(earlier[0]) == _as_written(record):
                 continue
             if earlier is not None and earlier[0].status == "finished" and record.status == "finished":
                 split = f", split {record.split}" if record.split is not None else ""
@@ -120,6 +124,13 @@ def _merged_records(sources: Sequence[Path], renamed: set[Path]) -> list[RunReco
             if earlier is None or earlier[0].status != "finished":
                 merged[record.key] = (record, source)
     return [record for record, _ in merged.values()]
+
+
+def _as_written(record: RunRecord) -> dict[str, str]:
+    """A ledger row's fields as ``summary.csv`` holds them (NaN, an undefined metric, equals itself there),
+    its run's name aside (filing renames it)."""
+    return {name: "" if value is None else str(value) for name, value in dataclasses.asdict(record).items()
+            if name != "run"}
 
 
 def _command(source: Path) -> str:

@@ -103,6 +103,8 @@ def aggregate(values: Sequence[float]) -> Aggregate | None:
     """
     if not values:
         return None
+    if any(math.isnan(value) for value in values):  # a metric undefined in one run (statistics.stdev raises on NaN)
+        return Aggregate(math.nan, math.nan if len(values) > 1 else None, len(values))
     return Aggregate(statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None, len(values))
 
 
