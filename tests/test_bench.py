@@ -56,51 +56,43 @@ def row_value(row: dict, column: str):
 
 
 @pytest.mark.slow
-def test_quick_model_run_compares_with_pyg_gpsconv_in_each_precision(tmp_path):
-    done, rows = _quick_run("model", tmp_path, "--precision", "32-true,bf16-mixed")
+def test_quick_model_run_compares_with_pyg_gpsconv_in_each_precision_and_measures_the_rest_alone(tmp_path):
+    """Full attention, ours beside PyG's GPSConv, in each precision; ``none`` (ours without a global mixer:
+    the work both models share) and a mixer PyG's GPSConv lacks (cat, with its degree order) have no PyG
+    row and are compared with ours with full attention instead."""
+    done, rows = _quick_run("model", tmp_path, "--mixers", "none,full,cat", "--precision", "32-true,bf16-mixed")
     assert list(rows[0]) == MODEL_COLUMNS
-    assert {(row["mixer"], row["precision"], row["implementation"]) for row in rows} == {
-        (mixer, precision, implementation) for mixer in ("full", "performer")
-        for precision in ("32-true", "bf16-mixed") for implementation in ("ours", "pyg")}
-    for row in rows:
-        compared = row["implementation"] == "ours" and row["precision"] == "bf16-mixed"
-        assert (float(row["speedup_vs_float32"]) > 0) if compared else row["speedup_vs_float32"] == ""
+    precisions = ("32-true", "bf16-mixed")
+    assert [(row["mixer"], row["precision"], row["implementation"]) for row in rows] == [
+        *(("none", precision, "ours") for precision in precisions),
+        *(("full", precision, implementation) for precision in precisions for implementation in ("ours", "pyg")),
+        *(("cat", precision, "ours") for precision in precisions)]
     for row in rows:
         assert row["status"] == "ok", row
         for column in ("seconds", "graphs_per_s", "nodes_per_s"):
             assert float(row[column]) > 0 and math.isfinite(float(row[column]))
         assert math.isfinite(float(row["peak_mib"])) and row["device"].startswith("cpu")
-        if row["implementation"] == "ours":
-            assert float(row["speedup_vs_pyg"]) > 0 and float(row["memory_vs_pyg"]) > 0
-            assert float(row["fastest_speedup_vs_pyg"]) > 0
         assert float(row["fastest_seconds"]) <= float(row["seconds"])
+        compared = row["implementation"] == "ours" and row["precision"] == "bf16-mixed"
+        assert (float(row["speedup_vs_float32"]) > 0) if compared else row["speedup_vs_float32"] == ""
+        beside_pyg = row["mixer"] == "full" and row["implementation"] == "ours"
+        for column in ("speedup_vs_pyg", "fastest_speedup_vs_pyg", "memory_vs_pyg"):
+            assert (float(row[column]) > 0) if beside_pyg else row_value(row, column) is None
+    ours_alone, ours_full, cat = rows[0], rows[2], rows[6]
+    assert int(ours_alone["parameters"]) < int(cat["parameters"]) < int(ours_full["parameters"])
     assert ("| batches | mixer | precision | PyG GPSConv graphs/s | ours graphs/s | speed-up (median) | "
             "speed-up (fastest) |") in done.stdout
-
-
-@pytest.mark.slow
-def test_quick_model_run_without_a_mixer_or_with_one_pyg_lacks_measures_ours_alone(tmp_path):
-    """``--mixers none``: ours without a global mixer (the work both models share) has no PyG row; nor have
-    mixers PyG's GPSConv lacks (cat, with its degree order), measured beside full attention."""
-    done, rows = _quick_run("model", tmp_path, "--mixers", "none,full,cat", plot=False)
-    assert [(row["mixer"], row["implementation"]) for row in rows] == [
-        ("none", "ours"), ("full", "ours"), ("full", "pyg"), ("cat", "ours")]
-    assert all(row["status"] == "ok" for row in rows)
-    ours_alone, ours_full = rows[0], rows[1]
-    assert row_value(ours_alone, "speedup_vs_pyg") is None and float(ours_alone["graphs_per_s"]) > 0
-    assert int(ours_alone["parameters"]) < int(ours_full["parameters"])  # no attention weights
     assert "| generated (2 x 16) | none | 32-true | — |" in done.stdout
     assert "| generated (2 x 16) | cat | 32-true | — |" in done.stdout
     lines = [line for line in done.stdout.splitlines() if line.startswith("| generated")]
-    assert sum(line.count("|") == 13 for line in lines) == 3  # none, full (with PyG's), cat
+    assert sum(line.count("|") == 13 for line in lines) == 6  # none, full (with PyG's), cat; in each precision
     beside_full = [line.split("|")[1:-1] for line in lines if line.count("|") == 11]
-    cat = rows[3]
-    assert [cell.strip() for cell in beside_full[0]] == [  # the second table: cat beside ours with full attention
+    assert len(beside_full) == 2  # the second table: cat beside ours with full attention, in each precision
+    assert [cell.strip() for cell in beside_full[0]] == [
         "generated (2 x 16)", "cat", "32-true", f"{float(ours_full['graphs_per_s']):.1f}",
         f"{float(cat['graphs_per_s']):.1f}", f"{float(cat['graphs_per_s']) / float(ours_full['graphs_per_s']):.2f}x",
         f"{float(ours_full['peak_mib']):.0f}", f"{float(cat['peak_mib']):.0f}",
         f"{float(cat['peak_mib']) / float(ours_full['peak_mib']):.2f}", f"{int(cat['parameters']):,}"]
-    assert len(beside_full) == 1
 
 
 @pytest.mark.slow
@@ -142,7 +134,7 @@ def test_quick_scaling_run_writes_positive_finite_measurements(tmp_path):
 
 @pytest.mark.slow
 def test_full_attention_stops_when_its_quadratic_projection_exceeds_the_limit():
-    rows = run_scaling(["full"], [500, 500_000, 5_000_000], memory_gib=16, repeats=1, timeout_s=30, steady_timing=False)
+    rows = run_scaling(["full"], [500, 500_000, 5_000_000], memory_gib=16, repeats=1, timeout_s=30, quick=True)
     assert rows[0]["status"] == "ok"
     projected = projected_seconds("full", rows[0], 500_000)
     assert projected == pytest.approx(rows[0]["seconds"] * 1000**2) and projected > 30

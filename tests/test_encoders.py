@@ -9,7 +9,7 @@ from torch_geometric.data import Batch, Data
 from torch_geometric.utils import from_networkx
 
 from graphformers.encoders import RWSE, LaplacianEigenvectors, LapPE, RandomWalkLandingProbabilities
-from graphformers.encoders.precompute import compute_node_encodings
+from graphformers.encoders.precompute import DENSE_LIMIT, compute_node_encodings
 
 
 def _graph(graph: nx.Graph) -> Data:
@@ -110,11 +110,13 @@ def test_batched_precompute_equals_one_graph_at_a_time(transform):
         torch.testing.assert_close(values.abs(), single.abs(), atol=1e-5, rtol=1e-4)
 
 
-def test_worker_processes_give_the_same_encodings():
+@pytest.mark.parametrize("dense_limit", [DENSE_LIMIT, 10])
+def test_worker_threads_and_processes_give_the_same_encodings(dense_limit):
+    """Dense stacks on threads; graphs above ``dense_limit`` nodes on forked processes."""
     graphs = _mixed_graphs()
     transforms = [RandomWalkLandingProbabilities(5), LaplacianEigenvectors(3)]
-    inline = compute_node_encodings(graphs, transforms)
-    forked = compute_node_encodings(graphs, transforms, workers=2)
+    inline = compute_node_encodings(graphs, transforms, dense_limit)
+    forked = compute_node_encodings(graphs, transforms, dense_limit, workers=2)
     for name in inline:
         torch.testing.assert_close(forked[name], inline[name])
 

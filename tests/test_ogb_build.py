@@ -11,10 +11,10 @@ import torch
 from helpers.runs import error_line
 from ogb.utils import smiles2graph
 
+from graphformers import parallel
 from graphformers.cli import main as cli
-from graphformers.data import parallel
 from graphformers.data.ogb_build import SOURCES, build_ogb
-from graphformers.data.parallel import CHUNK, process_map
+from graphformers.parallel import CHUNK, process_map
 from graphformers.registry import DATASETS
 
 PUBLISHED = {  # molecules, (train, valid, test), tasks: OGB's dataset pages and master.csv

@@ -28,11 +28,12 @@ DEFAULT_PROJECTION_EXPONENT = 1.3
 
 
 def run_scaling(mixers: Sequence[str], sizes: Sequence[int], memory_gib: float, repeats: int,
-                timeout_s: float, steady_timing: bool = True, device: str = "cpu") -> list[dict]:
+                timeout_s: float, quick: bool = False, device: str = "cpu") -> list[dict]:
     """One row per (mixer, size). A mixer stops at its first size that fails, or whose step time,
-    projected from its previous size, exceeds ``timeout_s``. ``steady_timing=False`` times in the
-    memory run itself (one process per point instead of two: for smoke tests; the CPU allocator
-    setting it compares does not apply to CUDA, where it is off)."""
+    projected from its previous size, exceeds ``timeout_s``. Each point is measured in its own
+    process (two on CPU: the default and the steady allocator; the allocator setting does not apply
+    to CUDA). ``quick`` measures every point in this process, without the memory cap and the
+    steady rerun: a smoke test, spared a torch + PyG start-up per point."""
     env, rows = environment(device), []
     with tqdm(total=len(mixers) * len(sizes), desc="scaling", unit="run") as progress:
         for mixer in mixers:
@@ -47,8 +48,8 @@ def run_scaling(mixers: Sequence[str], sizes: Sequence[int], memory_gib: float, 
                 if blocked:
                     row["status"] = blocked
                 else:
-                    row.update(_measure(mixer, nodes, memory_gib, repeats, timeout_s, device)
-                               if steady_timing and device == "cpu"
+                    row.update(_measure_here(mixer, nodes, repeats, device) if quick
+                               else _measure(mixer, nodes, memory_gib, repeats, timeout_s, device) if device == "cpu"
                                else _run_worker(mixer, nodes, memory_gib, repeats, timeout_s, {}, device))
                     if row["status"] == "ok":
                         previous = row
@@ -75,6 +76,15 @@ def _measure(mixer: str, nodes: int, memory_gib: float, repeats: int, timeout_s:
         return default
     steady = _run_worker(mixer, nodes, memory_gib, repeats, timeout_s, STEADY_MALLOC, device)
     return {**default, "steady_seconds": steady["seconds"] if steady["status"] == "ok" else ""}
+
+
+def _measure_here(mixer: str, nodes: int, repeats: int, device: str) -> dict:
+    """The worker's measurement, in this process."""
+    import torch
+
+    from graphformers.benchmarks.scaling_worker import measure
+
+    return {**measure(mixer, nodes, repeats, torch.device(device)), "status": "ok"}
 
 
 def _run_worker(mixer: str, nodes: int, memory_gib: float, repeats: int, timeout_s: float,

@@ -44,7 +44,7 @@ def _add_suites(parser: argparse.ArgumentParser) -> None:
                          help="longest step allowed, measured or projected (default: %(default)s)")
     scaling.add_argument("--device", default="cpu", help="cpu or cuda (default: %(default)s)")
     scaling.add_argument("--quick", action="store_true",
-                         help="tiny sizes, one repeat, one process per point: a smoke test")
+                         help="tiny sizes, one repeat, all in this process: a smoke test")
     scaling.add_argument("--out", type=Path, default=Path("bench-results"), help="output folder (default: %(default)s)")
     model_suite = suites.add_parser("model", help="GPS training throughput and memory vs PyG's GPSConv")
     model_suite.add_argument("--batches", default="peptides-func,zinc,hiv,generated",
@@ -187,7 +187,7 @@ def _scaling(args: argparse.Namespace) -> list[dict]:
         MIXERS.get(mixer)
     sizes = [200, 2000] if args.quick else _sizes(args.sizes, "--sizes")
     return scaling.run_scaling(mixers, sizes, args.memory_gib, 1 if args.quick else args.repeats, args.timeout,
-                               steady_timing=not args.quick, device=args.device)
+                               quick=args.quick, device=args.device)
 
 
 def _model(args: argparse.Namespace) -> list[dict]:

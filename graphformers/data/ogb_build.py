@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from graphformers.data.parallel import process_map
 from graphformers.data.scaffold_split import scaffold_split
 from graphformers.errors import GraphformersError
 from graphformers.io import atomic_write_text
+from graphformers.parallel import process_map
 
 
 class OGBBuildError(GraphformersError, ValueError):
@@ -118,7 +118,7 @@ def build_ogb(name: str, folder: Path, root: Path) -> BuildReport:
         raise OGBBuildError(f"{name!r} is not built from MoleculeNet here; choose one of {', '.join(SOURCES)}.")
     source = SOURCES[name]
     table = _read_source(name, source, folder)
-    RDLogger.DisableLog("rdApp.*")
+    RDLogger.DisableLog("rdApp.*")  # a refused SMILES is reported by its row, not by RDKit's log
     smiles = [text if isinstance(text, str) else "" for text in table[source.smiles]]
     parsed = process_map(_graph_and_scaffold, smiles)  # RDKit's parse is the cost: on every CPU
     refused = [row for row, result in enumerate(parsed) if result is None]
@@ -167,10 +167,9 @@ def _same_table(ours: Path, built: Path) -> bool:
 
 def _graph_and_scaffold(smiles: str) -> tuple[dict, str] | None:
     """The graph (:func:`_graph`) and scaffold (:func:`_scaffold`) of one SMILES parsed once, or None
-    where RDKit refuses it."""
-    from rdkit import Chem, RDLogger
+    where RDKit refuses it (its log is off: :func:`build_ogb` turns it off before the workers fork)."""
+    from rdkit import Chem
 
-    RDLogger.DisableLog("rdApp.*")  # a refused SMILES is reported by its row, not by RDKit's log
     molecule = Chem.MolFromSmiles(smiles)
     return None if molecule is None else (_graph(molecule), _scaffold(molecule))
 

@@ -21,8 +21,8 @@ from ogb.utils import smiles2graph
 from torch_geometric.data import Data, InMemoryDataset
 
 from graphformers.data.base import RawFile, SplitDataset
-from graphformers.data.parallel import process_map
 from graphformers.data.raw_files import ensure_raw_files
+from graphformers.parallel import process_map
 from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
 

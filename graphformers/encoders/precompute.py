@@ -8,10 +8,10 @@ The work splits into independent tasks that ``workers`` threads or processes sha
 """
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from itertools import repeat
 
 import numpy as np
@@ -21,6 +21,7 @@ from torch_geometric.data import Data
 from torch_geometric.transforms import BaseTransform
 
 from graphformers.encoders.spectral import dense_directed_adjacency
+from graphformers.parallel import process_map
 
 DENSE_LIMIT = 1024
 """Graphs with more nodes than this use the sparse path (dense eigh costs O(n^3) time, O(n^2) memory)."""
@@ -149,16 +150,16 @@ def _run(tasks: list[_Task], encodings: list[NodeEncoding], workers: int) -> lis
     else:
         for i in dense:
             results[i] = _run_task(tasks[i], encodings)
-    if workers > 1 and len(sparse) > 1:
-        context = multiprocessing.get_context("fork")
-        with context.Pool(min(workers, len(sparse)), initializer=torch.set_num_threads, initargs=(1,)) as pool:
-            for i, result in zip(sparse, pool.starmap(_run_task, [(tasks[i], encodings) for i in sparse], chunksize=1),
-                                 strict=True):
-                results[i] = result
-    else:
-        for i in sparse:
-            results[i] = _run_task(tasks[i], encodings)
+    sparse_results = process_map(partial(_run_task, encodings=encodings), [tasks[i] for i in sparse], workers,
+                                 chunk=1, initializer=_one_thread)
+    for i, result in zip(sparse, sparse_results, strict=True):
+        results[i] = result
     return results
+
+
+def _one_thread() -> None:
+    """A sparse worker's torch runs on one thread (the workers share the CPUs)."""
+    torch.set_num_threads(1)
 
 
 def _run_task(task: _Task, encodings: list[NodeEncoding]) -> dict[str, np.ndarray]:

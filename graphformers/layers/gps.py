@@ -68,9 +68,7 @@ class GPSLayer(nn.Module):
                 local_out, edge_attr = local_out
             branches.append(self.local_norm(x + self.dropout(local_out)))
         if self.mixer is not None:
-            # a batch of only empty graphs has no node to mix (and the mixers' size blocks, none to hold)
-            mixed = self.mixer(x, data.batch, data) if x.size(0) else torch.zeros_like(x)
-            branches.append(self.mixer_norm(x + self.dropout(mixed)))
+            branches.append(self.mixer_norm(x + self.dropout(self.mixer(x, data.batch, data))))
         h = branches[0] if len(branches) == 1 else branches[0] + branches[1]  # sum() would add a 0 first
         return self.ffn_norm(h + self.ffn(h)), edge_attr
 

@@ -55,7 +55,7 @@ def softmax_kernel_logits(x: Tensor, projection: Tensor) -> tuple[Tensor, Tensor
     rows = x.reshape(-1, width)
     half_norms = rows.pow(2).sum(dim=-1, keepdim=True) * (0.5 * width ** -0.5)
     logits = torch.addmm(half_norms, rows, (projection.to(rows.dtype) * width ** -0.25).T, beta=-1)
-    return logits.view(*x.shape[:-1], -1), half_norms.view(*x.shape[:-1], 1)
+    return logits.view(*x.shape[:-1], projection.size(0)), half_norms.view(*x.shape[:-1], 1)
 
 
 @torch.no_grad()
@@ -76,7 +76,8 @@ def favor_stabilisers(logits: Tensor, half_norms: Tensor, heads: int, valid: Ten
     query_max, key_max = (logits.amax(dim=-1, keepdim=True) + half_norms).split(heads)  # max_r w_r . x' per row
     if valid is not None:
         key_max = key_max.masked_fill(~valid[..., None], float("-inf"))
-    key_max = key_max.amax(dim=-2, keepdim=True).expand_as(query_max)  # per graph
+    if key_max.size(-2):  # an empty block (a batch without nodes) has no slot to reduce over
+        key_max = key_max.amax(dim=-2, keepdim=True).expand_as(query_max)  # per graph
     if valid is not None:
         key_max = key_max.masked_fill(~valid[..., None], float("inf"))
     return torch.cat([query_max, key_max])

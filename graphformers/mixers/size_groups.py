@@ -150,8 +150,10 @@ def padded_blocks(batch: Tensor, num_graphs: int, block_cost: float = BLOCK_COST
         positions = torch.arange(int(sizes[group[0]]))
         valid = positions < sizes[group][:, None]
         blocks.append(SizeBlock(torch.where(valid, starts[group][:, None] + positions, 0), valid, bool(valid.all())))
-    gather = torch.cat([block.index.flatten() for block in blocks]) if blocks else torch.zeros(0, dtype=torch.long)
-    valid = torch.cat([block.valid.flatten() for block in blocks]) if blocks else torch.zeros(0, dtype=torch.bool)
+    if not blocks:  # no nodes (only empty graphs): one empty block, so that the mixers run on [C, 0, 0, d]
+        blocks.append(SizeBlock(torch.zeros(0, 0, dtype=torch.long), torch.zeros(0, 0, dtype=torch.bool), True))
+    gather = torch.cat([block.index.flatten() for block in blocks])
+    valid = torch.cat([block.valid.flatten() for block in blocks])
     slot = torch.empty(batch.numel(), dtype=torch.long)
     slot[gather[valid]] = valid.nonzero().view(-1)
     slots = torch.tensor([block.index.numel() for block in blocks], dtype=torch.long)

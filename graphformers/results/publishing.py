@@ -13,6 +13,7 @@ from graphformers.results.summary import (
     SUMMARY_CSV,
     SUMMARY_MD,
     RunRecord,
+    ledger_row,
     read_records,
     write_markdown,
     write_records,
@@ -127,10 +128,8 @@ def _merged_records(sources: Sequence[Path], renamed: set[Path]) -> list[RunReco
 
 
 def _as_written(record: RunRecord) -> dict[str, str]:
-    """A ledger row's fields as ``summary.csv`` holds them (NaN, an undefined metric, equals itself there),
-    its run's name aside (filing renames it)."""
-    return {name: "" if value is None else str(value) for name, value in dataclasses.asdict(record).items()
-            if name != "run"}
+    """A record's ledger row, its run's name aside (filing renames it)."""
+    return {name: value for name, value in ledger_row(record).items() if name != "run"}
 
 
 def _command(source: Path) -> str:

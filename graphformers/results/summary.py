@@ -74,9 +74,13 @@ def write_records(path: Path, records: Sequence[RunRecord]) -> None:
     writer = csv.DictWriter(text, FIELDS)
     writer.writeheader()
     for record in records:
-        row = dataclasses.asdict(record)
-        writer.writerow({name: "" if value is None else value for name, value in row.items()})
+        writer.writerow(ledger_row(record))
     atomic_write_text(path, text.getvalue())
+
+
+def ledger_row(record: RunRecord) -> dict[str, str]:
+    """A record's fields as ``summary.csv`` holds them (None as an empty cell; NaN as ``nan``, equal to itself)."""
+    return {name: "" if value is None else str(value) for name, value in dataclasses.asdict(record).items()}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""One-off dataset processing on every CPU: a function mapped over many items (SMILES to molecular
-graphs, RDKit's cost) in forked worker processes, in order."""
+"""Processing on every CPU: a function mapped over many items (SMILES to molecular graphs, RDKit's
+cost; large graphs' sparse encodings) in forked worker processes, in order."""
 from __future__ import annotations
 
 import multiprocessing
@@ -32,19 +32,24 @@ def available_cpus() -> int:
     return cpus
 
 
-def process_map(function: Callable[[Item], Result], items: Sequence[Item], workers: int | None = None) -> list[Result]:
+def process_map(function: Callable[[Item], Result], items: Sequence[Item], workers: int | None = None,
+                chunk: int = CHUNK, initializer: Callable[[], object] | None = None) -> list[Result]:
     """``[function(item) for item in items]``, on ``workers`` forked processes when that can help.
 
     Forked workers start at once and share what is imported (no re-import of torch or RDKit); where
-    ``fork`` does not exist, or there is one CPU or little work, the items are mapped here.
+    ``fork`` does not exist, or there is one worker or fewer than two chunks of items, the items are
+    mapped here.
 
     Args:
-        function (callable): a module-level function (workers receive it by name).
+        function (callable): a module-level function, or a ``functools.partial`` of one (workers
+            receive it pickled).
         items (sequence): its arguments, one per call.
         workers (int, optional): processes (default: :func:`available_cpus`).
+        chunk (int): items a worker takes at a time (default: :data:`CHUNK`).
+        initializer (callable, optional): run once in each worker before its first item.
     """
     workers = available_cpus() if workers is None else workers
-    if workers <= 1 or len(items) < 2 * CHUNK or "fork" not in multiprocessing.get_all_start_methods():
+    if workers <= 1 or len(items) < 2 * chunk or "fork" not in multiprocessing.get_all_start_methods():
         return [function(item) for item in items]
-    with multiprocessing.get_context("fork").Pool(min(workers, len(items) // CHUNK)) as pool:
-        return pool.map(function, items, chunksize=CHUNK)
+    with multiprocessing.get_context("fork").Pool(min(workers, len(items) // chunk), initializer=initializer) as pool:
+        return pool.map(function, items, chunksize=chunk)
