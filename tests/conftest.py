@@ -37,13 +37,15 @@ tests that use one run in one pytest-xdist worker (``--dist loadgroup``), which 
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each notebook runs whole (10-15 s here): a ``slow`` test. The tests of each dataset that
+    """Each notebook runs whole (10-15 s here), and the first test to read Peptides-func processes its
+    15,535 molecules (about a minute): ``slow`` tests. The tests of each dataset that
     :data:`SHARED_BUILDS` builds form one xdist group. This hook sees the whole session's items (a
     conftest beside the notebooks would shadow this one as ``conftest``)."""
     for item in items:
-        if NOTEBOOKS in Path(item.path).resolve().parents:
+        fixtures = getattr(item, "fixturenames", ())
+        if NOTEBOOKS in Path(item.path).resolve().parents or "peptides_root" in fixtures:
             item.add_marker(pytest.mark.slow)
-        built = [name for name in SHARED_BUILDS if name in getattr(item, "fixturenames", ())]
+        built = [name for name in SHARED_BUILDS if name in fixtures]
         if built:
             item.add_marker(pytest.mark.xdist_group(built[0]))
 

@@ -184,11 +184,13 @@ GRIT_ON_RELAY = ["model.name=grit", "model.local=none", "model.mixer=none", "mod
                  "train.progress_bar=false"]
 
 
+@pytest.mark.slow
 def test_grit_resumed_training_equals_uninterrupted_training(tmp_path):
     overrides = [*GRIT_ON_RELAY, "train.max_epochs=3", "model.dropout=0.1", "train.lr=3e-3"]
     check_resume_is_exact(QUICKSTART, overrides, tmp_path)
 
 
+@pytest.mark.slow
 def test_grit_fits_a_batch_of_relay_graphs():
     recipe = load_recipe(QUICKSTART, GRIT_ON_RELAY)
     datamodule = GraphDataModule(recipe.data, seed=0)

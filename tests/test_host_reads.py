@@ -59,7 +59,6 @@ def test_the_recorder_sees_each_kind_of_host_read():
                                    "repeat_interleave without output_size"}
 
 
-@pytest.mark.slow  # the first test to read Peptides-func processes it (15,535 molecules)
 @pytest.mark.parametrize("mixer", ["full", "performer", "polynormer"])
 def test_a_training_step_of_the_peptides_recipe_reads_nothing_from_the_device(peptides_batches, mixer):
     task, batch = peptides_batches(f"model.mixer={mixer}")
@@ -76,7 +75,6 @@ def test_a_training_step_of_the_peptides_recipe_reads_nothing_from_the_device(pe
     assert mixed and all(grad is not None and grad.abs().sum() > 0 for grad in mixed)
 
 
-@pytest.mark.slow
 def test_the_collated_plan_is_the_one_the_mixers_would_make_and_gives_the_same_output(peptides_batches):
     task, batch = peptides_batches()
     task.eval()

@@ -122,6 +122,7 @@ class PauseAfterFirstEpoch(pl.Callback):
             time.sleep(self.seconds)
 
 
+@pytest.mark.slow
 def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path, node_data_root, monkeypatch,
                                                                          ctrl_c_raises):
     recipe = _chameleon(tmp_path, node_data_root)
