@@ -35,6 +35,7 @@ def test_quickstart_cli_trains_checkpoints_and_resumes(tmp_path):
     common = [str(QUICKSTART), *SMALL_DATA, f"train.out_dir={tmp_path}", "train.progress_bar=false"]
     first = train_cli(*common, "train.max_epochs=3")
     assert first.returncode == 0, first.stderr
+    assert "no last checkpoint" not in first.stderr and "was called without a model" not in first.stderr
     run_dir = tmp_path / "version_0"
     assert f"logs: {run_dir / 'metrics.csv'}" in first.stdout
     assert "test accuracy: " in first.stdout

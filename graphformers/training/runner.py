@@ -5,6 +5,7 @@ import dataclasses
 import re
 import signal
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,12 @@ from graphformers.training.preemption import SlurmJobMarker, clear_preemption_ch
 from graphformers.training.preflight import check_before_training, check_trainer
 
 BEST, LAST = "best.ckpt", "last.ckpt"
+
+# A fresh run calls fit(ckpt_path=None); with an on-exception checkpoint among the callbacks
+# (InterruptCheckpoint) Lightning reads that as "last", finds none in the new run folder and warns
+# that none will be loaded (advising save_last). A resumed run passes its checkpoint explicitly.
+warnings.filterwarnings("ignore", message=r".*ckpt_path=None\)` was called without a model")
+warnings.filterwarnings("ignore", message=r".*ckpt_path=\"last\"\) is set, but there is no last checkpoint")
 
 
 class ResumeError(GraphformersError, FileNotFoundError):
