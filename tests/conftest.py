@@ -31,28 +31,19 @@ SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
-SHARED_BUILDS = ("peptides_root", "ogb_molecules", "node_data_root")
-"""Session fixtures that process a real dataset (a minute or more for Peptides-func and ogbg-molhiv): the
-tests that use one run in one pytest-xdist worker (``--dist loadgroup``), which builds it once."""
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each notebook runs whole (10-15 s here), and the first test to read Peptides-func processes its
-    15,535 molecules (about a minute): ``slow`` tests. The tests of each dataset that
-    :data:`SHARED_BUILDS` builds form one xdist group. This hook sees the whole session's items (a
+    15,535 molecules (about a minute): ``slow`` tests. This hook sees the whole session's items (a
     conftest beside the notebooks would shadow this one as ``conftest``)."""
     for item in items:
-        fixtures = getattr(item, "fixturenames", ())
-        if NOTEBOOKS in Path(item.path).resolve().parents or "peptides_root" in fixtures:
+        if NOTEBOOKS in Path(item.path).resolve().parents or "peptides_root" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
-        built = [name for name in SHARED_BUILDS if name in fixtures]
-        if built:
-            item.add_marker(pytest.mark.xdist_group(built[0]))
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """In a pytest-xdist worker, torch (and the processes a test starts) share the CPUs with the other
-    workers: each gets its share of threads instead of all of them (oversubscribed threads spin)."""
+    """In a pytest-xdist worker, torch's threads (also those of the processes a test starts, through
+    ``OMP_NUM_THREADS``) share the CPUs with the other workers: each worker gets its share of threads
+    instead of all of them (oversubscribed threads spin)."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
         threads = max(1, torch.get_num_threads() // workers)

@@ -133,6 +133,15 @@ def test_quick_scaling_run_writes_positive_finite_measurements(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_scaling_point_is_measured_in_worker_processes_with_each_allocator():
+    """Outside ``--quick`` a point runs in two worker processes, under the memory cap: the default allocator's time and
+    peak, then the steady allocator's time."""
+    (row,) = run_scaling(["performer"], [300], memory_gib=8, repeats=1, timeout_s=120)
+    assert row["status"] == "ok", row
+    assert row["seconds"] > 0 and row["steady_seconds"] > 0 and row["peak_mib"] >= 0 and row["edges"] > 0
+
+
+@pytest.mark.slow
 def test_full_attention_stops_when_its_quadratic_projection_exceeds_the_limit():
     rows = run_scaling(["full"], [500, 500_000, 5_000_000], memory_gib=16, repeats=1, timeout_s=30, quick=True)
     assert rows[0]["status"] == "ok"

@@ -33,7 +33,8 @@ def run_scaling(mixers: Sequence[str], sizes: Sequence[int], memory_gib: float, 
     projected from its previous size, exceeds ``timeout_s``. Each point is measured in its own
     process (two on CPU: the default and the steady allocator; the allocator setting does not apply
     to CUDA). ``quick`` measures every point in this process, without the memory cap and the
-    steady rerun: a smoke test, spared a torch + PyG start-up per point."""
+    steady rerun (a failure raises; memory the allocator kept from earlier points lowers later
+    peaks): a smoke test, spared a torch + PyG start-up per point."""
     env, rows = environment(device), []
     with tqdm(total=len(mixers) * len(sizes), desc="scaling", unit="run") as progress:
         for mixer in mixers:
@@ -79,7 +80,14 @@ def _measure(mixer: str, nodes: int, memory_gib: float, repeats: int, timeout_s:
 
 
 def _measure_here(mixer: str, nodes: int, repeats: int, device: str) -> dict:
-    """The worker's measurement, in this process."""
+    """The worker's measurement (:func:`~graphformers.benchmarks.scaling_worker.measure`), in this process.
+
+    Args:
+        mixer (str): the mixer's registered name.
+        nodes (int): nodes of the synthetic graph.
+        repeats (int): timed steps after the warm-up.
+        device (str): ``cpu`` or ``cuda``.
+    """
     import torch
 
     from graphformers.benchmarks.scaling_worker import measure

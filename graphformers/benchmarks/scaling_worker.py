@@ -3,7 +3,8 @@
 Builds one synthetic graph (``graphs.synthetic_graph``: N nodes, ~5N directed edges), one GPS
 layer (GINE + MIXER, hidden 64, 4 heads), runs the mixer's precompute, then times forward + backward and
 measures the peak resident memory they add. Prints one JSON line. Run as a separate
-process so that the peak is this measurement's alone and an out-of-memory stays contained
+process (``bench scaling --quick``, a smoke test, calls :func:`measure` in its own process instead)
+so that the peak is this measurement's alone and an out-of-memory stays contained
 (on CPU the address space is capped at ``--memory-gib``; on CUDA, the allocator's share of the
 GPU). The parent sets glibc's malloc to keep freed memory (see ``scaling.STEADY_MALLOC``), as a
 training process reaches steady state.

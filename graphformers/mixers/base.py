@@ -22,7 +22,10 @@ class GlobalMixer(nn.Module):
     (sorted, as PyG batches are) and ``data`` is the PyG ``Batch`` for mixers that need more
     structure (edges, or what the :meth:`precompute` transform stored once per graph before
     training, such as Exphormer's expander edges). A mixer must never let information flow
-    between graphs of one batch. The GPS layer adds the residual, dropout and norm.
+    between graphs of one batch. The GPS layer adds the residual, dropout and norm. A batch may
+    hold only empty graphs (``N = 0``): the mixer then returns ``[0, hidden]``, and running its
+    layers on the empty input gives each of its parameters a (zero) gradient, as DDP's static
+    graph expects of every process.
 
     ``dropout`` is applied where each mixer's docstring says: on attention probabilities where
     the mixer forms them (``full``, ``exphormer``), otherwise on the mixer's output before its

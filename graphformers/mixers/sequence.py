@@ -50,7 +50,7 @@ class OrderedMixer(GlobalMixer):
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
         if self.ordering is None:
             self.use_ordering(None)
-        if x.size(0) == 0:  # no node to scan (a batch of only empty graphs): the scans need at least one step
+        if x.size(0) == 0:  # no node to scan (only empty graphs): the scans need a step; no gradient from this batch
             return x.new_zeros(x.shape)
         keys = self.ordering.keys(data)
         if self.training:

@@ -59,7 +59,7 @@ class SizePlan(NamedTuple):
     forward or backward (12-17% of a CPU GPS step when it did).
 
     Args:
-        blocks (list of SizeBlock): the blocks, largest graphs first.
+        blocks (list of SizeBlock): the blocks, largest graphs first (at least one; :func:`padded_blocks`).
         gather (Tensor): ``[S]`` the node each packed slot holds (padded slots: node 0).
         slot (Tensor): ``[N]`` each node's packed slot.
         block_start (Tensor): ``[N]`` the first packed slot of each node's block.
@@ -134,7 +134,8 @@ def size_groups(sizes: Tensor, block_cost: float = BLOCK_COST, max_ratio: float 
 
 
 def padded_blocks(batch: Tensor, num_graphs: int, block_cost: float = BLOCK_COST) -> SizePlan:
-    """The size groups of a batch (:func:`size_groups`) as padded blocks, largest graphs first.
+    """The size groups of a batch (:func:`size_groups`) as padded blocks, largest graphs first; a batch
+    without nodes (only empty graphs) is one empty block (``[0, 0]``), so that mixers keep their shapes.
 
     Planned on the CPU (one read of the sizes if ``batch`` is elsewhere) and placed where ``batch`` is.
 
@@ -199,9 +200,7 @@ def channel_rows(plan: SizePlan, channels: int) -> ChannelRows:
         start += channels * block.index.numel()
     # a node's channel c lies in its block's rows (from C x the block's first slot), c x (the block's slots) further
     place = ((channels - 1) * plan.block_start + plan.slot)[:, None] + channel * plan.block_slots[:, None]
-    empty = torch.zeros(0, dtype=torch.long, device=plan.gather.device)
-    rows = ChannelRows(torch.cat(gather) if gather else empty, place.flatten(),
-                       torch.cat(padded) if padded else empty.bool(), starts)
+    rows = ChannelRows(torch.cat(gather), place.flatten(), torch.cat(padded), starts)
     plan.rows[channels] = rows
     return rows
 

@@ -79,7 +79,11 @@ def write_records(path: Path, records: Sequence[RunRecord]) -> None:
 
 
 def ledger_row(record: RunRecord) -> dict[str, str]:
-    """A record's fields as ``summary.csv`` holds them (None as an empty cell; NaN as ``nan``, equal to itself)."""
+    """A record's fields as ``summary.csv`` holds them (None as an empty cell; NaN as ``nan``, equal to itself).
+
+    Args:
+        record (RunRecord): one run of the ledger.
+    """
     return {name: "" if value is None else str(value) for name, value in dataclasses.asdict(record).items()}
 
 

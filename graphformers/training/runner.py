@@ -42,12 +42,6 @@ from graphformers.training.preflight import check_before_training, check_trainer
 
 BEST, LAST = "best.ckpt", "last.ckpt"
 
-# A fresh run calls fit(ckpt_path=None); with an on-exception checkpoint among the callbacks
-# (InterruptCheckpoint) Lightning reads that as "last", finds none in the new run folder and warns
-# that none will be loaded (advising save_last). A resumed run passes its checkpoint explicitly.
-warnings.filterwarnings("ignore", message=r".*ckpt_path=None\)` was called without a model")
-warnings.filterwarnings("ignore", message=r".*ckpt_path=\"last\"\) is set, but there is no last checkpoint")
-
 
 class ResumeError(GraphformersError, FileNotFoundError):
     """``--resume`` found nothing to resume."""
@@ -152,7 +146,13 @@ def run(recipe: Recipe, resume: str | None = None, callbacks: Sequence[pl.Callba
     check_trainer(recipe, trainer)
     sigint = signal.getsignal(signal.SIGINT)
     try:
-        trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
+        with warnings.catch_warnings():
+            if checkpoint is None and not any(checkpoints.glob("*.ckpt")):  # a fresh run: nothing to resume
+                # with an on-exception checkpoint among the callbacks (InterruptCheckpoint) Lightning reads
+                # ckpt_path=None as "last", finds none in the new run folder and warns that none is loaded
+                warnings.filterwarnings("ignore", message=r"`\.fit\(ckpt_path=None\)` was called without a model")
+                warnings.filterwarnings("ignore", message=r'\.fit\(ckpt_path="last"\) is set, but there is no last')
+            trainer.fit(task, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
         (tested,) = trainer.test(task, datamodule=datamodule, ckpt_path=best.best_model_path, verbose=False)
     except SystemExit:  # Lightning's (>= 2.4) answer to Ctrl-C and SIGTERM: it saved interrupted.ckpt, then exits
         if not trainer.interrupted:
