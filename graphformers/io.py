@@ -1,17 +1,20 @@
 """Files that are either fully written or not there: a kill or a full disk mid-save never leaves a
-truncated file, and the previous version of the file stays as it was; and saved PyG graphs read back
-in ``torch.load``'s safe ``weights_only`` mode."""
+truncated file, and the previous version of the file stays as it was; files that one process at a time
+prepares (:func:`exclusive`); and saved PyG graphs read back in ``torch.load``'s safe ``weights_only`` mode."""
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 import torch
+from filelock import FileLock, Timeout
 from torch_geometric.data import Data
 from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
 from torch_geometric.data.storage import GlobalStorage
@@ -20,6 +23,9 @@ from graphformers.errors import GraphformersError
 
 _FULL = (errno.ENOSPC, errno.EDQUOT)
 """``errno`` values of a full filesystem and of an exhausted disk quota."""
+
+
+log = logging.getLogger(__name__)
 
 
 class DiskFullError(GraphformersError):
@@ -72,6 +78,37 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     """``text`` (UTF-8) to ``path`` through :func:`atomic_write`."""
     data = text.encode("utf-8")
     atomic_write(path, lambda file: file.write(data), len(data))
+
+
+@contextmanager
+def exclusive(lock_path: str | Path, holder: str) -> Iterator[None]:
+    """Run the ``with`` body while holding an exclusive lock on ``lock_path``, so that processes preparing
+    the same files (two runs processing one dataset) take turns instead of reading each other's
+    half-written output. The operating system releases the lock when its holder dies, so a killed
+    run never leaves it stuck. Where the lock file cannot be created (a read-only shared data root),
+    the body runs unlocked: this process cannot write there either.
+
+    Args:
+        lock_path (str or Path): the lock file (its folder is created if missing).
+        holder (str): what the lock guards, for the message logged while waiting for it.
+    """
+    lock_path = Path(lock_path)
+    lock = FileLock(lock_path)
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            log.info("%s: another process holds %s; waiting for it to finish", holder, lock_path)
+            lock.acquire()
+    except OSError as error:  # read-only: no lock file, and nothing to write for anyone
+        log.debug("%s: cannot lock %s (%s); going on unlocked", holder, lock_path, error.strerror)
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _disk_full(error: BaseException) -> int | None:

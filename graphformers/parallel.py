@@ -1,10 +1,12 @@
-"""Processing on every CPU: a function mapped over many items (SMILES to molecular graphs, RDKit's
-cost; large graphs' sparse encodings) in forked worker processes, in order."""
+"""Processing on every CPU: a function mapped over many items, in order, in forked worker processes
+(:func:`process_map`: SMILES to molecular graphs, RDKit's cost; large graphs' sparse encodings) or
+in threads (:func:`thread_map`: batched linear algebra, which releases the GIL)."""
 from __future__ import annotations
 
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,10 +21,19 @@ CGROUP_QUOTA = Path("/sys/fs/cgroup/cpu.max")
 """cgroup v2's CPU quota (``"<quota> <period>"`` or ``"max <period>"``): a container's share of the machine."""
 
 
+THREADS_VARIABLE = "OMP_NUM_THREADS"
+"""The CPU budget a user (or a test runner sharing the CPUs between its workers) gives a process."""
+
+
 def available_cpus() -> int:
     """The CPUs this process may use: its affinity (where the platform tells it, else all CPUs), at
-    most its container's CPU quota (a container may see every CPU of the machine but use two)."""
+    most its container's CPU quota (a container may see every CPU of the machine but use two), and
+    at most ``$OMP_NUM_THREADS`` where that is set (a run started with one thread beside another
+    forks no more processes than it computes on)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    budget = os.environ.get(THREADS_VARIABLE, "")
+    if budget.isdigit() and int(budget) > 0:
+        cpus = min(cpus, int(budget))
     try:
         quota, period = CGROUP_QUOTA.read_text().split()[:2]
         if quota != "max":
@@ -53,3 +64,20 @@ def process_map(function: Callable[[Item], Result], items: Sequence[Item], worke
         return [function(item) for item in items]
     with multiprocessing.get_context("fork").Pool(min(workers, len(items) // chunk), initializer=initializer) as pool:
         return pool.map(function, items, chunksize=chunk)
+
+
+def thread_map(function: Callable[[Item], Result], items: Sequence[Item], workers: int) -> list[Result]:
+    """``[function(item) for item in items]``, on ``workers`` threads when there are several of both.
+
+    Threads share memory (nothing is copied), so they suit work that runs outside the GIL: batched
+    LAPACK/BLAS calls on stacked dense matrices.
+
+    Args:
+        function (callable): any callable.
+        items (sequence): its arguments, one per call.
+        workers (int): threads (``1`` or fewer: map here).
+    """
+    if workers <= 1 or len(items) <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(min(workers, len(items))) as pool:
+        return list(pool.map(function, items))

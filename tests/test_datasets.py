@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import pickle
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from torch_geometric.utils import is_undirected
 
 import graphformers.data.raw_files as raw_files
 from graphformers.cli import main as cli
-from graphformers.data.base import DatasetSpec, RawFile
+from graphformers.data.base import LOCK_FOLDER, DatasetSpec, RawFile, SplitDataset
 from graphformers.data.ogb_graphs import load_ogb_molecules
 from graphformers.data.ogb_nodes import load_ogb_nodes
 from graphformers.data.peptides import STRUCT_TARGETS, peptides_func, peptides_struct
@@ -270,3 +272,34 @@ def test_products_recipe_trains_on_random_node_partitions(tmp_path):
                           "data.node_parts=4", "train.progress_bar=false", f"train.out_dir={tmp_path / 'runs'}"])
     result = run(recipe)
     assert result.metric == "acc" and 0.0 <= result.test_value <= 1.0
+
+
+def _recording_loader(events: list[str]):
+    """A loader that logs when it starts and ends, and takes long enough that two runs would overlap."""
+    def loader(root: str) -> SplitDataset:
+        events.append("start")
+        time.sleep(0.3)
+        events.append("end")
+        return SplitDataset([], [], [], info=None)
+    return loader
+
+
+def test_runs_loading_one_dataset_at_once_take_turns(tmp_path):
+    # two runs started together on an unprocessed dataset once both processed it, and one read the
+    # other's half-written file; the loader now runs under a lock per dataset
+    events: list[str] = []
+    spec = DatasetSpec("slow-to-process", _recording_loader(events), raw_files=(RawFile("slow/raw.csv"),))
+    runs = [threading.Thread(target=spec.load, args=(tmp_path, {})) for _ in range(2)]
+    for started in runs:
+        started.start()
+    for started in runs:
+        started.join()
+    assert events == ["start", "end", "start", "end"]
+    assert (tmp_path / LOCK_FOLDER / "slow-to-process.lock").exists()
+
+
+def test_a_data_root_where_no_lock_can_be_made_still_loads(tmp_path):
+    (tmp_path / LOCK_FOLDER).write_text("a file where the lock folder would go")  # as a read-only root would
+    events: list[str] = []
+    DatasetSpec("unlockable", _recording_loader(events), raw_files=(RawFile("u/raw.csv"),)).load(tmp_path, {})
+    assert events == ["start", "end"]

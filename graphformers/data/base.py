@@ -12,8 +12,12 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from graphformers.errors import GraphformersError
+from graphformers.io import exclusive
 from graphformers.registry import RegistryError
 from graphformers.task import TaskInfo
+
+LOCK_FOLDER = ".locks"
+"""The data root's folder of lock files, one per dataset being loaded (see :meth:`DatasetSpec.load`)."""
 
 
 @dataclass(frozen=True)
@@ -113,8 +117,13 @@ class DatasetSpec:
         return self.info(**options)
 
     def load(self, root: Path, options: Mapping[str, Any]) -> SplitDataset:
-        """The splits under ``root`` with ``options``; raises if the loader's task differs from the declared one."""
-        splits = self.loader(root=str(root), **options)
+        """The splits under ``root`` with ``options``; raises if the loader's task differs from the declared one.
+
+        The loader runs holding ``<root>/.locks/<name>.lock``: the first load processes the raw files
+        and writes them in place (PyG's ``InMemoryDataset``), so runs started together take turns, and
+        the later ones read the finished files."""
+        with exclusive(root / LOCK_FOLDER / f"{self.name}.lock", f"dataset {self.name!r}"):
+            splits = self.loader(root=str(root), **options)
         declared = self.task_info(options)
         if declared is not None and splits.info != declared:
             raise GraphformersError(f"dataset {self.name!r}: its loader returned task {splits.info}, but its "

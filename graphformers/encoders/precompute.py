@@ -9,10 +9,8 @@ The work splits into independent tasks that ``workers`` threads or processes sha
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from itertools import repeat
 
 import numpy as np
 import torch
@@ -21,7 +19,7 @@ from torch_geometric.data import Data
 from torch_geometric.transforms import BaseTransform
 
 from graphformers.encoders.spectral import dense_directed_adjacency
-from graphformers.parallel import process_map
+from graphformers.parallel import process_map, thread_map
 
 DENSE_LIMIT = 1024
 """Graphs with more nodes than this use the sparse path (dense eigh costs O(n^3) time, O(n^2) memory)."""
@@ -143,15 +141,10 @@ def _run(tasks: list[_Task], encodings: list[NodeEncoding], workers: int) -> lis
     results: list[dict[str, np.ndarray]] = [{} for _ in tasks]
     dense = [i for i, task in enumerate(tasks) if not task.sparse]
     sparse = [i for i, task in enumerate(tasks) if task.sparse]
-    if workers > 1 and len(dense) > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            for i, result in zip(dense, pool.map(_run_task, [tasks[i] for i in dense], repeat(encodings)), strict=True):
-                results[i] = result
-    else:
-        for i in dense:
-            results[i] = _run_task(tasks[i], encodings)
-    sparse_results = process_map(partial(_run_task, encodings=encodings), [tasks[i] for i in sparse], workers,
-                                 chunk=1, initializer=_one_thread)
+    run_task = partial(_run_task, encodings=encodings)
+    for i, result in zip(dense, thread_map(run_task, [tasks[i] for i in dense], workers), strict=True):
+        results[i] = result
+    sparse_results = process_map(run_task, [tasks[i] for i in sparse], workers, chunk=1, initializer=_one_thread)
     for i, result in zip(sparse, sparse_results, strict=True):
         results[i] = result
     return results

@@ -7,8 +7,8 @@ stores (within ``hops``, or all ``N^2``) as sparse ``(index [2, P], attr [P, cha
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import torch
@@ -16,6 +16,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from graphformers.encoders.spectral import dense_directed_adjacency
+from graphformers.parallel import thread_map
 
 if TYPE_CHECKING:  # the contract calls this module (PairEncoding.forward); types only, no import circle
     from graphformers.pair_encodings.base import PairEncoding
@@ -84,11 +85,7 @@ def compute_pair_encodings(graphs: Sequence[Data], encodings: Sequence[PairEncod
         group = [encoding for encoding in encodings if encoding.edges == edges]
         chunk = max(1, _CHUNK_ELEMENTS // max(encoding.channels for encoding in group))
         tasks = _plan([graph[edges] for graph in graphs], sizes, chunk)
-        if workers > 1 and len(tasks) > 1:
-            with ThreadPoolExecutor(workers) as pool:
-                results = list(pool.map(lambda task, group=group: _pair_task(task, group), tasks))
-        else:
-            results = [_pair_task(task, group) for task in tasks]
+        results = thread_map(partial(_pair_task, encodings=group), tasks, workers)
         for encoding in group:
             encoded.update(_in_graph_order(encoding, tasks, results, len(graphs)))
     return encoded
