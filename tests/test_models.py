@@ -84,8 +84,8 @@ def test_gps_model_is_permutation_equivariant_or_invariant(local, mixer, level):
 @pytest.mark.parametrize("mixer", MIXERS.names())
 def test_a_batch_of_only_empty_graphs_gets_one_prediction_per_graph(mixer):
     """Graphs without nodes (a molecule RDKit reads as empty) give the readout's bias alone, whatever the mixer.
-    The mixers on size blocks still run (on one empty block), so each of their parameters gets a (zero)
-    gradient, as DDP's ``static_graph`` expects of every rank; the ordered ones (scans) return zeros."""
+    Each mixer parameter still gets a (zero) gradient, as DDP's ``static_graph`` expects of every rank: the
+    mixers on size blocks run on one empty block, the ordered ones (scans) return ``without_nodes``."""
     ordering = PartSpec("degree") if MIXERS.get(mixer).reads_ordering else None
     config = ModelConfig(hidden=16, layers=2, heads=4, local=PartSpec("gine"), mixer=PartSpec(mixer), ordering=ordering)
     model = GPSModel(config, task_info("graph")).train()
@@ -95,10 +95,10 @@ def test_a_batch_of_only_empty_graphs_gets_one_prediction_per_graph(mixer):
     out = model(Batch.from_data_list(graphs))
     assert out.shape == (3, 3) and torch.isfinite(out).all()
     out.sum().backward()
-    if not MIXERS.get(mixer).reads_ordering:
-        mixer_parameters = [(name, p) for name, p in model.named_parameters() if ".mixer." in name]
-        assert mixer_parameters and all(p.grad is not None for _, p in mixer_parameters), \
-            [name for name, p in mixer_parameters if p.grad is None]
+    mixer_parameters = [(name, p) for name, p in model.named_parameters() if ".mixer." in name]
+    assert mixer_parameters and all(p.grad is not None for _, p in mixer_parameters), \
+        [name for name, p in mixer_parameters if p.grad is None]
+    assert all(not p.grad.any() for _, p in mixer_parameters)  # nothing to learn from no nodes
 
 
 def test_layer_rejects_no_local_and_no_mixer():

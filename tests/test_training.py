@@ -36,6 +36,7 @@ def test_quickstart_cli_trains_checkpoints_and_resumes(tmp_path):
     first = train_cli(*common, "train.max_epochs=3")
     assert first.returncode == 0, first.stderr
     assert "no last checkpoint" not in first.stderr and "was called without a model" not in first.stderr
+    assert "litlogger" not in first.stderr and "LeafSpec" not in first.stderr  # Lightning's ad and its own deprecation
     run_dir = tmp_path / "version_0"
     assert f"logs: {run_dir / 'metrics.csv'}" in first.stdout
     assert "test accuracy: " in first.stdout

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import torch
 from torch import Tensor, nn
 from torch_geometric.data import Batch
 from torch_geometric.transforms import BaseTransform
@@ -23,9 +24,10 @@ class GlobalMixer(nn.Module):
     structure (edges, or what the :meth:`precompute` transform stored once per graph before
     training, such as Exphormer's expander edges). A mixer must never let information flow
     between graphs of one batch. The GPS layer adds the residual, dropout and norm. A batch may
-    hold only empty graphs (``N = 0``): the mixer then returns ``[0, hidden]``, and running its
-    layers on the empty input gives each of its parameters a (zero) gradient, as DDP's static
-    graph expects of every process.
+    hold only empty graphs (``N = 0``): the mixer then returns ``[0, hidden]``, and each of its
+    parameters gets a (zero) gradient, as DDP's static graph expects of every process: by running
+    its layers on the empty input, or, where the computation needs a node (a scan needs a step),
+    by returning :meth:`without_nodes`.
 
     ``dropout`` is applied where each mixer's docstring says: on attention probabilities where
     the mixer forms them (``full``, ``exphormer``), otherwise on the mixer's output before its
@@ -68,6 +70,16 @@ class GlobalMixer(nn.Module):
     def check_graph_size(self, num_nodes: int) -> None:
         """Raise :class:`GraphTooLargeError` if a graph of ``num_nodes`` nodes is beyond this mixer
         (called before training on the largest graph, so a run fails before allocating)."""
+
+    def without_nodes(self, x: Tensor) -> Tensor:
+        """The output for a batch without nodes (``x [0, hidden]``), for a mixer whose computation
+        needs a node: zeros that depend on ``x`` and on every trainable parameter, each of which
+        thus gets a zero gradient (DDP's static graph expects one from every process at every step).
+
+        Shapes: ``x [0, hidden]`` -> ``[0, hidden]``.
+        """
+        trainable = [parameter.sum() for parameter in self.parameters() if parameter.requires_grad]
+        return x * 0 + (torch.stack(trainable).sum() * 0 if trainable else 0)
 
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
         raise NotImplementedError

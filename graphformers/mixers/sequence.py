@@ -50,8 +50,8 @@ class OrderedMixer(GlobalMixer):
     def forward(self, x: Tensor, batch: Tensor, data: Batch) -> Tensor:
         if self.ordering is None:
             self.use_ordering(None)
-        if x.size(0) == 0:  # no node to scan (only empty graphs): the scans need a step; no gradient from this batch
-            return x.new_zeros(x.shape)
+        if x.size(0) == 0:  # no node to scan (only empty graphs): a scan needs a step
+            return self.without_nodes(x)
         keys = self.ordering.keys(data)
         if self.training:
             return self._in_order(x, keys, torch.rand(keys.shape, device=keys.device), data)

@@ -39,6 +39,7 @@ from graphformers.training.module import GraphTask, NonFiniteLossError
 from graphformers.training.preemption import PATTERN as PREEMPTION_CHECKPOINTS
 from graphformers.training.preemption import SlurmJobMarker, clear_preemption_checkpoints, preempted_run
 from graphformers.training.preflight import check_before_training, check_trainer
+from graphformers.training.quiet import quiet_lightning
 
 BEST, LAST = "best.ckpt", "last.ckpt"
 
@@ -75,6 +76,7 @@ class RunResult:
     """False in every process but the first of a multi-process run (the one that reports)"""
 
 
+@quiet_lightning()
 def run(recipe: Recipe, resume: str | None = None, callbacks: Sequence[pl.Callback] = (),
         run_dir: Path | None = None) -> RunResult:
     """Train ``recipe`` and test its best checkpoint.
