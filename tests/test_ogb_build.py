@@ -13,7 +13,8 @@ from ogb.utils import smiles2graph
 
 from graphformers import parallel
 from graphformers.cli import main as cli
-from graphformers.data.ogb_build import SOURCES, build_ogb
+from graphformers.data.moleculenet import SOURCES
+from graphformers.data.ogb_build import build_ogb
 from graphformers.parallel import CHUNK, process_map
 from graphformers.registry import DATASETS
 

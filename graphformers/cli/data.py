@@ -17,12 +17,11 @@ class Data(Command):
     help = "place raw files you fetched yourself where the loaders look; rebuild OGB molecule sets from MoleculeNet"
 
     def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        from graphformers.data.ogb_build import SOURCES
-        from graphformers.data.raw_files import datasets_with_raw_files
+        from graphformers.data.moleculenet import SOURCES
 
         actions = parser.add_subparsers(dest="action", required=True, metavar="{place,build-ogb}")
         placing = actions.add_parser("place", help="copy a dataset's raw files into the data root")
-        placing.add_argument("dataset", help=f"one of: {', '.join(datasets_with_raw_files())}")
+        placing.add_argument("dataset", help="a dataset with official raw files (an unknown name lists them)")
         placing.add_argument("folder", type=Path, help="folder holding the files (searched recursively, by file name)")
         placing.add_argument("--root", type=Path, default=None,
                              help=f"data root (default: ${DATA_ROOT_VARIABLE}, else ./datasets)")

@@ -5,12 +5,30 @@ The contract is :class:`graphformers.data.base.DatasetSpec`. Each dataset lives 
 ``planetoid``,
 ``pcqm_contact``), and the kinds given without code in ``custom``; :mod:`graphformers.data.catalog`
 imports them all, which the dataset registry does on its first lookup, so importing this package
-loads none of them (nor Lightning: the DataModule is :mod:`graphformers.data.datamodule`).
+loads none of them (nor torch, until an export is used; nor Lightning: the DataModule is
+:mod:`graphformers.data.datamodule`).
 """
-from graphformers.data.base import DatasetSpec, RawFile, SplitDataset
-from graphformers.data.raw_files import MissingDataError
-from graphformers.registry import register_dataset
-from graphformers.resources import data_root
-from graphformers.task import TaskInfo
+from __future__ import annotations
 
-__all__ = ["DatasetSpec", "RawFile", "data_root", "MissingDataError", "register_dataset", "SplitDataset", "TaskInfo"]
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "DatasetSpec": "graphformers.data.base",
+    "RawFile": "graphformers.data.base",
+    "SplitDataset": "graphformers.data.base",
+    "MissingDataError": "graphformers.data.raw_files",
+    "register_dataset": "graphformers.registry",
+    "data_root": "graphformers.resources",
+    "TaskInfo": "graphformers.task",
+}
+"""The names this package exports and their modules, imported on first use (PEP 562): the command
+line reads :mod:`graphformers.data.moleculenet` without importing torch."""
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

@@ -72,7 +72,7 @@ def ensure_raw_files(dataset: str, root: Path, download: bool = True) -> None:
 
 def _rebuild_hint(dataset: str, root: Path) -> str:
     """For an OGB molecule dataset: the command that rebuilds it from its MoleculeNet CSV."""
-    from graphformers.data.ogb_build import SOURCES
+    from graphformers.data.moleculenet import SOURCES
 
     if dataset not in SOURCES:
         return ""
