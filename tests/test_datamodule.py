@@ -117,7 +117,7 @@ def test_each_target_node_is_a_seed_of_exactly_one_process_once_per_epoch(sample
     graph = sampled.split("val")[0]
     shares = []
     for rank in range(3):
-        sampled.trainer = SimpleNamespace(world_size=3, global_rank=rank, strategy=CPU_STRATEGY)
+        sampled.trainer = SimpleNamespace(world_size=3, global_rank=rank, strategy=CPU_STRATEGY, current_epoch=0)
         shares.append([batch.node_id[batch.target_mask] for batch in sampled.val_dataloader()])
     assert len({len(batches) for batches in shares}) == 1
     seeds = torch.cat([ids for batches in shares for ids in batches])

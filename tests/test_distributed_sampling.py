@@ -74,7 +74,8 @@ def _shares(datamodule: GraphDataModule, world: int, loader: str) -> list[list]:
     """Per rank, the batches a ``world``-process run's rank would load."""
     shares = []
     for rank in range(world):
-        datamodule.trainer = SimpleNamespace(world_size=world, global_rank=rank, strategy=CPU_STRATEGY)
+        datamodule.trainer = SimpleNamespace(world_size=world, global_rank=rank, strategy=CPU_STRATEGY,
+                                             current_epoch=0)
         shares.append(list(getattr(datamodule, loader)()))
     return shares
 
@@ -91,3 +92,17 @@ def test_each_graph_is_loaded_by_exactly_one_process_once_per_epoch(loader):
     loaded = [tuple(graph.y.tolist()) + (graph.num_nodes,) for batches in shares for batch in batches
               for graph in batch.to_data_list()]
     assert sorted(loaded) == sorted(fingerprints)
+
+
+def test_a_run_resumed_within_an_epoch_gets_its_remaining_batches_once():
+    sampler = GlobalBatchSampler(50, 8, num_replicas=2, rank=1, order="per_epoch", seed=3)
+    loader = DataLoader(range(50), batch_sampler=sampler)
+    _set_sampler_epoch(loader, 4)
+    whole = list(sampler)
+    sampler.resume_within_epoch(4, 2)  # a checkpoint taken after 2 of epoch 4's batches
+    _set_sampler_epoch(loader, 4)  # as Lightning does after starting the iterator
+    assert list(sampler) == whole[2:] and len(sampler) == len(whole)
+    assert list(sampler) == whole  # the next pass is whole again
+    sampler.resume_within_epoch(4, 2)
+    _set_sampler_epoch(loader, 5)  # the checkpoint's epoch had ended: nothing is skipped
+    assert len(list(sampler)) == len(whole)

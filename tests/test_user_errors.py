@@ -3,6 +3,7 @@ trained, and Ctrl-C answered by a checkpoint and the command that resumes."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 
 import pytest
@@ -99,12 +100,16 @@ def test_ctrl_c_keeps_a_checkpoint_says_how_to_resume_and_resuming_is_exact(tmp_
     assert torch.load(checkpoints / "interrupted.ckpt", weights_only=True)["global_step"] == 5 + 3
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Ctrl-C works again afterwards
 
+    interrupted = checkpoints.parent.parent.parent / "from-the-moment"  # the same run, resumed mid-epoch
+    shutil.copytree(checkpoints.parent.parent, interrupted)
     resumed = run(recipe, resume="last")
+    at_the_moment = run(recipe, resume=str(interrupted / "version_0" / "checkpoints" / "interrupted.ckpt"))
     straight = run(load_recipe(QUICKSTART, [*overrides, f"train.out_dir={tmp_path / 'straight'}"]))
     expected = torch.load(straight.last_checkpoint, weights_only=True)["state_dict"]
-    actual = torch.load(resumed.last_checkpoint, weights_only=True)["state_dict"]
-    for name, tensor in expected.items():
-        torch.testing.assert_close(actual[name], tensor, rtol=0, atol=0, msg=name)
+    for run_result in (resumed, at_the_moment):  # from the last epoch's end, and from the moment of Ctrl-C
+        actual = torch.load(run_result.last_checkpoint, weights_only=True)["state_dict"]
+        for name, tensor in expected.items():
+            torch.testing.assert_close(actual[name], tensor, rtol=0, atol=0, msg=name)
 
 
 class Sigterm(pl.Callback):
@@ -128,6 +133,29 @@ def test_sigterm_is_named_keeps_the_moment_and_the_last_epoch_and_leaves_handler
     assert str(checkpoints / "interrupted.ckpt") in message
     assert torch.load(checkpoints / "interrupted.ckpt", weights_only=True)["epoch"] == 1
     assert signal.getsignal(signal.SIGTERM) is sigterm
+
+    # resuming from the moment goes on with the epoch's remaining batches and its random state, exactly
+    resumed_batches, straight_batches = EpochBatches(), EpochBatches()
+    resumed = run(recipe, resume=str(checkpoints / "interrupted.ckpt"), callbacks=[resumed_batches])
+    straight = run(load_recipe(QUICKSTART, [*SMALL, "data.options.num_train=160", "train.max_epochs=3",
+                                            f"train.out_dir={tmp_path / 'straight'}"]), callbacks=[straight_batches])
+    assert [index for index, _ in resumed_batches.seen[1]] == [3, 4]
+    assert resumed_batches.seen == {1: straight_batches.seen[1][3:], 2: straight_batches.seen[2]}
+    expected = torch.load(straight.last_checkpoint, weights_only=True)["state_dict"]
+    actual = torch.load(resumed.last_checkpoint, weights_only=True)["state_dict"]
+    for name, tensor in expected.items():
+        torch.testing.assert_close(actual[name], tensor, rtol=0, atol=0, msg=name)
+
+
+class EpochBatches(pl.Callback):
+    """Per epoch, each training batch's index and its graphs' node counts (which graphs it holds)."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, list[tuple[int, list[int]]]] = {}
+
+    def on_train_batch_start(self, trainer: pl.Trainer, module, batch, batch_idx: int) -> None:
+        sizes = (batch.ptr[1:] - batch.ptr[:-1]).tolist()
+        self.seen.setdefault(trainer.current_epoch, []).append((batch_idx, sizes))
 
 
 def test_with_sigint_ignored_at_start_it_stays_ignored_after_an_interrupt(tmp_path):

@@ -51,6 +51,7 @@ class GraphDataModule(pl.LightningDataModule):
         self.encoded = EncodedSplits(config, load_split_dataset(config) if splits is None else splits, predict)
         self._neighbor_samplers: dict[int, tuple[torch.Tensor, UniformNeighborSampler]] = {}
         self._full_batches = FullBatches()
+        self._resume: tuple[int, int] | None = None
 
     @property
     def splits(self) -> SplitDataset:
@@ -142,8 +143,26 @@ class GraphDataModule(pl.LightningDataModule):
 
     def train_dataloader(self) -> torch.utils.data.DataLoader:
         """Training batches shuffled from ``(seed, epoch)``: epoch ``e``'s order is the same whether or
-        not the run was resumed, and drawing it does not touch the global RNG that dropout uses."""
-        return self.loader(self.split("train"), "per_epoch")
+        not the run was resumed, and drawing it does not touch the global RNG that dropout uses. A
+        run resumed within an epoch (:meth:`resume_within_epoch`) goes on with that epoch's remaining batches."""
+        loader = self.loader(self.split("train"), "per_epoch")
+        resume, self._resume = self._resume, None
+        sampler = getattr(loader, "batch_sampler", None)
+        if self.trainer is None or not isinstance(sampler, GlobalBatchSampler):
+            return loader
+        epoch = self.trainer.current_epoch
+        # Lightning sets the epoch only after starting the loader's iterator, whose worker processes
+        # (data.num_workers) already draw batches: a resumed run's first epoch must be known now
+        sampler.sampler.set_epoch(epoch)
+        if resume is not None and resume[0] == epoch and 0 < resume[1] < len(sampler):
+            sampler.resume_within_epoch(*resume)
+        return loader
+
+    def resume_within_epoch(self, epoch: int, done: int) -> None:
+        """The run resumes from a checkpoint saved after ``done`` batches of epoch ``epoch`` (its
+        ``TrainingPosition``); the next training loader built starts after them. A checkpoint of an
+        epoch's end (``done`` = all its batches) changes nothing."""
+        self._resume = (epoch, done)
 
     def val_dataloader(self) -> torch.utils.data.DataLoader:
         """Validation batches in fixed order (node partitions: one fixed random draw, so scores compare)."""

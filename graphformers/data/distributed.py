@@ -63,6 +63,14 @@ class GlobalBatchSampler(Sampler[list[int]]):
                                    f"least one); train on fewer devices/nodes or use a larger split.")
         self.sampler = ItemOrder(size, order, seed)
         self.size, self.batch_size, self.num_replicas, self.rank = size, batch_size, num_replicas, rank
+        self._resume: tuple[int, int] | None = None
+
+    def resume_within_epoch(self, epoch: int, done: int) -> None:
+        """Make the next pass over epoch ``epoch`` start after its first ``done`` batches (those a
+        resumed run trained on before it stopped); the passes after it are whole again. The length
+        stays the epoch's: a resumed Lightning loop counts the done batches as fetched."""
+        self.sampler.set_epoch(epoch)
+        self._resume = (epoch, done)
 
     def global_batches(self) -> list[Tensor]:
         """This epoch's global batches (item indices), the same on every rank."""
@@ -74,7 +82,9 @@ class GlobalBatchSampler(Sampler[list[int]]):
         return batches
 
     def __iter__(self) -> Iterator[list[int]]:
-        for batch in self.global_batches():
+        resume, self._resume = self._resume, None
+        done = resume[1] if resume is not None and resume[0] == self.sampler.epoch else 0
+        for batch in self.global_batches()[done:]:
             yield batch[self.rank::self.num_replicas].tolist()
 
     def __len__(self) -> int:

@@ -1,6 +1,8 @@
 """Relative random-walk probabilities (RRWP; Ma et al. 2023, GRIT): ``[I, M, M^2, ..., M^(K-1)]``, ``M = D^-1 A``."""
 from __future__ import annotations
 
+import warnings
+
 import torch
 from torch import Tensor
 
@@ -56,8 +58,11 @@ class RRWP(PairEncoding):
         degree = adjacency.sum(dim=-1, keepdim=True)
         walk = torch.where(degree > 0, adjacency / degree.clamp(min=1), torch.zeros_like(adjacency))
         graph, row, column = walk.nonzero(as_tuple=True)
-        block_diagonal = torch.sparse_coo_tensor(torch.stack([graph * n + row, graph * n + column]),
-                                                 walk[graph, row, column], (graphs * n, graphs * n)).to_sparse_csr()
+        with warnings.catch_warnings():  # torch's notice that sparse CSR is in beta, on every call
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            block_diagonal = torch.sparse_coo_tensor(torch.stack([graph * n + row, graph * n + column]),
+                                                     walk[graph, row, column], (graphs * n, graphs * n),
+                                                     check_invariants=False).to_sparse_csr()  # built valid
         powers = torch.empty(self.steps, graphs * n, n)
         powers[0] = torch.eye(n).repeat(graphs, 1)
         for k in range(1, self.steps):

@@ -1,6 +1,7 @@
 """Lightning's output that tells a user nothing about their run, kept off the terminal: its tip
-advertising a hosted logger, and the deprecation warning its own pytree code triggers in torch's
-``LeafSpec`` (Lightning's to mend; nothing a recipe can change). Everything else Lightning says is kept."""
+advertising a hosted logger, the deprecation warning its own pytree code triggers in torch's
+``LeafSpec`` (Lightning's to mend; nothing a recipe can change), and two warnings about what this
+toolkit does on purpose. Everything else Lightning says is kept."""
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,17 @@ LIGHTNING_INFO = "pytorch_lightning.utilities.rank_zero"
 ADVERTISEMENTS = ("litlogger", "litmodels")
 """Words found only in Lightning's tips recommending its hosted services."""
 
-LIGHTNING_DEPRECATIONS = r"`isinstance\(treespec, LeafSpec\)` is deprecated"
-"""torch's warning about the ``LeafSpec`` check inside Lightning's ``_pytree`` (every training step)."""
+EXPECTED_WARNINGS = (
+    # torch's warning about the LeafSpec check inside Lightning's own _pytree module
+    r"`isinstance\(treespec, LeafSpec\)` is deprecated",
+    # a resumed or requeued run writes into its own run folder, which holds its checkpoints
+    r"Checkpoint directory .* exists and is not empty",
+    # train.on_nonfinite_loss: skip returns None for a step whose loss is not finite (and counts it)
+    r"`training_step` returned `None`",
+    # a mid-epoch checkpoint: the loader goes on after the epoch's done batches (TrainingPosition)
+    r"You're resuming from a checkpoint that ended before the epoch ended",
+)
+"""Warnings (regular expressions) that say nothing a user can act on."""
 
 
 class _WithoutAdvertisements(logging.Filter):
@@ -34,7 +44,8 @@ def quiet_lightning() -> Iterator[None]:
     lightning.addFilter(advertisements)
     try:
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=LIGHTNING_DEPRECATIONS)
+            for expected in EXPECTED_WARNINGS:
+                warnings.filterwarnings("ignore", message=expected)
             yield
     finally:
         lightning.removeFilter(advertisements)
