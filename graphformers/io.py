@@ -86,11 +86,12 @@ def exclusive(lock_path: str | Path, holder: str) -> Iterator[None]:
     the same files (two runs processing one dataset) take turns instead of reading each other's
     half-written output. The operating system releases the lock when its holder dies, so a killed
     run never leaves it stuck. Where the lock file cannot be created (a read-only shared data root),
-    the body runs unlocked: this process cannot write there either.
+    the body runs unlocked: this process cannot write there either. The lock is not reentrant:
+    never take the same lock again inside the body.
 
     Args:
         lock_path (str or Path): the lock file (its folder is created if missing).
-        holder (str): what the lock guards, for the message logged while waiting for it.
+        holder (str): what the lock guards, for the message printed while waiting for it.
     """
     lock_path = Path(lock_path)
     lock = FileLock(lock_path)
@@ -98,17 +99,18 @@ def exclusive(lock_path: str | Path, holder: str) -> Iterator[None]:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             lock.acquire(timeout=0)
-        except Timeout:
-            log.info("%s: another process holds %s; waiting for it to finish", holder, lock_path)
+        except Timeout:  # shown: a run waiting behind another's download or processing must not look hung
+            log.warning("%s: waiting for another process, which holds %s", holder, lock_path)
             lock.acquire()
+        locked = True
     except OSError as error:  # read-only: no lock file, and nothing to write for anyone
         log.debug("%s: cannot lock %s (%s); going on unlocked", holder, lock_path, error.strerror)
-        yield
-        return
+        locked = False
     try:
         yield
     finally:
-        lock.release()
+        if locked:
+            lock.release()
 
 
 def _disk_full(error: BaseException) -> int | None:

@@ -21,19 +21,10 @@ CGROUP_QUOTA = Path("/sys/fs/cgroup/cpu.max")
 """cgroup v2's CPU quota (``"<quota> <period>"`` or ``"max <period>"``): a container's share of the machine."""
 
 
-THREADS_VARIABLE = "OMP_NUM_THREADS"
-"""The CPU budget a user (or a test runner sharing the CPUs between its workers) gives a process."""
-
-
 def available_cpus() -> int:
     """The CPUs this process may use: its affinity (where the platform tells it, else all CPUs), at
-    most its container's CPU quota (a container may see every CPU of the machine but use two), and
-    at most ``$OMP_NUM_THREADS`` where that is set (a run started with one thread beside another
-    forks no more processes than it computes on)."""
+    most its container's CPU quota (a container may see every CPU of the machine but use two)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    budget = os.environ.get(THREADS_VARIABLE, "")
-    if budget.isdigit() and int(budget) > 0:
-        cpus = min(cpus, int(budget))
     try:
         quota, period = CGROUP_QUOTA.read_text().split()[:2]
         if quota != "max":

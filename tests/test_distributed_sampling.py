@@ -2,6 +2,7 @@
 global batches of W processes equal one process's batches of W times the size."""
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import pytest
@@ -106,3 +107,25 @@ def test_a_run_resumed_within_an_epoch_gets_its_remaining_batches_once():
     sampler.resume_within_epoch(4, 2)
     _set_sampler_epoch(loader, 5)  # the checkpoint's epoch had ended: nothing is skipped
     assert len(list(sampler)) == len(whole)
+
+
+@pytest.mark.parametrize("done", [0, 2])
+def test_a_resumed_loader_with_worker_processes_starts_in_the_resumed_epochs_order(done):
+    """Lightning starts the loader's iterator (and its workers draw batches) before it sets the epoch,
+    while its epoch counter still shows the checkpoint's: the data module sets the resumed epoch first."""
+    config = DataConfig(name="relay", batch_size=8, num_workers=1, options=dict(num_train=61, num_val=13, num_test=9))
+    resumed = GraphDataModule(config, seed=5)
+    resumed.trainer = SimpleNamespace(world_size=1, global_rank=0, strategy=CPU_STRATEGY, current_epoch=2)
+    resumed.resume_at(3, done)
+    loader = resumed.train_dataloader()
+    batches = iter(loader)  # as Lightning's setup_data does, before it sets the epoch
+    _set_sampler_epoch(loader, 3)
+    reference = GraphDataModule(dataclasses.replace(config, num_workers=0), seed=5)
+    reference.trainer = SimpleNamespace(world_size=1, global_rank=0, strategy=CPU_STRATEGY, current_epoch=3)
+    expected_loader = reference.train_dataloader()
+    _set_sampler_epoch(expected_loader, 3)
+
+    def fingerprint(batch):
+        return [(graph.num_nodes, tuple(graph.y.tolist())) for graph in batch.to_data_list()]
+
+    assert [fingerprint(batch) for batch in batches] == [fingerprint(batch) for batch in expected_loader][done:]

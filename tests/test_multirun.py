@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -87,6 +89,9 @@ def test_bad_multi_run_options_are_one_error_line_before_training(capsys, tmp_pa
     assert "'minesweeper' has official splits 0 to 9; 10, 11 lie beyond them" in line
     line = refused_training(capsys, [minesweeper, "--seeds", "0,1", "train.devices=2", *common])
     assert "run one process per run" in line
+    assert "--jobs 0: give how many runs" in refused_training(capsys, [minesweeper, "--seeds", "0,1", "--jobs", "0",
+                                                                         *common])
+    assert "add --seeds or --splits" in refused_training(capsys, [minesweeper, "--jobs", "2", *common])
     assert not (tmp_path / "runs").exists()
 
 
@@ -184,3 +189,53 @@ def test_seeds_by_splits_through_the_command_line(capsys, tmp_path, node_data_ro
     assert all(r.status == "finished" and r.parameters and r.wall_seconds > 0 for r in records)
     assert f"measured {aggregate([r.test for r in records]).format()} (n = 4)" in out
     assert (tmp_path / "runs" / "recipe.yaml").is_file() and (tmp_path / "runs" / "summary.md").is_file()
+
+
+@pytest.mark.slow
+def test_runs_side_by_side_score_as_runs_one_after_another(capsys, tmp_path, node_data_root):
+    recipe = tmp_path / "chameleon.yaml"
+    recipe.write_text("data: {name: chameleon-filtered, batch_size: 1}\n")
+    common = [str(recipe), *SMALL, "model.dropout=0.3", f"data.root={node_data_root}", "--seeds", "0-1",
+              "--splits", "3"]
+    assert cli(["train", *common, f"train.out_dir={tmp_path / 'together'}", "--jobs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "run 1/2 (seed 0, split 3" in out and "run 2/2 (seed 1, split 3" in out
+    assert cli(["train", *common, f"train.out_dir={tmp_path / 'in-turn'}"]) == 0
+    together = read_records(tmp_path / "together" / "summary.csv")
+    in_turn = read_records(tmp_path / "in-turn" / "summary.csv")
+    assert [(r.seed, r.status) for r in together] == [(0, "finished"), (1, "finished")]
+    assert [(r.test, r.best_epoch) for r in together] == [(r.test, r.best_epoch) for r in in_turn]
+    for record in together:  # each run's console output is in its own folder
+        assert "Restored" not in (log := (tmp_path / "together" / record.run / "output.log").read_text())
+        assert "GPU available" in log
+
+
+@pytest.mark.slow
+def test_a_stopped_side_by_side_multi_run_says_how_to_continue_and_continues(tmp_path, node_data_root):
+    recipe = tmp_path / "chameleon.yaml"
+    recipe.write_text("data: {name: chameleon-filtered, batch_size: 1}\n")
+    command = [sys.executable, "-m", "graphformers", "train", str(recipe), *SMALL, "train.max_epochs=200",
+               f"data.root={node_data_root}", f"train.out_dir={tmp_path / 'runs'}", "--seeds", "0-2", "--splits", "3",
+               "--jobs", "2"]
+    started = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ledger = tmp_path / "runs" / "summary.csv"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # until both runs have finished an epoch
+        records = read_records(ledger) if ledger.is_file() else []
+        if len(records) == 2 and all(r.wall_seconds for r in records):
+            break
+        time.sleep(0.2)
+    started.send_signal(signal.SIGTERM)
+    out, err = started.communicate(timeout=300)
+    assert started.returncode == 2, err
+    assert "error: the multi-run was stopped" in err and "--resume" in err
+    records = read_records(ledger)
+    assert [(r.seed, r.status) for r in records] == [(0, "running"), (1, "running")]  # seed 2 never started
+    for record in records:
+        assert (tmp_path / "runs" / record.run / "checkpoints" / "interrupted.ckpt").is_file()
+        assert "interrupted by SIGTERM" in (tmp_path / "runs" / record.run / "output.log").read_text()
+
+    resumed = subprocess.run([*command, "--resume"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert [(r.seed, r.status, r.run) for r in read_records(ledger)] == [
+        (0, "finished", "version_0"), (1, "finished", "version_1"), (2, "finished", "version_2")]

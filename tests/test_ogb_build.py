@@ -118,10 +118,9 @@ def test_process_map_gives_each_result_in_order_from_forked_workers():
     assert {pid for _, pid in process_map(_call, numbers, workers=1)} == {os.getpid()}
 
 
-def test_the_workers_are_at_most_the_containers_cpu_quota_and_the_thread_budget(tmp_path, monkeypatch):
+def test_the_workers_are_at_most_the_containers_cpu_quota(tmp_path, monkeypatch):
     quota = tmp_path / "cpu.max"
     monkeypatch.setattr(parallel, "CGROUP_QUOTA", quota)
-    monkeypatch.delenv(parallel.THREADS_VARIABLE, raising=False)  # a test worker's share is set here
     affinity = len(os.sched_getaffinity(0))
     quota.write_text("max 100000\n")
     assert parallel.available_cpus() == affinity
@@ -129,6 +128,3 @@ def test_the_workers_are_at_most_the_containers_cpu_quota_and_the_thread_budget(
     assert parallel.available_cpus() == 1
     quota.write_text(f"{100000 * (affinity + 4)} 100000\n")  # a quota above the CPUs it may run on
     assert parallel.available_cpus() == affinity
-    for budget, cpus in (("1", 1), (str(affinity + 3), affinity), ("0", affinity), ("four", affinity)):
-        monkeypatch.setenv(parallel.THREADS_VARIABLE, budget)  # a one-thread run forks no workers
-        assert parallel.available_cpus() == cpus

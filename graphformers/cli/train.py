@@ -1,4 +1,4 @@
-"""``graphformers train RECIPE.yaml [section.key=value ...] [--resume [CKPT]] [--seeds S] [--splits K]``"""
+"""``graphformers train RECIPE.yaml [section.key=value ...] [--resume [CKPT]] [--seeds S] [--splits K] [--jobs N]``"""
 from __future__ import annotations
 
 import argparse
@@ -33,6 +33,9 @@ class Train(Command):
         parser.add_argument("--splits", metavar="K",
                             help="one run per official split of the dataset, e.g. 0-9 (with --seeds: every seed on "
                                  "every split)")
+        parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                            help="with --seeds / --splits: train N runs at once on the CPU, each in its own process "
+                                 "with 1/N of the cores (its output in its folder's output.log; default: 1)")
 
     def prepare(self, words: Sequence[str]) -> list[str]:
         """``words`` with ``--resume`` given its default explicitly where the next word is an override
@@ -46,12 +49,15 @@ class Train(Command):
         return words
 
     def run(self, args: argparse.Namespace) -> int:
-        from graphformers.recipe import load_recipe
+        from graphformers.recipe import RecipeError, load_recipe
         from graphformers.training.runner import run
 
         recipe = load_recipe(args.recipe, args.overrides)
         if args.seeds is not None or args.splits is not None:
             return _run_many(recipe, args)
+        if args.jobs != 1:
+            raise RecipeError(f"--jobs {args.jobs} runs the runs of a multi-run side by side; add --seeds or "
+                              f"--splits, or drop --jobs.")
         result = run(recipe, resume=args.resume)
         if not result.is_global_zero:
             return 0
@@ -71,7 +77,7 @@ def _run_many(recipe: Recipe, args: argparse.Namespace) -> int:
     seeds = parse_indices(args.seeds, "--seeds") if args.seeds is not None else None
     splits = parse_indices(args.splits, "--splits") if args.splits is not None else None
     result = run_many(recipe, seeds, splits, resume=args.resume is not None,
-                      command=" ".join(["python -m graphformers.train", *args.words]))
+                      command=" ".join(["python -m graphformers.train", *args.words]), jobs=args.jobs)
     print(f"test {recipe.name}: {result.line}")
     print(f"summary: {result.out_dir / 'summary.md'}  {result.out_dir / 'summary.csv'}")
     return 0

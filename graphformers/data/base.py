@@ -2,7 +2,9 @@
 returns."""
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +19,7 @@ from graphformers.registry import RegistryError
 from graphformers.task import TaskInfo
 
 LOCK_FOLDER = ".locks"
-"""The data root's folder of lock files, one per dataset being loaded (see :meth:`DatasetSpec.load`)."""
+"""The data root's folder of lock files, one per dataset and options being loaded (see :meth:`DatasetSpec.load`)."""
 
 
 @dataclass(frozen=True)
@@ -119,10 +121,11 @@ class DatasetSpec:
     def load(self, root: Path, options: Mapping[str, Any]) -> SplitDataset:
         """The splits under ``root`` with ``options``; raises if the loader's task differs from the declared one.
 
-        The loader runs holding ``<root>/.locks/<name>.lock``: the first load processes the raw files
-        and writes them in place (PyG's ``InMemoryDataset``), so runs started together take turns, and
-        the later ones read the finished files."""
-        with exclusive(root / LOCK_FOLDER / f"{self.name}.lock", f"dataset {self.name!r}"):
+        The loader runs holding a lock of these options (``<root>/.locks/<name>-<hash of options>.lock``):
+        the first load processes the raw files and writes them in place (PyG's ``InMemoryDataset``), so
+        runs started together take turns, and the later ones read the finished files."""
+        options_key = hashlib.sha256(json.dumps(dict(options), sort_keys=True, default=str).encode()).hexdigest()[:12]
+        with exclusive(root / LOCK_FOLDER / f"{self.name}-{options_key}.lock", f"dataset {self.name!r}"):
             splits = self.loader(root=str(root), **options)
         declared = self.task_info(options)
         if declared is not None and splits.info != declared:

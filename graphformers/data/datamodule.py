@@ -144,24 +144,28 @@ class GraphDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> torch.utils.data.DataLoader:
         """Training batches shuffled from ``(seed, epoch)``: epoch ``e``'s order is the same whether or
         not the run was resumed, and drawing it does not touch the global RNG that dropout uses. A
-        run resumed within an epoch (:meth:`resume_within_epoch`) goes on with that epoch's remaining batches."""
+        resumed run (:meth:`resume_at`) starts with its epoch's order, after the batches done."""
         loader = self.loader(self.split("train"), "per_epoch")
         resume, self._resume = self._resume, None
         sampler = getattr(loader, "batch_sampler", None)
-        if self.trainer is None or not isinstance(sampler, GlobalBatchSampler):
+        if resume is None or not isinstance(sampler, GlobalBatchSampler):
             return loader
-        epoch = self.trainer.current_epoch
+        epoch, done = resume
         # Lightning sets the epoch only after starting the loader's iterator, whose worker processes
-        # (data.num_workers) already draw batches: a resumed run's first epoch must be known now
+        # (data.num_workers) already draw batches: the resumed epoch must be known now
         sampler.sampler.set_epoch(epoch)
-        if resume is not None and resume[0] == epoch and 0 < resume[1] < len(sampler):
-            sampler.resume_within_epoch(*resume)
+        if 0 < done < len(sampler):
+            sampler.resume_within_epoch(epoch, done)
         return loader
 
-    def resume_within_epoch(self, epoch: int, done: int) -> None:
-        """The run resumes from a checkpoint saved after ``done`` batches of epoch ``epoch`` (its
-        ``TrainingPosition``); the next training loader built starts after them. A checkpoint of an
-        epoch's end (``done`` = all its batches) changes nothing."""
+    def resume_at(self, epoch: int, done: int) -> None:
+        """The run resumes from a checkpoint whose next batch is batch ``done`` of epoch ``epoch`` (its
+        ``TrainingPosition``): the next training loader built starts there.
+
+        Args:
+            epoch (int): the epoch the resumed run trains first.
+            done (int): its batches trained before the checkpoint (0: it starts from its first).
+        """
         self._resume = (epoch, done)
 
     def val_dataloader(self) -> torch.utils.data.DataLoader:

@@ -68,7 +68,12 @@ class GlobalBatchSampler(Sampler[list[int]]):
     def resume_within_epoch(self, epoch: int, done: int) -> None:
         """Make the next pass over epoch ``epoch`` start after its first ``done`` batches (those a
         resumed run trained on before it stopped); the passes after it are whole again. The length
-        stays the epoch's: a resumed Lightning loop counts the done batches as fetched."""
+        stays the epoch's: a resumed Lightning loop counts the done batches as fetched.
+
+        Args:
+            epoch (int): the epoch resumed (also set as this sampler's epoch).
+            done (int): its batches already trained.
+        """
         self.sampler.set_epoch(epoch)
         self._resume = (epoch, done)
 

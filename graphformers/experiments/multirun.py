@@ -22,6 +22,7 @@ import torch
 import yaml
 
 from graphformers.errors import GraphformersError, first_line
+from graphformers.experiments.parallel_runs import run_in_processes
 from graphformers.io import atomic_write_text
 from graphformers.metrics import higher_is_better as metric_higher_is_better
 from graphformers.recipe import Recipe, RecipeError
@@ -37,9 +38,10 @@ from graphformers.results.summary import (
     comparison,
     finished,
     read_records,
+    save_record,
     write_markdown,
-    write_records,
 )
+from graphformers.training.hardware import device_type
 from graphformers.training.runner import LAST, TrainingInterrupted, next_version, run
 from graphformers.yaml_text import read_yaml
 
@@ -145,7 +147,7 @@ class LedgerClock(pl.Callback):
 
 
 def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] | None, resume: bool,
-             command: str, report: Callable[[str], None] = print) -> MultiRunResult:
+             command: str, report: Callable[[str], None] = print, jobs: int = 1) -> MultiRunResult:
     """Run every ``(seed, split)`` of :func:`plan_runs` and keep ``summary.csv`` / ``summary.md`` current.
 
     Args:
@@ -156,47 +158,98 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
             without it, a folder that already holds one is an error.
         command (str): the command line, written into ``summary.md``.
         report (callable, optional): receives one line per finished run.
+        jobs (int, optional): runs that train at once, each in its own process on its share of the
+            CPUs (:mod:`~graphformers.experiments.parallel_runs`; ``--jobs``). (default: :obj:`1`)
     """
     plan = plan_runs(recipe, seeds, splits)
+    check_jobs(recipe, jobs)
     out_dir = Path(recipe.train.out_dir or Path("runs") / recipe.name)
     ledger = out_dir / SUMMARY_CSV
-    records = _open_ledger(recipe, out_dir, resume)
-    higher_is_better = metric_higher_is_better(next((r.metric for r in records if r.metric), ""))
-    for number, (seed, split) in enumerate(plan, start=1):
-        known = {record.key: record for record in records}
+    known = {record.key: record for record in _open_ledger(recipe, out_dir, resume)}
+    todo = [(number, seed, split) for number, (seed, split) in enumerate(plan, start=1)
+            if known.get((seed, split)) is None or known[(seed, split)].status == "running"]
+    higher_is_better = metric_higher_is_better(next((r.metric for r in known.values() if r.metric), ""))
+
+    def begin(seed: int, split: int | None) -> PlannedRun:
         previous = known.get((seed, split))
-        if previous is not None and previous.status != "running":
-            continue
-        one = variant(recipe, seed, split, out_dir)
         last = out_dir / previous.run / "checkpoints" / LAST if previous else None
         resume_from = str(last) if last is not None and last.is_file() else None
         run_dir = out_dir / previous.run if resume_from else next_version(out_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)  # taken now: the next run started gets the next version
         record = RunRecord(run=run_dir.name, seed=seed, split=split, status="running", hardware=_hardware(recipe))
-        records = [r for r in records if r.key != (seed, split)] + [record]
-        write_records(ledger, records)
-        clock = LedgerClock(record, functools.partial(write_records, ledger, records),
-                            (previous.wall_seconds or 0.0) if resume_from else 0.0)
-        try:
-            result = run(one, resume=resume_from, run_dir=None if resume_from else run_dir, callbacks=[clock])
-        except (RecipeError, TrainingInterrupted):
-            raise
-        except (GraphformersError, RuntimeError) as error:  # this run failed; the others still run
-            record.status, record.error = "failed", first_line(error)[:300]
-        else:
-            record.status, record.metric, record.best_epoch = "finished", result.metric, result.best_epoch
-            record.val, record.test, record.parameters = result.val_value, result.test_value, result.parameters
-            higher_is_better = metric_higher_is_better(result.metric)
-        clock.stamp()
-        write_records(ledger, records)
-        write_markdown(out_dir / SUMMARY_MD, recipe.name, records, recipe.published, higher_is_better, command)
-        split_text = f", split {split}" if split is not None else ""
-        succeeded = record.status == "finished"
-        outcome = f"test {record.metric}: {record.test:.4f}" if succeeded else f"failed: {record.error}"
-        report(f"run {number}/{len(plan)} (seed {seed}{split_text}, {record.run}): {outcome} "
+        save_record(ledger, record)
+        earlier = (previous.wall_seconds or 0.0) if resume_from and previous else 0.0
+        return PlannedRun(variant(recipe, seed, split, out_dir), resume_from, run_dir, record, earlier)
+
+    def conclude(number: int, record: RunRecord) -> None:
+        nonlocal higher_is_better
+        save_record(ledger, record)
+        if record.status == "finished":
+            higher_is_better = metric_higher_is_better(record.metric)
+        write_markdown(out_dir / SUMMARY_MD, recipe.name, read_records(ledger), recipe.published, higher_is_better,
+                       command)
+        split_text = f", split {record.split}" if record.split is not None else ""
+        outcome = (f"test {record.metric}: {record.test:.4f}" if record.status == "finished"
+                   else f"failed: {record.error}")
+        report(f"run {number}/{len(plan)} (seed {record.seed}{split_text}, {record.run}): {outcome} "
                f"({record.wall_seconds:.0f} s)")
+
+    if jobs > 1 and len(todo) > 1:
+        run_in_processes(todo, begin, train_one, conclude, jobs, ledger)
+    for number, seed, split in todo if jobs == 1 or len(todo) <= 1 else ():
+        conclude(number, train_one(begin(seed, split), ledger))
+    records = read_records(ledger)
     write_markdown(out_dir / SUMMARY_MD, recipe.name, records, recipe.published, higher_is_better, command)
     line = comparison(aggregate([r.test for r in finished(records)]), recipe.published, higher_is_better)
     return MultiRunResult(out_dir, records, line)
+
+
+@dataclass
+class PlannedRun:
+    """One run of a multi-run, ready to train: its recipe, the checkpoint it continues from (None:
+    a fresh run), its folder, its ledger row and the wall time of its earlier parts."""
+
+    recipe: Recipe
+    resume_from: str | None
+    run_dir: Path
+    record: RunRecord
+    earlier: float
+
+
+def train_one(planned: PlannedRun, ledger: Path) -> RunRecord:
+    """Train a planned run, keeping its wall time in the ledger, and fill its ledger row: finished with
+    its scores, or failed with the error's first line (the other runs still run). A recipe error or an
+    interruption is raised.
+
+    Args:
+        planned (PlannedRun): the run.
+        ledger (Path): the multi-run's ``summary.csv``.
+    """
+    record = planned.record
+    clock = LedgerClock(record, functools.partial(save_record, ledger, record), planned.earlier)
+    record.hardware = _hardware(planned.recipe)  # here: a run in its own process has its share of the threads
+    try:
+        result = run(planned.recipe, resume=planned.resume_from,
+                     run_dir=None if planned.resume_from else planned.run_dir, callbacks=[clock])
+    except (RecipeError, TrainingInterrupted):
+        raise
+    except (GraphformersError, RuntimeError) as error:  # this run failed; the others still run
+        record.status, record.error = "failed", first_line(error)[:300]
+    else:
+        record.status, record.metric, record.best_epoch = "finished", result.metric, result.best_epoch
+        record.val, record.test, record.parameters = result.val_value, result.test_value, result.parameters
+    clock.stamp()
+    return record
+
+
+def check_jobs(recipe: Recipe, jobs: int) -> None:
+    """``--jobs``: a whole number of runs at once, on the CPU (runs sharing one GPU would contend for
+    its memory: run them one after another, or one multi-run per GPU)."""
+    if jobs < 1:
+        raise MultiRunError(f"--jobs {jobs}: give how many runs train at once, 1 or more.")
+    if jobs > 1 and device_type(recipe.train.accelerator) != "cpu":
+        raise MultiRunError(f"--jobs {jobs} trains runs side by side on the CPU's cores, but this recipe trains on "
+                            f"{device_type(recipe.train.accelerator)}; drop --jobs, or set train.accelerator=cpu.")
 
 
 def _open_ledger(recipe: Recipe, out_dir: Path, resume: bool) -> list[RunRecord]:

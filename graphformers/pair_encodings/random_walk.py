@@ -11,6 +11,10 @@ from graphformers.errors import PartOptionError
 from graphformers.pair_encodings.base import PairEncoding
 from graphformers.registry import register_pair_encoding
 
+# torch's notice that sparse CSR is in beta, on every RRWP precompute (set once: the precompute runs in
+# threads, and warnings.catch_warnings is not thread-safe)
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+
 
 @register_pair_encoding("rrwp")
 class RRWP(PairEncoding):
@@ -58,11 +62,9 @@ class RRWP(PairEncoding):
         degree = adjacency.sum(dim=-1, keepdim=True)
         walk = torch.where(degree > 0, adjacency / degree.clamp(min=1), torch.zeros_like(adjacency))
         graph, row, column = walk.nonzero(as_tuple=True)
-        with warnings.catch_warnings():  # torch's notice that sparse CSR is in beta, on every call
-            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-            block_diagonal = torch.sparse_coo_tensor(torch.stack([graph * n + row, graph * n + column]),
-                                                     walk[graph, row, column], (graphs * n, graphs * n),
-                                                     check_invariants=False).to_sparse_csr()  # built valid
+        block_diagonal = torch.sparse_coo_tensor(torch.stack([graph * n + row, graph * n + column]),
+                                                 walk[graph, row, column], (graphs * n, graphs * n),
+                                                 check_invariants=False).to_sparse_csr()  # built valid
         powers = torch.empty(self.steps, graphs * n, n)
         powers[0] = torch.eye(n).repeat(graphs, 1)
         for k in range(1, self.steps):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from graphformers.io import atomic_write_text
+from graphformers.io import atomic_write_text, exclusive
 from graphformers.recipe import PublishedResult
 
 Status = Literal["running", "finished", "failed"]
@@ -76,6 +76,25 @@ def write_records(path: Path, records: Sequence[RunRecord]) -> None:
     for record in records:
         writer.writerow(ledger_row(record))
     atomic_write_text(path, text.getvalue())
+
+
+def save_record(path: Path, record: RunRecord) -> None:
+    """Put ``record`` into the ledger at ``path`` in place of the row of its ``(seed, split)`` (or
+    after the rows there), holding the ledger's lock: runs of one multi-run that train at once
+    (``--jobs``) each keep their own row current without losing the others' updates.
+
+    Args:
+        path (Path): the ledger (``summary.csv``; created if missing).
+        record (RunRecord): the run's row.
+    """
+    with exclusive(path.with_name(path.name + ".lock"), str(path)):
+        records = read_records(path)
+        keys = [kept.key for kept in records]
+        if record.key in keys:
+            records[keys.index(record.key)] = record
+        else:
+            records.append(record)
+        write_records(path, records)
 
 
 def ledger_row(record: RunRecord) -> dict[str, str]:

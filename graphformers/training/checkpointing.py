@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import pickle
-import random
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytorch_lightning as pl
 import torch
 from pytorch_lightning.callbacks import OnExceptionCheckpoint
@@ -18,6 +16,7 @@ from torch import Tensor
 from graphformers.errors import GraphformersError, first_line
 from graphformers.io import atomic_torch_save
 from graphformers.recipe.changes import changed_settings
+from graphformers.training.position import reseed
 
 
 class UntrustedCheckpointError(GraphformersError, ValueError):
@@ -100,10 +99,7 @@ class EpochSeeder(pl.Callback):
         self.seed = seed
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        epoch_seed = hash((self.seed, trainer.current_epoch, trainer.global_rank)) % 2**32
-        random.seed(epoch_seed)
-        np.random.seed(epoch_seed)
-        torch.manual_seed(epoch_seed)
+        reseed(hash((self.seed, trainer.current_epoch, trainer.global_rank)) % 2**32)
 
 
 class InterruptCheckpoint(OnExceptionCheckpoint):

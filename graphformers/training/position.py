@@ -14,17 +14,23 @@ import torch
 
 class TrainingPosition(pl.Callback):
     """Records the epoch, the batches of it done and the random state before the next batch (at the
-    start and end of every training batch), and hands them to a resumed run.
+    start and end of every training batch; after an epoch's last batch: the next epoch, none done),
+    and hands them to a resumed run.
 
     On resuming, Lightning restores its step and batch counters but starts the loader again from
-    the epoch's first batch (and skips the epoch-start reseeding). So the data module is told how many
-    of the epoch's batches were done (:meth:`GraphDataModule.resume_within_epoch`, before it builds the
-    training loader), and the random state of that moment is set before the first batch. A multi-process
-    run skips the done batches too, but each process's random state is its own and only the first
-    process's is saved, so dropout differs from the uninterrupted run after such a resume.
+    the epoch's first batch (and skips the epoch-start reseeding). So the data module is told the
+    epoch and how many of its batches were done (:meth:`GraphDataModule.resume_at`, before it builds
+    the training loader), and the random state of that moment is set before the first batch. In a
+    multi-process run only the first process's random state is saved: there each process reseeds from
+    ``(seed, epoch, rank, batches done)`` instead, so the ranks draw differently and reproducibly, but
+    not as the uninterrupted run drew.
+
+    Args:
+        seed (int): the run's seed (``train.seed``).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
         self.position: dict[str, Any] = {}
         self._resumed: dict[str, Any] = {}
 
@@ -33,17 +39,22 @@ class TrainingPosition(pl.Callback):
         if self._resumed:
             if trainer.world_size == 1:
                 _set_random_state(self._resumed["random"])
+            else:
+                reseed(hash((self.seed, trainer.current_epoch, trainer.global_rank, batch_idx)) % 2**32)
             self._resumed = {}
         self.position = {"epoch": trainer.current_epoch, "batches": batch_idx, "random": _random_state()}
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
-        self.position = {"epoch": trainer.current_epoch, "batches": batch_idx + 1, "random": _random_state()}
+        epoch, done = trainer.current_epoch, batch_idx + 1
+        if done >= trainer.num_training_batches:  # the epoch's last batch: next comes the next epoch
+            epoch, done = epoch + 1, 0
+        self.position = {"epoch": epoch, "batches": done, "random": _random_state()}
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         resumed = self._resumed
         if not resumed or resumed["epoch"] != trainer.current_epoch or resumed["batches"] == 0:
-            self._resumed = {}  # a fresh run, or one resumed from an epoch's end: nothing to restore
+            self._resumed = {}  # a fresh run, or one resumed from an epoch's end: the epoch seeds itself
 
     def state_dict(self) -> dict[str, Any]:
         return dict(self.position)
@@ -54,17 +65,28 @@ class TrainingPosition(pl.Callback):
     def on_load_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule,
                            checkpoint: dict[str, Any]) -> None:
         state = checkpoint.get("callbacks", {}).get(self.state_key, {})
-        resume_within_epoch = getattr(trainer.datamodule, "resume_within_epoch", None)
-        if state and resume_within_epoch is not None:
-            resume_within_epoch(state["epoch"], state["batches"])
+        resume_at = getattr(trainer.datamodule, "resume_at", None)
+        if state and resume_at is not None:
+            resume_at(state["epoch"], state["batches"])
+
+
+def reseed(seed: int) -> None:
+    """Seed torch, numpy and ``random`` alike.
+
+    Args:
+        seed (int): a seed in ``[0, 2**32)``.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
 
 
 def _random_state() -> dict[str, Any]:
-    """torch's (CPU and every CUDA device's), numpy's and ``random``'s state, as tensors and plain
-    data (a checkpoint loads with ``weights_only=True``)."""
+    """torch's (CPU and the current CUDA device's), numpy's and ``random``'s state, as tensors and
+    plain data (a checkpoint loads with ``weights_only=True``)."""
     kind, keys, position, has_gauss, gauss = np.random.get_state()
     return {"torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else [],
+            "cuda": [torch.cuda.get_rng_state()] if torch.cuda.is_initialized() else [],
             "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(gauss)],
             "random": random.getstate()}
 
@@ -72,8 +94,8 @@ def _random_state() -> dict[str, Any]:
 def _set_random_state(state: dict[str, Any]) -> None:
     """Set what :func:`_random_state` recorded."""
     torch.set_rng_state(state["torch"])
-    if state["cuda"]:
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if state["cuda"] and torch.cuda.is_available():  # a CPU run's checkpoint resumed on a GPU: seeded as it is
+        torch.cuda.set_rng_state(state["cuda"][0])
     kind, keys, position, has_gauss, gauss = state["numpy"]
     np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, gauss))
     version, internal, gauss_next = state["random"]

@@ -1,6 +1,6 @@
 """Lightning's output that tells a user nothing about their run, kept off the terminal: its tip
 advertising a hosted logger, the deprecation warning its own pytree code triggers in torch's
-``LeafSpec`` (Lightning's to mend; nothing a recipe can change), and two warnings about what this
+``LeafSpec`` (Lightning's to mend; nothing a recipe can change), and three warnings about what this
 toolkit does on purpose. Everything else Lightning says is kept."""
 from __future__ import annotations
 

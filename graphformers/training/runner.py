@@ -134,8 +134,8 @@ def run(recipe: Recipe, resume: str | None = None, callbacks: Sequence[pl.Callba
             use_distributed_sampler=False,  # GlobalBatchSampler splits batches across processes (exactly once)
             gradient_clip_val=train.gradient_clip, deterministic=resolved_deterministic(train, device),
             logger=build_loggers(train.loggers, run_dir, recipe.name),
-            callbacks=[best, last, InterruptCheckpoint(checkpoints), EpochSeeder(train.seed), TrainingPosition(),
-                       EpochTimer(), SlurmJobMarker(run_dir), *callbacks],
+            callbacks=[best, last, InterruptCheckpoint(checkpoints), EpochSeeder(train.seed),
+                       TrainingPosition(train.seed), EpochTimer(), SlurmJobMarker(run_dir), *callbacks],
             plugins=[AtomicCheckpointIO()],
             enable_progress_bar=train.progress_bar, enable_model_summary=train.progress_bar,
             num_sanity_val_steps=0, log_every_n_steps=1,
