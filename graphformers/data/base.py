@@ -118,12 +118,18 @@ class DatasetSpec:
             return self.info
         return self.info(**options)
 
-    def load(self, root: Path, options: Mapping[str, Any]) -> SplitDataset:
+    def load(self, root: str | Path, options: Mapping[str, Any]) -> SplitDataset:
         """The splits under ``root`` with ``options``; raises if the loader's task differs from the declared one.
 
         The loader runs holding a lock of these options (``<root>/.locks/<name>-<hash of options>.lock``):
         the first load processes the raw files and writes them in place (PyG's ``InMemoryDataset``), so
-        runs started together take turns, and the later ones read the finished files."""
+        runs started together take turns, and the later ones read the finished files.
+
+        Args:
+            root (str or Path): the data root.
+            options (mapping): the recipe's ``data.options``.
+        """
+        root = Path(root)
         options_key = hashlib.sha256(json.dumps(dict(options), sort_keys=True, default=str).encode()).hexdigest()[:12]
         with exclusive(root / LOCK_FOLDER / f"{self.name}-{options_key}.lock", f"dataset {self.name!r}"):
             splits = self.loader(root=str(root), **options)

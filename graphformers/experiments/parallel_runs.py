@@ -1,6 +1,6 @@
 """The runs of a multi-run trained side by side (``--jobs N``): each in its own process, on its share
-of the CPUs. Small models use many threads poorly, so N runs of ``C / N`` threads each finish a
-multi-run sooner than N runs of ``C`` threads one after another.
+of the CPUs. A small model's step gains less than N times from N times the threads, so N runs of
+``C / N`` threads each then finish a multi-run sooner than N runs of ``C`` threads one after another.
 
 Each run's process writes its console output to ``<run folder>/output.log`` and keeps its own row of
 the ledger current (:func:`~graphformers.results.summary.save_record`, under the ledger's lock); this
