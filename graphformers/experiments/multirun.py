@@ -22,7 +22,7 @@ import torch
 import yaml
 
 from graphformers.errors import GraphformersError, first_line
-from graphformers.experiments.parallel_runs import run_in_processes
+from graphformers.experiments.parallel_runs import PlannedRun, run_in_processes
 from graphformers.io import atomic_write_text
 from graphformers.metrics import higher_is_better as metric_higher_is_better
 from graphformers.recipe import Recipe, RecipeError
@@ -202,18 +202,6 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
     write_markdown(out_dir / SUMMARY_MD, recipe.name, records, recipe.published, higher_is_better, command)
     line = comparison(aggregate([r.test for r in finished(records)]), recipe.published, higher_is_better)
     return MultiRunResult(out_dir, records, line)
-
-
-@dataclass
-class PlannedRun:
-    """One run of a multi-run, ready to train: its recipe, the checkpoint it continues from (None:
-    a fresh run), its folder, its ledger row and the wall time of its earlier parts."""
-
-    recipe: Recipe
-    resume_from: str | None
-    run_dir: Path
-    record: RunRecord
-    earlier: float
 
 
 def train_one(planned: PlannedRun, ledger: Path) -> RunRecord:

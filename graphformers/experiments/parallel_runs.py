@@ -17,14 +17,28 @@ import queue
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graphformers.parallel import available_cpus
 
 if TYPE_CHECKING:
-    from graphformers.experiments.multirun import PlannedRun
+    from graphformers.recipe import Recipe
     from graphformers.results.summary import RunRecord
+
+
+@dataclass
+class PlannedRun:
+    """One run of a multi-run, ready to train: its recipe, the checkpoint it continues from (None:
+    a fresh run), its folder, its ledger row and the wall time of its earlier parts."""
+
+    recipe: Recipe
+    resume_from: str | None
+    run_dir: Path
+    record: RunRecord
+    earlier: float
+
 
 OUTPUT_LOG = "output.log"
 """A side-by-side run's console output, in its run folder."""
