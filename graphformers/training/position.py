@@ -42,14 +42,16 @@ class TrainingPosition(pl.Callback):
             else:
                 reseed(hash((self.seed, trainer.current_epoch, trainer.global_rank, batch_idx)) % 2**32)
             self._resumed = {}
-        self.position = {"epoch": trainer.current_epoch, "batches": batch_idx, "random": _random_state()}
+        # torch's generators are what a step draws from (dropout); kept before every batch, for a checkpoint
+        # saved mid-step (Ctrl-C). numpy's and random's, which no step draws from, are read when one is saved.
+        self.position = {"epoch": trainer.current_epoch, "batches": batch_idx, "torch": _torch_state()}
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
         epoch, done = trainer.current_epoch, batch_idx + 1
         if done >= trainer.num_training_batches:  # the epoch's last batch: next comes the next epoch
             epoch, done = epoch + 1, 0
-        self.position = {"epoch": epoch, "batches": done, "random": _random_state()}
+        self.position = {"epoch": epoch, "batches": done, "torch": None}  # None: as it is when saved
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         resumed = self._resumed
@@ -57,7 +59,11 @@ class TrainingPosition(pl.Callback):
             self._resumed = {}  # a fresh run, or one resumed from an epoch's end: the epoch seeds itself
 
     def state_dict(self) -> dict[str, Any]:
-        return dict(self.position)
+        if not self.position:
+            return {}
+        torch_state = self.position["torch"] if self.position["torch"] is not None else _torch_state()
+        return {"epoch": self.position["epoch"], "batches": self.position["batches"],
+                "random": {**torch_state, **_other_states()}}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self._resumed = dict(state_dict)
@@ -81,18 +87,22 @@ def reseed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _random_state() -> dict[str, Any]:
-    """torch's (CPU and the current CUDA device's), numpy's and ``random``'s state, as tensors and
-    plain data (a checkpoint loads with ``weights_only=True``)."""
-    kind, keys, position, has_gauss, gauss = np.random.get_state()
+def _torch_state() -> dict[str, Any]:
+    """torch's random state: the CPU generator's and the current CUDA device's (a few microseconds)."""
     return {"torch": torch.get_rng_state(),
-            "cuda": [torch.cuda.get_rng_state()] if torch.cuda.is_initialized() else [],
-            "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(gauss)],
+            "cuda": [torch.cuda.get_rng_state()] if torch.cuda.is_initialized() else []}
+
+
+def _other_states() -> dict[str, Any]:
+    """numpy's and ``random``'s state as tensors and plain data (a checkpoint loads with
+    ``weights_only=True``; reading numpy's takes ~70 microseconds, so only when a checkpoint is saved)."""
+    kind, keys, position, has_gauss, gauss = np.random.get_state()
+    return {"numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(position), int(has_gauss), float(gauss)],
             "random": random.getstate()}
 
 
 def _set_random_state(state: dict[str, Any]) -> None:
-    """Set what :func:`_random_state` recorded."""
+    """Set what :meth:`TrainingPosition.state_dict` recorded."""
     torch.set_rng_state(state["torch"])
     if state["cuda"] and torch.cuda.is_available():  # a CPU run's checkpoint resumed on a GPU: seeded as it is
         torch.cuda.set_rng_state(state["cuda"][0])
