@@ -22,6 +22,7 @@ from graphformers.benchmarks.graphs import (
     molecule_like_graphs,
     synthetic_graph,
 )
+from graphformers.benchmarks.memory import peak_mib, reset_peak
 from graphformers.benchmarks.model import COLUMNS as MODEL_COLUMNS
 from graphformers.benchmarks.model import GENERATED
 from graphformers.benchmarks.model_worker import build
@@ -120,6 +121,20 @@ def test_reference_pyg_model_and_ours_have_equal_parameter_counts(mixer):
 
 
 @pytest.mark.slow
+def test_peak_memory_is_what_the_work_after_the_reset_added():
+    """The peak counts memory touched after :func:`reset_peak`, from the level it returned; memory freed after the
+    reset cannot make it negative (the resident set read before a reset could be above the new peak)."""
+    cpu = torch.device("cpu")
+    held = torch.ones(64 * 2**18)  # 64 MiB, written
+    start = reset_peak(cpu)
+    del held
+    assert peak_mib(cpu) - start == pytest.approx(0, abs=4)
+    start = reset_peak(cpu)
+    added = torch.ones(128 * 2**18)
+    assert peak_mib(cpu) - start == pytest.approx(128, abs=8)
+    assert reset_peak(cpu) >= start + 120 and added.numel() == 128 * 2**18
+
+
 def test_quick_scaling_run_writes_positive_finite_measurements(tmp_path):
     done, rows = _quick_run("scaling", tmp_path)
     assert list(rows[0]) == COLUMNS

@@ -1,38 +1,35 @@
-"""Memory and timing helpers shared by the benchmark workers: the process's resident and peak memory
-on CPU (``/proc/self/status``), allocated and peak memory on CUDA, and device synchronisation."""
+"""Memory and timing helpers shared by the benchmark workers: the process's peak resident memory on CPU
+(``/proc/self/status``), peak allocated memory on CUDA, and device synchronisation."""
 from __future__ import annotations
 
 import torch
 
 
-def _status_mib(field: str) -> float:
-    """A memory field of ``/proc/self/status`` (``VmRSS``: resident now, ``VmHWM``: peak) in MiB."""
+def _high_water_mib() -> float:
+    """The process's peak resident memory (``VmHWM`` of ``/proc/self/status``) in MiB."""
     with open("/proc/self/status") as status:
         fields = dict(line.split(":", 1) for line in status)
-    return int(fields[field].split()[0]) / 1024
-
-
-def resident_mib(device: torch.device) -> float:
-    """Memory in use now: resident set on CPU, allocated tensors on CUDA."""
-    if device.type == "cuda":
-        return torch.cuda.memory_allocated(device) / 2**20
-    return _status_mib("VmRSS")
+    return int(fields["VmHWM"].split()[0]) / 1024
 
 
 def peak_mib(device: torch.device) -> float:
-    """The peak of :func:`resident_mib` since the last :func:`reset_peak`."""
+    """The peak memory in use since the last :func:`reset_peak`: resident set on CPU, allocated tensors on CUDA."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
-    return _status_mib("VmHWM")
+    return _high_water_mib()
 
 
-def reset_peak(device: torch.device) -> None:
-    """Start a new peak: CUDA's peak statistics, or the kernel's high-water mark (``clear_refs`` 5)."""
+def reset_peak(device: torch.device) -> float:
+    """Start a new peak (CUDA's peak statistics, or the kernel's high-water mark: ``clear_refs`` 5) and return
+    where it starts, the memory in use at the reset. ``peak_mib(device) - reset_peak(device)`` is the memory the
+    work between the two added, never negative: both read the same high-water mark, which only rises (the
+    resident set read before the reset could be above it, when the process freed memory in between)."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     else:
         with open("/proc/self/clear_refs", "w") as clear_refs:
             clear_refs.write("5")
+    return peak_mib(device)
 
 
 def synchronize(device: torch.device) -> None:

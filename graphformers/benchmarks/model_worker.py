@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from torch_geometric.data import Batch, Data
 from torch_geometric.nn import GINEConv, GPSConv, global_mean_pool
 
-from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib, synchronize
+from graphformers.benchmarks.memory import peak_mib, reset_peak, synchronize
 from graphformers.benchmarks.model import PYG_ATTENTION, WITHOUT_MIXER
 from graphformers.benchmarks.parts_check import AUTOCAST, autocast
 from graphformers.mixers.size_groups import plan_of
@@ -107,8 +107,7 @@ def measure(implementation: str, mixer: str, path: str, passes: int, device: tor
         loss.backward()
         optimizer.step()
 
-    baseline = resident_mib(device)
-    reset_peak(device)
+    baseline = reset_peak(device)
     for batch in batches[:2]:
         train_on(batch)
     synchronize(device)

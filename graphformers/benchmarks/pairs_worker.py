@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib
+from graphformers.benchmarks.memory import peak_mib, reset_peak
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.recipe import load_recipe
 from graphformers.training.module import GraphTask
@@ -43,8 +43,7 @@ def measure(recipe_path: str, batch_size: int, num_batches: int, repeats: int, r
     optimizer = torch.optim.AdamW(task.parameters(), lr=recipe.train.lr)
     task.train()
     device = torch.device("cpu")
-    before = resident_mib(device)
-    reset_peak(device)
+    before = reset_peak(device)
     _train_pass(task, optimizer, batches[:1])
     passes = [_train_pass(task, optimizer, batches) for _ in range(repeats)]
     return {"name": recipe.name, "dataset": recipe.data.name, "passes": passes, "peak_mib": peak_mib(device) - before,

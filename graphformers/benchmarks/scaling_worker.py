@@ -22,7 +22,7 @@ import torch
 from torch_geometric.data import Batch
 
 from graphformers.benchmarks.graphs import synthetic_graph
-from graphformers.benchmarks.memory import peak_mib, reset_peak, resident_mib, synchronize
+from graphformers.benchmarks.memory import peak_mib, reset_peak, synchronize
 from graphformers.layers import GPSLayer
 from graphformers.local import GINE
 from graphformers.models.parts import build_mixer, build_ordering, mixer_companions
@@ -51,8 +51,7 @@ def measure(mixer: str, num_nodes: int, repeats: int, device: torch.device = CPU
         out.sum().backward()
         synchronize(device)
 
-    baseline = resident_mib(device)
-    reset_peak(device)
+    baseline = reset_peak(device)
     step()  # warm-up; the memory it adds is the peak of one step (later steps reuse freed memory)
     peak = peak_mib(device) - baseline
     times = []

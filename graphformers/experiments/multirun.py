@@ -176,7 +176,7 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
         resume_from = str(last) if last is not None and last.is_file() else None
         run_dir = out_dir / previous.run if resume_from else next_version(out_dir)
         run_dir.mkdir(parents=True, exist_ok=True)  # taken now: the next run started gets the next version
-        record = RunRecord(run=run_dir.name, seed=seed, split=split, status="running", hardware=_hardware(recipe))
+        record = RunRecord(run=run_dir.name, seed=seed, split=split, status="running")  # hardware: train_one
         save_record(ledger, record)
         earlier = (previous.wall_seconds or 0.0) if resume_from and previous else 0.0
         return PlannedRun(variant(recipe, seed, split, out_dir), resume_from, run_dir, record, earlier)
@@ -196,8 +196,9 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
 
     if jobs > 1 and len(todo) > 1:
         run_in_processes(todo, begin, train_one, conclude, jobs, ledger)
-    for number, seed, split in todo if jobs == 1 or len(todo) <= 1 else ():
-        conclude(number, train_one(begin(seed, split), ledger))
+    else:
+        for number, seed, split in todo:
+            conclude(number, train_one(begin(seed, split), ledger))
     records = read_records(ledger)
     write_markdown(out_dir / SUMMARY_MD, recipe.name, records, recipe.published, higher_is_better, command)
     line = comparison(aggregate([r.test for r in finished(records)]), recipe.published, higher_is_better)
@@ -215,7 +216,7 @@ def train_one(planned: PlannedRun, ledger: Path) -> RunRecord:
     """
     record = planned.record
     clock = LedgerClock(record, functools.partial(save_record, ledger, record), planned.earlier)
-    record.hardware = _hardware(planned.recipe)  # here: a run in its own process has its share of the threads
+    record.hardware = _hardware(planned.recipe)  # here, where a run in its own process has its share of the threads
     try:
         result = run(planned.recipe, resume=planned.resume_from,
                      run_dir=None if planned.resume_from else planned.run_dir, callbacks=[clock])
