@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import warnings
 
 import pytest
 import pytorch_lightning as pl
@@ -145,6 +146,26 @@ def test_sigterm_is_named_keeps_the_moment_and_the_last_epoch_and_leaves_handler
     actual = torch.load(resumed.last_checkpoint, weights_only=True)["state_dict"]
     for name, tensor in expected.items():
         torch.testing.assert_close(actual[name], tensor, rtol=0, atol=0, msg=name)
+
+
+def test_lightning_warns_of_a_mid_epoch_resume_only_from_a_checkpoint_that_kept_no_position(tmp_path):
+    """Lightning warns that resuming mid-epoch is unreliable: untrue where TrainingPosition kept the position,
+    true for a mid-epoch checkpoint written without it."""
+    recipe = load_recipe(QUICKSTART, [*SMALL, "data.options.num_train=160", "train.max_epochs=2",
+                                      f"train.out_dir={tmp_path}"])
+    with pytest.raises(TrainingInterrupted):
+        run(recipe, callbacks=[Sigterm()])
+    with_position = tmp_path / "version_0" / "checkpoints" / "interrupted.ckpt"
+    checkpoint = torch.load(with_position, weights_only=True)
+    assert "TrainingPosition" in checkpoint["callbacks"]
+    del checkpoint["callbacks"]["TrainingPosition"]
+    without_position = with_position.with_name("without-position.ckpt")
+    torch.save(checkpoint, without_position)
+    for path, warned in ((with_position, False), (without_position, True)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            run(recipe, resume=str(path))
+        assert any("ended before the epoch ended" in str(w.message) for w in caught) is warned, path.name
 
 
 class EpochBatches(pl.Callback):

@@ -5,11 +5,17 @@ with the random state that the next batch's dropout would have drawn from."""
 from __future__ import annotations
 
 import random
+import warnings
 from typing import Any
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.utilities.warnings import PossibleUserWarning
+
+MID_EPOCH_WARNING = r"You're resuming from a checkpoint that ended before the epoch ended"
+"""Lightning's warning on resuming mid-epoch (from a loader it cannot restore): untrue where a position was
+saved, still true for a mid-epoch checkpoint without one (written before this callback existed)."""
 
 
 class TrainingPosition(pl.Callback):
@@ -74,6 +80,9 @@ class TrainingPosition(pl.Callback):
         resume_at = getattr(trainer.datamodule, "resume_at", None)
         if state and resume_at is not None:
             resume_at(state["epoch"], state["batches"])
+            # Lightning then warns that resuming mid-epoch from a loader without state is unreliable; this one
+            # goes on exactly. The filter lasts until run() ends (quiet_lightning's catch_warnings).
+            warnings.filterwarnings("ignore", message=MID_EPOCH_WARNING, category=PossibleUserWarning)
 
 
 def reseed(seed: int) -> None:
