@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -75,6 +78,20 @@ def test_its_graphs_are_ogbs_smiles2graph_of_the_csv_in_its_order(built, shared_
                                                                     expected["edge_feat"].tolist(), strict=True)}
         assert ours == theirs
         assert graph.y.item() == pytest.approx(table[source.targets[0]][index])
+
+
+@pytest.mark.slow
+def test_processing_a_rebuilt_set_prints_no_warning_about_ogbs_read_only_labels(ogb_molecules, tmp_path):
+    """ogb turns each label's read-only array into a tensor it copies at once; torch's warning about it says
+    nothing a user can act on. In a fresh process: torch prints it once per process."""
+    root, _ = ogb_molecules("ogbg-molesol")
+    shutil.copytree(root / "ogbg_molesol", tmp_path / "ogbg_molesol", ignore=shutil.ignore_patterns("processed"))
+    load = ("from graphformers.registry import DATASETS; import graphformers.data.catalog; "
+            f"print(len(DATASETS.get('ogbg-molesol').load({str(tmp_path)!r}, {{'download': False}}).train))")
+    processed = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True, timeout=300)
+    assert processed.returncode == 0, processed.stderr
+    assert processed.stdout.split()[-1] == "902" and "Processing" in processed.stdout
+    assert "not writable" not in processed.stderr
 
 
 def test_a_folder_without_the_csv_is_one_error_line(tmp_path, capsys):
