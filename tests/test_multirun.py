@@ -3,6 +3,7 @@ resuming a half-finished multi-run without redoing finished runs, and the bad-in
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from helpers.runs import refused_training
 
 from graphformers.cli import main as cli
 from graphformers.experiments import multirun
-from graphformers.experiments.multirun import MultiRunError, parse_indices, run_many
+from graphformers.experiments.multirun import MultiRunError, about, parse_indices, run_many
 from graphformers.recipe import PublishedResult, RecipeError, load_recipe
 from graphformers.results.summary import (
     RunRecord,
@@ -176,6 +177,11 @@ def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path
         run_many(changed, None, [0, 1, 2], resume=True, command="test")
 
 
+def test_the_time_left_reads_as_a_person_says_it():
+    assert [about(s) for s in (0.4, 29, 31, 719, 3599, 3600, 24_000)] == [
+        "0 s", "29 s", "1 min", "12 min", "1 h 0 min", "1 h 0 min", "6 h 40 min"]
+
+
 def test_seeds_by_splits_through_the_command_line(capsys, tmp_path, node_data_root):
     recipe = tmp_path / "chameleon.yaml"
     recipe.write_text("data: {name: chameleon-filtered, batch_size: 1}\n")
@@ -184,6 +190,10 @@ def test_seeds_by_splits_through_the_command_line(capsys, tmp_path, node_data_ro
             "--seeds", "0-1", "--splits", "3,5"]
     assert cli(["train", *argv]) == 0
     out = capsys.readouterr().out
+    ends = [line for line in out.splitlines() if line.startswith("run ")]
+    left = [re.search(r"; (\d) left, about \d+ (s|min) at this pace\)$", line)[1] for line in ends[:3]]
+    assert left == ["3", "2", "1"]
+    assert ends[3].endswith(" s)") and "left" not in ends[3]
     records = read_records(tmp_path / "runs" / "summary.csv")
     assert [(r.seed, r.split) for r in records] == [(0, 3), (0, 5), (1, 3), (1, 5)]
     assert all(r.status == "finished" and r.parameters and r.wall_seconds > 0 for r in records)

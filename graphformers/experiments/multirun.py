@@ -157,7 +157,8 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
         resume (bool): continue the multi-run in the recipe's folder (an error if there is none);
             without it, a folder that already holds one is an error.
         command (str): the command line, written into ``summary.md``.
-        report (callable, optional): receives one line per finished run.
+        report (callable, optional): receives one line per finished run, with the runs left and the time
+            they would take at the pace of this invocation so far.
         jobs (int, optional): runs that train at once, each in its own process on its share of the
             CPUs (:mod:`~graphformers.experiments.parallel_runs`; ``--jobs``). (default: :obj:`1`)
     """
@@ -181,8 +182,10 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
         earlier = (previous.wall_seconds or 0.0) if resume_from and previous else 0.0
         return PlannedRun(variant(recipe, seed, split, out_dir), resume_from, run_dir, record, earlier)
 
+    started, concluded = time.monotonic(), 0
+
     def conclude(number: int, record: RunRecord) -> None:
-        nonlocal higher_is_better
+        nonlocal higher_is_better, concluded
         save_record(ledger, record)
         if record.status == "finished":
             higher_is_better = metric_higher_is_better(record.metric)
@@ -191,8 +194,12 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
         split_text = f", split {record.split}" if record.split is not None else ""
         outcome = (f"test {record.metric}: {record.test:.4f}" if record.status == "finished"
                    else f"failed: {record.error}")
+        concluded += 1
+        left = len(todo) - concluded
+        pace = f"; {left} left, about {about((time.monotonic() - started) / concluded * left)} at this pace" \
+            if left else ""
         report(f"run {number}/{len(plan)} (seed {record.seed}{split_text}, {record.run}): {outcome} "
-               f"({record.wall_seconds:.0f} s)")
+               f"({record.wall_seconds:.0f} s{pace})")
 
     if jobs > 1 and len(todo) > 1:
         run_in_processes(todo, begin, train_one, conclude, jobs, ledger)
@@ -272,6 +279,14 @@ def comparable_recipe(recipe: Recipe) -> dict:
     raw["train"].pop("seed")
     raw["data"]["options"].pop("split", None)
     return raw
+
+
+def about(seconds: float) -> str:
+    """A duration as a person reads it: ``"40 s"``, ``"12 min"``, ``"6 h 40 min"``."""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return f"{seconds:.0f} s"
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
 def _hardware(recipe: Recipe) -> str:
