@@ -210,6 +210,9 @@ def test_runs_side_by_side_score_as_runs_one_after_another(capsys, tmp_path, nod
     assert cli(["train", *common, f"train.out_dir={tmp_path / 'together'}", "--jobs", "2"]) == 0
     out = capsys.readouterr().out
     assert "run 1/2 (seed 0, split 3" in out and "run 2/2 (seed 1, split 3" in out
+    for number, seed in ((1, 0), (2, 1)):  # where each run's console output went, said as it starts
+        log = tmp_path / "together" / f"version_{seed}" / "output.log"
+        assert f"run {number}/2 (seed {seed}, split 3) starts: {log}" in out
     assert cli(["train", *common, f"train.out_dir={tmp_path / 'in-turn'}"]) == 0
     together = read_records(tmp_path / "together" / "summary.csv")
     in_turn = read_records(tmp_path / "in-turn" / "summary.csv")

@@ -22,7 +22,7 @@ import torch
 import yaml
 
 from graphformers.errors import GraphformersError, first_line
-from graphformers.experiments.parallel_runs import PlannedRun, run_in_processes
+from graphformers.experiments.parallel_runs import OUTPUT_LOG, PlannedRun, run_in_processes
 from graphformers.io import atomic_write_text
 from graphformers.metrics import higher_is_better as metric_higher_is_better
 from graphformers.recipe import Recipe, RecipeError
@@ -171,7 +171,7 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
             if known.get((seed, split)) is None or known[(seed, split)].status == "running"]
     higher_is_better = metric_higher_is_better(next((r.metric for r in known.values() if r.metric), ""))
 
-    def begin(seed: int, split: int | None) -> PlannedRun:
+    def begin(number: int, seed: int, split: int | None) -> PlannedRun:
         previous = known.get((seed, split))
         last = out_dir / previous.run / "checkpoints" / LAST if previous else None
         resume_from = str(last) if last is not None and last.is_file() else None
@@ -180,6 +180,9 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
         record = RunRecord(run=run_dir.name, seed=seed, split=split, status="running")  # hardware: train_one
         save_record(ledger, record)
         earlier = (previous.wall_seconds or 0.0) if resume_from and previous else 0.0
+        if jobs > 1 and len(todo) > 1:  # its console output goes to a file: say which
+            report(f"run {number}/{len(plan)} (seed {seed}{_split_text(split)}) "
+                   f"{'resumes' if resume_from else 'starts'}: {run_dir / OUTPUT_LOG}")
         return PlannedRun(variant(recipe, seed, split, out_dir), resume_from, run_dir, record, earlier)
 
     started, concluded = time.monotonic(), 0
@@ -191,21 +194,20 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
             higher_is_better = metric_higher_is_better(record.metric)
         write_markdown(out_dir / SUMMARY_MD, recipe.name, read_records(ledger), recipe.published, higher_is_better,
                        command)
-        split_text = f", split {record.split}" if record.split is not None else ""
         outcome = (f"test {record.metric}: {record.test:.4f}" if record.status == "finished"
                    else f"failed: {record.error}")
         concluded += 1
         left = len(todo) - concluded
         pace = f"; {left} left, about {about((time.monotonic() - started) / concluded * left)} at this pace" \
             if left else ""
-        report(f"run {number}/{len(plan)} (seed {record.seed}{split_text}, {record.run}): {outcome} "
+        report(f"run {number}/{len(plan)} (seed {record.seed}{_split_text(record.split)}, {record.run}): {outcome} "
                f"({record.wall_seconds:.0f} s{pace})")
 
     if jobs > 1 and len(todo) > 1:
         run_in_processes(todo, begin, train_one, conclude, jobs, ledger)
     else:
         for number, seed, split in todo:
-            conclude(number, train_one(begin(seed, split), ledger))
+            conclude(number, train_one(begin(number, seed, split), ledger))
     records = read_records(ledger)
     write_markdown(out_dir / SUMMARY_MD, recipe.name, records, recipe.published, higher_is_better, command)
     line = comparison(aggregate([r.test for r in finished(records)]), recipe.published, higher_is_better)
@@ -279,6 +281,10 @@ def comparable_recipe(recipe: Recipe) -> dict:
     raw["train"].pop("seed")
     raw["data"]["options"].pop("split", None)
     return raw
+
+
+def _split_text(split: int | None) -> str:
+    return f", split {split}" if split is not None else ""
 
 
 def about(seconds: float) -> str:

@@ -47,7 +47,7 @@ POLL_SECONDS = 1.0
 """How often the waiting process looks for runs whose process died without a word."""
 
 
-def run_in_processes(todo: Sequence[tuple[int, int, int | None]], begin: Callable[[int, int | None], PlannedRun],
+def run_in_processes(todo: Sequence[tuple[int, int, int | None]], begin: Callable[[int, int, int | None], PlannedRun],
                      train: Callable[[PlannedRun, Path], RunRecord], conclude: Callable[[int, RunRecord], None],
                      jobs: int, ledger: Path) -> None:
     """Train ``todo``'s runs ``jobs`` at a time, each in a spawned process with ``available CPUs // jobs``
@@ -55,7 +55,7 @@ def run_in_processes(todo: Sequence[tuple[int, int, int | None]], begin: Callabl
 
     Args:
         todo (sequence): ``(number, seed, split)`` of each run left, in order.
-        begin (callable): ``begin(seed, split)`` plans a run and marks it running in the ledger.
+        begin (callable): ``begin(number, seed, split)`` plans a run and marks it running in the ledger.
         train (callable): ``train(planned, ledger)`` trains it in its process and returns its row; a
             module-level function (the spawned process receives it by name).
         conclude (callable): ``conclude(number, record)`` stores and reports an ended run.
@@ -90,7 +90,7 @@ def run_in_processes(todo: Sequence[tuple[int, int, int | None]], begin: Callabl
         while waiting or running:
             while waiting and len(running) < jobs:
                 number, seed, split = waiting.pop(0)
-                planned = begin(seed, split)
+                planned = begin(number, seed, split)
                 process = context.Process(target=_train_in_process, name=f"graphformers-run-{number}",
                                           args=(number, planned, train, threads, ledger, reports))
                 process.start()
