@@ -2,6 +2,7 @@
 trained, and Ctrl-C answered by a checkpoint and the command that resumes."""
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -121,12 +122,18 @@ class Sigterm(pl.Callback):
             os.kill(os.getpid(), signal.SIGTERM)
 
 
-def test_sigterm_is_named_keeps_the_moment_and_the_last_epoch_and_leaves_handlers_as_found(tmp_path):
+def test_sigterm_is_named_keeps_the_moment_and_the_last_epoch_and_leaves_handlers_as_found(tmp_path, caplog):
     overrides = [*SMALL, "data.options.num_train=160", "train.max_epochs=3", f"train.out_dir={tmp_path}"]
     recipe = load_recipe(QUICKSTART, overrides)
     sigterm = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(TrainingInterrupted) as raised:
-        run(recipe, callbacks=[Sigterm()])
+    saving = logging.getLogger("pytorch_lightning.trainer.connectors.checkpoint_connector")
+    saving.addHandler(caplog.handler)
+    try:
+        with pytest.raises(TrainingInterrupted) as raised:
+            run(recipe, callbacks=[Sigterm()])
+    finally:
+        saving.removeHandler(caplog.handler)
+    assert "weights_only" not in caplog.text  # interrupted.ckpt says what it saves: no "not set" notice
     checkpoints = tmp_path / "version_0" / "checkpoints"
     message = str(raised.value)
     assert message.startswith("interrupted by SIGTERM (a scheduler's stop or preemption, or kill) in epoch 1")

@@ -119,7 +119,8 @@ class InterruptCheckpoint(OnExceptionCheckpoint):
 
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
         if isinstance(exception, (KeyboardInterrupt, SIGTERMException)):
-            super().on_exception(trainer, pl_module, exception)
+            # the whole state, as the parent saves it; said, so Lightning logs no "weights_only was not set"
+            trainer.save_checkpoint(self.ckpt_path, weights_only=False)
 
 
 def _upgraded(checkpoint: Any) -> Any:
