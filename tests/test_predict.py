@@ -102,6 +102,8 @@ def test_predict_command_reads_smiles_csv_graph_files_and_splits(bbbp_run, tmp_p
     assert pd.read_csv(tmp_path / "g.csv").p_p_np.round(5).tolist() == written.p_p_np[:5].round(5).tolist()
     split = _predict_cli(checkpoint, "test", "--out", str(tmp_path / "t.csv"))
     assert split.returncode == 0, split.stderr
+    for noise in ("LeafSpec", "custom batch sampler", "litlogger"):  # Lightning's, saying nothing of these runs
+        assert noise not in split.stderr + from_file.stderr + done.stderr, noise
     assert len(pd.read_csv(tmp_path / "t.csv")) == 204
     torch.save([{"x": 1}], tmp_path / "bad.pt")
     bad = _predict_cli(checkpoint, str(tmp_path / "bad.pt"))

@@ -17,6 +17,7 @@ from graphformers.data.validation import DataValidationError, validate_graphs
 from graphformers.errors import GraphformersError
 from graphformers.training.checkpointing import AtomicCheckpointIO
 from graphformers.training.module import GraphTask
+from graphformers.training.quiet import quiet_lightning
 
 
 class PredictionInputError(GraphformersError, ValueError):
@@ -97,8 +98,8 @@ class Predictor:
         datamodule.set_precompute(self.task.model.precompute_transforms())
         for graph in graphs:
             self.task.model.check_graph_size(graph.num_nodes)
-        trainer = pl.Trainer(accelerator="auto", devices=1, logger=False,
-                             enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False)
-        with torch.no_grad():
+        with quiet_lightning(), torch.no_grad():
+            trainer = pl.Trainer(accelerator="auto", devices=1, logger=False, enable_checkpointing=False,
+                                 enable_progress_bar=progress, enable_model_summary=False)
             batches = trainer.predict(self.task, datamodule=datamodule)
         return torch.cat([batch.cpu() for batch in batches])

@@ -1,6 +1,6 @@
 """Lightning's output that tells a user nothing about their run, kept off the terminal: its tip
 advertising a hosted logger, the deprecation warning its own pytree code triggers in torch's
-``LeafSpec`` (Lightning's to mend; nothing a recipe can change), and two warnings about what this
+``LeafSpec`` (Lightning's to mend; nothing a recipe can change), and three warnings about what this
 toolkit does on purpose (a third, on resuming mid-epoch, is left out by ``position.TrainingPosition`` only
 where it is untrue). Everything else Lightning says is kept."""
 from __future__ import annotations
@@ -23,6 +23,8 @@ EXPECTED_WARNINGS = (
     r"Checkpoint directory .* exists and is not empty",
     # train.on_nonfinite_loss: skip returns None for a step whose loss is not finite (and counts it)
     r"`training_step` returned `None`",
+    # predicting: GlobalBatchSampler gives every graph, in order (tests/test_predict.py), whatever drop_last says
+    r"You are using a custom batch sampler `GlobalBatchSampler` for prediction",
 )
 """Warnings (regular expressions) that say nothing a user can act on."""
 
@@ -37,7 +39,7 @@ class _WithoutAdvertisements(logging.Filter):
 
 @contextmanager
 def quiet_lightning() -> Iterator[None]:
-    """Build and run a Lightning trainer in this context to leave out the messages above."""
+    """Build and run a Lightning trainer (training, prediction) in this context to leave out the messages above."""
     lightning = logging.getLogger(LIGHTNING_INFO)
     advertisements = _WithoutAdvertisements()
     lightning.addFilter(advertisements)
