@@ -11,6 +11,7 @@ import sys
 
 import pytest
 import torch
+from helpers.paths import REPO
 from helpers.runs import error_line
 from ogb.utils import smiles2graph
 
@@ -81,17 +82,18 @@ def test_its_graphs_are_ogbs_smiles2graph_of_the_csv_in_its_order(built, shared_
 
 
 @pytest.mark.slow
-def test_processing_a_rebuilt_set_prints_no_warning_about_ogbs_read_only_labels(ogb_molecules, tmp_path):
+def test_training_on_a_rebuilt_set_prints_no_warning_about_ogbs_read_only_labels(ogb_molecules, tmp_path):
     """ogb turns each label's read-only array into a tensor it copies at once; torch's warning about it says
     nothing a user can act on. In a fresh process: torch prints it once per process."""
     root, _ = ogb_molecules("ogbg-molesol")
     shutil.copytree(root / "ogbg_molesol", tmp_path / "ogbg_molesol", ignore=shutil.ignore_patterns("processed"))
-    load = ("from graphformers.registry import DATASETS; import graphformers.data.catalog; "
-            f"print(len(DATASETS.get('ogbg-molesol').load({str(tmp_path)!r}, {{'download': False}}).train))")
-    processed = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True, timeout=300)
-    assert processed.returncode == 0, processed.stderr
-    assert processed.stdout.split()[-1] == "902" and "Processing" in processed.stdout
-    assert "not writable" not in processed.stderr
+    command = [sys.executable, "-m", "graphformers", "train", str(REPO / "recipes" / "ogbg-molesol-gcn.yaml"),
+               f"data.root={tmp_path}", f"train.out_dir={tmp_path / 'runs'}", "train.max_epochs=1",
+               "train.limit_batches=1", "train.progress_bar=false", "model.layers=1", "model.hidden=8"]
+    trained = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert trained.returncode == 0, trained.stderr
+    assert "Processing" in trained.stdout + trained.stderr and (tmp_path / "ogbg_molesol" / "processed").is_dir()
+    assert "not writable" not in trained.stderr
 
 
 def test_a_folder_without_the_csv_is_one_error_line(tmp_path, capsys):

@@ -12,6 +12,7 @@ from functools import cache
 
 from graphformers.cli.base import Command, CommandParser
 from graphformers.errors import GraphformersError
+from graphformers.training.quiet import quiet_libraries
 
 NOT_COMMANDS = ("base", "entry")
 """The modules of this package that define no command."""
@@ -57,7 +58,8 @@ def parse_command(argv: Sequence[str], prog: str | None = None) -> tuple[Command
 
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
-    """Run one command; an error meant for the user prints one ``error:`` line and returns 2.
+    """Run one command; an error meant for the user prints one ``error:`` line and returns 2. The command
+    runs inside :func:`~graphformers.training.quiet.quiet_libraries`.
 
     Args:
         argv (sequence of str, optional): the command's name and words (default: ``sys.argv[1:]``).
@@ -65,7 +67,8 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """
     try:
         command, args = parse_command(sys.argv[1:] if argv is None else argv, prog)
-        return command.run(args)
+        with quiet_libraries():
+            return command.run(args)
     except GraphformersError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

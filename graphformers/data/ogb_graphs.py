@@ -7,7 +7,6 @@ Layout under the data root (OGB's): ``ogbg_molhiv/raw/*.csv.gz``,
 """
 from __future__ import annotations
 
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,10 +17,6 @@ from graphformers.data.raw_files import ensure_via_library
 from graphformers.io import pyg_safe_globals
 from graphformers.registry import register_dataset
 from graphformers.task import TaskInfo
-
-# ogb's processing makes each label a tensor of a read-only array, which it copies at once (.to(float32)): torch's
-# warning about writing to such a tensor concerns nothing a user has, and is printed when a set is first processed
-warnings.filterwarnings("ignore", message="The given NumPy array is not writable", module=r"ogb\.graphproppred\.")
 
 RAW_TABLES = ("edge", "edge-feat", "node-feat", "graph-label", "num-node-list", "num-edge-list")
 MOLECULE = TaskInfo(level="graph", task="binary", num_outputs=1, metric="rocauc", node_encoder="atom", node_in=9,

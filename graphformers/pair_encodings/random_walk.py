@@ -1,8 +1,6 @@
 """Relative random-walk probabilities (RRWP; Ma et al. 2023, GRIT): ``[I, M, M^2, ..., M^(K-1)]``, ``M = D^-1 A``."""
 from __future__ import annotations
 
-import warnings
-
 import torch
 from torch import Tensor
 
@@ -10,10 +8,6 @@ from graphformers.encoders.spectral import symmetrize
 from graphformers.errors import PartOptionError
 from graphformers.pair_encodings.base import PairEncoding
 from graphformers.registry import register_pair_encoding
-
-# torch's notice that sparse CSR is in beta, on every RRWP precompute (set once: the precompute runs in
-# threads, and warnings.catch_warnings is not thread-safe)
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
 
 
 @register_pair_encoding("rrwp")

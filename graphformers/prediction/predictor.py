@@ -17,7 +17,7 @@ from graphformers.data.validation import DataValidationError, validate_graphs
 from graphformers.errors import GraphformersError
 from graphformers.training.checkpointing import AtomicCheckpointIO
 from graphformers.training.module import GraphTask
-from graphformers.training.quiet import quiet_lightning
+from graphformers.training.quiet import quiet_libraries
 
 
 class PredictionInputError(GraphformersError, ValueError):
@@ -98,7 +98,7 @@ class Predictor:
         datamodule.set_precompute(self.task.model.precompute_transforms())
         for graph in graphs:
             self.task.model.check_graph_size(graph.num_nodes)
-        with quiet_lightning(), torch.no_grad():
+        with quiet_libraries(), torch.no_grad():
             trainer = pl.Trainer(accelerator="auto", devices=1, logger=False, enable_checkpointing=False,
                                  enable_progress_bar=progress, enable_model_summary=False)
             batches = trainer.predict(self.task, datamodule=datamodule)

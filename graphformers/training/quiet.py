@@ -1,8 +1,13 @@
-"""Lightning's output that tells a user nothing about their run, kept off the terminal: its tip
-advertising a hosted logger, the deprecation warning its own pytree code triggers in torch's
-``LeafSpec`` (Lightning's to mend; nothing a recipe can change), and three warnings about what this
-toolkit does on purpose (a third, on resuming mid-epoch, is left out by ``position.TrainingPosition`` only
-where it is untrue). Everything else Lightning says is kept."""
+"""The libraries' output that tells a user nothing about their run, kept off the terminal: Lightning's tip
+advertising a hosted logger, the deprecation warning Lightning's own pytree code triggers in torch's
+``LeafSpec`` (Lightning's to mend; nothing a recipe can change), two notices torch gives about what ogb
+and our RRWP precompute do safely, and three warnings about what this toolkit does on purpose (a fourth,
+on resuming mid-epoch, is left out by ``position.TrainingPosition`` only where it is untrue). Everything
+else the libraries say is kept.
+
+Every command runs inside :func:`quiet_libraries` (:mod:`graphformers.cli.entry`), and so do
+:func:`~graphformers.training.runner.run` and prediction when called from Python. Nothing is filtered
+at import: importing graphformers leaves a program's warning filters as they were."""
 from __future__ import annotations
 
 import logging
@@ -18,15 +23,20 @@ ADVERTISEMENTS = ("litlogger", "litmodels")
 
 EXPECTED_WARNINGS = (
     # torch's warning about the LeafSpec check inside Lightning's own _pytree module
-    r"`isinstance\(treespec, LeafSpec\)` is deprecated",
+    (r"`isinstance\(treespec, LeafSpec\)` is deprecated", ""),
     # a resumed or requeued run writes into its own run folder, which holds its checkpoints
-    r"Checkpoint directory .* exists and is not empty",
+    (r"Checkpoint directory .* exists and is not empty", ""),
     # train.on_nonfinite_loss: skip returns None for a step whose loss is not finite (and counts it)
-    r"`training_step` returned `None`",
+    (r"`training_step` returned `None`", ""),
     # predicting: GlobalBatchSampler gives every graph, in order (tests/test_predict.py), whatever drop_last says
-    r"You are using a custom batch sampler `GlobalBatchSampler` for prediction",
+    (r"You are using a custom batch sampler `GlobalBatchSampler` for prediction", ""),
+    # processing an OGB set: ogb makes each label a tensor of a read-only array, and copies it at once (.to(float32))
+    (r"The given NumPy array is not writable", r"ogb\.graphproppred\."),
+    # torch's notice that sparse CSR is in beta, on every RRWP precompute (pair_encodings/random_walk.py)
+    (r"Sparse CSR tensor support is in beta", r"graphformers\.pair_encodings\."),
 )
-"""Warnings (regular expressions) that say nothing a user can act on."""
+"""Warnings that say nothing a user can act on: (message, module), regular expressions matched at the start
+of the warning's message and of the module it is raised in (``""``: any module)."""
 
 
 class _WithoutAdvertisements(logging.Filter):
@@ -38,15 +48,16 @@ class _WithoutAdvertisements(logging.Filter):
 
 
 @contextmanager
-def quiet_lightning() -> Iterator[None]:
-    """Build and run a Lightning trainer (training, prediction) in this context to leave out the messages above."""
+def quiet_libraries() -> Iterator[None]:
+    """Run a command, or build and run a Lightning trainer (training, prediction), in this context to leave out
+    the messages above. Threads started inside it (the pair-encoding precompute's) share its filters."""
     lightning = logging.getLogger(LIGHTNING_INFO)
     advertisements = _WithoutAdvertisements()
     lightning.addFilter(advertisements)
     try:
         with warnings.catch_warnings():
-            for expected in EXPECTED_WARNINGS:
-                warnings.filterwarnings("ignore", message=expected)
+            for message, module in EXPECTED_WARNINGS:
+                warnings.filterwarnings("ignore", message=message, module=module)
             yield
     finally:
         lightning.removeFilter(advertisements)

@@ -40,7 +40,7 @@ from graphformers.training.position import TrainingPosition
 from graphformers.training.preemption import PATTERN as PREEMPTION_CHECKPOINTS
 from graphformers.training.preemption import SlurmJobMarker, clear_preemption_checkpoints, preempted_run
 from graphformers.training.preflight import check_before_training, check_trainer
-from graphformers.training.quiet import quiet_lightning
+from graphformers.training.quiet import quiet_libraries
 
 BEST, LAST = "best.ckpt", "last.ckpt"
 
@@ -77,7 +77,7 @@ class RunResult:
     """False in every process but the first of a multi-process run (the one that reports)"""
 
 
-@quiet_lightning()
+@quiet_libraries()
 def run(recipe: Recipe, resume: str | None = None, callbacks: Sequence[pl.Callback] = (),
         run_dir: Path | None = None) -> RunResult:
     """Train ``recipe`` and test its best checkpoint.
