@@ -10,7 +10,6 @@ sparse product.
 from __future__ import annotations
 
 import copy
-import warnings
 
 import torch
 from torch import Tensor
@@ -25,9 +24,7 @@ def transposed_adjacency(edge_index: Tensor, num_nodes: int) -> Tensor:
         edge_index (Tensor): ``[2, E]`` edges ``source -> target``.
         num_nodes (int): ``N``.
     """
-    with warnings.catch_warnings():  # torch's "sparse CSR support is in beta" notice, once per graph
-        warnings.simplefilter("ignore", UserWarning)
-        return to_torch_csr_tensor(edge_index.flip(0), size=(num_nodes, num_nodes))
+    return to_torch_csr_tensor(edge_index.flip(0), size=(num_nodes, num_nodes))
 
 
 def adjacency_is_exact(edge_index: Tensor, num_nodes: int) -> bool:

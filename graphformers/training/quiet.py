@@ -1,7 +1,7 @@
 """The libraries' output that tells a user nothing about their run, kept off the terminal: Lightning's tip
 advertising a hosted logger, the deprecation warning Lightning's own pytree code triggers in torch's
 ``LeafSpec`` (Lightning's to mend; nothing a recipe can change), two notices torch gives about what ogb
-and our RRWP precompute do safely, and three warnings about what this toolkit does on purpose (a fourth,
+and our sparse adjacencies do safely, and three warnings about what this toolkit does on purpose (a fourth,
 on resuming mid-epoch, is left out by ``position.TrainingPosition`` only where it is untrue). Everything
 else the libraries say is kept.
 
@@ -32,8 +32,8 @@ EXPECTED_WARNINGS = (
     (r"You are using a custom batch sampler `GlobalBatchSampler` for prediction", ""),
     # processing an OGB set: ogb makes each label a tensor of a read-only array, and copies it at once (.to(float32))
     (r"The given NumPy array is not writable", r"ogb\.graphproppred\."),
-    # torch's notice that sparse CSR is in beta, on every RRWP precompute (pair_encodings/random_walk.py)
-    (r"Sparse CSR tensor support is in beta", r"graphformers\.pair_encodings\."),
+    # torch's notice that sparse CSR is in beta: RRWP's precompute and full-batch training's adj_t use it as documented
+    (r"Sparse CSR tensor support is in beta", ""),
 )
 """Warnings that say nothing a user can act on: (message, module), regular expressions matched at the start
 of the warning's message and of the module it is raised in (``""``: any module)."""
