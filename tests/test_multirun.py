@@ -18,10 +18,11 @@ from helpers.runs import refused_training
 
 from graphformers.cli import main as cli
 from graphformers.experiments import multirun
-from graphformers.experiments.multirun import MultiRunError, about, parse_indices, run_many
+from graphformers.experiments.multirun import MultiRunError, parse_indices, run_many
 from graphformers.recipe import PublishedResult, RecipeError, load_recipe
 from graphformers.results.summary import (
     RunRecord,
+    about,
     aggregate,
     comparison,
     finished,
@@ -177,9 +178,14 @@ def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path
         run_many(changed, None, [0, 1, 2], resume=True, command="test")
 
 
-def test_the_time_left_reads_as_a_person_says_it():
+def test_durations_read_as_a_person_says_them_in_the_time_left_and_the_summary(tmp_path):
     assert [about(s) for s in (0.4, 29, 31, 719, 3599, 3600, 24_000)] == [
         "0 s", "29 s", "1 min", "12 min", "1 h 0 min", "1 h 0 min", "6 h 40 min"]
+    for seconds, line in ((41.4, "41 s on average\n"), (3398.0, "3398 s on average, about 57 min\n")):
+        records = [RunRecord("version_0", seed=0, split=None, status="finished", metric="auroc", best_epoch=3, val=0.8,
+                             test=0.7, wall_seconds=seconds, parameters=10)]
+        write_markdown(tmp_path / "summary.md", "demo", records, None, True, "python -m graphformers.train demo.yaml")
+        assert f"- wall time per run: {line}" in (tmp_path / "summary.md").read_text()
 
 
 def test_seeds_by_splits_through_the_command_line(capsys, tmp_path, node_data_root):

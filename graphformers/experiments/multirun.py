@@ -34,6 +34,7 @@ from graphformers.results.summary import (
     SUMMARY_CSV,
     SUMMARY_MD,
     RunRecord,
+    about,
     aggregate,
     comparison,
     finished,
@@ -285,14 +286,6 @@ def comparable_recipe(recipe: Recipe) -> dict:
 
 def _split_text(split: int | None) -> str:
     return f", split {split}" if split is not None else ""
-
-
-def about(seconds: float) -> str:
-    """A duration as a person reads it: ``"40 s"``, ``"12 min"``, ``"6 h 40 min"``."""
-    minutes = round(seconds / 60)
-    if minutes < 1:
-        return f"{seconds:.0f} s"
-    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
 def _hardware(recipe: Recipe) -> str:

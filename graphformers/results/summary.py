@@ -203,8 +203,17 @@ def write_markdown(path: Path, name: str, records: Sequence[RunRecord], publishe
         lines.append(f"- {len(failed)} failed run(s), left out of the means")
     seconds = [r.wall_seconds for r in done if r.wall_seconds is not None]
     if seconds:
-        lines.append(f"- wall time per run: {statistics.fmean(seconds):.0f} s on average")
+        mean = statistics.fmean(seconds)
+        lines.append(f"- wall time per run: {mean:.0f} s on average" + (f", about {about(mean)}" if mean >= 60 else ""))
     atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def about(seconds: float) -> str:
+    """A duration as a person reads it: ``"40 s"``, ``"12 min"``, ``"6 h 40 min"``."""
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return f"{seconds:.0f} s"
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
 def _cell(value: object, digits: int | None = None) -> str:
