@@ -73,12 +73,33 @@ def environment(device: str = "cpu") -> dict[str, str]:
 
     return {
         "device": (torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda")
-                   else f"cpu ({platform.processor() or platform.machine()})"),
+                   else f"cpu ({cpu_description()})"),
         "torch": torch.__version__,
         "pyg": torch_geometric.__version__,
         "threads": str(torch.get_num_threads()),
         "commit": _git_commit(),
     }
+
+
+def cpu_description() -> str:
+    """The CPU's model and the widest vector instructions torch's kernels use on it, with Intel's matrix units
+    where it has them: ``"AMD EPYC, AVX2"``, ``"Intel(R) Xeon(R) Platinum 8480+, AVX512, AMX"``. Speed on the
+    CPU depends on both: bfloat16 above all (:func:`graphformers.training.hardware.check_precision`)."""
+    import torch
+
+    features = [torch.backends.cpu.get_cpu_capability()]
+    if torch.cpu._is_amx_tile_supported():
+        features.append("AMX")
+    return ", ".join([_cpu_model() or platform.processor() or platform.machine(), *features])
+
+
+def _cpu_model() -> str:
+    """Linux's name for the CPU (``/proc/cpuinfo``); empty elsewhere."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return ""
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")
 
 
 def _git_commit() -> str:

@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import pytorch_lightning as pl
+import torch
 from helpers.paths import REPO
 from helpers.runs import refused_training
 
+from graphformers import resources
 from graphformers.cli import main as cli
 from graphformers.experiments import multirun
 from graphformers.experiments.multirun import MultiRunError, parse_indices, run_many
@@ -31,6 +33,7 @@ from graphformers.results.summary import (
     write_markdown,
     write_records,
 )
+from graphformers.training.hardware import describe_device
 from graphformers.training.runner import TrainingInterrupted
 
 SMALL = ["model.hidden=16", "model.layers=1", "model.local=gcn", "model.mixer=none", "model.norm=layer",
@@ -150,6 +153,7 @@ def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path
 
     monkeypatch.setattr(multirun, "run", run_with([PauseAfterFirstEpoch(split=1, seconds=1.0),
                                                    InterruptAt(split=1, epoch=1)]))
+    monkeypatch.setattr(multirun, "describe_device", lambda accelerator: "machine A")
     with pytest.raises(TrainingInterrupted):
         run_many(recipe, None, [0, 1, 2], resume=False, command="test", report=lambda line: None)
     ledger = read_records(tmp_path / "runs" / "summary.csv")
@@ -161,8 +165,10 @@ def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path
 
     started.clear()
     monkeypatch.setattr(multirun, "run", run_with([]))
+    monkeypatch.setattr(multirun, "describe_device", lambda accelerator: "machine B")  # resumed on another machine
     result = run_many(recipe, None, [0, 1, 2], resume=True, command="test", report=lambda line: None)
     assert started == [(1, True), (2, False)]  # split 0 not redone; split 1 continued from its last.ckpt
+    assert [r.hardware for r in result.records] == ["machine A", "machine A; machine B", "machine B"]
     assert [(r.split, r.status, r.run) for r in result.records] == [
         (0, "finished", "version_0"), (1, "finished", "version_1"), (2, "finished", "version_2")]
     # the resumed run's time is both parts' (within rounding and the multi-run's own bookkeeping)
@@ -176,6 +182,19 @@ def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path
     changed = _chameleon(tmp_path, node_data_root, "model.hidden=32")
     with pytest.raises(MultiRunError, match=r"recipe differs .*model.hidden: 16 -> 32"):
         run_many(changed, None, [0, 1, 2], resume=True, command="test")
+
+
+@pytest.mark.parametrize("model, capability, amx, threads, expected", [
+    ("AMD EPYC", "AVX2", False, 1, "cpu (AMD EPYC, AVX2), 1 thread"),
+    ("Intel(R) Xeon(R) Platinum 8480+", "AVX512", True, 2,
+     "cpu (Intel(R) Xeon(R) Platinum 8480+, AVX512, AMX), 2 threads")])
+def test_a_runs_hardware_names_its_cpu_the_instructions_torch_uses_and_its_threads(monkeypatch, model, capability,
+                                                                                    amx, threads, expected):
+    monkeypatch.setattr(resources, "_cpu_model", lambda: model)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: threads)
+    assert describe_device("cpu") == f"{expected}, torch {torch.__version__}"
 
 
 def test_durations_read_as_a_person_says_them_in_the_time_left_and_the_summary(tmp_path):

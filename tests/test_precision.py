@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import warnings
 
 import pytest
 import pytorch_lightning as pl
@@ -127,6 +128,23 @@ def test_bfloat16_on_a_gpu_without_it_and_float64_on_mps_are_refused(monkeypatch
     hardware.check_precision(recipe.train, "cpu")
     with pytest.raises(RecipeError, match="MPS devices have no float64"):
         hardware.check_precision(load_recipe(QUICKSTART, ["train.precision=64-true"]).train, "mps")
+
+
+@pytest.mark.parametrize("precision", ["bf16-mixed", "bf16-true"])
+def test_bfloat16_on_a_cpu_without_onednns_bfloat16_kernels_warns_naming_the_cpu_and_float32(monkeypatch, precision):
+    train = load_recipe(QUICKSTART, [f"train.precision={precision}"]).train
+    monkeypatch.setattr(hardware, "cpu_has_bfloat16_kernels", lambda: False)
+    monkeypatch.setattr(hardware, "cpu_description", lambda: "AMD EPYC, AVX2")
+    with pytest.warns(hardware.SlowPrecisionWarning, match=rf"{precision} on this CPU \(AMD EPYC, AVX2\) .* use "
+                                                           r"train.precision=32-true here"):
+        hardware.check_precision(train, "cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hardware.check_precision(load_recipe(QUICKSTART, []).train, "cpu")  # float32: nothing to say
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+        hardware.check_precision(train, "cuda")  # a GPU's bfloat16 is checked on its own
+        monkeypatch.setattr(hardware, "cpu_has_bfloat16_kernels", lambda: True)
+        hardware.check_precision(train, "cpu")
 
 
 def test_deterministic_defaults_to_true_on_cpu_and_warn_on_gpus_and_takes_lightnings_values():

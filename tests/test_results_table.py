@@ -39,8 +39,9 @@ def test_publish_files_a_multi_run_and_the_table_shows_its_mean_std_and_budget(t
     recipes = _recipes_folder(tmp_path)
     run_dir = tmp_path / "runs" / "minesweeper-gcn"
     run_dir.mkdir(parents=True)
+    machines = ["cpu (x86_64), 2 threads", "cpu (x86_64), 2 threads; cpu (AMD EPYC, AVX2), 2 threads"]  # resumed there
     records = [RunRecord(f"version_{k}", seed=0, split=k, status="finished", metric="auroc", best_epoch=9, val=0.9,
-                         test=test, wall_seconds=seconds, parameters=43393, hardware="cpu (x86_64), 2 threads")
+                         test=test, wall_seconds=seconds, parameters=43393, hardware=machines[k])
                for k, (test, seconds) in enumerate([(0.90, 100.0), (0.92, 120.0)])]
     records.append(RunRecord("version_2", seed=0, split=2, status="failed", error="diverged"))
     write_records(run_dir / "summary.csv", records)
@@ -53,6 +54,7 @@ def test_publish_files_a_multi_run_and_the_table_shows_its_mean_std_and_budget(t
     assert "| 0.9100 ± 0.0141 (n = 2) |" in row  # mean and sample std of 0.90 and 0.92; the failed run left out
     assert f"| {(0.91 - 0.8975) / 0.0052:+.1f} |" in row and "| 110 s |" in row
     assert "reduced: model.hidden 64 (recipe: 512)" in row
+    assert row.endswith("| cpu (AMD EPYC, AVX2), 2 threads; cpu (x86_64), 2 threads |")  # each machine once
     assert readme.startswith("# Recipes") and readme.endswith("Notes.\n")
     assert cli(["results", "table", "--check", "--recipes", str(recipes)]) == 0
     (recipes / "README.md").write_text(readme.replace("0.9100", "0.9200"))

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytorch_lightning as pl
-import torch
 import yaml
 
 from graphformers.errors import GraphformersError, first_line
@@ -28,8 +27,8 @@ from graphformers.metrics import higher_is_better as metric_higher_is_better
 from graphformers.recipe import Recipe, RecipeError
 from graphformers.recipe.changes import changed_settings
 from graphformers.registry import DATASETS
-from graphformers.resources import environment
 from graphformers.results.summary import (
+    MACHINE_SEPARATOR,
     RECIPE_FILE,
     SUMMARY_CSV,
     SUMMARY_MD,
@@ -38,11 +37,12 @@ from graphformers.results.summary import (
     aggregate,
     comparison,
     finished,
+    machines,
     read_records,
     save_record,
     write_markdown,
 )
-from graphformers.training.hardware import device_type
+from graphformers.training.hardware import describe_device, device_type
 from graphformers.training.runner import LAST, TrainingInterrupted, next_version, run
 from graphformers.yaml_text import read_yaml
 
@@ -178,7 +178,8 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
         resume_from = str(last) if last is not None and last.is_file() else None
         run_dir = out_dir / previous.run if resume_from else next_version(out_dir)
         run_dir.mkdir(parents=True, exist_ok=True)  # taken now: the next run started gets the next version
-        record = RunRecord(run=run_dir.name, seed=seed, split=split, status="running")  # hardware: train_one
+        record = RunRecord(run=run_dir.name, seed=seed, split=split, status="running",
+                           hardware=previous.hardware if resume_from and previous else "")  # with train_one's
         save_record(ledger, record)
         earlier = (previous.wall_seconds or 0.0) if resume_from and previous else 0.0
         if jobs > 1 and len(todo) > 1:  # its console output goes to a file: say which
@@ -226,7 +227,9 @@ def train_one(planned: PlannedRun, ledger: Path) -> RunRecord:
     """
     record = planned.record
     clock = LedgerClock(record, functools.partial(save_record, ledger, record), planned.earlier)
-    record.hardware = _hardware(planned.recipe)  # here, where a run in its own process has its share of the threads
+    # here, where a run in its own process has its share of the threads; a run resumed elsewhere names both machines
+    here = describe_device(planned.recipe.train.accelerator)
+    record.hardware = MACHINE_SEPARATOR.join(machines(record.hardware, here))
     try:
         result = run(planned.recipe, resume=planned.resume_from,
                      run_dir=None if planned.resume_from else planned.run_dir, callbacks=[clock])
@@ -287,10 +290,3 @@ def comparable_recipe(recipe: Recipe) -> dict:
 def _split_text(split: int | None) -> str:
     return f", split {split}" if split is not None else ""
 
-
-def _hardware(recipe: Recipe) -> str:
-    """Where a run trains: the GPU's name, or the CPU and its threads; with the torch version."""
-    gpu = torch.cuda.is_available() and recipe.train.accelerator in ("auto", "gpu", "cuda")
-    described = environment("cuda" if gpu else "cpu")
-    device = described["device"] if gpu else f"{described['device']}, {described['threads']} threads"
-    return f"{device}, torch {described['torch']}"

@@ -40,12 +40,23 @@ class RunRecord:
     wall_seconds: float | None = None
     parameters: int | None = None
     hardware: str = ""
+    """where it trained (:func:`machines`: each machine of a run resumed on another, separated by ``"; "``)"""
     error: str = ""
 
     @property
     def key(self) -> tuple[int, int | None]:
         """``(seed, split)``: what identifies a run within its multi-run."""
         return self.seed, self.split
+
+
+MACHINE_SEPARATOR = "; "
+"""Between the machines of :attr:`RunRecord.hardware` and of a results table's hardware cell."""
+
+
+def machines(*descriptions: str) -> list[str]:
+    """Each machine named in ``descriptions`` (hardware texts of runs), once, in the order first named."""
+    named = (machine for text in descriptions for machine in text.split(MACHINE_SEPARATOR) if machine)
+    return list(dict.fromkeys(named))
 
 
 FIELDS = [field.name for field in dataclasses.fields(RunRecord)]

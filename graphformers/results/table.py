@@ -22,10 +22,12 @@ from graphformers.recipe import Recipe, load_recipe
 from graphformers.recipe.changes import changed_settings
 from graphformers.registry import DATASETS, MODELS
 from graphformers.results.summary import (
+    MACHINE_SEPARATOR,
     RECIPE_FILE,
     SUMMARY_CSV,
     aggregate,
     finished,
+    machines,
     published_difference,
     read_records,
 )
@@ -89,7 +91,7 @@ def recipe_row(path: Path) -> Row:
         row.difference = f"{difference:+.1f}" if difference is not None else ""
         row.budget = _budget(recipe, results / RECIPE_FILE)
         row.per_run = f"{statistics.fmean(r.wall_seconds for r in done if r.wall_seconds is not None):.0f} s"
-        row.hardware = "; ".join(sorted({record.hardware for record in done}))
+        row.hardware = MACHINE_SEPARATOR.join(sorted(machines(*(record.hardware for record in done))))
     return row
 
 

@@ -11,12 +11,14 @@ import importlib.util
 import os
 import re
 import shutil
+import warnings
 
 import torch
 from pytorch_lightning.accelerators import CUDAAccelerator, MPSAccelerator
 
 from graphformers.errors import GraphformersError
 from graphformers.recipe import RecipeError, TrainConfig
+from graphformers.resources import cpu_description, environment
 
 Deterministic = bool | str
 
@@ -25,6 +27,18 @@ _NO_DETERMINISTIC_KERNEL = re.compile(r"^(\S+) does not have a deterministic imp
 
 class NondeterministicOperatorError(GraphformersError, RuntimeError):
     """An operator without a deterministic kernel ran under ``train.deterministic: true``."""
+
+
+class SlowPrecisionWarning(UserWarning):
+    """``train.precision`` trains on this device, but far slower than ``32-true``."""
+
+
+def cpu_has_bfloat16_kernels() -> bool:
+    """Whether torch multiplies bfloat16 matrices on this CPU with oneDNN's kernels (x86 CPUs with AVX-512, fastest
+    with AMX; Arm CPUs with bfloat16 instructions). Elsewhere (AVX2 only) torch's generic fallback kernels do it:
+    on one AVX2 machine a GraphGPS training step on ogbg-molhiv's molecules took 4.8x as long in bf16-mixed as in
+    32-true (docs/training.md, with the command)."""
+    return torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
 
 def device_type(accelerator: str) -> str:
@@ -38,8 +52,19 @@ def device_type(accelerator: str) -> str:
     return accelerator
 
 
+def describe_device(accelerator: str) -> str:
+    """Where a run with this ``train.accelerator`` trains, as the reproduction table's hardware column names it:
+    the GPU's name, or the CPU (model, instructions) and its threads; with the torch version."""
+    gpu = torch.cuda.is_available() and accelerator in ("auto", "gpu", "cuda")
+    described = environment("cuda" if gpu else "cpu")
+    threads = int(described["threads"])
+    device = described["device"] if gpu else f"{described['device']}, {threads} thread{'s' if threads > 1 else ''}"
+    return f"{device}, torch {described['torch']}"
+
+
 def check_precision(train: TrainConfig, device: str) -> None:
-    """Refuse a ``train.precision`` that cannot train on ``device``.
+    """Refuse a ``train.precision`` that cannot train on ``device``; warn (:class:`SlowPrecisionWarning`) where
+    it trains far slower than ``32-true`` (bfloat16 on a CPU without :func:`cpu_has_bfloat16_kernels`).
 
     Args:
         train (TrainConfig): the recipe's ``train`` section.
@@ -59,6 +84,11 @@ def check_precision(train: TrainConfig, device: str) -> None:
         name = torch.cuda.get_device_name()
         raise RecipeError(f"train.precision: {precision} needs bfloat16 arithmetic, which this GPU ({name}) lacks "
                           f"(bfloat16 needs compute capability 8.0, Ampere, or newer). Use 16-mixed or 32-true.")
+    if precision.startswith("bf16") and device == "cpu" and not cpu_has_bfloat16_kernels():
+        warnings.warn(SlowPrecisionWarning(
+            f"train.precision: {precision} on this CPU ({cpu_description()}) multiplies bfloat16 matrices with torch's "
+            "generic fallback kernels (oneDNN's bfloat16 kernels need AVX-512 or Arm's bfloat16 instructions), "
+            "many times slower than float32: use train.precision=32-true here."), stacklevel=2)
     if precision == "64-true" and device == "mps":
         raise RecipeError("train.precision: 64-true: Apple's MPS devices have no float64. Use 32-true there, or "
                           "train.accelerator: cpu.")
