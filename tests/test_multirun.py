@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -166,7 +167,11 @@ def test_an_interrupted_multi_run_resumes_without_redoing_finished_runs(tmp_path
     started.clear()
     monkeypatch.setattr(multirun, "run", run_with([]))
     monkeypatch.setattr(multirun, "describe_device", lambda accelerator: "machine B")  # resumed on another machine
-    result = run_many(recipe, None, [0, 1, 2], resume=True, command="test", report=lambda line: None)
+    lines = []
+    result = run_many(recipe, None, [0, 1, 2], resume=True, command="test", report=lines.append)
+    # the time left is estimated from the finished runs' whole times, the resumed run's earlier part included
+    whole = about(statistics.fmean(r.wall_seconds for r in result.records[:2]))
+    assert lines[0].endswith(f"; 1 left, about {whole} at {whole} a run)") and "left" not in lines[1]
     assert started == [(1, True), (2, False)]  # split 0 not redone; split 1 continued from its last.ckpt
     assert [r.hardware for r in result.records] == ["machine A", "machine A; machine B", "machine B"]
     assert [(r.split, r.status, r.run) for r in result.records] == [
@@ -216,7 +221,7 @@ def test_seeds_by_splits_through_the_command_line(capsys, tmp_path, node_data_ro
     assert cli(["train", *argv]) == 0
     out = capsys.readouterr().out
     ends = [line for line in out.splitlines() if line.startswith("run ")]
-    left = [re.search(r"; (\d) left, about \d+ (s|min) at this pace\)$", line)[1] for line in ends[:3]]
+    left = [re.search(r"; (\d) left, about \d+ (s|min) at \d+ (s|min) a run\)$", line)[1] for line in ends[:3]]
     assert left == ["3", "2", "1"]
     assert ends[3].endswith(" s)") and "left" not in ends[3]
     records = read_records(tmp_path / "runs" / "summary.csv")

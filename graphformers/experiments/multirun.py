@@ -11,7 +11,9 @@ import copy
 import dataclasses
 import functools
 import itertools
+import math
 import re
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -159,7 +161,7 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
             without it, a folder that already holds one is an error.
         command (str): the command line, written into ``summary.md``.
         report (callable, optional): receives one line per finished run, with the runs left and the time
-            they would take at the pace of this invocation so far.
+            they would take at the finished runs' mean time (each run's whole time, across resumes).
         jobs (int, optional): runs that train at once, each in its own process on its share of the
             CPUs (:mod:`~graphformers.experiments.parallel_runs`; ``--jobs``). (default: :obj:`1`)
     """
@@ -187,7 +189,7 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
                    f"{'resumes' if resume_from else 'starts'}: {run_dir / OUTPUT_LOG}")
         return PlannedRun(variant(recipe, seed, split, out_dir), resume_from, run_dir, record, earlier)
 
-    started, concluded = time.monotonic(), 0
+    concluded = 0
 
     def conclude(number: int, record: RunRecord) -> None:
         nonlocal higher_is_better, concluded
@@ -200,8 +202,11 @@ def run_many(recipe: Recipe, seeds: Sequence[int] | None, splits: Sequence[int] 
                    else f"failed: {record.error}")
         concluded += 1
         left = len(todo) - concluded
-        pace = f"; {left} left, about {about((time.monotonic() - started) / concluded * left)} at this pace" \
-            if left else ""
+        # the finished runs' whole times (a resumed run's earlier parts included), not this invocation's pace
+        times = [done.wall_seconds for done in finished(read_records(ledger)) if done.wall_seconds]
+        mean = statistics.fmean(times) if times else None
+        pace = (f"; {left} left, about {about(mean * math.ceil(left / jobs))} at {about(mean)} a run"
+                + (f", {jobs} at once" if jobs > 1 else "")) if left and mean else ""
         report(f"run {number}/{len(plan)} (seed {record.seed}{_split_text(record.split)}, {record.run}): {outcome} "
                f"({record.wall_seconds:.0f} s{pace})")
 
