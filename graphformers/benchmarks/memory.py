@@ -21,15 +21,22 @@ def peak_mib(device: torch.device) -> float:
 
 def reset_peak(device: torch.device) -> float:
     """Start a new peak (CUDA's peak statistics, or the kernel's high-water mark: ``clear_refs`` 5) and return
-    where it starts, the memory in use at the reset. ``peak_mib(device) - reset_peak(device)`` is the memory the
-    work between the two added, never negative: both read the same high-water mark, which only rises (the
-    resident set read before the reset could be above it, when the process freed memory in between)."""
+    where it starts, the memory in use at the reset, read from the same high-water mark :func:`added_mib` reads
+    (the resident set read before the reset could be above it, when the process freed memory in between)."""
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     else:
         with open("/proc/self/clear_refs", "w") as clear_refs:
             clear_refs.write("5")
     return peak_mib(device)
+
+
+def added_mib(start: float, device: torch.device) -> float:
+    """The memory the work since :func:`reset_peak` (which returned ``start``) added at its peak, in MiB.
+
+    At least 0: on the CPU the kernel sums its resident-set counters from per-CPU batches, so two reads of
+    an unchanged high-water mark can differ by a few pages (one CI run read 0.125 MiB below the start)."""
+    return max(0.0, peak_mib(device) - start)
 
 
 def synchronize(device: torch.device) -> None:

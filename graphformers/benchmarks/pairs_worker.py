@@ -15,7 +15,7 @@ import time
 
 import torch
 
-from graphformers.benchmarks.memory import peak_mib, reset_peak
+from graphformers.benchmarks.memory import added_mib, reset_peak
 from graphformers.data.datamodule import GraphDataModule
 from graphformers.recipe import load_recipe
 from graphformers.training.module import GraphTask
@@ -46,7 +46,7 @@ def measure(recipe_path: str, batch_size: int, num_batches: int, repeats: int, r
     before = reset_peak(device)
     _train_pass(task, optimizer, batches[:1])
     passes = [_train_pass(task, optimizer, batches) for _ in range(repeats)]
-    return {"name": recipe.name, "dataset": recipe.data.name, "passes": passes, "peak_mib": peak_mib(device) - before,
+    return {"name": recipe.name, "dataset": recipe.data.name, "passes": passes, "peak_mib": added_mib(before, device),
             "graphs": sum(b.num_graphs for b in batches), "nodes": sum(b.num_nodes for b in batches),
             "parameters": sum(p.numel() for p in task.parameters())}
 

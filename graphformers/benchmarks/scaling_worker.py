@@ -22,7 +22,7 @@ import torch
 from torch_geometric.data import Batch
 
 from graphformers.benchmarks.graphs import synthetic_graph
-from graphformers.benchmarks.memory import peak_mib, reset_peak, synchronize
+from graphformers.benchmarks.memory import added_mib, reset_peak, synchronize
 from graphformers.layers import GPSLayer
 from graphformers.local import GINE
 from graphformers.models.parts import build_mixer, build_ordering, mixer_companions
@@ -53,7 +53,7 @@ def measure(mixer: str, num_nodes: int, repeats: int, device: torch.device = CPU
 
     baseline = reset_peak(device)
     step()  # warm-up; the memory it adds is the peak of one step (later steps reuse freed memory)
-    peak = peak_mib(device) - baseline
+    peak = added_mib(baseline, device)
     times = []
     for _ in range(repeats):
         layer.zero_grad(set_to_none=True)
