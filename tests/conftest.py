@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
+import json
 import math
 import os
 import signal
@@ -59,27 +61,52 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def _session_folder(tmp_path_factory: pytest.TempPathFactory, worker_id: str, name: str) -> Path:
+    """A folder every pytest-xdist worker of this session shares (guard what fills it with a ``FileLock``)."""
+    base = tmp_path_factory.getbasetemp()
+    return (base if worker_id == "master" else base.parent) / name
+
+
 @pytest.fixture(scope="session")
-def peptides_root(shared_data, tmp_path_factory) -> Path:
-    """A data root holding the real Peptides-func raw files, placed by ``python -m graphformers.data place``."""
-    root = tmp_path_factory.mktemp("peptides-root")
-    assert cli(["data", "place", "peptides-func", str(shared_data), "--root", str(root)]) == 0
+def peptides_root(shared_data, tmp_path_factory, worker_id) -> Path:
+    """A data root holding the real Peptides-func raw files, placed by ``python -m graphformers.data place`` and
+    processed once for the whole session: the pytest-xdist workers share it (the first processes its 15,535
+    molecules, about a minute, while the others wait on its lock), and so share its encoding caches."""
+    from filelock import FileLock
+
+    from graphformers.registry import DATASETS
+
+    root = _session_folder(tmp_path_factory, worker_id, "peptides-root")
+    with FileLock(f"{root}.lock"):
+        if not (root / "peptides-functional" / "processed").is_dir():
+            assert cli(["data", "place", "peptides-func", str(shared_data), "--root", str(root)]) == 0
+            DATASETS.get("peptides-func").load(str(root), {"download": False})
     return root
 
 
 @pytest.fixture(scope="session")
-def ogb_molecules(shared_data, tmp_path_factory):
+def ogb_molecules(shared_data, tmp_path_factory, worker_id):
     """``build(name) -> (root, report)``: a data root where OGB's molecule set ``name`` is rebuilt from the
-    real MoleculeNet CSV (``graphformers data build-ogb``), each set built once per session."""
-    from graphformers.data.ogb_build import build_ogb
+    real MoleculeNet CSV (``graphformers data build-ogb``) and processed, once per session: the pytest-xdist
+    workers share the root (the first to need a set builds it while the others wait on its lock)."""
+    from filelock import FileLock
 
-    root = tmp_path_factory.mktemp("ogb-molecules")
-    reports = {}
+    from graphformers.data.ogb_build import BuildReport, build_ogb
+    from graphformers.registry import DATASETS
+
+    root = _session_folder(tmp_path_factory, worker_id, "ogb-molecules")
+    root.mkdir(exist_ok=True)
 
     def build(name: str):
-        if name not in reports:
-            reports[name] = build_ogb(name, shared_data / "MoleculeNet", root)
-        return root, reports[name]
+        written = root / f"{name}.report.json"
+        with FileLock(f"{written}.lock"):
+            if not written.is_file():
+                report = build_ogb(name, shared_data / "MoleculeNet", root)
+                DATASETS.get(name).load(str(root), {"download": False})  # processed here, by one worker
+                written.write_text(json.dumps(dataclasses.asdict(report), default=str))
+        fields = json.loads(written.read_text())
+        return root, BuildReport(Path(fields["directory"]), fields["molecules"], tuple(fields["left_out"]),
+                                 tuple(fields["lenient"]), fields["existing"])
 
     return build
 
