@@ -56,3 +56,15 @@ def test_importing_graphformers_sets_no_warning_filter():
 def test_torchs_csr_notice_from_the_rrwp_precompute_in_threads_is_left_out_only_in_quiet_libraries(context):
     messages = _python(RRWP_IN_THREADS, context).stdout.splitlines()[-1]
     assert ("Sparse CSR tensor support is in beta" in messages) == (context == "plain"), messages
+
+
+@pytest.mark.slow
+def test_full_batch_training_prints_none_of_torchs_sparse_notices(node_data_root, tmp_path):
+    """Full-batch training aggregates over ``adj_t``, a sparse CSR tensor built by PyG's ``to_torch_csr_tensor``."""
+    command = [sys.executable, "-m", "graphformers", "train", str(REPO / "recipes" / "cora-gat.yaml"),
+               f"data.root={node_data_root}", f"train.out_dir={tmp_path}", "train.max_epochs=1",
+               "train.progress_bar=false"]
+    trained = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert trained.returncode == 0, trained.stderr
+    assert "test accuracy" in trained.stdout
+    assert "Sparse" not in trained.stderr, trained.stderr

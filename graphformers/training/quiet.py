@@ -1,7 +1,7 @@
 """The libraries' output that tells a user nothing about their run, kept off the terminal: Lightning's tip
 advertising a hosted logger, the deprecation warning Lightning's own pytree code triggers in torch's
-``LeafSpec`` (Lightning's to mend; nothing a recipe can change), two notices torch gives about what ogb
-and our sparse adjacencies do safely, and three warnings about what this toolkit does on purpose (a fourth,
+``LeafSpec`` (Lightning's to mend; nothing a recipe can change), three notices torch gives about what ogb,
+PyG and our sparse adjacencies do safely, and three warnings about what this toolkit does on purpose (a fourth,
 on resuming mid-epoch, is left out by ``position.TrainingPosition`` only where it is untrue). Everything
 else the libraries say is kept.
 
@@ -34,6 +34,8 @@ EXPECTED_WARNINGS = (
     (r"The given NumPy array is not writable", r"ogb\.graphproppred\."),
     # torch's notice that sparse CSR is in beta: RRWP's precompute and full-batch training's adj_t use it as documented
     (r"Sparse CSR tensor support is in beta", ""),
+    # ... and PyG's to_torch_csr_tensor builds it from a valid edge index without torch's invariant checks
+    (r"Sparse invariant checks are implicitly disabled", r"torch_geometric\.utils\."),
 )
 """Warnings that say nothing a user can act on: (message, module), regular expressions matched at the start
 of the warning's message and of the module it is raised in (``""``: any module)."""
