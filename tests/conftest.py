@@ -77,10 +77,12 @@ def peptides_root(shared_data, tmp_path_factory, worker_id) -> Path:
     from graphformers.registry import DATASETS
 
     root = _session_folder(tmp_path_factory, worker_id, "peptides-root")
+    ready = root.with_name(root.name + ".ready")  # written once processed: a worker that died midway left none
     with FileLock(f"{root}.lock"):
-        if not (root / "peptides-functional" / "processed").is_dir():
+        if not ready.is_file():
             assert cli(["data", "place", "peptides-func", str(shared_data), "--root", str(root)]) == 0
             DATASETS.get("peptides-func").load(str(root), {"download": False})
+            ready.touch()
     return root
 
 

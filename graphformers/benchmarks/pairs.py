@@ -88,6 +88,7 @@ def run_training(recipes: Sequence[Path], batch_size: int, num_batches: int, rep
     """One row per recipe, each measured in a fresh process (``pairs_worker``): median seconds per
     batch and the peak memory training added; speed and memory ratios are to the first recipe."""
     rows: list[dict] = []
+    env = environment()
     for path in recipes:
         command = [sys.executable, "-m", WORKER, str(path), str(batch_size), str(num_batches), str(repeats)]
         done = subprocess.run(command + ([root] if root else []), capture_output=True, text=True)
@@ -98,7 +99,7 @@ def run_training(recipes: Sequence[Path], batch_size: int, num_batches: int, rep
         rows.append({"suite": "pairs", "part": "training", "graph_set": f"{result['dataset']} val batches",
                      "graphs": result["graphs"], "nodes": result["nodes"], "method": result["name"],
                      "seconds": seconds, "graphs_per_s": batch_size / seconds, "peak_mib": result["peak_mib"],
-                     "status": "ok", **environment()})
+                     "status": "ok", **env})
     for row in rows:
         row["speedup"] = rows[0]["seconds"] / row["seconds"]
         row["memory_ratio"] = row["peak_mib"] / max(rows[0]["peak_mib"], 1e-9)

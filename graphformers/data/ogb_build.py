@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from graphformers.data.molecule_graphs import bemis_murcko_scaffold, graphs_and_scaffolds, ogb_graph
 from graphformers.data.moleculenet import SOURCES, MoleculeNetSource
 from graphformers.data.scaffold_split import scaffold_split
 from graphformers.errors import GraphformersError
 from graphformers.io import atomic_write_text
-from graphformers.parallel import process_map
 
 
 class OGBBuildError(GraphformersError, ValueError):
@@ -84,15 +84,12 @@ def build_ogb(name: str, folder: Path, root: Path) -> BuildReport:
         folder (Path): a folder holding the CSV (searched recursively, by file name).
         root (Path): the data root.
     """
-    from rdkit import RDLogger
-
     if name not in SOURCES:
         raise OGBBuildError(f"{name!r} is not built from MoleculeNet here; choose one of {', '.join(SOURCES)}.")
     source = SOURCES[name]
     table = _read_source(name, source, folder)
-    RDLogger.DisableLog("rdApp.*")  # a refused SMILES is reported by its row, not by RDKit's log
     smiles = [text if isinstance(text, str) else "" for text in table[source.smiles]]
-    parsed = process_map(_graph_and_scaffold, smiles)  # RDKit's parse is the cost: on every CPU
+    parsed = graphs_and_scaffolds(smiles)
     refused = [row for row, result in enumerate(parsed) if result is None]
     left_out = tuple(row + 2 for row in refused) if source.drops_unparsable else ()
     lenient = () if source.drops_unparsable else tuple(row + 2 for row in refused)
@@ -104,7 +101,7 @@ def build_ogb(name: str, folder: Path, root: Path) -> BuildReport:
         raise OGBBuildError(f"{source.csv} holds no molecules; is it the right file?")
     for row in refused if not source.drops_unparsable else ():
         molecule = _leniently_parsed(smiles[row], row, source)
-        parsed[row] = _graph(molecule), _scaffold(molecule)
+        parsed[row] = ogb_graph(molecule), bemis_murcko_scaffold(molecule)
     graphs = [graph for graph, _ in parsed]
     scaffolds = {text: scaffold for text, (_, scaffold) in zip(smiles, parsed, strict=True)}
     split = scaffold_split(smiles, SPLIT_FRACTIONS, scaffold=scaffolds.__getitem__)
@@ -137,15 +134,6 @@ def _same_table(ours: Path, built: Path) -> bool:
         return False
 
 
-def _graph_and_scaffold(smiles: str) -> tuple[dict, str] | None:
-    """The graph (:func:`_graph`) and scaffold (:func:`_scaffold`) of one SMILES parsed once, or None
-    where RDKit refuses it (its log is off: :func:`build_ogb` turns it off before the workers fork)."""
-    from rdkit import Chem
-
-    molecule = Chem.MolFromSmiles(smiles)
-    return None if molecule is None else (_graph(molecule), _scaffold(molecule))
-
-
 def _leniently_parsed(smiles: str, row: int, source: MoleculeNetSource):
     """RDKit's molecule of a SMILES today's RDKit refuses for an atom's valence only, with that check
     off (OGB's RDKit accepted them), or :class:`OGBBuildError` if it cannot be parsed at all."""
@@ -162,33 +150,6 @@ def _leniently_parsed(smiles: str, row: int, source: MoleculeNetSource):
         raise OGBBuildError(f"{source.csv} row {row + 2}: RDKit cannot parse the SMILES {smiles!r}; OGB's dataset "
                             f"holds every row of this file, so it is not MoleculeNet's {source.csv}?")
     return molecule
-
-
-def _graph(molecule) -> dict:
-    """OGB's graph of an RDKit molecule: what ``ogb.utils.smiles2graph`` gives for its SMILES (OGB's
-    feature functions; each bond both ways, in pairs), without parsing the SMILES again."""
-    from ogb.utils.features import atom_to_feature_vector, bond_to_feature_vector
-
-    edges, features = [], []
-    for bond in molecule.GetBonds():
-        start, end, feature = bond.GetBeginAtomIdx(), bond.GetEndAtomIdx(), bond_to_feature_vector(bond)
-        edges += [(start, end), (end, start)]
-        features += [feature, feature]
-    return {"node_feat": np.array([atom_to_feature_vector(atom) for atom in molecule.GetAtoms()], dtype=np.int64),
-            "edge_index": np.array(edges, dtype=np.int64).T.reshape(2, -1),
-            "edge_feat": np.array(features, dtype=np.int64).reshape(-1, 3), "num_nodes": molecule.GetNumAtoms()}
-
-
-def _scaffold(molecule) -> str:
-    """The Bemis-Murcko scaffold with chirality, as RDKit's ``MurckoScaffoldSmiles`` gives it, also for
-    the molecules parsed with the valence check off."""
-    from rdkit import Chem
-
-    scaffold = Chem.MurckoDecompose(molecule)
-    scaffold.ClearComputedProps()
-    scaffold.UpdatePropertyCache(strict=False)
-    Chem.GetSymmSSSR(scaffold)
-    return Chem.MolToSmiles(scaffold, True)
 
 
 def _read_source(name: str, source: MoleculeNetSource, folder: Path) -> pd.DataFrame:

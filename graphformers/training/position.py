@@ -81,7 +81,7 @@ class TrainingPosition(pl.Callback):
         if state and resume_at is not None:
             resume_at(state["epoch"], state["batches"])
             # Lightning then warns that resuming mid-epoch from a loader without state is unreliable; this one
-            # goes on exactly. The filter lasts until run() ends (quiet_libraries's catch_warnings).
+            # goes on exactly. The filter lasts until run() ends (the catch_warnings of quiet_libraries).
             warnings.filterwarnings("ignore", message=MID_EPOCH_WARNING, category=PossibleUserWarning)
 
 

@@ -3,7 +3,7 @@ task inferred, features given where there are none, the split rule applied."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -13,7 +13,7 @@ from torch_geometric.data import Data
 from graphformers.data.base import SplitDataset
 from graphformers.data.custom.inference import shape_targets, task_info
 from graphformers.data.custom.splits import column_split, random_split
-from graphformers.data.scaffold_split import scaffold_split
+from graphformers.data.scaffold_split import murcko_scaffold, scaffold_split
 from graphformers.errors import PartOptionError
 
 log = logging.getLogger(__name__)
@@ -28,15 +28,17 @@ def with_node_features(graph: Data) -> Data:
 
 
 def split_rows(rule: str, count: int, fractions: Sequence[float], seed: int, smiles: Sequence[str] | None = None,
-               labels: Sequence[object] | None = None, column: str = "split") -> Indices:
+               labels: Sequence[object] | None = None, column: str = "split",
+               scaffold: Callable[[str], str] = murcko_scaffold) -> Indices:
     """``(train, val, test)`` indices of ``count`` rows under ``rule``: ``random`` (fractions, seed),
-    ``scaffold`` (needs ``smiles``) or ``column`` (needs the column's ``labels``)."""
+    ``scaffold`` (needs ``smiles``; ``scaffold`` gives each one's, when they are known already) or
+    ``column`` (needs the column's ``labels``)."""
     if rule == "random":
         return random_split(count, fractions, seed)
     if rule == "scaffold":
         if smiles is None:
             raise PartOptionError("split scaffold needs molecules (SMILES); use split: random or column.")
-        return scaffold_split(smiles, fractions)
+        return scaffold_split(smiles, fractions, scaffold)
     if rule == "column":
         if labels is None:
             raise PartOptionError(f"split column: there is no column {column!r} (data.options.split_column).")

@@ -8,11 +8,11 @@ from typing import Literal
 
 import pandas as pd
 import torch
-from ogb.utils import smiles2graph
 from torch_geometric.data import Data
 
 from graphformers.data.base import SplitDataset
 from graphformers.data.custom.assemble import graph_dataset, split_rows
+from graphformers.data.molecule_graphs import graphs_and_scaffolds, ogb_graph
 from graphformers.data.raw_files import MissingDataError
 from graphformers.data.scaffold_split import Fractions
 from graphformers.errors import PartOptionError
@@ -45,9 +45,12 @@ def molecule(smiles: str) -> Data | None:
     from rdkit import Chem, RDLogger
 
     RDLogger.DisableLog("rdApp.*")
-    if not isinstance(smiles, str) or Chem.MolFromSmiles(smiles) is None:
-        return None
-    graph = smiles2graph(smiles)
+    parsed = Chem.MolFromSmiles(smiles) if isinstance(smiles, str) else None
+    return None if parsed is None else molecule_data(ogb_graph(parsed), smiles)
+
+
+def molecule_data(graph: dict, smiles: str) -> Data:
+    """PyG's graph of OGB's arrays (``smiles2graph``'s), with its SMILES."""
     return Data(x=torch.from_numpy(graph["node_feat"]).long(), edge_index=torch.from_numpy(graph["edge_index"]).long(),
                 edge_attr=torch.from_numpy(graph["edge_feat"]).long(), num_nodes=int(graph["num_nodes"]), smiles=smiles)
 
@@ -81,15 +84,16 @@ def smiles_csv(root: str, path: str, targets: list[str], smiles: str = "smiles",
     """
     file = resolve(root, path)
     table = read_table(file, [smiles] + list(targets) + ([split_column] if split == "column" else []))
-    graphs, kept, invalid = [], [], []
+    graphs, scaffolds, kept, invalid = [], {}, [], []
     values = torch.tensor(table[list(targets)].apply(pd.to_numeric, errors="coerce").to_numpy(), dtype=torch.float)
-    for row, text in enumerate(table[smiles]):
-        graph = molecule(text)
-        if graph is None:
+    for row, (text, parsed) in enumerate(zip(table[smiles], graphs_and_scaffolds(table[smiles]), strict=True)):
+        if parsed is None:
             invalid.append(row)
             continue
+        graph = molecule_data(parsed[0], text)
         graph.y = values[row]
         graphs.append(graph)
+        scaffolds[text] = parsed[1]
         kept.append(row)
     if invalid:
         more = f" and {len(invalid) - 10} more" if len(invalid) > 10 else ""
@@ -100,5 +104,5 @@ def smiles_csv(root: str, path: str, targets: list[str], smiles: str = "smiles",
         log.warning("%s: skipped %d unparsable SMILES (lines %s)", file, len(invalid), lines)
     labels = table[split_column].iloc[kept].tolist() if split == "column" else None
     parts = split_rows(split, len(graphs), fractions, split_seed, [graph.smiles for graph in graphs], labels,
-                       split_column)
+                       split_column, scaffold=scaffolds.__getitem__)
     return graph_dataset(graphs, parts, task, metric, file.parent, molecules=True)
