@@ -112,6 +112,19 @@ def test_csv_without_the_named_columns_lists_the_columns_it_has(custom_root):
         load(custom_root, "smiles-csv", path=ESOL, targets=["solubility"])
 
 
+def test_an_empty_smiles_cell_is_reported_with_the_unparsable_ones_and_the_rest_keep_their_scaffold_split(tmp_path):
+    table = pd.DataFrame({"smiles": ["CCO", None, "c1ccccc1C", "not a smiles", "c1ccccc1O", "C1CCCCC1C"],
+                          "a": [0, 1, 1, 0, 1, 0]})
+    table.to_csv(tmp_path / "mols.csv", index=False)
+    with pytest.raises(PartOptionError, match=r"2 SMILES that RDKit cannot parse, on lines 3, 5 \(line 1"):
+        load(tmp_path, "smiles-csv", path="mols.csv", targets=["a"])
+    splits = load(tmp_path, "smiles-csv", path="mols.csv", targets=["a"], skip_invalid=True,
+                  fractions=[0.5, 0.25, 0.25])
+    kept = ["CCO", "c1ccccc1C", "c1ccccc1O", "C1CCCCC1C"]
+    assert [graph.smiles for graph in splits.train] == ["c1ccccc1C", "c1ccccc1O"]  # benzene's group, the largest
+    assert sorted(g.smiles for part in (splits.train, splits.val, splits.test) for g in part) == sorted(kept)
+
+
 def test_split_column_and_missing_labels_make_a_multilabel_task(tmp_path):
     table = pd.DataFrame({"smiles": ["CCO", "c1ccccc1", "CC(=O)O", "CCN", "CCCC", "C1CC1"],
                           "a": [1, 0, None, 1, 0, 1], "b": [0, 1, 1, None, 0, 0],
