@@ -49,7 +49,7 @@ class RandomWalkLandingProbabilities(NodeEncoding):
 
         That is ``O(steps * E * n)`` work where dense matrix products take ``O(steps / 2 * B * n^3)``.
         Measured on one thread, 16 steps: Peptides-func's 2,331 validation graphs (150 nodes on
-        average) took 3.1 s against 15.1 s with dense products; molecule-sized graphs about 2.5x less."""
+        average) took 3.1 s against 15.0 s with dense products (medians of 3); molecule-sized graphs about 2.5x less."""
         adjacency = symmetrize(directed)
         count, size, _ = adjacency.shape
         graph, row, column = adjacency.nonzero(as_tuple=True)
