@@ -167,13 +167,16 @@ def test_the_trainer_runs_with_the_chosen_determinism(tmp_path, value, enabled, 
         def on_train_batch_start(self, trainer, module, batch, batch_idx):
             seen["flags"] = (torch.are_deterministic_algorithms_enabled(),
                              torch.is_deterministic_algorithms_warn_only_enabled())
+            seen["fills"] = torch.utils.deterministic.fill_uninitialized_memory
 
     try:
         run(load_recipe(QUICKSTART, [*SMALL, "train.limit_batches=1", f"train.deterministic={value}",
                                      f"train.out_dir={tmp_path}"]), callbacks=[Watch()])
     finally:
         torch.use_deterministic_algorithms(False)
+        torch.utils.deterministic.fill_uninitialized_memory = True
     assert seen["flags"] == (enabled, warn_only)
+    assert seen["fills"] is False  # no NaN pass over every new tensor (hardware.skip_uninitialized_fill)
 
 
 def test_an_operator_without_a_deterministic_kernel_names_the_switch(capsys, tmp_path, monkeypatch):

@@ -32,6 +32,7 @@ from graphformers.training.hardware import (
     device_type,
     nondeterministic_operator,
     resolved_deterministic,
+    skip_uninitialized_fill,
 )
 from graphformers.training.loggers import build_loggers
 from graphformers.training.logging import EpochTimer
@@ -146,6 +147,7 @@ def run(recipe: Recipe, resume: str | None = None, callbacks: Sequence[pl.Callba
         settings = ", ".join(f"train.{key}={getattr(train, key)!r}"
                              for key in ("accelerator", "devices", "num_nodes", "strategy", "precision"))
         raise RecipeError(f"Lightning cannot run these settings ({settings}): {error}") from None
+    skip_uninitialized_fill()
     check_trainer(recipe, trainer)
     sigint = signal.getsignal(signal.SIGINT)
     try:
